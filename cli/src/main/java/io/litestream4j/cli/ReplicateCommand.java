@@ -1,0 +1,82 @@
+package io.litestream4j.cli;
+
+import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.core.DatabaseReplicator;
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.ReplicaClients;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code litestream replicate DB_PATH REPLICA_URL}: replicates one database until SIGINT or
+ * SIGTERM, then syncs a last time, waits for the replica to catch up, and exits 0.
+ */
+@Command(name = "replicate", description = "runs a server to replicate databases",
+        synopsisHeading = "%nUsage: ", customSynopsis = "litestream replicate [-once] [-log-level LEVEL] DB_PATH REPLICA_URL")
+final class ReplicateCommand implements Callable<Integer> {
+    private static final Duration SHUTDOWN_SYNC_TIMEOUT = Duration.ofSeconds(30);
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "DB_PATH", description = "the SQLite database to replicate")
+    Path dbPath;
+
+    @Parameters(index = "1", paramLabel = "REPLICA_URL", description = "where to replicate it: file:///path or a plain path")
+    String replicaUrl;
+
+    @Option(names = {"-once", "--once"}, description = "sync once, upload, and exit")
+    boolean once;
+
+    @Option(names = {"-log-level", "--log-level"}, paramLabel = "LEVEL", description = "debug, info, warn or error (default info)")
+    String logLevel = "info";
+
+    @Option(names = {"-h", "-help", "--help"}, usageHelp = true, description = "show this help")
+    boolean help;
+
+    @Override
+    public Integer call() throws Exception {
+        Logging.configure(Logging.parseLevel(System.getenv().getOrDefault("LOG_LEVEL", logLevel)), spec.commandLine().getErr());
+        ReplicaClient client = ReplicaClients.open(replicaUrl);
+        DatabaseReplicator replicator;
+        try {
+            replicator = DatabaseReplicator.start(dbPath, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, Duration.ZERO)),
+                    Clock.systemUTC());
+        } catch (NoSuchFileException e) {
+            client.close();
+            throw new IOException("database %s does not exist".formatted(dbPath.toAbsolutePath()), e);
+        } catch (IOException | RuntimeException e) {
+            client.close();
+            throw e;
+        }
+        try {
+            if (!once) {
+                awaitSignal();
+                System.getLogger("litestream").log(System.Logger.Level.INFO, "signal received, litestream shutting down");
+            }
+            boolean caughtUp = replicator.stop(SHUTDOWN_SYNC_TIMEOUT);
+            System.getLogger("litestream").log(System.Logger.Level.INFO, "litestream shut down");
+            return caughtUp ? 0 : 1;
+        } finally {
+            replicator.close();
+        }
+    }
+
+    /** Blocks until SIGINT or SIGTERM; the handlers replace the JVM's so the shutdown is ours. */
+    private static void awaitSignal() throws InterruptedException {
+        CountDownLatch signalled = new CountDownLatch(1);
+        Signals.onTermination(signalled::countDown);
+        signalled.await();
+    }
+}

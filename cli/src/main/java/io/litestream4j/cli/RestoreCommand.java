@@ -1,0 +1,86 @@
+package io.litestream4j.cli;
+
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.ReplicaClients;
+import io.litestream4j.core.restore.RestoreOptions;
+import io.litestream4j.core.restore.RestorePlan;
+import io.litestream4j.core.restore.RestorePlanner;
+import io.litestream4j.core.restore.Restorer;
+import io.litestream4j.ltx.Txid;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code litestream restore -o OUT REPLICA_URL}: rebuilds a database from a replica. */
+@Command(name = "restore", description = "recovers database backup from a replica",
+        synopsisHeading = "%nUsage: ", customSynopsis = "litestream restore -o PATH [flags] REPLICA_URL")
+final class RestoreCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "REPLICA_URL", description = "the replica: file:///path or a plain path to the replica folder")
+    String replica;
+
+    @Option(names = {"-o", "--o"}, paramLabel = "PATH", required = true, description = "where to write the restored database")
+    Path output;
+
+    @Option(names = {"-txid", "--txid"}, paramLabel = "TXID", description = "restore as of this TXID (16 hex digits)")
+    String txid;
+
+    @Option(names = {"-if-db-not-exists", "--if-db-not-exists"}, description = "do nothing if the output database already exists")
+    boolean ifDbNotExists;
+
+    @Option(names = {"-if-replica-exists", "--if-replica-exists"}, description = "do nothing if the replica has no backup")
+    boolean ifReplicaExists;
+
+    @Option(names = {"-integrity-check", "--integrity-check"}, paramLabel = "MODE", description = "none, quick or full (default none)")
+    String integrityCheck = "none";
+
+    @Option(names = {"-force", "--force"}, description = "replace an existing output database")
+    boolean force;
+
+    @Option(names = {"-log-level", "--log-level"}, paramLabel = "LEVEL", description = "debug, info, warn or error (default info)")
+    String logLevel = "info";
+
+    @Option(names = {"-h", "-help", "--help"}, usageHelp = true, description = "show this help")
+    boolean help;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Logging.configure(Logging.parseLevel(System.getenv().getOrDefault("LOG_LEVEL", logLevel)), spec.commandLine().getErr());
+        RestoreOptions.IntegrityCheck check = RestoreOptions.IntegrityCheck.parse(integrityCheck);
+        OptionalLong target = txid == null ? OptionalLong.empty() : OptionalLong.of(Txid.parse(txid).value());
+        if (ifDbNotExists && Files.exists(output)) {
+            out.println("database already exists, skipping");
+            return 0;
+        }
+        if (!ReplicaClients.isUrl(replica) && !Files.isDirectory(Path.of(replica))) {
+            throw new IllegalArgumentException("replica %s: not a replica URL and not a folder (restoring by database path needs a config file, not supported yet)"
+                    .formatted(replica));
+        }
+        try (ReplicaClient client = ReplicaClients.open(replica)) {
+            RestorePlan plan;
+            try {
+                plan = RestorePlanner.plan(client, target);
+            } catch (RestorePlanner.NoBackupException e) {
+                if (ifReplicaExists) {
+                    out.println("no matching backups found, skipping");
+                    return 0;
+                }
+                throw e;
+            }
+            Restorer.Result r = Restorer.restore(client, plan, new RestoreOptions(output, target, check, force));
+            out.printf("restored %s to TXID %s from %d files (%d bytes)%s%n", output, Txid.format(r.txid()), r.files(), r.bytes(),
+                    r.checksumVerified() ? ", database checksum verified" : "");
+            return 0;
+        }
+    }
+}

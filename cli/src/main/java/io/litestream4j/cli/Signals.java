@@ -1,0 +1,17 @@
+package io.litestream4j.cli;
+
+import sun.misc.Signal;
+
+/**
+ * SIGINT and SIGTERM handling. The JVM's default handlers start shutdown hooks and exit with
+ * 128 + the signal; a replicator must instead finish its last sync and exit 0, like Litestream.
+ */
+final class Signals {
+    private Signals() {}
+
+    static void onTermination(Runnable action) {
+        for (String name : new String[] {"INT", "TERM"}) {
+            Signal.handle(new Signal(name), s -> action.run());
+        }
+    }
+}

@@ -1,0 +1,459 @@
+package io.litestream4j.core;
+
+import io.litestream4j.core.wal.WalHeader;
+import io.litestream4j.core.wal.WalScanner;
+import io.litestream4j.core.wal.WalSegment;
+import io.litestream4j.ltx.Checksums;
+import io.litestream4j.ltx.LtxEncoder;
+import io.litestream4j.ltx.LtxFormatException;
+import io.litestream4j.ltx.LtxHeader;
+import io.litestream4j.ltx.Txid;
+import io.litestream4j.ltx.TxidRange;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * One replicated database: turns its WAL into L0 LTX files in the local store, one file per
+ * {@link #sync}, and runs its checkpoints.
+ *
+ * <p>Guarantees:
+ * <ul>
+ *   <li>Every committed transaction ends up in exactly one L0 file, in commit order; TXIDs have no
+ *       gaps. A WAL generation the replicator cannot prove it followed frame by frame (the WAL was
+ *       restarted or truncated while it was not running) is replaced by a full snapshot as the
+ *       next TXID, never guessed across.
+ *   <li>Each file carries the database checksum before and after it (when the one before is
+ *       known), kept current per page without re-reading the database.
+ *   <li>Files are written atomically and durably ({@link AtomicFiles}); a crash at any point
+ *       leaves the store at a file boundary, and the next start resumes from its newest file.
+ *   <li>The application's writers are blocked only by the brief barrier around a checkpoint.
+ * </ul>
+ *
+ * <p>Why following a new WAL generation while running is safe: the pin is taken either under
+ * the barrier right after copying the WAL to its end, or before scanning a snapshot. From then on
+ * no checkpoint can copy frames past the pin's read mark, and a WAL restart needs every frame
+ * copied into the database; so a restart can only happen once every frame of the old generation
+ * is one we already hold. Not thread-safe: one sync loop owns it.
+ */
+public final class Database implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Database.class.getName());
+    private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+
+    private final Path path;
+    private final Path walPath;
+    private final DatabaseOptions options;
+    private final Clock clock;
+    private final LocalLtxStore store;
+    private SqliteLocks locks;
+    /**
+     * The database file, opened once and closed only after SQLite's connections: closing any
+     * descriptor of a file drops every POSIX lock this process holds on it, SQLite's included,
+     * which would let another process think it is the last connection and delete the WAL.
+     */
+    private FileChannel dbFile;
+    private int pageSize;
+    private PageChecksums pages;
+
+    /** TXID of the newest local file; 0 before the first. */
+    private long txid;
+    /** Database checksum after the newest file; 0 when unknown (a file without checksums). */
+    private long postApply;
+    private int salt1;
+    private int salt2;
+    /** WAL offset just past the frames copied so far, and the running WAL checksum there. */
+    private long walEnd;
+    private long walChecksum;
+    private boolean haveWalPosition;
+    private boolean needSnapshot;
+    private long lastCheckpointMillis;
+    private boolean changedSinceCheckpoint;
+
+    private Database(Path path, DatabaseOptions options, Clock clock) {
+        this.path = path.toAbsolutePath();
+        this.walPath = this.path.resolveSibling(this.path.getFileName() + "-wal");
+        this.options = options;
+        this.clock = clock;
+        Path meta = options.metaPath() != null ? options.metaPath() : LocalLtxStore.defaultMetaDir(this.path);
+        this.store = new LocalLtxStore(meta);
+    }
+
+    /** What the replicas hold, so the TXID sequence continues from them. */
+    public record ReplicaState(long maxTxid, long postApplyChecksum) {
+        public static final ReplicaState EMPTY = new ReplicaState(0, 0);
+    }
+
+    /**
+     * Opens the database and decides where replication continues: from the local files if they
+     * still match the WAL, else with a snapshot at the next TXID after both the local files and
+     * the replicas.
+     */
+    public static Database open(Path path, DatabaseOptions options, Clock clock, ReplicaState replica) throws IOException {
+        Database db = new Database(path, options, clock);
+        try {
+            db.start(replica);
+            return db;
+        } catch (IOException | RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Path walPath() {
+        return walPath;
+    }
+
+    /** The directory of local L0 files. */
+    public Path localLtxDir() {
+        return store.dir();
+    }
+
+    LocalLtxStore store() {
+        return store;
+    }
+
+    /** TXID of the newest local file. */
+    public long txid() {
+        return txid;
+    }
+
+    public int pageSize() {
+        return pageSize;
+    }
+
+    private void start(ReplicaState replica) throws IOException {
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "database does not exist");
+        }
+        if (!Files.isRegularFile(path)) {
+            throw new IOException("database %s: not a regular file".formatted(path));
+        }
+        dbFile = FileChannel.open(path, StandardOpenOption.READ);
+        checkIsDatabase(path, dbFile);
+        locks = SqliteLocks.open(path, options.busyTimeout());
+        pageSize = locks.pageSize();
+        store.open();
+        Optional<LocalLtxStore.Last> last = readLocalState();
+        long localTxid = last.map(l -> l.range().max()).orElse(0L);
+        if (last.isPresent() && Long.compareUnsigned(replica.maxTxid(), localTxid) > 0) {
+            throw new IOException(("database %s: the replica holds TXID %s but local state ends at %s: another replicator may be "
+                    + "writing to the same replica; stop it, or delete %s to start over from the replica with a snapshot")
+                    .formatted(path, Txid.format(replica.maxTxid()), Txid.format(localTxid), store.dir().getParent().getParent()));
+        }
+        if (last.isEmpty() && replica.maxTxid() != 0) {
+            txid = replica.maxTxid();
+            postApply = replica.postApplyChecksum();
+            LOG.log(System.Logger.Level.INFO, "{0}: no local state; continuing the replica''s TXID sequence after {1}", path, Txid.format(txid));
+        }
+        locks.touch();
+        boolean resumed;
+        locks.raiseBarrier();
+        try {
+            locks.pin();
+            resumed = last.isPresent() && resume(last.get());
+        } finally {
+            locks.lowerBarrier();
+        }
+        if (resumed) {
+            LOG.log(System.Logger.Level.INFO, "{0}: resuming after TXID {1} at WAL offset {2}", path, Txid.format(txid), walEnd);
+            rebuildPageChecksums();
+        } else {
+            needSnapshot = true;
+        }
+        lastCheckpointMillis = clock.millis();
+    }
+
+    private Optional<LocalLtxStore.Last> readLocalState() throws IOException {
+        try {
+            return store.last();
+        } catch (LtxFormatException e) {
+            long highest = store.list().isEmpty() ? 0 : store.list().getLast().max();
+            LOG.log(System.Logger.Level.WARNING, "{0}: newest local file is unreadable ({1}); a snapshot follows TXID {2}",
+                    path, e.getMessage(), Txid.format(highest));
+            txid = highest;
+            return Optional.empty();
+        }
+    }
+
+    /** Continues from the newest local file if the WAL is still the generation it copied, through its end. */
+    private boolean resume(LocalLtxStore.Last last) throws IOException {
+        txid = last.range().max();
+        postApply = last.trailer().postApplyChecksum();
+        LtxHeader h = last.header();
+        if (h.pageSize() != pageSize || h.walOffset() == 0) {
+            return false;
+        }
+        try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
+            Optional<WalHeader> header = WalScanner.readHeader(wal);
+            if (header.isEmpty() || !header.get().sameGeneration(h.walSalt1(), h.walSalt2())) {
+                LOG.log(System.Logger.Level.INFO, "{0}: the WAL was restarted while replication was stopped; taking a snapshot", path);
+                return false;
+            }
+            WalSegment all = WalScanner.scan(wal, header.get(), WalHeader.SIZE, header.get().checksum());
+            Optional<Long> sum = WalScanner.checksumBefore(wal, header.get(), last.walEnd());
+            if (all.end() < last.walEnd() || sum.isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, "{0}: the WAL no longer holds the frames replicated last; taking a snapshot", path);
+                return false;
+            }
+            salt1 = h.walSalt1();
+            salt2 = h.walSalt2();
+            walEnd = last.walEnd();
+            walChecksum = sum.get();
+            haveWalPosition = true;
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
+    /** Computes every page's checksum from the database file and the WAL (under the pin). */
+    private void rebuildPageChecksums() throws IOException {
+        PageChecksums fresh = new PageChecksums(pageSize);
+        FileChannel db = dbFile;
+        try (FileChannel wal = Files.exists(walPath) ? FileChannel.open(walPath, StandardOpenOption.READ) : null) {
+            Optional<WalHeader> header = wal == null ? Optional.empty() : WalScanner.readHeader(wal);
+            WalSegment all = header.isPresent() ? WalScanner.scan(wal, header.get(), WalHeader.SIZE, header.get().checksum()) : emptySegment();
+            int commit = all.isEmpty() ? (int) (db.size() / pageSize) : all.commit();
+            fresh.resize(commit);
+            DatabaseImage.forEachPage(db, wal, all, pageSize, commit, (pgno, page) -> fresh.set(pgno, Checksums.page(pgno, page)));
+        }
+        pages = fresh;
+    }
+
+    /** The outcome of one sync. */
+    public record SyncResult(Optional<TxidRange> written, int pageCount) {
+        static final SyncResult NOTHING = new SyncResult(Optional.empty(), 0);
+    }
+
+    /** Copies newly committed WAL frames into the next L0 file, or writes a snapshot if one is due. */
+    public SyncResult sync() throws IOException {
+        if (needSnapshot) {
+            return snapshot();
+        }
+        try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
+            Optional<WalHeader> header = WalScanner.readHeader(wal);
+            if (header.isEmpty()) {
+                return SyncResult.NOTHING;
+            }
+            WalHeader h = header.get();
+            if (h.pageSize() != pageSize) {
+                throw new IOException("database %s: WAL page size %d differs from the database's %d".formatted(path, h.pageSize(), pageSize));
+            }
+            long start = walEnd;
+            long checksum = walChecksum;
+            if (!haveWalPosition || !h.sameGeneration(salt1, salt2)) {
+                // A new generation began after everything in the old one was copied (see class comment).
+                start = WalHeader.SIZE;
+                checksum = h.checksum();
+            }
+            WalSegment segment = WalScanner.scan(wal, h, start, checksum);
+            if (segment.isEmpty()) {
+                return SyncResult.NOTHING;
+            }
+            return writeIncrement(wal, h, segment);
+        } catch (NoSuchFileException e) {
+            return SyncResult.NOTHING;
+        }
+    }
+
+    private SyncResult writeIncrement(FileChannel wal, WalHeader h, WalSegment segment) throws IOException {
+        long next = txid + 1;
+        long pre = postApply;
+        boolean checksummed = pre != 0;
+        LtxHeader header = new LtxHeader(checksummed ? 0 : LtxHeader.FLAG_NO_CHECKSUM, pageSize, segment.commit(), next, next,
+                clock.millis(), pre, segment.start(), segment.end() - segment.start(), h.salt1(), h.salt2(), 0);
+        TxidRange range = new TxidRange(next, next);
+        int[] pgnos = segment.pgnos();
+        long[] sums = new long[pgnos.length];
+        int written = 0;
+        try {
+            written = AtomicFiles.write(store.path(range), out -> {
+                LtxEncoder enc = new LtxEncoder(out, header, store.path(range).toString());
+                byte[] page = new byte[pageSize];
+                int n = 0;
+                for (int i = 0; i < pgnos.length && pgnos[i] <= segment.commit(); i++) {
+                    WalScanner.readPage(wal, segment.frameOffsets()[i], page);
+                    sums[i] = Checksums.page(pgnos[i], page);
+                    enc.writePage(pgnos[i], page);
+                    n++;
+                }
+                pages.resize(segment.commit());
+                for (int i = 0; i < n; i++) {
+                    pages.set(pgnos[i], sums[i]);
+                }
+                enc.finish(checksummed ? pages.value() : 0);
+                return n;
+            });
+        } catch (IOException | RuntimeException e) {
+            // The page table may hold part of this file's changes: rebuild it with a snapshot.
+            needSnapshot = true;
+            throw e;
+        }
+        txid = next;
+        postApply = pages.value();
+        salt1 = h.salt1();
+        salt2 = h.salt2();
+        walEnd = segment.end();
+        walChecksum = segment.endChecksum();
+        haveWalPosition = true;
+        changedSinceCheckpoint = true;
+        return new SyncResult(Optional.of(range), written);
+    }
+
+    /**
+     * Writes the whole database as the next TXID: a snapshot file (min TXID 1) for the first
+     * TXID, else a file holding every page. Reads under the pin, so it is one point in time, and
+     * the WAL frames after that point follow as the next TXIDs. Writers are never blocked.
+     */
+    private SyncResult snapshot() throws IOException {
+        locks.pin();
+        long next = txid + 1;
+        FileChannel db = dbFile;
+        try (FileChannel wal = Files.exists(walPath) ? FileChannel.open(walPath, StandardOpenOption.READ) : null) {
+            Optional<WalHeader> header = wal == null ? Optional.empty() : WalScanner.readHeader(wal);
+            WalSegment all = header.isPresent() ? WalScanner.scan(wal, header.get(), WalHeader.SIZE, header.get().checksum()) : emptySegment();
+            int commit = all.isEmpty() ? (int) (db.size() / pageSize) : all.commit();
+            boolean first = next == 1;
+            boolean checksummed = first || postApply != 0;
+            long walOffset = header.isPresent() ? WalHeader.SIZE : 0;
+            long walSize = header.isPresent() && !all.isEmpty() ? all.end() - WalHeader.SIZE : 0;
+            LtxHeader ltx = new LtxHeader(checksummed ? 0 : LtxHeader.FLAG_NO_CHECKSUM, pageSize, commit, first ? 1 : next, next,
+                    clock.millis(), first ? 0 : postApply, walOffset, walSize,
+                    header.map(WalHeader::salt1).orElse(0), header.map(WalHeader::salt2).orElse(0), 0);
+            TxidRange range = new TxidRange(ltx.minTxid(), next);
+            PageChecksums fresh = new PageChecksums(pageSize);
+            fresh.resize(commit);
+            AtomicFiles.write(store.path(range), out -> {
+                LtxEncoder enc = new LtxEncoder(out, ltx, store.path(range).toString());
+                DatabaseImage.forEachPage(db, wal, all, pageSize, commit, (pgno, page) -> {
+                    fresh.set(pgno, Checksums.page(pgno, page));
+                    enc.writePage(pgno, page);
+                });
+                return enc.finish(checksummed ? fresh.value() : 0);
+            });
+            pages = fresh;
+            txid = next;
+            postApply = fresh.value();
+            needSnapshot = false;
+            if (header.isPresent()) {
+                salt1 = header.get().salt1();
+                salt2 = header.get().salt2();
+                walEnd = all.isEmpty() ? WalHeader.SIZE : all.end();
+                walChecksum = all.isEmpty() ? header.get().checksum() : all.endChecksum();
+                haveWalPosition = true;
+            } else {
+                haveWalPosition = false;
+            }
+            changedSinceCheckpoint = true;
+            LOG.log(System.Logger.Level.INFO, "{0}: snapshot {1}: {2} pages", path, range, commit);
+            return new SyncResult(Optional.of(range), commit);
+        }
+    }
+
+    /**
+     * Checkpoints if the WAL has grown past a threshold or the interval has passed since the
+     * last one with changes in between: PASSIVE under the barrier after copying the WAL's tail,
+     * or TRUNCATE far past its threshold, followed by a snapshot because frames committed between
+     * the copy and the truncation cannot be told apart afterwards.
+     *
+     * @return true if a checkpoint ran
+     */
+    public boolean checkpointIfNeeded() throws IOException {
+        long walFrames = walFrames();
+        boolean dueByTime = changedSinceCheckpoint && clock.millis() - lastCheckpointMillis >= options.checkpointInterval().toMillis();
+        if (options.truncatePageN() > 0 && walFrames >= options.truncatePageN()) {
+            truncateCheckpoint();
+            return true;
+        }
+        if (walFrames >= options.minCheckpointPageCount() || (dueByTime && walFrames > 0)) {
+            passiveCheckpoint();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * PASSIVE checkpoint with nothing committed between copying the WAL tail and checkpointing.
+     *
+     * @return true if every WAL frame was copied into the database
+     */
+    public boolean passiveCheckpoint() throws IOException {
+        locks.raiseBarrier();
+        try {
+            sync();
+            SqliteLocks.CheckpointResult result = locks.checkpoint("PASSIVE");
+            LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE: {1}", path, result);
+            lastCheckpointMillis = clock.millis();
+            changedSinceCheckpoint = false;
+            return result.complete();
+        } finally {
+            locks.lowerBarrier();
+        }
+    }
+
+    private void truncateCheckpoint() throws IOException {
+        sync();
+        SqliteLocks.CheckpointResult result = locks.checkpoint("TRUNCATE");
+        LOG.log(System.Logger.Level.INFO, "{0}: checkpoint TRUNCATE: {1}; taking a snapshot", path, result);
+        lastCheckpointMillis = clock.millis();
+        changedSinceCheckpoint = false;
+        needSnapshot = true;
+        sync();
+    }
+
+    /** Frames in the WAL file (whatever their generation), from its size. */
+    long walFrames() throws IOException {
+        try {
+            long size = Files.size(walPath);
+            return size <= WalHeader.SIZE ? 0 : (size - WalHeader.SIZE) / (WalHeader.FRAME_HEADER_SIZE + pageSize);
+        } catch (NoSuchFileException e) {
+            return 0;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (locks != null) {
+            locks.close();
+        }
+        if (dbFile != null) {
+            try {
+                dbFile.close();
+            } catch (IOException ignored) {
+                // read-only descriptor: nothing to flush
+            }
+        }
+    }
+
+    private static WalSegment emptySegment() {
+        return new WalSegment(WalHeader.SIZE, WalHeader.SIZE, 0, 0, new int[0], new long[0]);
+    }
+
+    /**
+     * Fails with a clear message unless {@code path} is a SQLite database file (or empty), reading
+     * through {@code db}, the descriptor that stays open (see {@link #dbFile}).
+     */
+    static void checkIsDatabase(Path path, FileChannel db) throws IOException {
+        if (db.size() == 0) {
+            return;
+        }
+        java.nio.ByteBuffer magic = java.nio.ByteBuffer.allocate(SQLITE_MAGIC.length);
+        while (magic.hasRemaining() && db.read(magic, magic.position()) > 0) {
+            // read the header's first bytes
+        }
+        if (magic.hasRemaining() || !Arrays.equals(magic.array(), SQLITE_MAGIC)) {
+            throw new IOException("database %s: not a SQLite database (the file does not start with \"SQLite format 3\")".formatted(path));
+        }
+    }
+}

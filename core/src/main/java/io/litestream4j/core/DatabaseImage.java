@@ -1,0 +1,73 @@
+package io.litestream4j.core;
+
+import io.litestream4j.core.wal.WalScanner;
+import io.litestream4j.core.wal.WalSegment;
+import io.litestream4j.ltx.PageSizes;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.Arrays;
+
+/**
+ * The pages of a database as of the end of a WAL segment: a page's latest frame in the segment if
+ * it has one, else the page in the database file, else zeros (beyond the file's end). The
+ * segment must start at the WAL's first frame and the caller must hold the pin, which keeps any
+ * checkpoint from changing database-file pages to versions the segment does not also hold.
+ */
+final class DatabaseImage {
+    private static final int CHUNK_PAGES = 64;
+
+    @FunctionalInterface
+    interface PageConsumer {
+        void accept(int pgno, byte[] page) throws IOException;
+    }
+
+    private DatabaseImage() {}
+
+    /** Calls {@code consumer} for pages 1..commit in order, the lock page excluded, reusing one buffer. */
+    static void forEachPage(FileChannel db, FileChannel wal, WalSegment segment, int pageSize, int commit,
+            PageConsumer consumer) throws IOException {
+        long dbSize = db.size();
+        int lock = PageSizes.lockPgno(pageSize);
+        byte[] chunk = new byte[CHUNK_PAGES * pageSize];
+        byte[] page = new byte[pageSize];
+        int walIndex = 0;
+        for (int first = 1; first <= commit; first += CHUNK_PAGES) {
+            int count = Math.min(CHUNK_PAGES, commit - first + 1);
+            long offset = (long) (first - 1) * pageSize;
+            int fromFile = (int) Math.max(0, Math.min((long) count * pageSize, dbSize - offset));
+            readFully(db, ByteBuffer.wrap(chunk, 0, fromFile), offset);
+            Arrays.fill(chunk, fromFile, count * pageSize, (byte) 0);
+            for (int i = 0; i < count; i++) {
+                int pgno = first + i;
+                if (pgno == lock) {
+                    continue;
+                }
+                while (walIndex < segment.pageCount() && segment.pgnos()[walIndex] < pgno) {
+                    walIndex++;
+                }
+                if (walIndex < segment.pageCount() && segment.pgnos()[walIndex] == pgno) {
+                    WalScanner.readPage(wal, segment.frameOffsets()[walIndex], page);
+                } else {
+                    System.arraycopy(chunk, i * pageSize, page, 0, pageSize);
+                }
+                consumer.accept(pgno, page);
+            }
+        }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer bb, long position) throws IOException {
+        long pos = position;
+        while (bb.hasRemaining()) {
+            int r = ch.read(bb, pos);
+            if (r < 0) {
+                break;
+            }
+            pos += r;
+        }
+        // A file that shrank under us reads as zeros past its end, like SQLite reads it.
+        while (bb.hasRemaining()) {
+            bb.put((byte) 0);
+        }
+    }
+}

@@ -1,0 +1,267 @@
+package io.litestream4j.core;
+
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.ltx.TxidRange;
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Replicates one database to its replicas: a virtual thread that syncs the WAL as soon as the
+ * file system reports a change (or every monitor interval, checking only the WAL's size and
+ * modification time), checkpoints, wakes the uploaders, and removes local files every replica
+ * holds. An idle database costs one stat per monitor interval and writes nothing.
+ */
+public final class DatabaseReplicator implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(DatabaseReplicator.class.getName());
+
+    /** One destination and its minimum spacing between uploads. */
+    public record Destination(ReplicaClient client, Duration syncInterval) {}
+
+    private final Database db;
+    private final List<ReplicaUploader> uploaders;
+    private final DatabaseOptions options;
+    private final WatchService watcher;
+    private volatile boolean running = true;
+    private volatile String lastError;
+    private Thread loop;
+    private long seenWalSize = -1;
+    private long seenWalModified = -1;
+
+    private DatabaseReplicator(Database db, List<ReplicaUploader> uploaders, DatabaseOptions options, WatchService watcher) {
+        this.db = db;
+        this.uploaders = uploaders;
+        this.options = options;
+        this.watcher = watcher;
+    }
+
+    /** Opens the database, reads each replica's position, and starts replicating. */
+    public static DatabaseReplicator start(Path dbPath, DatabaseOptions options, List<Destination> destinations, Clock clock)
+            throws IOException {
+        if (destinations.isEmpty()) {
+            throw new IllegalArgumentException("database " + dbPath + ": want at least one replica");
+        }
+        List<Database.ReplicaState> states = new ArrayList<>();
+        for (Destination d : destinations) {
+            try {
+                states.add(ReplicaUploader.readState(d.client()));
+            } catch (IOException e) {
+                throw new IOException("replica %s: cannot read it: %s".formatted(d.client().location(), IoErrors.describe(e)), e);
+            }
+        }
+        Database.ReplicaState newest = states.stream()
+                .max((a, b) -> Long.compareUnsigned(a.maxTxid(), b.maxTxid())).orElse(Database.ReplicaState.EMPTY);
+        Database db = Database.open(dbPath, options, clock, newest);
+        WatchService watcher = null;
+        try {
+            watcher = FileSystems.getDefault().newWatchService();
+            db.path().getParent().register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: no file-system notifications ({1}); polling every {2}", dbPath, e.getMessage(),
+                    options.monitorInterval());
+        }
+        List<ReplicaUploader> uploaders = new ArrayList<>();
+        for (int i = 0; i < destinations.size(); i++) {
+            Destination d = destinations.get(i);
+            uploaders.add(new ReplicaUploader(d.client(), db.store(), d.syncInterval(), clock, states.get(i).maxTxid()));
+        }
+        DatabaseReplicator r = new DatabaseReplicator(db, uploaders, options, watcher);
+        try {
+            r.syncOnce();
+            for (ReplicaUploader u : uploaders) {
+                // The first upload runs here, so an unreachable or unwritable replica fails the start.
+                u.uploadNow();
+            }
+        } catch (IOException | RuntimeException e) {
+            r.close();
+            throw e;
+        }
+        uploaders.forEach(ReplicaUploader::start);
+        r.loop = Thread.ofVirtual().name("sync " + db.path()).start(r::run);
+        LOG.log(System.Logger.Level.INFO, "{0}: replicating to {1}", db.path(),
+                String.join(", ", destinations.stream().map(d -> d.client().location()).toList()));
+        return r;
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    /** The last sync or checkpoint error, or null. */
+    public String lastError() {
+        return lastError;
+    }
+
+    /** Each replica's highest TXID as its uploader knows it. */
+    public List<Long> replicaPositions() {
+        return uploaders.stream().map(ReplicaUploader::position).toList();
+    }
+
+    private void run() {
+        Duration backoff = Duration.ofMillis(100);
+        while (running) {
+            try {
+                awaitChange();
+                if (!running) {
+                    break;
+                }
+                syncOnce();
+                backoff = Duration.ofMillis(100);
+            } catch (InterruptedException | ClosedWatchServiceException e) {
+                break;
+            } catch (IOException | RuntimeException e) {
+                lastError = e.getMessage();
+                LOG.log(System.Logger.Level.ERROR, "{0}: sync failed: {1}", db.path(), e.getMessage());
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    break;
+                }
+                backoff = backoff.multipliedBy(2).compareTo(options.monitorInterval()) > 0 ? options.monitorInterval() : backoff.multipliedBy(2);
+            }
+        }
+    }
+
+    /** Returns when the WAL may have changed: a notification, or a size or time change seen by polling. */
+    private void awaitChange() throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + options.monitorInterval().toNanos();
+        String walName = db.walPath().getFileName().toString();
+        while (running) {
+            if (walChanged()) {
+                return;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                // Interval elapsed with no change: still give checkpoints their time-based turn.
+                if (db.checkpointIfNeeded()) {
+                    wakeUploaders();
+                }
+                deadline = System.nanoTime() + options.monitorInterval().toNanos();
+                continue;
+            }
+            if (watcher == null) {
+                Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 1000));
+                continue;
+            }
+            WatchKey key = watcher.poll(left, TimeUnit.NANOSECONDS);
+            if (key != null) {
+                boolean ours = key.pollEvents().stream().anyMatch(ev -> walName.equals(String.valueOf(ev.context())));
+                key.reset();
+                if (ours) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private boolean walChanged() throws IOException {
+        long size;
+        long modified;
+        try {
+            size = Files.size(db.walPath());
+            modified = Files.getLastModifiedTime(db.walPath()).toMillis();
+        } catch (NoSuchFileException e) {
+            size = -2;
+            modified = -2;
+        }
+        boolean changed = size != seenWalSize || modified != seenWalModified;
+        seenWalSize = size;
+        seenWalModified = modified;
+        return changed;
+    }
+
+    /** One round: sync, checkpoint if due, hand new files to the uploaders, prune local files. */
+    public synchronized void syncOnce() throws IOException {
+        Database.SyncResult r = db.sync();
+        boolean checkpointed = db.checkpointIfNeeded();
+        if (r.written().isPresent() || checkpointed) {
+            wakeUploaders();
+        }
+        pruneLocal();
+        lastError = null;
+    }
+
+    private void wakeUploaders() {
+        uploaders.forEach(ReplicaUploader::wake);
+    }
+
+    /** Deletes local files every replica holds, keeping the newest (the resume point). */
+    private void pruneLocal() throws IOException {
+        long everywhere = uploaders.stream().mapToLong(ReplicaUploader::position).reduce((a, b) -> Long.compareUnsigned(a, b) < 0 ? a : b).orElse(0);
+        List<TxidRange> local = db.store().list();
+        for (int i = 0; i < local.size() - 1; i++) {
+            if (Long.compareUnsigned(local.get(i).max(), everywhere) <= 0) {
+                db.store().delete(local.get(i));
+            }
+        }
+    }
+
+    /**
+     * Stops: a final sync, then waits up to {@code timeout} for every replica to hold the last
+     * TXID. Returns true if they all do.
+     */
+    public boolean stop(Duration timeout) throws InterruptedException {
+        running = false;
+        closeWatcher(); // wakes the loop out of its wait; an interrupt could cut a file write short
+        if (loop != null) {
+            loop.join(options.monitorInterval().toMillis() + 30_000);
+        }
+        try {
+            syncOnce();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "{0}: final sync failed: {1}", db.path(), e.getMessage());
+        }
+        long txid = db.txid();
+        boolean caughtUp = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (ReplicaUploader u : uploaders) {
+            Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+            if (!u.stop(txid, left)) {
+                caughtUp = false;
+                LOG.log(System.Logger.Level.WARNING, "{0}: replica {1} stopped at TXID {2}, behind local TXID {3}",
+                        db.path(), u.client().location(), io.litestream4j.ltx.Txid.format(u.position()), io.litestream4j.ltx.Txid.format(txid));
+            }
+        }
+        try {
+            pruneLocal();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "prune after stop: {0}", e.getMessage());
+        }
+        return caughtUp;
+    }
+
+    private void closeWatcher() {
+        try {
+            if (watcher != null) {
+                watcher.close();
+            }
+        } catch (IOException ignored) {
+            // nothing to release
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        closeWatcher();
+        db.close();
+        for (ReplicaUploader u : uploaders) {
+            try {
+                u.client().close();
+            } catch (Exception ignored) {
+                // best effort
+            }
+        }
+    }
+}

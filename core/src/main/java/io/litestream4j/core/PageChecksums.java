@@ -1,0 +1,60 @@
+package io.litestream4j.core;
+
+import io.litestream4j.ltx.Checksums;
+import io.litestream4j.ltx.DatabaseChecksum;
+import java.util.Arrays;
+
+/**
+ * The checksum of every page of a database, and their running XOR, so the database checksum stays
+ * current as pages change without reading the database again. Eight bytes a page: 2 MiB for a
+ * 1 GiB database of 4 KiB pages. Pages never written (beyond the old end after growth) count as
+ * zeros, as SQLite reads them.
+ */
+final class PageChecksums {
+    private final int pageSize;
+    private final long zeroPageCrc;
+    private long[] sums = new long[0];
+    private int pageCount;
+    private final DatabaseChecksum total = new DatabaseChecksum();
+
+    PageChecksums(int pageSize) {
+        this.pageSize = pageSize;
+        this.zeroPageCrc = io.litestream4j.ltx.Crc64.of(new byte[pageSize]);
+    }
+
+    int pageCount() {
+        return pageCount;
+    }
+
+    /** Sets page {@code pgno}'s checksum, growing the database to it if needed. */
+    void set(int pgno, long pageChecksum) {
+        resize(Math.max(pageCount, pgno));
+        int i = pgno - 1;
+        total.replace(sums[i], pageChecksum);
+        sums[i] = pageChecksum;
+    }
+
+    /** Sets the database size in pages: pages above it are removed, new pages are zeros. */
+    void resize(int pages) {
+        if (pages > sums.length) {
+            sums = Arrays.copyOf(sums, Math.max(pages, sums.length * 2));
+        }
+        while (pageCount > pages) {
+            total.remove(sums[pageCount - 1]);
+            sums[--pageCount] = 0;
+        }
+        int lock = io.litestream4j.ltx.PageSizes.lockPgno(pageSize);
+        while (pageCount < pages) {
+            int pgno = ++pageCount;
+            // The lock page never counts: its checksum stays 0, which XOR ignores.
+            long sum = pgno == lock ? 0 : Checksums.ofPageCrc(pgno, zeroPageCrc, pageSize);
+            sums[pgno - 1] = sum;
+            total.add(sum);
+        }
+    }
+
+    /** The database checksum of all pages. */
+    long value() {
+        return total.value();
+    }
+}

@@ -1,0 +1,207 @@
+package io.litestream4j.core;
+
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.ltx.LtxDecoder;
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.LtxHeader;
+import io.litestream4j.ltx.Txid;
+import io.litestream4j.ltx.TxidRange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Sends a database's local L0 files to one replica, strictly in TXID order, on a virtual thread.
+ * It knows the replica's position (its highest TXID) from one listing at start and from its own
+ * uploads after that, so a sync costs one write and no listing. A failed upload is retried with
+ * backoff (1 s doubling to 30 s) without losing its place.
+ */
+final class ReplicaUploader {
+    private static final System.Logger LOG = System.getLogger(ReplicaUploader.class.getName());
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    private final ReplicaClient client;
+    private final LocalLtxStore store;
+    private final Duration syncInterval;
+    private final Clock clock;
+    private final Object lock = new Object();
+    private volatile long position;
+    private boolean pending;
+    private boolean stopping;
+    private long lastUploadMillis;
+    private volatile String lastError;
+    private Thread thread;
+
+    ReplicaUploader(ReplicaClient client, LocalLtxStore store, Duration syncInterval, Clock clock, long replicaPosition) {
+        this.client = client;
+        this.store = store;
+        this.syncInterval = syncInterval;
+        this.clock = clock;
+        this.position = replicaPosition;
+    }
+
+    ReplicaClient client() {
+        return client;
+    }
+
+    /** The highest TXID the replica holds, as far as this uploader knows. */
+    long position() {
+        return position;
+    }
+
+    String lastError() {
+        return lastError;
+    }
+
+    /** What the replica holds: its highest TXID over all levels and the checksum after it. */
+    static Database.ReplicaState readState(ReplicaClient client) throws IOException {
+        LtxFileInfo newest = null;
+        for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
+            List<LtxFileInfo> files = client.listFiles(level, 0);
+            if (!files.isEmpty()) {
+                LtxFileInfo f = files.stream().max((a, b) -> Long.compareUnsigned(a.maxTxid(), b.maxTxid())).orElseThrow();
+                if (newest == null || Long.compareUnsigned(f.maxTxid(), newest.maxTxid()) > 0) {
+                    newest = f;
+                }
+            }
+        }
+        if (newest == null) {
+            return Database.ReplicaState.EMPTY;
+        }
+        long postApply;
+        try (InputStream in = client.open(newest.level(), newest.range(), 0, LtxHeader.SIZE)) {
+            LtxHeader h = LtxHeader.parse(newest.fileName(), in.readNBytes(LtxHeader.SIZE), 0);
+            if (h.noChecksum()) {
+                postApply = 0;
+            } else {
+                try (InputStream tail = client.open(newest.level(), newest.range(), newest.size() - 16, 8)) {
+                    postApply = ByteBuffer.wrap(tail.readNBytes(8)).getLong();
+                }
+            }
+        }
+        return new Database.ReplicaState(newest.maxTxid(), postApply);
+    }
+
+    void start() {
+        thread = Thread.ofVirtual().name("upload " + client.location()).start(this::run);
+    }
+
+    /** Uploads what is pending on the caller's thread, before {@link #start}; failures propagate. */
+    void uploadNow() throws IOException {
+        try {
+            uploadPending();
+        } catch (IOException e) {
+            throw new IOException("replica %s: cannot write to it: %s".formatted(client.location(), IoErrors.describe(e)), e);
+        }
+    }
+
+    /** A new local file is ready. */
+    void wake() {
+        synchronized (lock) {
+            pending = true;
+            lock.notifyAll();
+        }
+    }
+
+    /** Uploads what is left, waiting at most {@code timeout}; true if the replica caught up with {@code txid}. */
+    boolean stop(long txid, Duration timeout) throws InterruptedException {
+        synchronized (lock) {
+            stopping = true;
+            pending = true;
+            lock.notifyAll();
+        }
+        if (thread != null) {
+            thread.join(timeout);
+            if (thread.isAlive()) {
+                thread.interrupt();
+                thread.join(1000);
+            }
+        }
+        return Long.compareUnsigned(position, txid) >= 0;
+    }
+
+    private void run() {
+        Duration backoff = Duration.ofSeconds(1);
+        while (true) {
+            boolean last;
+            synchronized (lock) {
+                while (!pending && !stopping) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                pending = false;
+                last = stopping;
+            }
+            try {
+                if (!last) {
+                    spaceUploads();
+                }
+                uploadPending();
+                lastError = null;
+                backoff = Duration.ofSeconds(1);
+                if (last) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                lastError = e.getMessage();
+                LOG.log(System.Logger.Level.WARNING, "upload to {0} failed, retrying in {1}s: {2}", client.location(), backoff.toSeconds(), e instanceof IOException io ? IoErrors.describe(io) : e.toString());
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                synchronized (lock) {
+                    pending = true;
+                }
+            }
+        }
+    }
+
+    /** Keeps at least sync-interval between uploads, so what arrives meanwhile goes out together. */
+    private void spaceUploads() throws InterruptedException {
+        long wait = lastUploadMillis + syncInterval.toMillis() - clock.millis();
+        if (wait > 0) {
+            Thread.sleep(wait);
+        }
+    }
+
+    private void uploadPending() throws IOException {
+        for (TxidRange range : store.list()) {
+            if (Long.compareUnsigned(range.max(), position) <= 0) {
+                continue;
+            }
+            if (Long.compareUnsigned(range.min(), position + 1) > 0 && range.min() != 1) {
+                throw new IOException("replica %s holds TXIDs up to %s but the next local file is %s: TXIDs %s-%s are missing locally"
+                        .formatted(client.location(), Txid.format(position), range, Txid.format(position + 1), Txid.format(range.min() - 1)));
+            }
+            verifyLocal(store, range);
+            Instant created;
+            try (InputStream in = store.open(range)) {
+                created = Instant.ofEpochMilli(LtxHeader.parse(range.fileName(), in.readNBytes(LtxHeader.SIZE), 0).timestamp());
+            }
+            try (InputStream in = store.open(range)) {
+                client.write(0, range, in, created);
+            }
+            position = range.max();
+            lastUploadMillis = clock.millis();
+            LOG.log(System.Logger.Level.DEBUG, "uploaded {0} to {1}", range, client.location());
+        }
+    }
+
+    /** Verifies a local file before it leaves the machine: a corrupt file must never be uploaded. */
+    static void verifyLocal(LocalLtxStore store, TxidRange range) throws IOException {
+        try (LtxDecoder d = new LtxDecoder(store.open(range), store.path(range).toString())) {
+            d.verify();
+        }
+    }
+}

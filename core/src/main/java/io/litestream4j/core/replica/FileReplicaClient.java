@@ -1,0 +1,164 @@
+package io.litestream4j.core.replica;
+
+import io.litestream4j.core.AtomicFiles;
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.TxidRange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * A replica in a local folder (or any mounted file system), laid out as Litestream lays it:
+ * {@code <root>/ltx/<level>/<min>-<max>.ltx}. Writes go to a temporary name, are fsynced, renamed
+ * into place and the directory fsynced; the file's modification time is set to its creation time.
+ */
+public final class FileReplicaClient implements ReplicaClient {
+    private final Path root;
+
+    public FileReplicaClient(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public String type() {
+        return "file";
+    }
+
+    @Override
+    public String location() {
+        return root.toUri().toString();
+    }
+
+    Path levelDir(int level) {
+        return root.resolve("ltx").resolve(Integer.toString(level));
+    }
+
+    Path path(int level, TxidRange range) {
+        return levelDir(level).resolve(range.fileName());
+    }
+
+    @Override
+    public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
+        Path dir = levelDir(level);
+        List<LtxFileInfo> out = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.ltx")) {
+            for (Path p : entries) {
+                TxidRange.fromFileName(p.getFileName().toString())
+                        .filter(r -> Long.compareUnsigned(r.max(), fromTxid) >= 0)
+                        .ifPresent(r -> out.add(info(level, r, p)));
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        out.sort(Comparator.comparing((LtxFileInfo f) -> f.minTxid(), Long::compareUnsigned)
+                .thenComparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
+        return out;
+    }
+
+    private static LtxFileInfo info(int level, TxidRange range, Path p) {
+        try {
+            var attrs = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
+            return new LtxFileInfo(level, range, attrs.size(), attrs.lastModifiedTime().toInstant());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+        Path p = path(level, range);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(p, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(p.toString(), null, "ltx file not found in replica " + location());
+        }
+        ch.position(offset);
+        InputStream in = Channels.newInputStream(ch);
+        return length < 0 ? in : new BoundedInputStream(in, length);
+    }
+
+    @Override
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
+        Path target = path(level, range);
+        Files.createDirectories(target.getParent());
+        long size = AtomicFiles.write(target, data::transferTo);
+        Files.setLastModifiedTime(target, FileTime.from(createdAt));
+        return new LtxFileInfo(level, range, size, createdAt);
+    }
+
+    @Override
+    public void delete(int level, List<TxidRange> ranges) throws IOException {
+        for (TxidRange r : ranges) {
+            Files.deleteIfExists(path(level, r));
+        }
+        if (!ranges.isEmpty() && Files.isDirectory(levelDir(level))) {
+            AtomicFiles.syncDirectory(levelDir(level));
+        }
+    }
+
+    @Override
+    public void deleteAll() throws IOException {
+        Path ltx = root.resolve("ltx");
+        if (!Files.exists(ltx)) {
+            return;
+        }
+        try (var walk = Files.walk(ltx)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** Limits a stream to a byte count, for range reads. */
+    private static final class BoundedInputStream extends java.io.FilterInputStream {
+        private long left;
+
+        BoundedInputStream(InputStream in, long limit) {
+            super(in);
+            this.left = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (left <= 0) {
+                return -1;
+            }
+            int b = super.read();
+            if (b >= 0) {
+                left--;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (left <= 0) {
+                return -1;
+            }
+            int n = super.read(b, off, (int) Math.min(len, left));
+            if (n > 0) {
+                left -= n;
+            }
+            return n;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package io.litestream4j.core.replica;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Set;
+
+/** {@code file:///path}: a replica in a local folder. */
+public final class FileReplicaClientFactory implements ReplicaClientFactory {
+    @Override
+    public Set<String> schemes() {
+        return Set.of("file");
+    }
+
+    @Override
+    public ReplicaClient create(URI url) throws IOException {
+        if (url.getPath() == null || url.getPath().isEmpty()) {
+            throw new IOException("replica URL %s: want file:///absolute/path".formatted(url));
+        }
+        if (url.getAuthority() != null && !url.getAuthority().isEmpty() && !"localhost".equals(url.getAuthority())) {
+            throw new IOException("replica URL %s: a file URL has no host; want file:///absolute/path".formatted(url));
+        }
+        return new FileReplicaClient(Path.of(url.getPath()));
+    }
+}

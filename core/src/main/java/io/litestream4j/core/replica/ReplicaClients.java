@@ -1,0 +1,60 @@
+package io.litestream4j.core.replica;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+
+/** Finds the replica client for a URL by its scheme. The CLI never switches on backend type. */
+public final class ReplicaClients {
+    private ReplicaClients() {}
+
+    /** Every registered scheme and its factory. */
+    public static Map<String, ReplicaClientFactory> factories() {
+        Map<String, ReplicaClientFactory> out = new TreeMap<>();
+        for (ReplicaClientFactory f : ServiceLoader.load(ReplicaClientFactory.class)) {
+            for (String scheme : f.schemes()) {
+                out.putIfAbsent(scheme, f);
+            }
+        }
+        return out;
+    }
+
+    /** True if {@code s} has a URL scheme ({@code name://...}); a plain path has none. */
+    public static boolean isUrl(String s) {
+        return s.matches("[A-Za-z][A-Za-z0-9+.-]*://.*");
+    }
+
+    /** Parses a replica URL or a plain path (a file replica). */
+    public static URI parse(String urlOrPath) throws IOException {
+        if (!isUrl(urlOrPath)) {
+            return Path.of(urlOrPath).toAbsolutePath().normalize().toUri();
+        }
+        try {
+            return new URI(urlOrPath);
+        } catch (URISyntaxException e) {
+            throw new IOException("invalid replica URL %s: %s".formatted(redact(urlOrPath), e.getReason()), e);
+        }
+    }
+
+    /** A client for a replica URL or plain path. */
+    public static ReplicaClient open(String urlOrPath) throws IOException {
+        URI url = parse(urlOrPath);
+        String scheme = url.getScheme().toLowerCase(java.util.Locale.ROOT);
+        Map<String, ReplicaClientFactory> factories = factories();
+        ReplicaClientFactory factory = factories.get(scheme);
+        if (factory == null) {
+            throw new IOException("replica URL %s: unknown scheme \"%s\" (supported: %s)"
+                    .formatted(redact(urlOrPath), scheme, String.join(", ", factories.keySet())));
+        }
+        return factory.create(url);
+    }
+
+    /** The URL with any password replaced, safe for logs and errors. */
+    public static String redact(String url) {
+        return url.replaceAll("(://[^/:@]*):[^/@]*@", "$1:*****@");
+    }
+}

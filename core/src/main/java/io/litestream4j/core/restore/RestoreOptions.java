@@ -1,0 +1,25 @@
+package io.litestream4j.core.restore;
+
+import java.nio.file.Path;
+import java.util.OptionalLong;
+
+/**
+ * @param output the database file to create
+ * @param txid the TXID to restore, or empty for the newest
+ * @param integrityCheck SQLite check run on the result before it is put in place
+ * @param force replace an existing output (and its -wal and -shm files)
+ */
+public record RestoreOptions(Path output, OptionalLong txid, IntegrityCheck integrityCheck, boolean force) {
+    public enum IntegrityCheck {
+        NONE, QUICK, FULL;
+
+        public static IntegrityCheck parse(String s) {
+            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+                case "none" -> NONE;
+                case "quick" -> QUICK;
+                case "full" -> FULL;
+                default -> throw new IllegalArgumentException("invalid -integrity-check \"%s\": want none, quick or full".formatted(s));
+            };
+        }
+    }
+}

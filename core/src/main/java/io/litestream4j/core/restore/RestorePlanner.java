@@ -1,0 +1,79 @@
+package io.litestream4j.core.restore;
+
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.Txid;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * Chooses the files to restore, as Litestream does: starting from nothing, repeatedly the file
+ * that extends the chain ({@code min <= current + 1}, {@code max > current}) without passing the
+ * target, preferring the larger max, then the smaller min, then the higher level. The first pick
+ * is therefore the newest snapshot at or before the target, then the biggest compactions, then L0.
+ */
+public final class RestorePlanner {
+    private RestorePlanner() {}
+
+    /** Thrown when the replica has no file at all. */
+    public static final class NoBackupException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NoBackupException(String message) {
+            super(message);
+        }
+    }
+
+    /** Plans the restore of {@code target}'s TXID, or of the newest state if empty. */
+    public static RestorePlan plan(ReplicaClient client, OptionalLong target) throws IOException {
+        List<LtxFileInfo> all = new ArrayList<>();
+        for (int level = LtxFileInfo.MAX_LEVEL; level >= 0; level--) {
+            all.addAll(client.listFiles(level, 0));
+        }
+        return plan(client.location(), all, target);
+    }
+
+    static RestorePlan plan(String location, List<LtxFileInfo> all, OptionalLong target) throws IOException {
+        if (all.isEmpty()) {
+            throw new NoBackupException("replica %s: no backup found (no LTX files in any level)".formatted(location));
+        }
+        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+        long goal = target.orElse(newest);
+        if (Long.compareUnsigned(goal, newest) > 0) {
+            throw new IOException("replica %s: TXID %s is not available; the newest is %s".formatted(location, Txid.format(goal), Txid.format(newest)));
+        }
+        List<LtxFileInfo> usable = all.stream().filter(f -> Long.compareUnsigned(f.maxTxid(), goal) <= 0).toList();
+        Comparator<LtxFileInfo> better = Comparator.comparing(LtxFileInfo::maxTxid, Long::compareUnsigned)
+                .thenComparing(LtxFileInfo::minTxid, Comparator.<Long>naturalOrder().reversed())
+                .thenComparingInt(LtxFileInfo::level);
+        List<LtxFileInfo> chain = new ArrayList<>();
+        long pos = 0;
+        while (pos != goal) {
+            final long current = pos;
+            LtxFileInfo next = usable.stream()
+                    .filter(f -> Long.compareUnsigned(f.minTxid(), current + 1) <= 0 && Long.compareUnsigned(f.maxTxid(), current) > 0)
+                    .max(better).orElse(null);
+            if (next == null) {
+                throw gap(location, usable, current, goal);
+            }
+            chain.add(next);
+            pos = next.maxTxid();
+        }
+        return new RestorePlan(chain, goal);
+    }
+
+    private static IOException gap(String location, List<LtxFileInfo> usable, long pos, long goal) {
+        if (pos == 0) {
+            return new IOException("replica %s: no snapshot to start from (no file with TXID range starting at %s in levels 0-9)"
+                    .formatted(location, Txid.format(1)));
+        }
+        long nextMin = usable.stream().mapToLong(LtxFileInfo::minTxid).filter(m -> Long.compareUnsigned(m, pos + 1) > 0)
+                .reduce(goal + 1, (a, b) -> Long.compareUnsigned(a, b) <= 0 ? a : b);
+        long missingTo = Long.compareUnsigned(nextMin - 1, goal) < 0 ? nextMin - 1 : goal;
+        return new IOException("replica %s: TXIDs %s-%s are missing (searched levels 0-9); the files reach %s"
+                .formatted(location, Txid.format(pos + 1), Txid.format(missingTo), Txid.format(pos)));
+    }
+}
