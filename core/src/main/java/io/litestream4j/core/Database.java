@@ -72,6 +72,12 @@ public final class Database implements AutoCloseable {
     private long walEnd;
     private long walChecksum;
     private boolean haveWalPosition;
+    /**
+     * True from a resume until the first sync has reached the end of the WAL generation the local
+     * files came from. Until then a new generation may hide frames we never saw, so it costs a
+     * snapshot; after it, every frame of the generation is ours and a restart is safe to follow.
+     */
+    private boolean unverifiedGeneration;
     private boolean needSnapshot;
     private long lastCheckpointMillis;
     private boolean changedSinceCheckpoint;
@@ -156,15 +162,11 @@ public final class Database implements AutoCloseable {
             postApply = replica.postApplyChecksum();
             LOG.log(System.Logger.Level.INFO, "{0}: no local state; continuing the replica''s TXID sequence after {1}", path, Txid.format(txid));
         }
-        locks.touch();
-        boolean resumed;
-        locks.raiseBarrier();
-        try {
-            locks.pin();
-            resumed = last.isPresent() && resume(last.get());
-        } finally {
-            locks.lowerBarrier();
-        }
+        // Pin first, then check: from here on the WAL can be restarted only once everything in it
+        // was copied into the database, and the first sync refuses to follow such a restart (see
+        // unverifiedGeneration), so nothing between the check and that sync can be lost.
+        locks.pin();
+        boolean resumed = last.isPresent() && resume(last.get());
         if (resumed) {
             LOG.log(System.Logger.Level.INFO, "{0}: resuming after TXID {1} at WAL offset {2}", path, Txid.format(txid), walEnd);
             rebuildPageChecksums();
@@ -211,6 +213,7 @@ public final class Database implements AutoCloseable {
             walEnd = last.walEnd();
             walChecksum = sum.get();
             haveWalPosition = true;
+            unverifiedGeneration = true;
             return true;
         } catch (NoSuchFileException e) {
             return false;
@@ -252,12 +255,18 @@ public final class Database implements AutoCloseable {
             }
             long start = walEnd;
             long checksum = walChecksum;
+            if (unverifiedGeneration && !h.sameGeneration(salt1, salt2)) {
+                LOG.log(System.Logger.Level.INFO, "{0}: the WAL was restarted before replication caught up; taking a snapshot", path);
+                unverifiedGeneration = false;
+                return snapshot();
+            }
             if (!haveWalPosition || !h.sameGeneration(salt1, salt2)) {
                 // A new generation began after everything in the old one was copied (see class comment).
                 start = WalHeader.SIZE;
                 checksum = h.checksum();
             }
             WalSegment segment = WalScanner.scan(wal, h, start, checksum);
+            unverifiedGeneration = false;
             if (segment.isEmpty()) {
                 return SyncResult.NOTHING;
             }
@@ -346,6 +355,7 @@ public final class Database implements AutoCloseable {
             txid = next;
             postApply = fresh.value();
             needSnapshot = false;
+            unverifiedGeneration = false;
             if (header.isPresent()) {
                 salt1 = header.get().salt1();
                 salt2 = header.get().salt2();
@@ -377,8 +387,15 @@ public final class Database implements AutoCloseable {
             return true;
         }
         if (walFrames >= options.minCheckpointPageCount() || (dueByTime && walFrames > 0)) {
-            passiveCheckpoint();
-            return true;
+            try {
+                passiveCheckpoint();
+                return true;
+            } catch (SqliteLocks.BusyException e) {
+                // Writers held the lock for the whole busy timeout; the next round tries again,
+                // and a WAL that keeps growing ends in a TRUNCATE, which needs no barrier.
+                LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint skipped, database busy", path);
+                return false;
+            }
         }
         return false;
     }

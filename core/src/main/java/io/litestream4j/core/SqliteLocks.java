@@ -50,8 +50,7 @@ final class SqliteLocks implements AutoCloseable {
                 if (!"wal".equalsIgnoreCase(mode)) {
                     throw new IOException("database %s: cannot switch to WAL mode: journal mode is %s".formatted(path, mode));
                 }
-                st.execute("CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)");
-                st.execute("CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER)");
+                createTables(st, path);
             }
             return new SqliteLocks(path, reader, writer);
         } catch (SQLException e) {
@@ -62,6 +61,27 @@ final class SqliteLocks implements AutoCloseable {
             closeQuietly(reader);
             closeQuietly(writer);
             throw e;
+        }
+    }
+
+    /** Litestream's two tables; creating them needs the write lock, so a busy database is retried. */
+    private static void createTables(Statement st, Path path) throws SQLException, IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                st.execute("CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)");
+                st.execute("CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER)");
+                return;
+            } catch (SQLException e) {
+                if (e.getErrorCode() != 5 || attempt == 30) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while creating tables in " + path, ie);
+                }
+            }
         }
     }
 
@@ -82,18 +102,6 @@ final class SqliteLocks implements AutoCloseable {
             return Integer.parseInt(queryString(st, "PRAGMA page_size"));
         } catch (SQLException e) {
             throw failure("read page size", e);
-        }
-    }
-
-    /**
-     * Writes one row to {@code _litestream_seq} so the WAL holds a frame: a pin taken on a WAL
-     * with frames holds a read mark in the WAL, which keeps it from being restarted.
-     */
-    void touch() throws IOException {
-        try (Statement st = writer.createStatement()) {
-            st.execute("INSERT INTO _litestream_seq (id, seq) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET seq = seq + 1");
-        } catch (SQLException e) {
-            throw failure("write _litestream_seq", e);
         }
     }
 
@@ -133,6 +141,9 @@ final class SqliteLocks implements AutoCloseable {
             st.execute("BEGIN IMMEDIATE");
             barrier = true;
         } catch (SQLException e) {
+            if (e.getErrorCode() == 5 || String.valueOf(e.getMessage()).contains("SQLITE_BUSY")) {
+                throw new BusyException(failure("take write lock", e));
+            }
             throw failure("take write lock", e);
         }
     }
@@ -146,6 +157,15 @@ final class SqliteLocks implements AutoCloseable {
             st.execute("ROLLBACK");
         } catch (SQLException e) {
             throw failure("release write lock", e);
+        }
+    }
+
+    /** The database stayed locked by others for the whole busy timeout. */
+    static final class BusyException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        BusyException(IOException cause) {
+            super(cause.getMessage(), cause.getCause());
         }
     }
 

@@ -1,0 +1,289 @@
+package io.litestream4j.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.core.restore.RestoreOptions;
+import io.litestream4j.core.restore.RestorePlanner;
+import io.litestream4j.core.restore.Restorer;
+import io.litestream4j.ltx.LtxFileInfo;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Replicates real SQLite databases written by real connections, then restores and compares. */
+class ReplicationTest {
+    @TempDir
+    Path dir;
+
+    private static final DatabaseOptions FAST = DatabaseOptions.defaults().withMonitorInterval(Duration.ofMillis(100));
+
+    private DatabaseReplicator start(Path db, Path replica, DatabaseOptions options) throws Exception {
+        return DatabaseReplicator.start(db, options,
+                List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
+    }
+
+    private Path restore(Path replica, String name) throws Exception {
+        Path out = dir.resolve(name);
+        try (FileReplicaClient client = new FileReplicaClient(replica)) {
+            var plan = RestorePlanner.plan(client, OptionalLong.empty());
+            var result = Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true));
+            assertThat(result.checksumVerified()).as("restored database checksum verified").isTrue();
+        }
+        return out;
+    }
+
+    private static void stop(DatabaseReplicator r) throws InterruptedException {
+        assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
+        r.close();
+    }
+
+    /** TXIDs in level 0 of the replica, asserting they run 1..n (or from a start) without a gap. */
+    private static List<Long> txids(Path replica) throws Exception {
+        try (FileReplicaClient client = new FileReplicaClient(replica)) {
+            List<Long> ids = new ArrayList<>();
+            for (LtxFileInfo f : client.listFiles(0, 0)) {
+                assertThat(f.minTxid()).as("contiguous after %s", ids).isEqualTo(ids.isEmpty() ? f.minTxid() : ids.getLast() + 1);
+                ids.add(f.maxTxid());
+            }
+            return ids;
+        }
+    }
+
+    @Test
+    void concurrentWritersNeverSeeBusyAndTheRestoreMatches() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 100);
+        Path replica = dir.resolve("replica");
+        // Checkpoint often, so writers meet the barrier many times.
+        DatabaseReplicator r = start(db, replica, FAST.withCheckpoints(Duration.ofMillis(200), 20, 121359));
+        int writers = 4;
+        int transactions = 300;
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CountDownLatch done = new CountDownLatch(writers);
+        for (int w = 0; w < writers; w++) {
+            Thread.ofPlatform().start(() -> {
+                try (Connection c = TestDb.open(db)) {
+                    for (int i = 0; i < transactions; i++) {
+                        TestDb.insert(c, 1 + i % 5, 200);
+                    }
+                } catch (Throwable e) {
+                    errors.add(e);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        done.await();
+        stop(r);
+        assertThat(errors).as("writer errors (SQLITE_BUSY would show here)").isEmpty();
+        Path restored = restore(replica, "restored.db");
+        assertThat(TestDb.digest(restored)).isEqualTo(TestDb.digest(db));
+        assertThat(TestDb.queryLong(TestDb.open(restored), "SELECT count(*) FROM t")).isEqualTo(100 + writers * transactions * 3L);
+        txids(replica);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"PASSIVE", "FULL", "RESTART", "TRUNCATE"})
+    void applicationCheckpointsWhileReplicating(String mode) throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        DatabaseReplicator r = start(db, replica, FAST);
+        try (Connection c = TestDb.open(db, 200)) {
+            for (int round = 0; round < 5; round++) {
+                TestDb.insert(c, 20, 300);
+                try {
+                    TestDb.exec(c, "PRAGMA wal_checkpoint(" + mode + ")");
+                } catch (SQLException busy) {
+                    // RESTART and TRUNCATE may report busy while the replicator pins the WAL; that is the point.
+                }
+                TestDb.insert(c, 5, 300);
+            }
+        }
+        stop(r);
+        assertThat(TestDb.digest(restore(replica, "restored.db"))).isEqualTo(TestDb.digest(db));
+        txids(replica);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"PASSIVE", "FULL", "RESTART", "TRUNCATE"})
+    void applicationCheckpointsWhileStopped(String mode) throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        DatabaseReplicator r = start(db, replica, FAST);
+        try (Connection c = TestDb.open(db)) {
+            TestDb.insert(c, 50, 300);
+            stop(r);
+            TestDb.insert(c, 50, 300);
+            TestDb.exec(c, "PRAGMA wal_checkpoint(" + mode + ")");
+            TestDb.insert(c, 50, 300);
+            r = start(db, replica, FAST);
+            TestDb.insert(c, 50, 300);
+        }
+        stop(r);
+        assertThat(TestDb.digest(restore(replica, "restored.db"))).isEqualTo(TestDb.digest(db));
+        txids(replica);
+    }
+
+    @Test
+    void vacuumShrinksTheDatabase() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 1024, 2000);
+        Path replica = dir.resolve("replica");
+        DatabaseReplicator r = start(db, replica, FAST);
+        long before;
+        try (Connection c = TestDb.open(db)) {
+            before = TestDb.queryLong(c, "PRAGMA page_count");
+            TestDb.exec(c, "DELETE FROM t WHERE id % 4 != 0", "VACUUM");
+            TestDb.insert(c, 10, 50);
+            assertThat(TestDb.queryLong(c, "PRAGMA page_count")).isLessThan(before);
+        }
+        stop(r);
+        Path restored = restore(replica, "restored.db");
+        assertThat(TestDb.digest(restored)).isEqualTo(TestDb.digest(db));
+        try (Connection a = TestDb.open(restored); Connection b = TestDb.open(db)) {
+            assertThat(TestDb.queryLong(a, "PRAGMA page_count")).isEqualTo(TestDb.queryLong(b, "PRAGMA page_count"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {512, 65536})
+    void extremePageSizes(int pageSize) throws Exception {
+        Path db = TestDb.create(dir, "app.db", pageSize, 300);
+        Path replica = dir.resolve("replica");
+        DatabaseReplicator r = start(db, replica, FAST);
+        try (Connection c = TestDb.open(db)) {
+            TestDb.insert(c, 100, 700);
+        }
+        stop(r);
+        assertThat(TestDb.digest(restore(replica, "restored.db"))).isEqualTo(TestDb.digest(db));
+    }
+
+    @Test
+    void restartsContinueTheTxidSequence() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        try (Connection c = TestDb.open(db)) {
+            for (int run = 0; run < 3; run++) {
+                DatabaseReplicator r = start(db, replica, FAST);
+                TestDb.insert(c, 10, 100);
+                r.syncOnce();
+                TestDb.insert(c, 10, 100);
+                stop(r);
+            }
+        }
+        List<Long> ids = txids(replica);
+        assertThat(ids.getFirst()).isEqualTo(1);
+        assertThat(ids.getLast()).isGreaterThanOrEqualTo(6);
+        assertThat(TestDb.digest(restore(replica, "restored.db"))).isEqualTo(TestDb.digest(db));
+    }
+
+    @Test
+    void afterARestoreReplicationContinuesTheReplicasSequence() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        DatabaseReplicator r = start(db, replica, FAST);
+        try (Connection c = TestDb.open(db)) {
+            TestDb.insert(c, 30, 100);
+        }
+        stop(r);
+        long lastBefore = txids(replica).getLast();
+
+        // Disaster: the machine is gone. Restore to a new path and replicate from there.
+        Path restored = restore(replica, "new.db");
+        r = start(restored, replica, FAST);
+        try (Connection c = TestDb.open(restored)) {
+            TestDb.insert(c, 30, 100);
+        }
+        stop(r);
+        List<Long> ids = txids(replica);
+        assertThat(ids.getLast()).isGreaterThan(lastBefore);
+        assertThat(ids).contains(lastBefore + 1);
+        assertThat(TestDb.digest(restore(replica, "again.db"))).isEqualTo(TestDb.digest(restored));
+    }
+
+    @Test
+    void aSecondReplicatorWithStaleStateRefusesToInterleave() throws Exception {
+        Path a = TestDb.create(dir, "a.db", 4096, 10);
+        Files.createDirectories(dir.resolve("b"));
+        Path b = TestDb.create(dir.resolve("b"), "a.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        DatabaseReplicator rb = start(b, replica, FAST);
+        stop(rb);
+        DatabaseReplicator ra = start(a, replica, FAST);
+        try (Connection c = TestDb.open(a)) {
+            TestDb.insert(c, 10, 100);
+            ra.syncOnce();
+        }
+        stop(ra);
+        assertThatThrownBy(() -> start(b, replica, FAST))
+                .hasMessageContaining("another replicator may be writing to the same replica");
+    }
+
+    @Test
+    void idleDatabaseWritesNothing() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        DatabaseReplicator r = start(db, replica, FAST);
+        try (Connection c = TestDb.open(db)) {
+            TestDb.insert(c, 10, 100);
+        }
+        Thread.sleep(500);
+        long files = countFiles(replica);
+        long local = countFiles(r.database().localLtxDir());
+        Thread.sleep(2500); // 25 monitor intervals
+        assertThat(countFiles(replica)).isEqualTo(files);
+        assertThat(countFiles(r.database().localLtxDir())).isEqualTo(local);
+        stop(r);
+    }
+
+    @Test
+    void writersKeepGoingWhileTheReplicatorIsKilledAndRestarted() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        AtomicBoolean stopWriting = new AtomicBoolean();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            try (Connection c = TestDb.open(db)) {
+                while (!stopWriting.get()) {
+                    TestDb.insert(c, 1, 64);
+                }
+            } catch (Throwable e) {
+                errors.add(e);
+            }
+        });
+        for (int i = 0; i < 5; i++) {
+            DatabaseReplicator r = start(db, replica, FAST.withCheckpoints(Duration.ofMillis(100), 50, 121359));
+            Thread.sleep(150);
+            r.close(); // abrupt: no final sync
+        }
+        stopWriting.set(true);
+        writer.join();
+        DatabaseReplicator r = start(db, replica, FAST);
+        stop(r);
+        assertThat(errors).isEmpty();
+        assertThat(TestDb.digest(restore(replica, "restored.db"))).isEqualTo(TestDb.digest(db));
+        txids(replica);
+    }
+
+    private static long countFiles(Path p) throws Exception {
+        if (!Files.exists(p)) {
+            return 0;
+        }
+        try (var s = Files.walk(p)) {
+            return s.filter(Files::isRegularFile).count();
+        }
+    }
+}
