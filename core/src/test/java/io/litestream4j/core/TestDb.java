@@ -21,14 +21,14 @@ import java.util.List;
  * open in this JVM: closing such a descriptor drops SQLite's POSIX locks. Content is compared
  * through SQL ({@link #digest}).
  */
-final class TestDb {
+public final class TestDb {
     private TestDb() {}
 
-    static Connection open(Path path) throws SQLException {
+    public static Connection open(Path path) throws SQLException {
         return open(path, 5000);
     }
 
-    static Connection open(Path path, int busyTimeoutMillis) throws SQLException {
+    public static Connection open(Path path, int busyTimeoutMillis) throws SQLException {
         Connection c = DriverManager.getConnection("jdbc:sqlite:" + path.toAbsolutePath());
         try (Statement st = c.createStatement()) {
             st.execute("PRAGMA busy_timeout = " + busyTimeoutMillis);
@@ -37,7 +37,7 @@ final class TestDb {
         return c;
     }
 
-    static void exec(Connection c, String... sql) throws SQLException {
+    public static void exec(Connection c, String... sql) throws SQLException {
         try (Statement st = c.createStatement()) {
             for (String s : sql) {
                 st.execute(s);
@@ -45,7 +45,7 @@ final class TestDb {
         }
     }
 
-    static long queryLong(Connection c, String sql) throws SQLException {
+    public static long queryLong(Connection c, String sql) throws SQLException {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
@@ -53,7 +53,7 @@ final class TestDb {
     }
 
     /** Creates a database with a table {@code t(id INTEGER PRIMARY KEY, v BLOB)} and some rows. */
-    static Path create(Path dir, String name, int pageSize, int rows) throws SQLException {
+    public static Path create(Path dir, String name, int pageSize, int rows) throws SQLException {
         Path db = dir.resolve(name);
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
             exec(c, "PRAGMA page_size = " + pageSize, "PRAGMA journal_mode = wal",
@@ -63,7 +63,7 @@ final class TestDb {
         return db;
     }
 
-    static void insert(Connection c, int rows, int size) throws SQLException {
+    public static void insert(Connection c, int rows, int size) throws SQLException {
         try (var ps = c.prepareStatement("INSERT INTO t (v) VALUES (randomblob(?))")) {
             boolean auto = c.getAutoCommit();
             c.setAutoCommit(false);
@@ -80,13 +80,13 @@ final class TestDb {
      * SHA-256 over every row of every table (sorted by name, rows by rowid) and the schema: equal
      * digests mean equal logical content.
      */
-    static String digest(Path db) throws SQLException {
+    public static String digest(Path db) throws SQLException {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db.toAbsolutePath())) {
             return digest(c);
         }
     }
 
-    static String digest(Connection c) throws SQLException {
+    public static String digest(Connection c) throws SQLException {
         MessageDigest md;
         try {
             md = MessageDigest.getInstance("SHA-256");
@@ -117,7 +117,7 @@ final class TestDb {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    static String integrityCheck(Path db) throws SQLException {
+    public static String integrityCheck(Path db) throws SQLException {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db.toAbsolutePath());
                 Statement st = c.createStatement(); ResultSet rs = st.executeQuery("PRAGMA integrity_check")) {
             rs.next();

@@ -1,0 +1,105 @@
+package io.litestream4j.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the real {@code bin/litestream} launcher as a separate process, as a user would. */
+final class CliProcess {
+    private final Process process;
+    private final Path stdout;
+    private final Path stderr;
+
+    private CliProcess(Process process, Path stdout, Path stderr) {
+        this.process = process;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    record Result(int code, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err;
+        }
+    }
+
+    static Path launcher() {
+        String root = System.getProperty("project.root");
+        Path dir = root != null ? Path.of(root) : Path.of("..").toAbsolutePath().normalize();
+        Path bin = dir.resolve("bin").resolve("litestream");
+        if (!Files.isExecutable(bin)) {
+            throw new IllegalStateException("launcher not found at " + bin);
+        }
+        return bin;
+    }
+
+    /** Starts {@code bin/litestream args...} in {@code cwd}. */
+    static CliProcess start(Path cwd, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(launcher().toString());
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile("litestream-out", ".txt");
+        Path err = Files.createTempFile("litestream-err", ".txt");
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return new CliProcess(pb.start(), out, err);
+    }
+
+    /** Runs to completion (at most {@code timeout}). */
+    static Result run(Path cwd, Duration timeout, String... args) throws Exception {
+        CliProcess p = start(cwd, args);
+        return p.await(timeout);
+    }
+
+    static Result run(Path cwd, String... args) throws Exception {
+        return run(cwd, Duration.ofSeconds(60), args);
+    }
+
+    Result await(Duration timeout) throws Exception {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            kill();
+            throw new AssertionError("bin/litestream did not exit within " + timeout + "\n" + output());
+        }
+        return output();
+    }
+
+    Result output() throws IOException {
+        int code = process.isAlive() ? -1 : process.exitValue();
+        return new Result(code, Files.readString(stdout, StandardCharsets.UTF_8), Files.readString(stderr, StandardCharsets.UTF_8));
+    }
+
+    /** SIGTERM to the JVM (the launcher execs java, so the pid is the JVM's). */
+    void terminate() {
+        process.destroy();
+    }
+
+    /** SIGKILL: no shutdown, no final sync. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Waits until stderr contains {@code text} or the process exits or the time runs out. */
+    boolean awaitLog(String text, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.readString(stderr, StandardCharsets.UTF_8).contains(text)) {
+                return true;
+            }
+            if (!process.isAlive()) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+}
