@@ -81,6 +81,11 @@ public final class Database implements AutoCloseable {
     private boolean needSnapshot;
     private long lastCheckpointMillis;
     private boolean changedSinceCheckpoint;
+    /** Where our last checkpoint left the WAL (generation and offset): frames after it are new. */
+    private int checkpointSalt1;
+    private int checkpointSalt2;
+    private long checkpointEnd;
+    private volatile long checkpointCount;
 
     private Database(Path path, DatabaseOptions options, Clock clock) {
         this.path = path.toAbsolutePath();
@@ -136,6 +141,11 @@ public final class Database implements AutoCloseable {
 
     public int pageSize() {
         return pageSize;
+    }
+
+    /** Checkpoints this replicator has run. */
+    public long checkpointCount() {
+        return checkpointCount;
     }
 
     private void start(ReplicaState replica) throws IOException {
@@ -381,12 +391,13 @@ public final class Database implements AutoCloseable {
      */
     public boolean checkpointIfNeeded() throws IOException {
         long walFrames = walFrames();
+        long newFrames = framesSinceCheckpoint();
         boolean dueByTime = changedSinceCheckpoint && clock.millis() - lastCheckpointMillis >= options.checkpointInterval().toMillis();
         if (options.truncatePageN() > 0 && walFrames >= options.truncatePageN()) {
             truncateCheckpoint();
             return true;
         }
-        if (walFrames >= options.minCheckpointPageCount() || (dueByTime && walFrames > 0)) {
+        if (newFrames >= options.minCheckpointPageCount() || (dueByTime && newFrames > 0)) {
             try {
                 passiveCheckpoint();
                 return true;
@@ -411,6 +422,10 @@ public final class Database implements AutoCloseable {
             sync();
             SqliteLocks.CheckpointResult result = locks.checkpoint("PASSIVE");
             LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE: {1}", path, result);
+            checkpointSalt1 = salt1;
+            checkpointSalt2 = salt2;
+            checkpointEnd = walEnd;
+            checkpointCount++;
             lastCheckpointMillis = clock.millis();
             changedSinceCheckpoint = false;
             return result.complete();
@@ -422,6 +437,7 @@ public final class Database implements AutoCloseable {
     private void truncateCheckpoint() throws IOException {
         sync();
         SqliteLocks.CheckpointResult result = locks.checkpoint("TRUNCATE");
+        checkpointCount++;
         LOG.log(System.Logger.Level.INFO, "{0}: checkpoint TRUNCATE: {1}; taking a snapshot", path, result);
         lastCheckpointMillis = clock.millis();
         changedSinceCheckpoint = false;
@@ -429,14 +445,22 @@ public final class Database implements AutoCloseable {
         sync();
     }
 
-    /** Frames in the WAL file (whatever their generation), from its size. */
-    long walFrames() throws IOException {
-        try {
-            long size = Files.size(walPath);
-            return size <= WalHeader.SIZE ? 0 : (size - WalHeader.SIZE) / (WalHeader.FRAME_HEADER_SIZE + pageSize);
-        } catch (NoSuchFileException e) {
+    /**
+     * Committed frames in the current WAL generation, as far as we have copied them. Not the
+     * file's size: SQLite reuses a restarted WAL file without shrinking it, so the size would
+     * call for a checkpoint on every sync.
+     */
+    long walFrames() {
+        return haveWalPosition ? (walEnd - WalHeader.SIZE) / (WalHeader.FRAME_HEADER_SIZE + pageSize) : 0;
+    }
+
+    /** Committed frames copied since our last checkpoint (all of them in a newer generation). */
+    long framesSinceCheckpoint() {
+        if (!haveWalPosition) {
             return 0;
         }
+        long from = salt1 == checkpointSalt1 && salt2 == checkpointSalt2 ? checkpointEnd : WalHeader.SIZE;
+        return Math.max(0, walEnd - from) / (WalHeader.FRAME_HEADER_SIZE + pageSize);
     }
 
     @Override

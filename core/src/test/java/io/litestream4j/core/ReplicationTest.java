@@ -236,16 +236,19 @@ class ReplicationTest {
     void idleDatabaseWritesNothing() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 10);
         Path replica = dir.resolve("replica");
-        DatabaseReplicator r = start(db, replica, FAST);
+        DatabaseReplicator r = start(db, replica, FAST.withCheckpoints(Duration.ofMinutes(1), 20, 121359));
         try (Connection c = TestDb.open(db)) {
-            TestDb.insert(c, 10, 100);
+            TestDb.insert(c, 200, 1000); // enough frames for a checkpoint
         }
         Thread.sleep(500);
         long files = countFiles(replica);
         long local = countFiles(r.database().localLtxDir());
+        long checkpoints = r.database().checkpointCount();
+        assertThat(checkpoints).as("a checkpoint ran").isPositive();
         Thread.sleep(2500); // 25 monitor intervals
         assertThat(countFiles(replica)).isEqualTo(files);
         assertThat(countFiles(r.database().localLtxDir())).isEqualTo(local);
+        assertThat(r.database().checkpointCount()).as("no checkpoints while idle").isEqualTo(checkpoints);
         stop(r);
     }
 
