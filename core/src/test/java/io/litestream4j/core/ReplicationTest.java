@@ -240,11 +240,15 @@ class ReplicationTest {
         try (Connection c = TestDb.open(db)) {
             TestDb.insert(c, 200, 1000); // enough frames for a checkpoint
         }
-        Thread.sleep(500);
-        long files = countFiles(replica);
-        long local = countFiles(r.database().localLtxDir());
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (r.database().checkpointCount() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
         long checkpoints = r.database().checkpointCount();
         assertThat(checkpoints).as("a checkpoint ran").isPositive();
+        Thread.sleep(500); // let the upload after the checkpoint land
+        long files = countFiles(replica);
+        long local = countFiles(r.database().localLtxDir());
         Thread.sleep(2500); // 25 monitor intervals
         assertThat(countFiles(replica)).isEqualTo(files);
         assertThat(countFiles(r.database().localLtxDir())).isEqualTo(local);
