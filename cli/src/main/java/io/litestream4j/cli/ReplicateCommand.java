@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -39,15 +40,12 @@ final class ReplicateCommand implements Callable<Integer> {
     @Option(names = {"-once", "--once"}, description = "sync once, upload, and exit")
     boolean once;
 
-    @Option(names = {"-log-level", "--log-level"}, paramLabel = "LEVEL", description = "debug, info, warn or error (default info)")
-    String logLevel = "info";
-
-    @Option(names = {"-h", "-help", "--help"}, usageHelp = true, description = "show this help")
-    boolean help;
+    @Mixin
+    CommonOptions common;
 
     @Override
     public Integer call() throws Exception {
-        Logging.configure(Logging.parseLevel(System.getenv().getOrDefault("LOG_LEVEL", logLevel)), spec.commandLine().getErr());
+        common.configureLogging(spec.commandLine().getErr());
         ReplicaClient client = ReplicaClients.open(replicaUrl);
         DatabaseReplicator replicator;
         try {

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -46,16 +47,13 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = {"-force", "--force"}, description = "replace an existing output database")
     boolean force;
 
-    @Option(names = {"-log-level", "--log-level"}, paramLabel = "LEVEL", description = "debug, info, warn or error (default info)")
-    String logLevel = "info";
-
-    @Option(names = {"-h", "-help", "--help"}, usageHelp = true, description = "show this help")
-    boolean help;
+    @Mixin
+    CommonOptions common;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Logging.configure(Logging.parseLevel(System.getenv().getOrDefault("LOG_LEVEL", logLevel)), spec.commandLine().getErr());
+        common.configureLogging(spec.commandLine().getErr());
         RestoreOptions.IntegrityCheck check = RestoreOptions.IntegrityCheck.parse(integrityCheck);
         OptionalLong target = txid == null ? OptionalLong.empty() : OptionalLong.of(Txid.parse(txid).value());
         if (ifDbNotExists && Files.exists(output)) {
