@@ -7,6 +7,7 @@ import io.litestream4j.ltx.Checksums;
 import io.litestream4j.ltx.LtxEncoder;
 import io.litestream4j.ltx.LtxFormatException;
 import io.litestream4j.ltx.LtxHeader;
+import io.litestream4j.ltx.PageChecksums;
 import io.litestream4j.ltx.Txid;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;

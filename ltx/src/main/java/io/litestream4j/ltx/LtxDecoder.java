@@ -101,6 +101,11 @@ public final class LtxDecoder implements Closeable {
         return trailer;
     }
 
+    /** The CRC-64 of the data of the page {@link #readPage} returned last (see {@link Checksums#ofPageCrc}). */
+    public long lastPageCrc() {
+        return frames.dataCrc;
+    }
+
     /** Pages read so far. */
     public int pageCount() {
         return seen.count();

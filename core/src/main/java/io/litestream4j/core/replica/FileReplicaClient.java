@@ -24,7 +24,7 @@ import java.util.List;
  * {@code <root>/ltx/<level>/<min>-<max>.ltx}. Writes go to a temporary name, are fsynced, renamed
  * into place and the directory fsynced; the file's modification time is set to its creation time.
  */
-public final class FileReplicaClient implements ReplicaClient {
+public final class FileReplicaClient implements ReplicaClient, LocalFiles {
     private final Path root;
 
     public FileReplicaClient(Path root) {
@@ -51,6 +51,11 @@ public final class FileReplicaClient implements ReplicaClient {
 
     Path path(int level, TxidRange range) {
         return levelDir(level).resolve(range.fileName());
+    }
+
+    @Override
+    public Path localPath(int level, TxidRange range) {
+        return path(level, range);
     }
 
     @Override

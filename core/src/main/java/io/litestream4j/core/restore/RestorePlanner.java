@@ -4,6 +4,7 @@ import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.Txid;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -27,16 +28,52 @@ public final class RestorePlanner {
         }
     }
 
-    /** Plans the restore of {@code target}'s TXID, or of the newest state if empty. */
-    public static RestorePlan plan(ReplicaClient client, OptionalLong target) throws IOException {
+    /** Every file of every level, highest level first. */
+    public static List<LtxFileInfo> listAll(ReplicaClient client) throws IOException {
         List<LtxFileInfo> all = new ArrayList<>();
         for (int level = LtxFileInfo.MAX_LEVEL; level >= 0; level--) {
             all.addAll(client.listFiles(level, 0));
         }
-        return plan(client.location(), all, target);
+        return all;
+    }
+
+    /** Plans the restore of {@code target}'s TXID, or of the newest state if empty. */
+    public static RestorePlan plan(ReplicaClient client, OptionalLong target) throws IOException {
+        return plan(client.location(), listAll(client), target);
+    }
+
+    /**
+     * Plans the restore of the state as of {@code time}: the newest TXID a file reached at or
+     * before it that the files can rebuild. Outside the replica's time range is an error saying
+     * what range is available.
+     */
+    public static RestorePlan planAt(ReplicaClient client, Instant time) throws IOException {
+        List<LtxFileInfo> all = listAll(client);
+        if (all.isEmpty()) {
+            throw new NoBackupException("replica %s: no backup found (no LTX files in any level)".formatted(client.location()));
+        }
+        Instant first = all.stream().map(LtxFileInfo::createdAt).min(Comparator.naturalOrder()).orElseThrow();
+        Instant last = all.stream().map(LtxFileInfo::createdAt).max(Comparator.naturalOrder()).orElseThrow();
+        List<Long> candidates = all.stream().filter(f -> !f.createdAt().isAfter(time)).map(LtxFileInfo::maxTxid).distinct()
+                .sorted(Comparator.<Long>naturalOrder().reversed()).toList();
+        for (long txid : candidates) {
+            try {
+                return plan(client.location(), all, OptionalLong.of(txid));
+            } catch (NoBackupException e) {
+                throw e;
+            } catch (IOException unreachable) {
+                // that TXID's chain has a gap (retention removed its pieces); try an older one
+            }
+        }
+        throw new IOException("replica %s: no restorable state at %s; the replica covers %s to %s".formatted(client.location(), time, first, last));
     }
 
     static RestorePlan plan(String location, List<LtxFileInfo> all, OptionalLong target) throws IOException {
+        return plan(location, all, 0, target);
+    }
+
+    /** Plans from a database already at TXID {@code from} (0 for nothing) to the target. */
+    static RestorePlan plan(String location, List<LtxFileInfo> all, long from, OptionalLong target) throws IOException {
         if (all.isEmpty()) {
             throw new NoBackupException("replica %s: no backup found (no LTX files in any level)".formatted(location));
         }
@@ -50,7 +87,7 @@ public final class RestorePlanner {
                 .thenComparing(LtxFileInfo::minTxid, Comparator.<Long>naturalOrder().reversed())
                 .thenComparingInt(LtxFileInfo::level);
         List<LtxFileInfo> chain = new ArrayList<>();
-        long pos = 0;
+        long pos = from;
         while (pos != goal) {
             final long current = pos;
             LtxFileInfo next = usable.stream()

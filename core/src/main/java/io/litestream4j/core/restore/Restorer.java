@@ -3,14 +3,16 @@ package io.litestream4j.core.restore;
 import io.litestream4j.core.AtomicFiles;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.Checksums;
-import io.litestream4j.ltx.DatabaseChecksum;
+import io.litestream4j.ltx.PageChecksums;
 import io.litestream4j.ltx.LtxDecoder;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.LtxHeader;
-import io.litestream4j.ltx.LtxTrailer;
-import io.litestream4j.ltx.PageSizes;
 import io.litestream4j.ltx.Txid;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.NoSuchFileException;
+import java.util.List;
+import java.util.OptionalLong;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
@@ -37,6 +39,15 @@ public final class Restorer {
     public record Result(long txid, int files, long bytes, long pages, boolean checksumVerified) {}
 
     public static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options) throws IOException {
+        return restore(client, plan, options, 8);
+    }
+
+    /**
+     * Restores {@code plan}, downloading up to {@code parallelism} files ahead of the one being
+     * applied. If a planned file disappears mid-restore (retention removed it), the rest is
+     * planned again from the TXID reached, through the higher levels that now cover it.
+     */
+    public static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options, int parallelism) throws IOException {
         Path out = options.output().toAbsolutePath();
         Path wal = out.resolveSibling(out.getFileName() + "-wal");
         Path shm = out.resolveSibling(out.getFileName() + "-shm");
@@ -49,8 +60,13 @@ public final class Restorer {
         }
         Files.createDirectories(out.getParent());
         Path tmp = out.resolveSibling(out.getFileName() + AtomicFiles.TEMP_SUFFIX);
+        Path downloads = out.resolveSibling(out.getFileName() + ".download");
         try {
-            Result result = apply(client, plan, tmp);
+            Files.createDirectories(downloads);
+            Result result;
+            try (Prefetcher prefetcher = new Prefetcher(client, parallelism, downloads)) {
+                result = apply(client, plan, tmp, prefetcher);
+            }
             check(tmp, options.integrityCheck());
             Files.deleteIfExists(wal);
             Files.deleteIfExists(shm);
@@ -61,80 +77,81 @@ public final class Restorer {
             Files.deleteIfExists(tmp);
             Files.deleteIfExists(tmp.resolveSibling(tmp.getFileName() + "-wal"));
             Files.deleteIfExists(tmp.resolveSibling(tmp.getFileName() + "-shm"));
+            deleteTree(downloads);
         }
     }
 
-    private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp) throws IOException {
+    private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp, Prefetcher prefetcher) throws IOException {
         long bytes = 0;
         long pages = 0;
         long postApply = 0;
-        int pageSize = 0;
-        int commit = 0;
+        int files = 0;
+        long pos = 0;
+        PageChecksums sums = null;
+        List<LtxFileInfo> queue = plan.files();
+        prefetcher.reset(queue);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             byte[] page = null;
-            for (LtxFileInfo f : plan.files()) {
+            for (int i = 0; i < queue.size(); i++) {
+                LtxFileInfo f = queue.get(i);
                 String name = "%s level %d file %s".formatted(client.location(), f.level(), f.fileName());
-                try (LtxDecoder d = new LtxDecoder(client.open(f.level(), f.range(), 0, -1), name)) {
+                InputStream in;
+                try {
+                    in = prefetcher.open(i);
+                } catch (NoSuchFileException gone) {
+                    LOG.log(System.Logger.Level.INFO, "{0} is gone (retention?); planning the rest again from TXID {1}", name, Txid.format(pos));
+                    queue = RestorePlanner.plan(client.location(), RestorePlanner.listAll(client), pos, OptionalLong.of(plan.txid())).files();
+                    prefetcher.reset(queue);
+                    i = -1;
+                    continue;
+                }
+                try (LtxDecoder d = new LtxDecoder(in, name)) {
                     LtxHeader h = d.header();
-                    if (pageSize == 0) {
-                        pageSize = h.pageSize();
-                        page = new byte[pageSize];
-                    } else if (h.pageSize() != pageSize) {
-                        throw new IOException("%s: page size %d differs from the snapshot's %d".formatted(name, h.pageSize(), pageSize));
+                    if (sums == null) {
+                        sums = new PageChecksums(h.pageSize());
+                        page = new byte[h.pageSize()];
+                    } else if (h.pageSize() != page.length) {
+                        throw new IOException("%s: page size %d differs from the snapshot's %d".formatted(name, h.pageSize(), page.length));
                     }
+                    sums.resize(h.commit());
                     int pgno;
                     while ((pgno = d.readPage(page)) != 0) {
-                        writeFully(ch, ByteBuffer.wrap(page), (long) (pgno - 1) * pageSize);
+                        writeFully(ch, ByteBuffer.wrap(page), (long) (pgno - 1) * page.length);
+                        sums.set(pgno, Checksums.ofPageCrc(pgno, d.lastPageCrc(), page.length));
                         pages++;
                     }
-                    LtxTrailer t = d.trailer();
-                    commit = h.commit();
-                    setLength(ch, (long) commit * pageSize);
-                    postApply = t.postApplyChecksum();
+                    setLength(ch, (long) h.commit() * page.length);
+                    postApply = d.trailer().postApplyChecksum();
                 }
+                pos = f.maxTxid();
                 bytes += f.size();
+                files++;
                 LOG.log(System.Logger.Level.DEBUG, "applied {0}", name);
             }
             ch.force(true);
             boolean verified = false;
-            if (postApply != 0) {
-                long actual = checksum(ch, pageSize, commit);
-                if (actual != postApply) {
+            if (postApply != 0 && sums != null) {
+                // Each page's checksum was taken as it was written: no second pass over the file.
+                if (sums.value() != postApply) {
                     throw new IOException("restored database checksum mismatch at TXID %s: want %s (from the last file), got %s"
-                            .formatted(Txid.format(plan.txid()), Checksums.format(postApply), Checksums.format(actual)));
+                            .formatted(Txid.format(plan.txid()), Checksums.format(postApply), Checksums.format(sums.value())));
                 }
                 verified = true;
             }
-            return new Result(plan.txid(), plan.files().size(), bytes, pages, verified);
+            return new Result(plan.txid(), files, bytes, pages, verified);
         }
     }
 
-    /** The database checksum of the first {@code commit} pages of a file. */
-    static long checksum(FileChannel ch, int pageSize, int commit) throws IOException {
-        DatabaseChecksum sum = new DatabaseChecksum();
-        int lock = PageSizes.lockPgno(pageSize);
-        int chunkPages = Math.max(1, (1 << 20) / pageSize);
-        byte[] chunk = new byte[chunkPages * pageSize];
-        for (int first = 1; first <= commit; first += chunkPages) {
-            int count = Math.min(chunkPages, commit - first + 1);
-            ByteBuffer bb = ByteBuffer.wrap(chunk, 0, count * pageSize);
-            long pos = (long) (first - 1) * pageSize;
-            while (bb.hasRemaining()) {
-                int r = ch.read(bb, pos + bb.position());
-                if (r < 0) {
-                    java.util.Arrays.fill(chunk, bb.position(), count * pageSize, (byte) 0);
-                    break;
-                }
-            }
-            for (int i = 0; i < count; i++) {
-                int pgno = first + i;
-                if (pgno != lock) {
-                    sum.add(Checksums.page(pgno, chunk, i * pageSize, pageSize));
-                }
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
         }
-        return sum.value();
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer bb, long position) throws IOException {
@@ -178,13 +195,6 @@ public final class Restorer {
 
     /** A restored database is new to replication: local state from an earlier life would not match it. */
     private static void dropStaleLocalState(Path db) throws IOException {
-        Path meta = db.resolveSibling("." + db.getFileName() + "-litestream");
-        if (Files.isDirectory(meta)) {
-            try (var walk = Files.walk(meta)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
+        deleteTree(db.resolveSibling("." + db.getFileName() + "-litestream"));
     }
 }

@@ -1,7 +1,5 @@
-package io.litestream4j.core;
+package io.litestream4j.ltx;
 
-import io.litestream4j.ltx.Checksums;
-import io.litestream4j.ltx.DatabaseChecksum;
 import java.util.Arrays;
 
 /**
@@ -10,24 +8,24 @@ import java.util.Arrays;
  * 1 GiB database of 4 KiB pages. Pages never written (beyond the old end after growth) count as
  * zeros, as SQLite reads them.
  */
-final class PageChecksums {
+public final class PageChecksums {
     private final int pageSize;
     private final long zeroPageCrc;
     private long[] sums = new long[0];
     private int pageCount;
     private final DatabaseChecksum total = new DatabaseChecksum();
 
-    PageChecksums(int pageSize) {
+    public PageChecksums(int pageSize) {
         this.pageSize = pageSize;
-        this.zeroPageCrc = io.litestream4j.ltx.Crc64.of(new byte[pageSize]);
+        this.zeroPageCrc = Crc64.of(new byte[pageSize]);
     }
 
-    int pageCount() {
+    public int pageCount() {
         return pageCount;
     }
 
     /** Sets page {@code pgno}'s checksum, growing the database to it if needed. */
-    void set(int pgno, long pageChecksum) {
+    public void set(int pgno, long pageChecksum) {
         resize(Math.max(pageCount, pgno));
         int i = pgno - 1;
         total.replace(sums[i], pageChecksum);
@@ -35,7 +33,7 @@ final class PageChecksums {
     }
 
     /** Sets the database size in pages: pages above it are removed, new pages are zeros. */
-    void resize(int pages) {
+    public void resize(int pages) {
         if (pages > sums.length) {
             sums = Arrays.copyOf(sums, Math.max(pages, sums.length * 2));
         }
@@ -43,7 +41,7 @@ final class PageChecksums {
             total.remove(sums[pageCount - 1]);
             sums[--pageCount] = 0;
         }
-        int lock = io.litestream4j.ltx.PageSizes.lockPgno(pageSize);
+        int lock = PageSizes.lockPgno(pageSize);
         while (pageCount < pages) {
             int pgno = ++pageCount;
             // The lock page never counts: its checksum stays 0, which XOR ignores.
@@ -54,7 +52,7 @@ final class PageChecksums {
     }
 
     /** The database checksum of all pages. */
-    long value() {
+    public long value() {
         return total.value();
     }
 }

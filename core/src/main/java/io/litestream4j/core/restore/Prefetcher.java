@@ -1,0 +1,118 @@
+package io.litestream4j.core.restore;
+
+import io.litestream4j.core.replica.LocalFiles;
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.ltx.LtxFileInfo;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Downloads the files of a restore plan ahead of the one being applied, up to {@code parallelism}
+ * at a time, into temporary files beside the output (so memory does not grow with the data), and
+ * hands them out in plan order. Files of a {@link LocalFiles} replica are read in place.
+ */
+final class Prefetcher implements AutoCloseable {
+    private final ReplicaClient client;
+    private final int parallelism;
+    private final Path tempDir;
+    private final ExecutorService pool;
+    private List<LtxFileInfo> files = List.of();
+    private final List<CompletableFuture<Path>> downloads = new ArrayList<>();
+    private int nextToStart;
+
+    Prefetcher(ReplicaClient client, int parallelism, Path tempDir) {
+        if (parallelism < 1) {
+            throw new IllegalArgumentException("-parallelism: want at least 1, got " + parallelism);
+        }
+        this.client = client;
+        this.parallelism = parallelism;
+        this.tempDir = tempDir;
+        this.pool = Executors.newVirtualThreadPerTaskExecutor();
+    }
+
+    /** Starts over with a new list of files (after a re-plan). */
+    void reset(List<LtxFileInfo> plan) {
+        downloads.forEach(d -> d.cancel(true));
+        downloads.clear();
+        files = plan;
+        nextToStart = 0;
+        for (int i = 0; i < plan.size(); i++) {
+            downloads.add(null);
+        }
+    }
+
+    /** Opens file {@code i} of the current plan, waiting for its download. */
+    InputStream open(int i) throws IOException {
+        LtxFileInfo f = files.get(i);
+        if (client instanceof LocalFiles local) {
+            Path p = local.localPath(f.level(), f.range());
+            try {
+                return Files.newInputStream(p);
+            } catch (NoSuchFileException e) {
+                throw new NoSuchFileException(p.toString(), null, "ltx file not found in replica " + client.location());
+            }
+        }
+        while (nextToStart < files.size() && nextToStart < i + parallelism) {
+            start(nextToStart++);
+        }
+        try {
+            Path p = downloads.get(i).get();
+            InputStream in = Files.newInputStream(p);
+            return new java.io.FilterInputStream(in) {
+                @Override
+                public void close() throws IOException {
+                    super.close();
+                    Files.deleteIfExists(p);
+                }
+            };
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("download " + f.fileName() + ": " + c, c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while downloading " + f.fileName(), e);
+        }
+    }
+
+    private void start(int i) {
+        LtxFileInfo f = files.get(i);
+        downloads.set(i, CompletableFuture.supplyAsync(() -> {
+            try {
+                Path p = Files.createTempFile(tempDir, "restore-", ".ltx");
+                try (InputStream in = client.open(f.level(), f.range(), 0, -1)) {
+                    Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
+                }
+                return p;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, pool));
+    }
+
+    @Override
+    public void close() {
+        downloads.stream().filter(d -> d != null).forEach(d -> d.cancel(true));
+        pool.shutdownNow();
+        try (var s = Files.list(tempDir)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith("restore-")).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // temporary files only
+        }
+    }
+}
