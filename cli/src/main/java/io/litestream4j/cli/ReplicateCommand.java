@@ -2,6 +2,7 @@ package io.litestream4j.cli;
 
 import io.litestream4j.core.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
+import io.litestream4j.core.compaction.CompactionSettings;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaClients;
 import java.io.IOException;
@@ -49,7 +50,7 @@ final class ReplicateCommand implements Callable<Integer> {
         ReplicaClient client = ReplicaClients.open(replicaUrl);
         DatabaseReplicator replicator;
         try {
-            replicator = DatabaseReplicator.start(dbPath, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, Duration.ZERO)),
+            replicator = DatabaseReplicator.start(dbPath, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, Duration.ZERO)), CompactionSettings.defaults(),
                     Clock.systemUTC());
         } catch (NoSuchFileException e) {
             client.close();

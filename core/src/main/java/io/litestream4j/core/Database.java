@@ -126,6 +126,11 @@ public final class Database implements AutoCloseable {
         return walPath;
     }
 
+    /** The local state directory, {@code .<name>-litestream} by default. */
+    public Path metaDir() {
+        return store.dir().getParent().getParent();
+    }
+
     /** The directory of local L0 files. */
     public Path localLtxDir() {
         return store.dir();

@@ -1,5 +1,8 @@
 package io.litestream4j.core;
 
+import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.core.compaction.ReplicaCompactor;
+import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
@@ -31,6 +34,7 @@ public final class DatabaseReplicator implements AutoCloseable {
 
     private final Database db;
     private final List<ReplicaUploader> uploaders;
+    private final List<ReplicaMaintainer> maintainers = new ArrayList<>();
     private final DatabaseOptions options;
     private final WatchService watcher;
     private volatile boolean running = true;
@@ -46,9 +50,18 @@ public final class DatabaseReplicator implements AutoCloseable {
         this.watcher = watcher;
     }
 
-    /** Opens the database, reads each replica's position, and starts replicating. */
+    /** Opens the database, reads each replica's position, and starts replicating, without compaction. */
     public static DatabaseReplicator start(Path dbPath, DatabaseOptions options, List<Destination> destinations, Clock clock)
             throws IOException {
+        return start(dbPath, options, destinations, null, clock);
+    }
+
+    /**
+     * Opens the database, reads each replica's position, and starts replicating; with
+     * {@code compaction} set, each replica is also compacted, snapshotted and pruned on schedule.
+     */
+    public static DatabaseReplicator start(Path dbPath, DatabaseOptions options, List<Destination> destinations,
+            CompactionSettings compaction, Clock clock) throws IOException {
         if (destinations.isEmpty()) {
             throw new IllegalArgumentException("database " + dbPath + ": want at least one replica");
         }
@@ -88,6 +101,13 @@ public final class DatabaseReplicator implements AutoCloseable {
             throw e;
         }
         uploaders.forEach(ReplicaUploader::start);
+        if (compaction != null) {
+            for (Destination d : destinations) {
+                ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(d.client(), db.metaDir().resolve("tmp")), compaction, clock);
+                m.start();
+                r.maintainers.add(m);
+            }
+        }
         r.loop = Thread.ofVirtual().name("sync " + db.path()).start(r::run);
         LOG.log(System.Logger.Level.INFO, "{0}: replicating to {1}", db.path(),
                 String.join(", ", destinations.stream().map(d -> d.client().location()).toList()));
@@ -213,6 +233,7 @@ public final class DatabaseReplicator implements AutoCloseable {
      */
     public boolean stop(Duration timeout) throws InterruptedException {
         running = false;
+        maintainers.forEach(ReplicaMaintainer::close);
         closeWatcher(); // wakes the loop out of its wait; an interrupt could cut a file write short
         if (loop != null) {
             loop.join(options.monitorInterval().toMillis() + 30_000);
@@ -254,6 +275,7 @@ public final class DatabaseReplicator implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        maintainers.forEach(ReplicaMaintainer::close);
         closeWatcher();
         db.close();
         for (ReplicaUploader u : uploaders) {

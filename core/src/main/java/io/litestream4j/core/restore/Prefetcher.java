@@ -43,7 +43,7 @@ final class Prefetcher implements AutoCloseable {
 
     /** Starts over with a new list of files (after a re-plan). */
     void reset(List<LtxFileInfo> plan) {
-        downloads.forEach(d -> d.cancel(true));
+        downloads.stream().filter(d -> d != null).forEach(d -> d.cancel(true));
         downloads.clear();
         files = plan;
         nextToStart = 0;

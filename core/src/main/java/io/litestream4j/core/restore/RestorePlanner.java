@@ -73,7 +73,7 @@ public final class RestorePlanner {
     }
 
     /** Plans from a database already at TXID {@code from} (0 for nothing) to the target. */
-    static RestorePlan plan(String location, List<LtxFileInfo> all, long from, OptionalLong target) throws IOException {
+    public static RestorePlan plan(String location, List<LtxFileInfo> all, long from, OptionalLong target) throws IOException {
         if (all.isEmpty()) {
             throw new NoBackupException("replica %s: no backup found (no LTX files in any level)".formatted(location));
         }

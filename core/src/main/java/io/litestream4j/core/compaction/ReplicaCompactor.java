@@ -1,0 +1,173 @@
+package io.litestream4j.core.compaction;
+
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.restore.RestorePlanner;
+import io.litestream4j.ltx.LtxCompactor;
+import io.litestream4j.ltx.LtxDecoder;
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.LtxHeader;
+import io.litestream4j.ltx.TxidRange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Compaction, snapshots and retention on one replica.
+ *
+ * <p>Guarantees: an output is streamed through a temporary local file (memory holds one page per
+ * input), uploaded, then read back from the replica and fully verified (file checksum, and
+ * database checksums when present) before anything may rely on it; inputs are never deleted
+ * here, only by {@link #enforceRetention}, which deletes nothing a restore inside the retention
+ * window needs: the newest snapshot at or before the window's start is kept along with every
+ * file after it.
+ */
+public final class ReplicaCompactor {
+    private static final System.Logger LOG = System.getLogger(ReplicaCompactor.class.getName());
+
+    private final ReplicaClient client;
+    private final Path tempDir;
+
+    public ReplicaCompactor(ReplicaClient client, Path tempDir) {
+        this.client = client;
+        this.tempDir = tempDir;
+    }
+
+    public ReplicaClient client() {
+        return client;
+    }
+
+    /** Highest max TXID in a level, 0 if it is empty. */
+    long maxTxid(int level) throws IOException {
+        return client.listFiles(level, 0).stream().mapToLong(LtxFileInfo::maxTxid).max().orElse(0);
+    }
+
+    /** Merges the run of files in level {@code dst - 1} after level {@code dst}'s newest into one file. */
+    public Optional<LtxFileInfo> compact(int dst) throws IOException {
+        if (dst < 1 || dst >= LtxFileInfo.SNAPSHOT_LEVEL) {
+            throw new IllegalArgumentException("compaction level: want 1 to 8, got " + dst);
+        }
+        long after = maxTxid(dst);
+        List<LtxFileInfo> run = new ArrayList<>();
+        for (LtxFileInfo f : client.listFiles(dst - 1, after + 1)) {
+            if (Long.compareUnsigned(f.maxTxid(), after) <= 0) {
+                continue;
+            }
+            if (!run.isEmpty() && !run.getLast().range().continuesWith(f.range())) {
+                break;
+            }
+            run.add(f);
+        }
+        if (run.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(merge(run, dst));
+    }
+
+    /**
+     * Writes a snapshot (level 9, TXIDs 1 to the newest) by merging the fewest files that rebuild
+     * the newest state; empty if the newest snapshot is already current.
+     */
+    public Optional<LtxFileInfo> snapshot() throws IOException {
+        List<LtxFileInfo> all = RestorePlanner.listAll(client);
+        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).max().orElse(0);
+        if (newest == 0 || newest == maxTxid(LtxFileInfo.SNAPSHOT_LEVEL)) {
+            return Optional.empty();
+        }
+        List<LtxFileInfo> chain = RestorePlanner.plan(client.location(), all, 0, OptionalLong.of(newest)).files();
+        return Optional.of(merge(chain, LtxFileInfo.SNAPSHOT_LEVEL));
+    }
+
+    private LtxFileInfo merge(List<LtxFileInfo> inputs, int level) throws IOException {
+        TxidRange range = new TxidRange(inputs.getFirst().minTxid(), inputs.getLast().maxTxid());
+        String name = "%s level %d file %s".formatted(client.location(), level, range.fileName());
+        Files.createDirectories(tempDir);
+        Path tmp = Files.createTempFile(tempDir, "compact-", ".ltx");
+        try {
+            List<LtxDecoder> decoders = new ArrayList<>();
+            long timestamp;
+            try {
+                for (LtxFileInfo f : inputs) {
+                    InputStream in = client.open(f.level(), f.range(), 0, -1);
+                    decoders.add(new LtxDecoder(in, "%s level %d file %s".formatted(client.location(), f.level(), f.fileName())));
+                }
+                try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+                    LtxCompactor.compact(decoders, out, name);
+                }
+                timestamp = decoders.getLast().header().timestamp();
+            } finally {
+                for (LtxDecoder d : decoders) {
+                    d.close();
+                }
+            }
+            LtxFileInfo info;
+            try (InputStream in = Files.newInputStream(tmp)) {
+                info = client.write(level, range, in, Instant.ofEpochMilli(timestamp));
+            }
+            verify(level, range, name);
+            LOG.log(System.Logger.Level.INFO, "compacted {0} files into {1}", inputs.size(), name);
+            return info;
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Reads a written file back from the replica and verifies it; a bad one is deleted and reported. */
+    private void verify(int level, TxidRange range, String name) throws IOException {
+        try (LtxDecoder d = new LtxDecoder(client.open(level, range, 0, -1), name)) {
+            d.verify();
+            if (level == LtxFileInfo.SNAPSHOT_LEVEL && !d.header().isSnapshot()) {
+                throw new IOException(name + ": a snapshot must start at TXID 1");
+            }
+        } catch (IOException e) {
+            client.delete(level, List.of(range));
+            throw new IOException("compaction output failed verification and was deleted: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Deletes what the retention rules allow: snapshots before the newest one that is at least
+     * {@code snapshotRetention} old (so any moment in the window can still be restored; the newest
+     * snapshot always stays), files of levels 1-8 that end at or before the oldest kept snapshot,
+     * and L0 files that a level-1 file covers and that are older than {@code l0Retention}.
+     */
+    public void enforceRetention(Instant now, CompactionSettings settings) throws IOException {
+        if (!settings.retentionEnabled()) {
+            return;
+        }
+        List<LtxFileInfo> snapshots = new ArrayList<>(client.listFiles(LtxFileInfo.SNAPSHOT_LEVEL, 0));
+        snapshots.sort(Comparator.comparing(LtxFileInfo::maxTxid));
+        if (!snapshots.isEmpty()) {
+            Instant cutoff = now.minus(settings.snapshotRetention());
+            int keepFrom = 0;
+            for (int i = 0; i < snapshots.size(); i++) {
+                if (!snapshots.get(i).createdAt().isAfter(cutoff)) {
+                    keepFrom = i;
+                }
+            }
+            deleteAll(LtxFileInfo.SNAPSHOT_LEVEL, snapshots.subList(0, keepFrom));
+            long oldestKept = snapshots.get(keepFrom).maxTxid();
+            for (int level = 1; level < LtxFileInfo.SNAPSHOT_LEVEL; level++) {
+                deleteAll(level, client.listFiles(level, 0).stream().filter(f -> f.maxTxid() <= oldestKept).toList());
+            }
+        }
+        long coveredByL1 = maxTxid(1);
+        Instant l0Cutoff = now.minus(settings.l0Retention());
+        deleteAll(0, client.listFiles(0, 0).stream()
+                .filter(f -> f.maxTxid() <= coveredByL1 && f.createdAt().isBefore(l0Cutoff)).toList());
+    }
+
+    private void deleteAll(int level, List<LtxFileInfo> files) throws IOException {
+        if (!files.isEmpty()) {
+            client.delete(level, files.stream().map(LtxFileInfo::range).toList());
+            LOG.log(System.Logger.Level.DEBUG, "retention deleted {0} files from level {1} of {2}", files.size(), level, client.location());
+        }
+    }
+}

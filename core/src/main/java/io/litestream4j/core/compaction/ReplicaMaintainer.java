@@ -1,0 +1,117 @@
+package io.litestream4j.core.compaction;
+
+import io.litestream4j.core.IoErrors;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Runs a replica's compactions, snapshots and retention on their wall-clock schedules, on a
+ * virtual thread. {@link #runDue} does one round for a given time, so tests drive the schedule
+ * with a fake clock instead of sleeping.
+ */
+public final class ReplicaMaintainer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ReplicaMaintainer.class.getName());
+    /** Litestream's l0-retention-check-interval. */
+    static final Duration RETENTION_CHECK_INTERVAL = Duration.ofSeconds(15);
+
+    private final ReplicaCompactor compactor;
+    private final CompactionSettings settings;
+    private final Clock clock;
+    private final Instant[] nextLevel;
+    private Instant nextSnapshot;
+    private Instant nextRetention;
+    private volatile boolean running = true;
+    private Thread thread;
+
+    public ReplicaMaintainer(ReplicaCompactor compactor, CompactionSettings settings, Clock clock) {
+        this.compactor = compactor;
+        this.settings = settings;
+        this.clock = clock;
+        Instant now = clock.instant();
+        this.nextLevel = new Instant[settings.maxLevel() + 1];
+        for (int level = 1; level <= settings.maxLevel(); level++) {
+            nextLevel[level] = CompactionSchedule.next(now, settings.interval(level));
+        }
+        this.nextSnapshot = CompactionSchedule.next(now, settings.snapshotInterval());
+        this.nextRetention = CompactionSchedule.next(now, RETENTION_CHECK_INTERVAL);
+    }
+
+    /** Runs every task due at {@code now}, lowest level first, then the snapshot, then retention. */
+    public void runDue(Instant now) {
+        for (int level = 1; level <= settings.maxLevel(); level++) {
+            if (!now.isBefore(nextLevel[level])) {
+                run("compact level " + level, level);
+                nextLevel[level] = CompactionSchedule.next(now, settings.interval(level));
+            }
+        }
+        if (!now.isBefore(nextSnapshot)) {
+            run("snapshot", 0);
+            nextSnapshot = CompactionSchedule.next(now, settings.snapshotInterval());
+        }
+        if (!now.isBefore(nextRetention)) {
+            try {
+                compactor.enforceRetention(now, settings);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: retention failed: {1}", compactor.client().location(), IoErrors.describe(e));
+            }
+            nextRetention = CompactionSchedule.next(now, RETENTION_CHECK_INTERVAL);
+        }
+    }
+
+    private void run(String what, int level) {
+        try {
+            if (level == 0) {
+                compactor.snapshot();
+            } else {
+                compactor.compact(level);
+            }
+        } catch (IOException | RuntimeException e) {
+            // The next round retries; inputs are never deleted before an output is verified.
+            LOG.log(System.Logger.Level.WARNING, "{0}: {1} failed: {2}", compactor.client().location(), what,
+                    e instanceof IOException io ? IoErrors.describe(io) : e.toString());
+        }
+    }
+
+    /** The earliest time anything is due. */
+    Instant nextDue() {
+        Instant next = nextSnapshot.isBefore(nextRetention) ? nextSnapshot : nextRetention;
+        for (int level = 1; level <= settings.maxLevel(); level++) {
+            if (nextLevel[level].isBefore(next)) {
+                next = nextLevel[level];
+            }
+        }
+        return next;
+    }
+
+    public void start() {
+        thread = Thread.ofVirtual().name("compact " + compactor.client().location()).start(() -> {
+            while (running) {
+                long wait = Duration.between(clock.instant(), nextDue()).toMillis();
+                if (wait > 0) {
+                    try {
+                        Thread.sleep(wait);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    continue;
+                }
+                runDue(clock.instant());
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        if (thread != null) {
+            thread.interrupt();
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package io.litestream4j.core.compaction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.litestream4j.core.FakeClock;
+import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.restore.RestoreOptions;
+import io.litestream4j.core.restore.RestorePlan;
+import io.litestream4j.core.restore.RestorePlanner;
+import io.litestream4j.core.restore.Restorer;
+import io.litestream4j.ltx.Checksums;
+import io.litestream4j.ltx.DatabaseChecksum;
+import io.litestream4j.ltx.LtxEncoder;
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.LtxHeader;
+import io.litestream4j.ltx.TxidRange;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Schedules and retention on a fake clock, against a replica of synthetic L0 files (a database of
+ * 8 pages of 512 bytes; each TXID rewrites one page), with no sleeping.
+ */
+class ReplicaMaintainerTest {
+    private static final int PAGE_SIZE = 512;
+    private static final Instant START = Instant.parse("2026-11-23T00:00:05Z");
+
+    @TempDir
+    Path dir;
+
+    /** Writes L0 files as a replicator would, keeping a model of the database. */
+    private static final class Writer {
+        final ReplicaClient client;
+        final TreeMap<Integer, byte[]> db = new TreeMap<>();
+        final Random random = new Random(7);
+        long txid;
+
+        Writer(ReplicaClient client) {
+            this.client = client;
+        }
+
+        long checksum() {
+            DatabaseChecksum sum = new DatabaseChecksum();
+            db.forEach((pgno, data) -> sum.add(Checksums.page(pgno, data)));
+            return sum.value();
+        }
+
+        void write(Instant at) throws IOException {
+            long pre = checksum();
+            TreeMap<Integer, byte[]> changed = new TreeMap<>();
+            if (txid == 0) {
+                for (int pgno = 1; pgno <= 8; pgno++) {
+                    changed.put(pgno, page());
+                }
+            } else {
+                changed.put(1 + random.nextInt(8), page());
+            }
+            db.putAll(changed);
+            long next = txid + 1;
+            LtxHeader h = LtxHeader.of(PAGE_SIZE, 8, next, next, at.toEpochMilli(), next == 1 ? 0 : pre);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            LtxEncoder enc = new LtxEncoder(out, h, "l0");
+            for (var e : changed.entrySet()) {
+                enc.writePage(e.getKey(), e.getValue());
+            }
+            enc.finish(checksum());
+            client.write(0, new TxidRange(next, next), new ByteArrayInputStream(out.toByteArray()), at);
+            txid = next;
+        }
+
+        private byte[] page() {
+            byte[] b = new byte[PAGE_SIZE];
+            random.nextBytes(b);
+            return b;
+        }
+    }
+
+    private static List<LtxFileInfo> level(ReplicaClient c, int level) throws IOException {
+        return c.listFiles(level, 0);
+    }
+
+    @Test
+    void compactsOnScheduleAndPrunesL0AfterItsRetention() throws Exception {
+        FakeClock clock = new FakeClock(START);
+        FileReplicaClient client = new FileReplicaClient(dir.resolve("replica"));
+        Writer w = new Writer(client);
+        ReplicaCompactor compactor = new ReplicaCompactor(client, dir.resolve("tmp"));
+        ReplicaMaintainer m = new ReplicaMaintainer(compactor, CompactionSettings.defaults(), clock);
+
+        // One write a second for 20 s: no 30 s boundary yet, nothing compacted.
+        for (int i = 0; i < 20; i++) {
+            w.write(clock.instant());
+            clock.advance(Duration.ofSeconds(1));
+            m.runDue(clock.instant());
+        }
+        assertThat(level(client, 1)).isEmpty();
+
+        // Cross :30: one level-1 file covering everything so far.
+        clock.advance(Duration.ofSeconds(6));
+        m.runDue(clock.instant());
+        assertThat(level(client, 1)).extracting(f -> f.range().toString()).containsExactly("0000000000000001-0000000000000014");
+
+        // Ten more minutes of writes every 10 s.
+        for (int i = 0; i < 60; i++) {
+            w.write(clock.instant());
+            clock.advance(Duration.ofSeconds(10));
+            m.runDue(clock.instant());
+        }
+        List<LtxFileInfo> l1 = level(client, 1);
+        List<LtxFileInfo> l2 = level(client, 2);
+        assertThat(l1.size()).isGreaterThan(15);
+        assertThat(l2).isNotEmpty();
+        // Levels are contiguous chains.
+        for (int i = 1; i < l1.size(); i++) {
+            assertThat(l1.get(i).minTxid()).isEqualTo(l1.get(i - 1).maxTxid() + 1);
+        }
+        // L0 files older than 5 minutes that level 1 covers are gone; recent ones stay.
+        Instant cutoff = clock.instant().minus(Duration.ofMinutes(5)).minus(ReplicaMaintainer.RETENTION_CHECK_INTERVAL);
+        for (LtxFileInfo f : level(client, 0)) {
+            assertThat(f.createdAt()).isAfterOrEqualTo(cutoff);
+        }
+        assertThat(level(client, 0).getFirst().minTxid()).isGreaterThan(1);
+
+        // Everything still restores to the newest state, through the levels.
+        Path out = dir.resolve("out.db");
+        RestorePlan plan = RestorePlanner.plan(client, OptionalLong.empty());
+        assertThat(plan.txid()).isEqualTo(w.txid);
+        assertThat(plan.files().stream().anyMatch(f -> f.level() > 0)).isTrue();
+        var result = Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.NONE, false));
+        assertThat(result.checksumVerified()).isTrue();
+        byte[] restored = Files.readAllBytes(out);
+        for (var e : w.db.entrySet()) {
+            assertThat(java.util.Arrays.copyOfRange(restored, (e.getKey() - 1) * PAGE_SIZE, e.getKey() * PAGE_SIZE)).isEqualTo(e.getValue());
+        }
+    }
+
+    @Test
+    void snapshotsAndTheirRetentionKeepEveryMomentOfTheWindowRestorable() throws Exception {
+        FakeClock clock = new FakeClock(START);
+        FileReplicaClient client = new FileReplicaClient(dir.resolve("replica"));
+        Writer w = new Writer(client);
+        CompactionSettings settings = new CompactionSettings(List.of(Duration.ofSeconds(30), Duration.ofMinutes(5)),
+                Duration.ofMinutes(20), Duration.ofHours(1), Duration.ofMinutes(5), true);
+        ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(client, dir.resolve("tmp")), settings, clock);
+        for (int i = 0; i < 3 * 60 * 2; i++) { // three hours, a write every 30 s
+            w.write(clock.instant());
+            clock.advance(Duration.ofSeconds(30));
+            m.runDue(clock.instant());
+        }
+        List<LtxFileInfo> snapshots = level(client, 9);
+        assertThat(snapshots).isNotEmpty();
+        assertThat(snapshots).allMatch(f -> f.minTxid() == 1);
+        // Snapshots every 20 minutes, kept one hour, plus the newest one at or before the window start.
+        Instant windowStart = clock.instant().minus(Duration.ofHours(1));
+        assertThat(snapshots.stream().filter(f -> !f.createdAt().isAfter(windowStart)).count()).isEqualTo(1);
+        assertThat(snapshots.size()).isBetween(3, 5);
+        // Any moment in the window restores (the plan exists and starts at a kept snapshot).
+        for (int minutes = 0; minutes <= 60; minutes += 7) {
+            Instant t = windowStart.plus(Duration.ofMinutes(minutes));
+            RestorePlan p = RestorePlanner.planAt(client, t);
+            assertThat(p.files().getFirst().minTxid()).isEqualTo(1);
+        }
+        // Files of levels 1 and 2 that end before the oldest kept snapshot were deleted.
+        long oldestKept = snapshots.getFirst().maxTxid();
+        assertThat(level(client, 1)).allMatch(f -> f.maxTxid() > oldestKept);
+        assertThat(level(client, 2)).allMatch(f -> f.maxTxid() > oldestKept);
+    }
+
+    @Test
+    void aRestoreRunningWhileRetentionDeletesItsFilesStillCompletes() throws Exception {
+        FakeClock clock = new FakeClock(START);
+        FileReplicaClient files = new FileReplicaClient(dir.resolve("replica"));
+        Writer w = new Writer(files);
+        ReplicaCompactor compactor = new ReplicaCompactor(files, dir.resolve("tmp"));
+        for (int i = 0; i < 40; i++) {
+            w.write(clock.instant());
+            clock.advance(Duration.ofSeconds(1));
+        }
+        compactor.compact(1);
+        // The plan is made while the L0 files are the newest way through...
+        RestorePlan plan = RestorePlanner.plan("r", RestorePlanner.listAll(files).stream().filter(f -> f.level() == 0).toList(), 0,
+                OptionalLong.empty());
+        assertThat(plan.files()).hasSize(40);
+        // ...and retention deletes them after the restore has started.
+        Instant later = clock.instant().plus(Duration.ofHours(1));
+        ReplicaClient racing = new ForwardingClient(files) {
+            int opens;
+
+            @Override
+            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+                if (++opens == 3) {
+                    compactor.enforceRetention(later, CompactionSettings.defaults());
+                }
+                return super.open(level, range, offset, length);
+            }
+        };
+        Path out = dir.resolve("out.db");
+        var result = Restorer.restore(racing, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.NONE, false), 1);
+        assertThat(level(files, 0)).as("retention really ran").hasSizeLessThan(40);
+        assertThat(result.txid()).isEqualTo(40);
+        assertThat(result.checksumVerified()).isTrue();
+    }
+
+    /** Passes every call through; tests override what they need. */
+    static class ForwardingClient implements ReplicaClient {
+        private final ReplicaClient delegate;
+
+        ForwardingClient(ReplicaClient delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public String type() {
+            return delegate.type();
+        }
+
+        @Override
+        public String location() {
+            return delegate.location();
+        }
+
+        @Override
+        public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
+            return delegate.listFiles(level, fromTxid);
+        }
+
+        @Override
+        public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+            return delegate.open(level, range, offset, length);
+        }
+
+        @Override
+        public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
+            return delegate.write(level, range, data, createdAt);
+        }
+
+        @Override
+        public void delete(int level, List<TxidRange> ranges) throws IOException {
+            delegate.delete(level, ranges);
+        }
+
+        @Override
+        public void deleteAll() throws IOException {
+            delegate.deleteAll();
+        }
+    }
+}
