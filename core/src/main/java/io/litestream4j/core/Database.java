@@ -186,7 +186,13 @@ public final class Database implements AutoCloseable {
         if (resumed) {
             LOG.log(System.Logger.Level.INFO, "{0}: resuming after TXID {1} at WAL offset {2}", path, Txid.format(txid), walEnd);
             rebuildPageChecksums();
+        } else if (txid != 0 && postApply != 0 && databaseFileMatchesReplica()) {
+            LOG.log(System.Logger.Level.INFO, "{0}: database file matches TXID {1} (checksum {2}); continuing without a snapshot", path,
+                    Txid.format(txid), Checksums.format(postApply));
+            rebuildPageChecksums();
         } else {
+            LOG.log(System.Logger.Level.INFO, "{0}: the database changed since TXID {1} was replicated (or it cannot be told); a snapshot follows",
+                    path, Txid.format(txid));
             needSnapshot = true;
         }
         lastCheckpointMillis = clock.millis();
@@ -215,13 +221,13 @@ public final class Database implements AutoCloseable {
         try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
             Optional<WalHeader> header = WalScanner.readHeader(wal);
             if (header.isEmpty() || !header.get().sameGeneration(h.walSalt1(), h.walSalt2())) {
-                LOG.log(System.Logger.Level.INFO, "{0}: the WAL was restarted while replication was stopped; taking a snapshot", path);
+                LOG.log(System.Logger.Level.INFO, "{0}: the WAL was restarted while replication was stopped", path);
                 return false;
             }
             WalSegment all = WalScanner.scan(wal, header.get(), WalHeader.SIZE, header.get().checksum());
             Optional<Long> sum = WalScanner.checksumBefore(wal, header.get(), last.walEnd());
             if (all.end() < last.walEnd() || sum.isEmpty()) {
-                LOG.log(System.Logger.Level.INFO, "{0}: the WAL no longer holds the frames replicated last; taking a snapshot", path);
+                LOG.log(System.Logger.Level.INFO, "{0}: the WAL no longer holds the frames replicated last", path);
                 return false;
             }
             salt1 = h.walSalt1();
@@ -234,6 +240,36 @@ public final class Database implements AutoCloseable {
         } catch (NoSuchFileException e) {
             return false;
         }
+    }
+
+    /**
+     * True if the database file alone is exactly the state of the newest replicated TXID, as
+     * after a restore or when SQLite checkpointed and removed the WAL at the last close. Then
+     * every frame in the WAL came later, and the next sync copies the WAL from its start instead
+     * of uploading the whole database again. Runs under the pin, which keeps the WAL from being
+     * restarted until that sync.
+     */
+    private boolean databaseFileMatchesReplica() throws IOException {
+        PageChecksums fileOnly = new PageChecksums(pageSize);
+        int commit = (int) (dbFile.size() / pageSize);
+        fileOnly.resize(commit);
+        DatabaseImage.forEachPage(dbFile, null, emptySegment(), pageSize, commit, (pgno, page) -> fileOnly.set(pgno, Checksums.page(pgno, page)));
+        if (fileOnly.value() != postApply) {
+            return false;
+        }
+        haveWalPosition = false;
+        try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
+            Optional<WalHeader> header = WalScanner.readHeader(wal);
+            if (header.isPresent()) {
+                // The first sync must still find this generation, or it snapshots (see unverifiedGeneration).
+                salt1 = header.get().salt1();
+                salt2 = header.get().salt2();
+                unverifiedGeneration = true;
+            }
+        } catch (NoSuchFileException e) {
+            unverifiedGeneration = false;
+        }
+        return true;
     }
 
     /** Computes every page's checksum from the database file and the WAL (under the pin). */

@@ -215,6 +215,57 @@ class ReplicationTest {
     }
 
     @Test
+    void restartingWithAnUnchangedDatabaseUploadsNoSnapshot() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 2000);
+        Path replica = dir.resolve("replica");
+        stop(start(db, replica, FAST));
+        // The last connection closed: SQLite checkpointed and removed the WAL, so the WAL
+        // position in our local files is gone, but the database file is the replicated state.
+        assertThat(Files.exists(dir.resolve("app.db-wal"))).isFalse();
+        for (int run = 0; run < 2; run++) {
+            stop(start(db, replica, FAST));
+        }
+        assertThat(txids(replica)).containsExactly(1L);
+
+        // Writes made while stopped (and checkpointed into the file by the app) do cost a snapshot.
+        try (Connection c = TestDb.open(db)) {
+            TestDb.insert(c, 5, 100);
+        }
+        DatabaseReplicator r = start(db, replica, FAST);
+        // Writes after the start land in a new WAL generation; they follow as ordinary files.
+        try (Connection c = TestDb.open(db)) {
+            TestDb.insert(c, 5, 100);
+        }
+        stop(r);
+        assertThat(txids(replica)).hasSizeGreaterThanOrEqualTo(3).startsWith(1L, 2L);
+        assertThat(TestDb.digest(restore(replica, "restored.db"))).isEqualTo(TestDb.digest(db));
+    }
+
+    @Test
+    void replicatingARestoredDatabaseNeedsNoSnapshot() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 2000);
+        Path replica = dir.resolve("replica");
+        stop(start(db, replica, FAST));
+        Path restored = restore(replica, "new.db");
+        long filesBefore = countFiles(replica);
+        DatabaseReplicator r = start(restored, replica, FAST);
+        try (Connection c = TestDb.open(restored)) {
+            TestDb.insert(c, 3, 100);
+        }
+        stop(r);
+        try (FileReplicaClient client = new FileReplicaClient(replica)) {
+            List<LtxFileInfo> files = client.listFiles(0, 0);
+            assertThat(files).hasSizeGreaterThan(1);
+            long snapshotSize = files.getFirst().size();
+            for (LtxFileInfo f : files.subList(1, files.size())) {
+                assertThat(f.size()).as("file %s is an increment, not a snapshot", f.fileName()).isLessThan(snapshotSize / 4);
+            }
+        }
+        assertThat(countFiles(replica)).isGreaterThan(filesBefore);
+        assertThat(TestDb.digest(restore(replica, "again.db"))).isEqualTo(TestDb.digest(restored));
+    }
+
+    @Test
     void aSecondReplicatorWithStaleStateRefusesToInterleave() throws Exception {
         Path a = TestDb.create(dir, "a.db", 4096, 10);
         Files.createDirectories(dir.resolve("b"));
