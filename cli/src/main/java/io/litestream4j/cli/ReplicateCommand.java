@@ -3,6 +3,7 @@ package io.litestream4j.cli;
 import io.litestream4j.core.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.core.compaction.ReplicaCompactor;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaClients;
 import java.io.IOException;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Spec;
  * SIGTERM, then syncs a last time, waits for the replica to catch up, and exits 0.
  */
 @Command(name = "replicate", description = "runs a server to replicate databases",
-        synopsisHeading = "%nUsage: ", customSynopsis = "litestream replicate [-once] [-log-level LEVEL] DB_PATH REPLICA_URL")
+        synopsisHeading = "%nUsage: ", customSynopsis = "litestream replicate [-once [-force-snapshot] [-enforce-retention]] [-log-level LEVEL] DB_PATH REPLICA_URL")
 final class ReplicateCommand implements Callable<Integer> {
     private static final Duration SHUTDOWN_SYNC_TIMEOUT = Duration.ofSeconds(30);
 
@@ -41,16 +42,26 @@ final class ReplicateCommand implements Callable<Integer> {
     @Option(names = {"-once", "--once"}, description = "sync once, upload, and exit")
     boolean once;
 
+    @Option(names = {"-force-snapshot", "--force-snapshot"}, description = "with -once: also write a snapshot (level 9) of the newest state")
+    boolean forceSnapshot;
+
+    @Option(names = {"-enforce-retention", "--enforce-retention"}, description = "with -once: also delete what the retention rules allow")
+    boolean enforceRetention;
+
     @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() throws Exception {
         common.configureLogging(spec.commandLine().getErr());
+        if ((forceSnapshot || enforceRetention) && !once) {
+            throw new IllegalArgumentException("-force-snapshot and -enforce-retention need -once");
+        }
+        CompactionSettings compaction = CompactionSettings.defaults();
         ReplicaClient client = ReplicaClients.open(replicaUrl);
         DatabaseReplicator replicator;
         try {
-            replicator = DatabaseReplicator.start(dbPath, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, Duration.ZERO)), CompactionSettings.defaults(),
+            replicator = DatabaseReplicator.start(dbPath, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, Duration.ZERO)), compaction,
                     Clock.systemUTC());
         } catch (NoSuchFileException e) {
             client.close();
@@ -65,6 +76,15 @@ final class ReplicateCommand implements Callable<Integer> {
                 System.getLogger("litestream").log(System.Logger.Level.INFO, "signal received, litestream shutting down");
             }
             boolean caughtUp = replicator.stop(SHUTDOWN_SYNC_TIMEOUT);
+            if (caughtUp && (forceSnapshot || enforceRetention)) {
+                ReplicaCompactor compactor = new ReplicaCompactor(client, replicator.database().metaDir().resolve("tmp"));
+                if (forceSnapshot) {
+                    compactor.snapshot();
+                }
+                if (enforceRetention) {
+                    compactor.enforceRetention(Clock.systemUTC().instant(), compaction);
+                }
+            }
             System.getLogger("litestream").log(System.Logger.Level.INFO, "litestream shut down");
             return caughtUp ? 0 : 1;
         } finally {

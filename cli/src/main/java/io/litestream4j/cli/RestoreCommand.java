@@ -10,6 +10,10 @@ import io.litestream4j.ltx.Txid;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -35,6 +39,16 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = {"-txid", "--txid"}, paramLabel = "TXID", description = "restore as of this TXID (16 hex digits)")
     String txid;
 
+    @Option(names = {"-timestamp", "--timestamp"}, paramLabel = "TIME",
+            description = "restore the state as of this time, RFC 3339 (for example 2026-11-24T10:00:00Z)")
+    String timestamp;
+
+    @Option(names = {"-parallelism", "--parallelism"}, paramLabel = "N", description = "files downloaded at once (default 8)")
+    int parallelism = 8;
+
+    @Option(names = {"-dry-run", "--dry-run"}, description = "print the files the restore would apply, and write nothing")
+    boolean dryRun;
+
     @Option(names = {"-if-db-not-exists", "--if-db-not-exists"}, description = "do nothing if the output database already exists")
     boolean ifDbNotExists;
 
@@ -55,7 +69,14 @@ final class RestoreCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         common.configureLogging(spec.commandLine().getErr());
         RestoreOptions.IntegrityCheck check = RestoreOptions.IntegrityCheck.parse(integrityCheck);
+        if (txid != null && timestamp != null) {
+            throw new IllegalArgumentException("cannot use -txid and -timestamp together: choose one target");
+        }
+        if (parallelism < 1) {
+            throw new IllegalArgumentException("invalid -parallelism %d: want at least 1".formatted(parallelism));
+        }
         OptionalLong target = txid == null ? OptionalLong.empty() : OptionalLong.of(Txid.parse(txid).value());
+        Instant time = timestamp == null ? null : parseTimestamp(timestamp);
         if (ifDbNotExists && Files.exists(output)) {
             out.println("database already exists, skipping");
             return 0;
@@ -67,7 +88,7 @@ final class RestoreCommand implements Callable<Integer> {
         try (ReplicaClient client = ReplicaClients.open(replica)) {
             RestorePlan plan;
             try {
-                plan = RestorePlanner.plan(client, target);
+                plan = time == null ? RestorePlanner.plan(client, target) : RestorePlanner.planAt(client, time);
             } catch (RestorePlanner.NoBackupException e) {
                 if (ifReplicaExists) {
                     out.println("no matching backups found, skipping");
@@ -75,10 +96,25 @@ final class RestoreCommand implements Callable<Integer> {
                 }
                 throw e;
             }
-            Restorer.Result r = Restorer.restore(client, plan, new RestoreOptions(output, target, check, force));
+            if (dryRun) {
+                out.printf("restore of %s to TXID %s would apply %d files (%d bytes):%n", client.location(), Txid.format(plan.txid()),
+                        plan.files().size(), plan.totalBytes());
+                LtxListing.table(plan.files(), out);
+                return 0;
+            }
+            RestoreOptions options = new RestoreOptions(output, OptionalLong.of(plan.txid()), check, force);
+            Restorer.Result r = Restorer.restore(client, plan, options, parallelism);
             out.printf("restored %s to TXID %s from %d files (%d bytes)%s%n", output, Txid.format(r.txid()), r.files(), r.bytes(),
                     r.checksumVerified() ? ", database checksum verified" : "");
             return 0;
+        }
+    }
+
+    private static Instant parseTimestamp(String s) {
+        try {
+            return OffsetDateTime.parse(s, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("invalid -timestamp \"%s\": want RFC 3339, for example 2026-11-24T10:00:00Z".formatted(s), e);
         }
     }
 }

@@ -17,6 +17,8 @@ import java.util.OptionalLong;
  * is therefore the newest snapshot at or before the target, then the biggest compactions, then L0.
  */
 public final class RestorePlanner {
+    private static final System.Logger LOG = System.getLogger(RestorePlanner.class.getName());
+
     private RestorePlanner() {}
 
     /** Thrown when the replica has no file at all. */
@@ -54,6 +56,9 @@ public final class RestorePlanner {
         }
         Instant first = all.stream().map(LtxFileInfo::createdAt).min(Comparator.naturalOrder()).orElseThrow();
         Instant last = all.stream().map(LtxFileInfo::createdAt).max(Comparator.naturalOrder()).orElseThrow();
+        if (time.isAfter(last)) {
+            LOG.log(System.Logger.Level.INFO, "{0}: {1} is after the newest file ({2}); restoring the newest state", client.location(), time, last);
+        }
         List<Long> candidates = all.stream().filter(f -> !f.createdAt().isAfter(time)).map(LtxFileInfo::maxTxid).distinct()
                 .sorted(Comparator.<Long>naturalOrder().reversed()).toList();
         for (long txid : candidates) {

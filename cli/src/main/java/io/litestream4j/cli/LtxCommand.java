@@ -1,0 +1,74 @@
+package io.litestream4j.cli;
+
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.ReplicaClients;
+import io.litestream4j.core.restore.RestorePlanner;
+import io.litestream4j.ltx.LtxFileInfo;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code litestream ltx [-level N|all] [-json] REPLICA_URL}: lists a replica's LTX files. */
+@Command(name = "ltx", aliases = "wal", description = "lists the LTX files of a replica",
+        synopsisHeading = "%nUsage: ", customSynopsis = "litestream ltx [-level N|all] [-json] REPLICA_URL")
+final class LtxCommand implements Callable<Integer> {
+    private static final Comparator<LtxFileInfo> BY_LEVEL_THEN_TXID =
+            Comparator.comparingInt(LtxFileInfo::level).thenComparing(LtxFileInfo::minTxid, Long::compareUnsigned);
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "REPLICA_URL", description = "the replica: file:///path or a plain path to the replica folder")
+    String replica;
+
+    @Option(names = {"-level", "--level"}, paramLabel = "N|all", description = "the level to list, 0 to 9, or all (default 0)")
+    String level = "0";
+
+    @Option(names = {"-json", "--json"}, description = "print JSON instead of a table")
+    boolean json;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() throws Exception {
+        common.configureLogging(spec.commandLine().getErr());
+        PrintWriter out = spec.commandLine().getOut();
+        if (!ReplicaClients.isUrl(replica) && !Files.isDirectory(Path.of(replica))) {
+            throw new IllegalArgumentException("replica %s: not a replica URL and not a folder (listing by database path needs a config file, not supported yet)"
+                    .formatted(replica));
+        }
+        try (ReplicaClient client = ReplicaClients.open(replica)) {
+            List<LtxFileInfo> files = "all".equalsIgnoreCase(level)
+                    ? RestorePlanner.listAll(client).stream().sorted(BY_LEVEL_THEN_TXID).toList()
+                    : client.listFiles(parseLevel(level), 0);
+            if (json) {
+                LtxListing.json(files, out);
+            } else {
+                LtxListing.table(files, out);
+            }
+            return 0;
+        }
+    }
+
+    private static int parseLevel(String s) {
+        try {
+            int n = Integer.parseInt(s);
+            if (n >= 0 && n <= LtxFileInfo.MAX_LEVEL) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("invalid -level \"%s\": want 0 to %d or all".formatted(s, LtxFileInfo.MAX_LEVEL));
+    }
+}
