@@ -99,7 +99,7 @@ public final class RestorePlanner {
                     .filter(f -> Long.compareUnsigned(f.minTxid(), current + 1) <= 0 && Long.compareUnsigned(f.maxTxid(), current) > 0)
                     .max(better).orElse(null);
             if (next == null) {
-                throw gap(location, usable, current, goal);
+                throw gap(location, all, usable, current, goal);
             }
             chain.add(next);
             pos = next.maxTxid();
@@ -107,10 +107,14 @@ public final class RestorePlanner {
         return new RestorePlan(chain, goal);
     }
 
-    private static IOException gap(String location, List<LtxFileInfo> usable, long pos, long goal) {
+    private static IOException gap(String location, List<LtxFileInfo> all, List<LtxFileInfo> usable, long pos, long goal) {
         if (pos == 0) {
-            return new IOException("replica %s: no snapshot to start from (no file with TXID range starting at %s in levels 0-9)"
-                    .formatted(location, Txid.format(1)));
+            OptionalLong oldestSnapshot = all.stream().filter(f -> f.minTxid() == 1).mapToLong(LtxFileInfo::maxTxid)
+                    .reduce((a, b) -> Long.compareUnsigned(a, b) <= 0 ? a : b);
+            return new IOException("replica %s: no snapshot to start from at or before TXID %s (no file with TXID range starting at %s in levels 0-9%s)"
+                    .formatted(location, Txid.format(goal), Txid.format(1), oldestSnapshot.isPresent()
+                            ? "; the oldest restorable TXID is " + Txid.format(oldestSnapshot.getAsLong()) + ", older files were removed by retention"
+                            : ""));
         }
         long nextMin = usable.stream().mapToLong(LtxFileInfo::minTxid).filter(m -> Long.compareUnsigned(m, pos + 1) > 0)
                 .reduce(goal + 1, (a, b) -> Long.compareUnsigned(a, b) <= 0 ? a : b);
