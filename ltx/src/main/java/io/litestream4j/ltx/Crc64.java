@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * CRC-64/ISO as Go's {@code hash/crc64} computes it with the ISO table: reflected polynomial
@@ -27,6 +28,25 @@ public final class Crc64 {
 
     /** Per run length, the operator that advances a register over that many zero bytes. */
     private static final ConcurrentHashMap<Integer, long[]> SHIFT_OPERATORS = new ConcurrentHashMap<>();
+
+    /**
+     * Operators for power-of-two lengths, looked up without boxing: page sizes and lane lengths
+     * are powers of two, and a lookup happens for every page.
+     */
+    private static final AtomicReferenceArray<long[]> POWER_OF_TWO_OPERATORS = new AtomicReferenceArray<>(31);
+
+    private static long[] shiftOperatorFor(int length) {
+        if (Integer.bitCount(length) == 1) {
+            int i = Integer.numberOfTrailingZeros(length);
+            long[] op = POWER_OF_TWO_OPERATORS.get(i);
+            if (op == null) {
+                op = SHIFT_OPERATORS.computeIfAbsent(length, Crc64::shiftOperator);
+                POWER_OF_TWO_OPERATORS.set(i, op);
+            }
+            return op;
+        }
+        return SHIFT_OPERATORS.computeIfAbsent(length, Crc64::shiftOperator);
+    }
 
     private Crc64() {}
 
@@ -72,7 +92,7 @@ public final class Crc64 {
      * size in practice).
      */
     public static long combine(long crcA, long crcB, int lenB) {
-        long[] op = SHIFT_OPERATORS.computeIfAbsent(lenB, Crc64::shiftOperator);
+        long[] op = shiftOperatorFor(lenB);
         return apply(op, crcA) ^ crcB;
     }
 
@@ -88,7 +108,7 @@ public final class Crc64 {
         if (lane == 0) {
             return slice8(r, b, off, len);
         }
-        long[] op = SHIFT_OPERATORS.computeIfAbsent(lane, Crc64::shiftOperator);
+        long[] op = shiftOperatorFor(lane);
         int end = off + len;
         int i = off;
         while (end - i >= 4 * lane) {

@@ -123,19 +123,23 @@ public final class LtxDecoder implements Closeable {
     }
 
     private void checkPageNumber(int pgno) throws LtxFormatException {
-        String at = "page %d at offset %d".formatted(Integer.toUnsignedLong(pgno), frames.frameOffset);
         if (Integer.compareUnsigned(pgno, header.commit()) > 0) {
-            throw new LtxFormatException(name, at + ": want pages within the commit of %d".formatted(Integer.toUnsignedLong(header.commit())));
+            throw new LtxFormatException(name, at(pgno) + ": want pages within the commit of %d".formatted(Integer.toUnsignedLong(header.commit())));
         }
         if (pgno == lockPgno) {
-            throw new LtxFormatException(name, at + ": the lock page is never stored");
+            throw new LtxFormatException(name, at(pgno) + ": the lock page is never stored");
         }
         if (Integer.compareUnsigned(pgno, prevPgno) <= 0) {
-            throw new LtxFormatException(name, at + ": want pages in increasing order, previous was " + prevPgno);
+            throw new LtxFormatException(name, at(pgno) + ": want pages in increasing order, previous was " + prevPgno);
         }
         if (header.isSnapshot() && pgno != nextSnapshotPgno()) {
-            throw new LtxFormatException(name, at + ": a snapshot holds every page, want page " + nextSnapshotPgno());
+            throw new LtxFormatException(name, at(pgno) + ": a snapshot holds every page, want page " + nextSnapshotPgno());
         }
+    }
+
+    /** Where a page is, for error messages only (built on failure: this is the per-page path). */
+    private String at(int pgno) {
+        return "page %d at offset %d".formatted(Integer.toUnsignedLong(pgno), frames.frameOffset);
     }
 
     private int nextSnapshotPgno() {

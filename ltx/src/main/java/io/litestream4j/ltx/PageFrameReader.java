@@ -51,38 +51,46 @@ final class PageFrameReader {
             in.skip(6);
             return false;
         }
-        String where = "page %d at offset %d".formatted(Integer.toUnsignedLong(pgno), frameOffset);
         if (flags == FLAG_BLOCK) {
-            in.require(10, where + ": block size");
+            // Messages are built only on failure: this runs once per page.
+            if (!in.ensure(10)) {
+                in.require(10, where() + ": block size");
+            }
             b = in.buf; // require() may have moved the buffered bytes
             p = in.pos;
             crc = Crc64.update(crc, b, p, 10);
             int size = ((b[p + 6] & 0xff) << 24) | ((b[p + 7] & 0xff) << 16) | ((b[p + 8] & 0xff) << 8) | (b[p + 9] & 0xff);
             if (size <= 0 || size > maxBlock) {
-                throw new LtxFormatException(file, where + ": compressed size: want 1 to %d, got %d".formatted(maxBlock, Integer.toUnsignedLong(size)));
+                throw new LtxFormatException(file, where() + ": compressed size: want 1 to %d, got %d".formatted(maxBlock, Integer.toUnsignedLong(size)));
             }
             in.skip(10);
-            in.require(size, where + ": compressed data");
+            if (!in.ensure(size)) {
+                in.require(size, where() + ": compressed data");
+            }
             int n;
             try {
                 n = LZ4.decompress(in.buf, in.pos, size, dst, 0, pageSize);
             } catch (LZ4Exception e) {
-                throw new LtxFormatException(file, where + ": lz4 block is corrupt or decompresses to more than %d bytes".formatted(pageSize), e);
+                throw new LtxFormatException(file, where() + ": lz4 block is corrupt or decompresses to more than %d bytes".formatted(pageSize), e);
             }
             if (n != pageSize) {
-                throw new LtxFormatException(file, where + ": decompressed size: want %d, got %d".formatted(pageSize, n));
+                throw new LtxFormatException(file, where() + ": decompressed size: want %d, got %d".formatted(pageSize, n));
             }
             in.skip(size);
         } else if (flags == 0) {
             crc = Crc64.update(crc, b, p, 6);
             in.skip(6);
-            Lz4Frame.read(in, LZ4, dst, pageSize, where, file);
+            Lz4Frame.read(in, LZ4, dst, pageSize, where(), file);
         } else {
-            throw new LtxFormatException(file, where + ": page flags: want 0x0001 (lz4 block) or 0 (lz4 frame), got 0x%04x".formatted(flags));
+            throw new LtxFormatException(file, where() + ": page flags: want 0x0001 (lz4 block) or 0 (lz4 frame), got 0x%04x".formatted(flags));
         }
         dataCrc = Crc64.of(dst, 0, pageSize);
         crc = Crc64.combine(crc, dataCrc, pageSize);
         frameSize = (int) (in.offset() - frameOffset);
         return true;
+    }
+
+    private String where() {
+        return "page %d at offset %d".formatted(Integer.toUnsignedLong(pgno), frameOffset);
     }
 }
