@@ -13,7 +13,6 @@ import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.OptionalLong;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -90,6 +89,7 @@ public final class Restorer {
         PageChecksums sums = null;
         List<LtxFileInfo> queue = plan.files();
         prefetcher.reset(queue);
+        PageWriter writer = null;
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             byte[] page = null;
@@ -111,23 +111,20 @@ public final class Restorer {
                     if (sums == null) {
                         sums = new PageChecksums(h.pageSize());
                         page = new byte[h.pageSize()];
+                        writer = new PageWriter(tmp, ch, h.pageSize());
                     } else if (h.pageSize() != page.length) {
                         throw new IOException("%s: page size %d differs from the snapshot's %d".formatted(name, h.pageSize(), page.length));
                     }
-                    sums.resize(h.commit());
-                    int pgno;
-                    while ((pgno = d.readPage(page)) != 0) {
-                        writeFully(ch, ByteBuffer.wrap(page), (long) (pgno - 1) * page.length);
-                        sums.set(pgno, Checksums.ofPageCrc(pgno, d.lastPageCrc(), page.length));
-                        pages++;
-                    }
-                    setLength(ch, (long) h.commit() * page.length);
+                    pages += applyPages(d, writer, sums, page);
                     postApply = d.trailer().postApplyChecksum();
                 }
                 pos = f.maxTxid();
                 bytes += f.size();
                 files++;
                 LOG.log(System.Logger.Level.DEBUG, "applied {0}", name);
+            }
+            if (writer != null) {
+                writer.finish();
             }
             ch.force(true);
             boolean verified = false;
@@ -140,7 +137,25 @@ public final class Restorer {
                 verified = true;
             }
             return new Result(plan.txid(), files, bytes, pages, verified);
+        } finally {
+            if (writer != null) {
+                writer.close();
+            }
         }
+    }
+
+    /** Streams one file's pages into the output, noting each page's checksum; returns the page count. */
+    private static long applyPages(LtxDecoder d, PageWriter writer, PageChecksums sums, byte[] page) throws IOException {
+        sums.resize(d.header().commit());
+        long n = 0;
+        int pgno;
+        while ((pgno = d.readPage(page)) != 0) {
+            writer.write(pgno, page);
+            sums.set(pgno, Checksums.ofPageCrc(pgno, d.lastPageCrc(), page.length));
+            n++;
+        }
+        writer.setPageCount(d.header().commit());
+        return n;
     }
 
     private static void deleteTree(Path dir) throws IOException {
@@ -151,22 +166,6 @@ public final class Restorer {
             for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
-        }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer bb, long position) throws IOException {
-        while (bb.hasRemaining()) {
-            ch.write(bb, position + bb.position());
-        }
-    }
-
-    /** Truncates or extends (with zeros) the file to {@code length}. */
-    private static void setLength(FileChannel ch, long length) throws IOException {
-        long size = ch.size();
-        if (size > length) {
-            ch.truncate(length);
-        } else if (size < length) {
-            writeFully(ch, ByteBuffer.wrap(new byte[1]), length - 1);
         }
     }
 
