@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -19,6 +20,9 @@ final class Logging {
     private Logging() {}
 
     /** Parses {@code debug|info|warn|error} (Litestream's level names). */
+    /** Held here because the log manager keeps loggers only weakly: a collected one forgets its level. */
+    private static final List<Logger> JDK_LOGGERS = List.of(Logger.getLogger("sun"), Logger.getLogger("java"), Logger.getLogger("jdk"));
+
     static Level parseLevel(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "debug", "trace" -> Level.FINE;
@@ -61,9 +65,9 @@ final class Logging {
         root.addHandler(handler);
         root.setLevel(level);
         // The JDK's own classes log through the same root; keep them quiet below warnings.
-        Logger.getLogger("sun").setLevel(Level.WARNING);
-        Logger.getLogger("java").setLevel(Level.WARNING);
-        Logger.getLogger("jdk").setLevel(Level.WARNING);
+        for (Logger jdk : JDK_LOGGERS) {
+            jdk.setLevel(Level.WARNING);
+        }
         new ConsoleHandler().close();
     }
 
