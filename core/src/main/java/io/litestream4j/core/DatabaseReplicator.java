@@ -272,11 +272,24 @@ public final class DatabaseReplicator implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops at once, without a final sync or waiting for uploads: the loop finishes the sync it
+     * is in (so no local file is left half-made by us), uploads in flight are interrupted (replica
+     * writes are atomic), and the database is released. After {@link #stop}, this only releases.
+     */
     @Override
     public void close() {
         running = false;
         maintainers.forEach(ReplicaMaintainer::close);
         closeWatcher();
+        if (loop != null) {
+            try {
+                loop.join(options.monitorInterval().toMillis() + 30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        uploaders.forEach(ReplicaUploader::abort);
         db.close();
         for (ReplicaUploader u : uploaders) {
             try {

@@ -124,6 +124,18 @@ final class ReplicaUploader {
         return Long.compareUnsigned(position, txid) >= 0;
     }
 
+    /** Stops now, interrupting an upload in flight; what is not uploaded stays local for the next start. */
+    void abort() {
+        if (thread != null) {
+            thread.interrupt();
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     private void run() {
         Duration backoff = Duration.ofSeconds(1);
         while (true) {
