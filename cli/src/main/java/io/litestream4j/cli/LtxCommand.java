@@ -1,12 +1,9 @@
 package io.litestream4j.cli;
 
 import io.litestream4j.core.replica.ReplicaClient;
-import io.litestream4j.core.replica.ReplicaClients;
 import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.ltx.LtxFileInfo;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -43,11 +40,7 @@ final class LtxCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.configureLogging(spec.commandLine().getErr());
         PrintWriter out = spec.commandLine().getOut();
-        if (!ReplicaClients.isUrl(replica) && !Files.isDirectory(Path.of(replica))) {
-            throw new IllegalArgumentException("replica %s: not a replica URL and not a folder (listing by database path needs a config file, not supported yet)"
-                    .formatted(replica));
-        }
-        try (ReplicaClient client = ReplicaClients.open(replica)) {
+        try (ReplicaClient client = ReplicaArgument.open(replica)) {
             List<LtxFileInfo> files = "all".equalsIgnoreCase(level)
                     ? RestorePlanner.listAll(client).stream().sorted(BY_LEVEL_THEN_TXID).toList()
                     : client.listFiles(parseLevel(level), 0);

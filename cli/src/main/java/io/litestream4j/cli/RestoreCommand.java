@@ -1,7 +1,6 @@
 package io.litestream4j.cli;
 
 import io.litestream4j.core.replica.ReplicaClient;
-import io.litestream4j.core.replica.ReplicaClients;
 import io.litestream4j.core.restore.RestoreOptions;
 import io.litestream4j.core.restore.RestorePlan;
 import io.litestream4j.core.restore.RestorePlanner;
@@ -81,11 +80,7 @@ final class RestoreCommand implements Callable<Integer> {
             out.println("database already exists, skipping");
             return 0;
         }
-        if (!ReplicaClients.isUrl(replica) && !Files.isDirectory(Path.of(replica))) {
-            throw new IllegalArgumentException("replica %s: not a replica URL and not a folder (restoring by database path needs a config file, not supported yet)"
-                    .formatted(replica));
-        }
-        try (ReplicaClient client = ReplicaClients.open(replica)) {
+        try (ReplicaClient client = ReplicaArgument.open(replica)) {
             RestorePlan plan;
             try {
                 plan = time == null ? RestorePlanner.plan(client, target) : RestorePlanner.planAt(client, time);
