@@ -1,0 +1,173 @@
+package io.litestream4j.core.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.TxidRange;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.NoSuchFileException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link ReplicaClient} must do, run against each backend by a subclass that supplies
+ * a fresh, empty replica. The bytes stored are opaque here: clients never parse LTX contents.
+ */
+public abstract class ReplicaClientContract {
+    private static final Instant T0 = Instant.parse("2026-11-24T10:00:00.123Z");
+
+    protected ReplicaClient client;
+
+    /** A client for a new, empty replica. */
+    protected abstract ReplicaClient newClient() throws Exception;
+
+    /** The size of the large-file test; backends with multipart uploads make it span several parts. */
+    protected int largeFileBytes() {
+        return 12 << 20;
+    }
+
+    @BeforeEach
+    void open() throws Exception {
+        client = newClient();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        client.close();
+    }
+
+    private static byte[] bytes(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private LtxFileInfo put(int level, long min, long max, byte[] data, Instant at) throws IOException {
+        return client.write(level, new TxidRange(min, max), new ByteArrayInputStream(data), at);
+    }
+
+    private byte[] read(int level, long min, long max, long offset, long length) throws IOException {
+        try (InputStream in = client.open(level, new TxidRange(min, max), offset, length)) {
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void anEmptyReplicaListsNothingAndOpensNothing() throws Exception {
+        for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
+            assertThat(client.listFiles(level, 0)).as("level %d", level).isEmpty();
+        }
+        assertThatThrownBy(() -> client.open(0, new TxidRange(1, 1), 0, -1)).isInstanceOf(NoSuchFileException.class)
+                .hasMessageContaining("0000000000000001-0000000000000001.ltx");
+        assertThat(client.type()).isNotBlank();
+        assertThat(client.location()).isNotBlank();
+    }
+
+    @Test
+    void listsAreSortedByTxidFilteredByMaxAndKeptPerLevel() throws Exception {
+        put(0, 3, 3, bytes(10, 3), T0);
+        put(0, 1, 1, bytes(11, 1), T0);
+        put(0, 0x10, 0x10, bytes(12, 16), T0); // hex names: 0x10 sorts after 0x3
+        put(0, 2, 2, bytes(13, 2), T0.plusSeconds(5));
+        put(1, 1, 3, bytes(14, 4), T0);
+        put(9, 1, 0x10, bytes(15, 5), T0);
+
+        List<LtxFileInfo> l0 = client.listFiles(0, 0);
+        assertThat(l0).extracting(f -> f.range().min()).containsExactly(1L, 2L, 3L, 0x10L);
+        assertThat(l0).allMatch(f -> f.level() == 0);
+        assertThat(l0.get(1).size()).isEqualTo(13);
+        assertThat(l0.get(1).createdAt().truncatedTo(ChronoUnit.MILLIS)).isEqualTo(T0.plusSeconds(5));
+        assertThat(client.listFiles(0, 3)).extracting(f -> f.range().min()).containsExactly(3L, 0x10L);
+        assertThat(client.listFiles(0, 0x11)).isEmpty();
+        assertThat(client.listFiles(1, 0)).extracting(LtxFileInfo::range).containsExactly(new TxidRange(1, 3));
+        assertThat(client.listFiles(9, 0)).extracting(LtxFileInfo::range).containsExactly(new TxidRange(1, 0x10));
+        assertThat(client.listFiles(2, 0)).isEmpty();
+    }
+
+    @Test
+    void writeReturnsWhatListReports() throws Exception {
+        LtxFileInfo written = put(2, 5, 9, bytes(1000, 7), T0);
+        assertThat(written.level()).isEqualTo(2);
+        assertThat(written.range()).isEqualTo(new TxidRange(5, 9));
+        assertThat(written.size()).isEqualTo(1000);
+        LtxFileInfo listed = client.listFiles(2, 0).getFirst();
+        assertThat(listed.range()).isEqualTo(written.range());
+        assertThat(listed.size()).isEqualTo(written.size());
+        assertThat(listed.createdAt().truncatedTo(ChronoUnit.MILLIS)).isEqualTo(T0);
+    }
+
+    @Test
+    void rangeReads() throws Exception {
+        byte[] data = bytes(100_000, 9);
+        put(0, 1, 1, data, T0);
+        assertThat(read(0, 1, 1, 0, -1)).isEqualTo(data);
+        assertThat(read(0, 1, 1, 0, 10)).isEqualTo(Arrays.copyOfRange(data, 0, 10));
+        assertThat(read(0, 1, 1, 99_000, 500)).isEqualTo(Arrays.copyOfRange(data, 99_000, 99_500));
+        assertThat(read(0, 1, 1, 99_990, -1)).isEqualTo(Arrays.copyOfRange(data, 99_990, 100_000));
+        assertThat(read(0, 1, 1, 99_990, 1000)).as("a range past the end stops at the end").isEqualTo(Arrays.copyOfRange(data, 99_990, 100_000));
+    }
+
+    @Test
+    void overwriteReplacesTheFile() throws Exception {
+        put(0, 1, 1, bytes(500, 1), T0);
+        byte[] second = bytes(300, 2);
+        put(0, 1, 1, second, T0.plusSeconds(1));
+        assertThat(client.listFiles(0, 0)).hasSize(1).first().extracting(LtxFileInfo::size).isEqualTo(300L);
+        assertThat(read(0, 1, 1, 0, -1)).isEqualTo(second);
+    }
+
+    @Test
+    void deleteRemovesOnlyTheNamedFilesAndToleratesMissingOnes() throws Exception {
+        for (long t = 1; t <= 5; t++) {
+            put(0, t, t, bytes(20, t), T0);
+        }
+        put(1, 1, 5, bytes(20, 9), T0);
+        client.delete(0, List.of(new TxidRange(2, 2), new TxidRange(4, 4), new TxidRange(77, 77)));
+        assertThat(client.listFiles(0, 0)).extracting(f -> f.range().min()).containsExactly(1L, 3L, 5L);
+        assertThat(client.listFiles(1, 0)).hasSize(1);
+        client.delete(0, List.of());
+        assertThatThrownBy(() -> client.open(0, new TxidRange(2, 2), 0, -1)).isInstanceOf(NoSuchFileException.class);
+    }
+
+    @Test
+    void deletesManyFilesAtOnce() throws Exception {
+        int n = 1100; // more than one S3 DeleteObjects batch
+        for (long t = 1; t <= n; t++) {
+            put(0, t, t, new byte[] {(byte) t}, T0);
+        }
+        assertThat(client.listFiles(0, 0)).hasSize(n);
+        client.delete(0, java.util.stream.LongStream.rangeClosed(1, n - 1).mapToObj(t -> new TxidRange(t, t)).toList());
+        assertThat(client.listFiles(0, 0)).extracting(f -> f.range().min()).containsExactly((long) n);
+    }
+
+    @Test
+    void deleteAllEmptiesEveryLevel() throws Exception {
+        put(0, 1, 1, bytes(10, 1), T0);
+        put(3, 1, 1, bytes(10, 1), T0);
+        put(9, 1, 1, bytes(10, 1), T0);
+        client.deleteAll();
+        for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
+            assertThat(client.listFiles(level, 0)).isEmpty();
+        }
+        client.deleteAll(); // on an empty replica: nothing to do, no error
+    }
+
+    @Test
+    void largeFilesRoundTrip() throws Exception {
+        byte[] data = bytes(largeFileBytes(), 42);
+        LtxFileInfo info = put(9, 1, 1000, data, T0);
+        assertThat(info.size()).isEqualTo(data.length);
+        assertThat(read(9, 1, 1000, 0, -1)).isEqualTo(data);
+        int mid = data.length / 2;
+        assertThat(read(9, 1, 1000, mid, 4096)).isEqualTo(Arrays.copyOfRange(data, mid, mid + 4096));
+    }
+}
