@@ -29,6 +29,16 @@ public interface ReplicaClient extends AutoCloseable {
     List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException;
 
     /**
+     * Like {@link #listFiles}, but each {@code createdAt} is the time the file's data was written
+     * as its writer recorded it, not when the backend received it, for point-in-time restores.
+     * Backends whose listing already carries that time need not override; others may spend a
+     * request per file.
+     */
+    default List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
+        return listFiles(level, fromTxid);
+    }
+
+    /**
      * Opens {@code length} bytes of a file from {@code offset}, or to its end when {@code length}
      * is negative. A missing file is a {@link java.nio.file.NoSuchFileException} naming it.
      */

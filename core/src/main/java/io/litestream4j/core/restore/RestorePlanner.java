@@ -39,6 +39,15 @@ public final class RestorePlanner {
         return all;
     }
 
+    /** {@link #listAll} with the times the files' data was written (see {@link ReplicaClient#listFilesExact}). */
+    static List<LtxFileInfo> listAllExact(ReplicaClient client) throws IOException {
+        List<LtxFileInfo> all = new ArrayList<>();
+        for (int level = LtxFileInfo.MAX_LEVEL; level >= 0; level--) {
+            all.addAll(client.listFilesExact(level, 0));
+        }
+        return all;
+    }
+
     /** Plans the restore of {@code target}'s TXID, or of the newest state if empty. */
     public static RestorePlan plan(ReplicaClient client, OptionalLong target) throws IOException {
         return plan(client.location(), listAll(client), target);
@@ -50,7 +59,7 @@ public final class RestorePlanner {
      * what range is available.
      */
     public static RestorePlan planAt(ReplicaClient client, Instant time) throws IOException {
-        List<LtxFileInfo> all = listAll(client);
+        List<LtxFileInfo> all = listAllExact(client);
         if (all.isEmpty()) {
             throw new NoBackupException("replica %s: no backup found (no LTX files in any level)".formatted(client.location()));
         }

@@ -1,0 +1,308 @@
+package io.litestream4j.replica.s3;
+
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.TxidRange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.NoSuchFileException;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.SdkHttpConfigurationOption;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.utils.AttributeMap;
+
+/**
+ * A replica in an S3 bucket, with object keys exactly as Litestream 0.5 writes them:
+ * {@code <path>/<level as %04x>/<min>-<max>.ltx}, each carrying its creation time as the
+ * {@code litestream-timestamp} metadata, so either tool restores the other's replica.
+ *
+ * <p>Files below the part size are one PUT; larger ones a multipart upload with up to
+ * {@code concurrency} parts in flight (memory: part size times concurrency). Deletes go in
+ * batches of at most 1000. Reads are ranged GETs. Every error names the bucket and endpoint and
+ * never a credential.
+ */
+public final class S3ReplicaClient implements ReplicaClient {
+    static final String TIMESTAMP_METADATA = "litestream-timestamp";
+    private static final int DELETE_BATCH = 1000;
+
+    private final S3Settings settings;
+    private final S3Client s3;
+    private final MultipartUpload multipart;
+
+    public S3ReplicaClient(S3Settings settings) {
+        this.settings = settings;
+        this.s3 = buildClient(settings);
+        this.multipart = new MultipartUpload(s3, settings);
+    }
+
+    private static S3Client buildClient(S3Settings settings) {
+        var http = ApacheHttpClient.builder();
+        var builder = S3Client.builder()
+                .region(Region.of(settings.effectiveRegion()))
+                .credentialsProvider(credentials(settings))
+                .forcePathStyle(settings.forcePathStyle())
+                // S3-compatible stores (R2, B2, older MinIO, OSS) reject the newer default checksums.
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        if (settings.endpoint() != null) {
+            builder.endpointOverride(settings.endpoint());
+        }
+        if (settings.skipVerify()) {
+            builder.httpClient(http.buildWithDefaults(AttributeMap.builder().put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, true).build()));
+        } else {
+            builder.httpClientBuilder(http);
+        }
+        return builder.build();
+    }
+
+    private static AwsCredentialsProvider credentials(S3Settings settings) {
+        String id = settings.accessKeyId() != null ? settings.accessKeyId() : System.getenv("LITESTREAM_ACCESS_KEY_ID");
+        String secret = settings.secretAccessKey() != null ? settings.secretAccessKey() : System.getenv("LITESTREAM_SECRET_ACCESS_KEY");
+        if (id != null && !id.isEmpty() && secret != null) {
+            return StaticCredentialsProvider.create(AwsBasicCredentials.create(id, secret));
+        }
+        return DefaultCredentialsProvider.builder().build();
+    }
+
+    @Override
+    public String type() {
+        return "s3";
+    }
+
+    @Override
+    public String location() {
+        return settings.describe();
+    }
+
+    private String levelPrefix(int level) {
+        String l = "%04x/".formatted(level);
+        return settings.path().isEmpty() ? l : settings.path() + "/" + l;
+    }
+
+    String key(int level, TxidRange range) {
+        return levelPrefix(level) + range.fileName();
+    }
+
+    @Override
+    public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
+        String prefix = levelPrefix(level);
+        List<LtxFileInfo> out = new ArrayList<>();
+        try {
+            var pages = s3.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(settings.bucket()).prefix(prefix).build());
+            for (S3Object o : pages.contents()) {
+                String name = o.key().substring(prefix.length());
+                Optional<TxidRange> range = name.contains("/") ? Optional.empty() : TxidRange.fromFileName(name);
+                if (range.isPresent() && Long.compareUnsigned(range.get().max(), fromTxid) >= 0) {
+                    out.add(new LtxFileInfo(level, range.get(), o.size(), o.lastModified()));
+                }
+            }
+        } catch (SdkException e) {
+            throw failure("list level " + level, e);
+        }
+        out.sort(Comparator.comparing((LtxFileInfo f) -> f.minTxid(), Long::compareUnsigned)
+                .thenComparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
+        return out;
+    }
+
+    /**
+     * The listing gives upload times; the time each file's data was written is in its
+     * {@code litestream-timestamp} metadata, read with one HEAD per file (in parallel).
+     */
+    @Override
+    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
+        List<LtxFileInfo> listed = listFiles(level, fromTxid);
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<LtxFileInfo>> exact = new ArrayList<>();
+            java.util.concurrent.Semaphore limit = new java.util.concurrent.Semaphore(16);
+            for (LtxFileInfo f : listed) {
+                exact.add(pool.submit(() -> {
+                    limit.acquire();
+                    try {
+                        return withRecordedTime(f);
+                    } finally {
+                        limit.release();
+                    }
+                }));
+            }
+            List<LtxFileInfo> out = new ArrayList<>();
+            for (Future<LtxFileInfo> f : exact) {
+                out.add(f.get());
+            }
+            return out;
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while reading timestamps from " + location());
+        }
+    }
+
+    private LtxFileInfo withRecordedTime(LtxFileInfo f) throws IOException {
+        try {
+            var head = HeadObjectRequest.builder().bucket(settings.bucket()).key(key(f.level(), f.range()));
+            if (settings.sseCustomerAlgorithm() != null) {
+                head.sseCustomerAlgorithm(settings.sseCustomerAlgorithm()).sseCustomerKey(settings.sseCustomerKey());
+            }
+            String recorded = s3.headObject(head.build()).metadata().get(TIMESTAMP_METADATA);
+            return recorded == null ? f : new LtxFileInfo(f.level(), f.range(), f.size(), Instant.parse(recorded));
+        } catch (NoSuchKeyException e) {
+            return f; // deleted since the listing; the restore plan copes with a missing file
+        } catch (SdkException | java.time.format.DateTimeParseException e) {
+            throw failure("read the timestamp of " + key(f.level(), f.range()), e);
+        }
+    }
+
+    @Override
+    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+        if (length == 0) {
+            return InputStream.nullInputStream();
+        }
+        String key = key(level, range);
+        var get = GetObjectRequest.builder().bucket(settings.bucket()).key(key);
+        if (offset > 0 || length > 0) {
+            get.range("bytes=" + offset + "-" + (length > 0 ? Long.toString(offset + length - 1) : ""));
+        }
+        if (settings.sseCustomerAlgorithm() != null) {
+            get.sseCustomerAlgorithm(settings.sseCustomerAlgorithm()).sseCustomerKey(settings.sseCustomerKey());
+        }
+        try {
+            return s3.getObject(get.build());
+        } catch (NoSuchKeyException e) {
+            throw new NoSuchFileException(key, null, "ltx file not found in replica " + location());
+        } catch (S3Exception e) {
+            if (e.statusCode() == 416) {
+                return InputStream.nullInputStream(); // the range starts at or past the end
+            }
+            throw failure("get " + key, e);
+        } catch (SdkException e) {
+            throw failure("get " + key, e);
+        }
+    }
+
+    @Override
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
+        String key = key(level, range);
+        Map<String, String> metadata = Map.of(TIMESTAMP_METADATA, DateTimeFormatter.ISO_INSTANT.format(createdAt));
+        byte[] first = data.readNBytes((int) Math.min(settings.partSize(), Integer.MAX_VALUE - 8));
+        long size;
+        try {
+            if (first.length < settings.partSize()) {
+                s3.putObject(putRequest(key, metadata), RequestBody.fromBytes(first));
+                size = first.length;
+            } else {
+                size = multipart.upload(key, metadata, first, data);
+            }
+        } catch (SdkException e) {
+            throw failure("put " + key, e);
+        }
+        return new LtxFileInfo(level, range, size, createdAt);
+    }
+
+    private PutObjectRequest putRequest(String key, Map<String, String> metadata) {
+        var put = PutObjectRequest.builder().bucket(settings.bucket()).key(key).metadata(metadata);
+        if (settings.storageClass() != null) {
+            put.storageClass(settings.storageClass());
+        }
+        if (settings.sseCustomerAlgorithm() != null) {
+            put.sseCustomerAlgorithm(settings.sseCustomerAlgorithm()).sseCustomerKey(settings.sseCustomerKey());
+        }
+        if (settings.sseKmsKeyId() != null) {
+            put.serverSideEncryption("aws:kms").ssekmsKeyId(settings.sseKmsKeyId());
+        }
+        return put.build();
+    }
+
+    @Override
+    public void delete(int level, List<TxidRange> ranges) throws IOException {
+        deleteKeys(ranges.stream().map(r -> key(level, r)).toList());
+    }
+
+    @Override
+    public void deleteAll() throws IOException {
+        String prefix = settings.path().isEmpty() ? "" : settings.path() + "/";
+        List<String> keys = new ArrayList<>();
+        try {
+            var pages = s3.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(settings.bucket()).prefix(prefix).build());
+            for (S3Object o : pages.contents()) {
+                String rest = o.key().substring(prefix.length());
+                // Only the level folders: nothing else a user keeps under the same prefix.
+                if (rest.matches("[0-9a-f]{4}/.*")) {
+                    keys.add(o.key());
+                }
+            }
+        } catch (SdkException e) {
+            throw failure("list for delete-all", e);
+        }
+        deleteKeys(keys);
+    }
+
+    private void deleteKeys(List<String> keys) throws IOException {
+        for (int i = 0; i < keys.size(); i += DELETE_BATCH) {
+            List<ObjectIdentifier> batch = keys.subList(i, Math.min(keys.size(), i + DELETE_BATCH)).stream()
+                    .map(k -> ObjectIdentifier.builder().key(k).build()).toList();
+            try {
+                DeleteObjectsResponse r = s3.deleteObjects(b -> b.bucket(settings.bucket()).delete(Delete.builder().objects(batch).quiet(true).build()));
+                var errors = r.errors().stream().filter(e -> !"NoSuchKey".equals(e.code())).toList();
+                if (!errors.isEmpty()) {
+                    throw new IOException("s3 replica %s: delete %s: %s %s".formatted(location(), errors.getFirst().key(), errors.getFirst().code(),
+                            errors.getFirst().message()));
+                }
+            } catch (SdkException e) {
+                throw failure("delete " + batch.size() + " objects", e);
+            }
+        }
+    }
+
+    /** An error naming the replica, the operation and what S3 said: never a credential. */
+    IOException failure(String operation, Exception e) {
+        String detail;
+        if (e instanceof S3Exception s3e && s3e.awsErrorDetails() != null) {
+            String code = s3e.awsErrorDetails().errorCode();
+            detail = "%s (HTTP %d)%s".formatted(code != null ? code : "error", s3e.statusCode(), switch (s3e.statusCode()) {
+                case 403 -> ": access denied, check the credentials and the bucket policy";
+                case 404 -> "NoSuchBucket".equals(code) ? ": the bucket does not exist" : "";
+                case 301 -> ": wrong region for this bucket";
+                default -> "";
+            });
+        } else {
+            detail = e.getMessage();
+        }
+        return new IOException("s3 replica %s: %s: %s".formatted(location(), operation, detail), e);
+    }
+
+    @Override
+    public void close() {
+        s3.close();
+        multipart.close();
+    }
+}

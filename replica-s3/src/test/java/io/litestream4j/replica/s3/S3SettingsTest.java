@@ -1,0 +1,60 @@
+package io.litestream4j.replica.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.URI;
+import org.junit.jupiter.api.Test;
+
+class S3SettingsTest {
+    @Test
+    void plainAwsUrl() throws Exception {
+        S3Settings s = S3Settings.parse(URI.create("s3://my-bucket/backups/app.db/"));
+        assertThat(s.bucket()).isEqualTo("my-bucket");
+        assertThat(s.path()).isEqualTo("backups/app.db");
+        assertThat(s.endpoint()).isNull();
+        assertThat(s.forcePathStyle()).isFalse();
+        assertThat(s.partSize()).isEqualTo(5 << 20);
+        assertThat(s.concurrency()).isEqualTo(5);
+        assertThat(s.describe()).isEqualTo("s3://my-bucket/backups/app.db");
+    }
+
+    @Test
+    void anEndpointImpliesPathStyleAndUsEast1() throws Exception {
+        S3Settings s = S3Settings.parse(URI.create("s3://b/p?endpoint=minio.local:9000"));
+        assertThat(s.endpoint()).isEqualTo(URI.create("https://minio.local:9000"));
+        assertThat(s.forcePathStyle()).isTrue();
+        assertThat(s.effectiveRegion()).isEqualTo("us-east-1");
+        S3Settings virtualHosted = S3Settings.parse(URI.create("s3://b/p?endpoint=http://h:1&forcePathStyle=false&region=eu-west-1"));
+        assertThat(virtualHosted.forcePathStyle()).isFalse();
+        assertThat(virtualHosted.effectiveRegion()).isEqualTo("eu-west-1");
+    }
+
+    @Test
+    void everyOptionIsRead() throws Exception {
+        S3Settings s = S3Settings.parse(URI.create("s3://b?force-path-style=true&skipVerify=true&storageClass=STANDARD_IA"
+                + "&partSize=16MB&concurrency=3&sseCustomerAlgorithm=AES256&sseCustomerKey=c2VjcmV0&sseKmsKeyId=k1"));
+        assertThat(s.path()).isEmpty();
+        assertThat(s.forcePathStyle()).isTrue();
+        assertThat(s.skipVerify()).isTrue();
+        assertThat(s.storageClass()).isEqualTo("STANDARD_IA");
+        assertThat(s.partSize()).isEqualTo(16L << 20);
+        assertThat(s.concurrency()).isEqualTo(3);
+        assertThat(s.sseCustomerAlgorithm()).isEqualTo("AES256");
+        assertThat(s.sseCustomerKey()).isEqualTo("c2VjcmV0");
+        assertThat(s.sseKmsKeyId()).isEqualTo("k1");
+    }
+
+    @Test
+    void badOptionsAreErrorsThatNameThemAndHideTheQuery() {
+        assertThatThrownBy(() -> S3Settings.parse(URI.create("s3://b/p?regoin=x&sseCustomerKey=topsecret")))
+                .hasMessageContaining("unknown option regoin").hasMessageNotContaining("topsecret");
+        assertThatThrownBy(() -> S3Settings.parse(URI.create("s3://b/p?partSize=1MB")))
+                .hasMessageContaining("part-size 1048576 is below S3's minimum");
+        assertThatThrownBy(() -> S3Settings.parse(URI.create("s3://b/p?concurrency=lots"))).hasMessageContaining("concurrency=lots");
+        assertThatThrownBy(() -> S3Settings.parse(URI.create("s3://b/p?skipVerify=maybe"))).hasMessageContaining("want true or false");
+        assertThatThrownBy(() -> S3Settings.parse(URI.create("s3:///p"))).hasMessageContaining("want s3://bucket/path");
+        assertThatThrownBy(() -> S3Settings.parse(URI.create("s3://b/p?sseCustomerAlgorithm=AES256")))
+                .hasMessageContaining("go together");
+    }
+}
