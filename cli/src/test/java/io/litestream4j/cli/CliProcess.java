@@ -40,6 +40,11 @@ final class CliProcess {
 
     /** Starts {@code bin/litestream args...} in {@code cwd}. */
     static CliProcess start(Path cwd, String... args) throws IOException {
+        return start(java.util.Map.of(), cwd, args);
+    }
+
+    /** Starts {@code bin/litestream args...} in {@code cwd} with extra environment variables. */
+    static CliProcess start(java.util.Map<String, String> env, Path cwd, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(launcher().toString());
         cmd.addAll(List.of(args));
@@ -47,6 +52,7 @@ final class CliProcess {
         Path err = Files.createTempFile("litestream-err", ".txt");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile())
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(env);
         return new CliProcess(pb.start(), out, err);
     }
 
@@ -58,6 +64,10 @@ final class CliProcess {
 
     static Result run(Path cwd, String... args) throws Exception {
         return run(cwd, Duration.ofSeconds(60), args);
+    }
+
+    static Result run(java.util.Map<String, String> env, Path cwd, String... args) throws Exception {
+        return start(env, cwd, args).await(Duration.ofSeconds(60));
     }
 
     Result await(Duration timeout) throws Exception {
