@@ -3,6 +3,7 @@ package io.litestream4j.core;
 import io.litestream4j.core.compaction.CompactionSettings;
 import io.litestream4j.core.compaction.ReplicaCompactor;
 import io.litestream4j.core.compaction.ReplicaMaintainer;
+import io.litestream4j.core.replica.CachingReplicaClient;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
@@ -65,6 +66,10 @@ public final class DatabaseReplicator implements AutoCloseable {
         if (destinations.isEmpty()) {
             throw new IllegalArgumentException("database " + dbPath + ": want at least one replica");
         }
+        // Every list after the first comes from memory: an idle database costs no request.
+        destinations = destinations.stream()
+                .map(d -> new Destination(d.client() instanceof CachingReplicaClient ? d.client() : new CachingReplicaClient(d.client()), d.syncInterval()))
+                .toList();
         List<Database.ReplicaState> states = new ArrayList<>();
         for (Destination d : destinations) {
             try {

@@ -1,32 +1,76 @@
 package io.litestream4j.replica.s3;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import org.gaul.s3proxy.BlobStores;
+import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.junit.S3ProxyJunitCore;
+import org.gaul.s3proxy.blobstore.BlobStore;
+import org.gaul.s3proxy.blobstore.Constants;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** A real S3 server (S3Proxy, on-disk store) on a loopback port, with signature checks on. */
+/**
+ * A real S3 server (S3Proxy over an on-disk store) on a loopback port, with signature checks on.
+ * It counts the storage operations its requests make, so tests can see that an idle replicator
+ * sends nothing.
+ */
 public final class S3TestServer implements AutoCloseable {
     public static final String ACCESS_KEY = "test-access-key";
     public static final String SECRET_KEY = "test-secret-key-do-not-log";
 
-    private final S3ProxyJunitCore proxy;
+    private final S3Proxy proxy;
+    private final BlobStore store;
+    private final AtomicLong operations;
 
-    private S3TestServer(S3ProxyJunitCore proxy) {
+    private S3TestServer(S3Proxy proxy, BlobStore store, AtomicLong operations) {
         this.proxy = proxy;
+        this.store = store;
+        this.operations = operations;
     }
 
     public static S3TestServer start() throws Exception {
-        S3ProxyJunitCore proxy = new S3ProxyJunitCore.Builder().withCredentials(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
-        proxy.beforeEach();
-        return new S3TestServer(proxy);
+        Path dir = Files.createTempDirectory("s3proxy");
+        Properties properties = new Properties();
+        properties.setProperty("jclouds.filesystem.basedir", dir.toString());
+        properties.setProperty(Constants.PROPERTY_IDENTITY, ACCESS_KEY);
+        properties.setProperty(Constants.PROPERTY_CREDENTIAL, SECRET_KEY);
+        BlobStore real = BlobStores.create("filesystem-nio2", properties);
+        AtomicLong operations = new AtomicLong();
+        BlobStore counting = (BlobStore) Proxy.newProxyInstance(BlobStore.class.getClassLoader(), new Class<?>[] {BlobStore.class},
+                (self, method, args) -> {
+                    if (!"close".equals(method.getName())) {
+                        operations.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        S3Proxy proxy = S3Proxy.builder().blobStore(counting).endpoint(URI.create("http://127.0.0.1:0"))
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
+        proxy.start();
+        while (!"STARTED".equals(proxy.getState())) {
+            Thread.sleep(10);
+        }
+        return new S3TestServer(proxy, real, operations);
     }
 
     public URI endpoint() {
-        return proxy.getUri();
+        return URI.create("http://127.0.0.1:" + proxy.getPort());
+    }
+
+    /** Storage operations done for requests so far (every request makes at least one). */
+    public long operations() {
+        return operations.get();
     }
 
     /** Creates a bucket through the S3 API itself. */
@@ -44,6 +88,12 @@ public final class S3TestServer implements AutoCloseable {
 
     @Override
     public void close() {
-        proxy.afterEach();
+        try {
+            proxy.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("stopping S3Proxy", e);
+        } finally {
+            store.close();
+        }
     }
 }

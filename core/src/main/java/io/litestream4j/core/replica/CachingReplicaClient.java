@@ -1,0 +1,113 @@
+package io.litestream4j.core.replica;
+
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.TxidRange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * Remembers each level's file list after listing it once, and keeps it current with the writes
+ * and deletes that go through it. A replicator is the only writer of its replica (it refuses to
+ * start when the replica is ahead of it), so after start-up the uploads, compactions and retention
+ * checks of an idle database cost no request at all: on object stores, LISTs are billed.
+ */
+public final class CachingReplicaClient implements ReplicaClient {
+    private static final Comparator<TxidRange> BY_TXID = Comparator.comparing(TxidRange::min, Long::compareUnsigned)
+            .thenComparing(TxidRange::max, Long::compareUnsigned);
+
+    private final ReplicaClient delegate;
+    /** Per level: null until listed, then every file of the level by TXID range. */
+    private final List<TreeMap<TxidRange, LtxFileInfo>> levels = new ArrayList<>();
+
+    public CachingReplicaClient(ReplicaClient delegate) {
+        this.delegate = delegate;
+        for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
+            levels.add(null);
+        }
+    }
+
+    @Override
+    public String type() {
+        return delegate.type();
+    }
+
+    @Override
+    public String location() {
+        return delegate.location();
+    }
+
+    @Override
+    public synchronized List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
+        TreeMap<TxidRange, LtxFileInfo> files = levels.get(level);
+        if (files == null) {
+            files = new TreeMap<>(BY_TXID);
+            for (LtxFileInfo f : delegate.listFiles(level, 0)) {
+                files.put(f.range(), f);
+            }
+            levels.set(level, files);
+        }
+        return files.values().stream().filter(f -> Long.compareUnsigned(f.maxTxid(), fromTxid) >= 0).toList();
+    }
+
+    @Override
+    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
+        return delegate.listFilesExact(level, fromTxid);
+    }
+
+    @Override
+    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+        return delegate.open(level, range, offset, length);
+    }
+
+    @Override
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
+        LtxFileInfo info = delegate.write(level, range, data, createdAt);
+        synchronized (this) {
+            TreeMap<TxidRange, LtxFileInfo> files = levels.get(level);
+            if (files != null) {
+                files.put(range, info);
+            }
+        }
+        return info;
+    }
+
+    @Override
+    public void delete(int level, List<TxidRange> ranges) throws IOException {
+        try {
+            delegate.delete(level, ranges);
+        } catch (IOException | RuntimeException e) {
+            // Some may be gone and some not: list again next time.
+            synchronized (this) {
+                levels.set(level, null);
+            }
+            throw e;
+        }
+        synchronized (this) {
+            TreeMap<TxidRange, LtxFileInfo> files = levels.get(level);
+            if (files != null) {
+                ranges.forEach(files::remove);
+            }
+        }
+    }
+
+    @Override
+    public void deleteAll() throws IOException {
+        try {
+            delegate.deleteAll();
+        } finally {
+            synchronized (this) {
+                levels.replaceAll(l -> null);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        delegate.close();
+    }
+}
