@@ -61,7 +61,7 @@ final class ReplicateCommand implements Callable<Integer> {
         ReplicaClient client = ReplicaClients.open(replicaUrl);
         DatabaseReplicator replicator;
         try {
-            replicator = DatabaseReplicator.start(dbPath, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, Duration.ZERO)), compaction,
+            replicator = DatabaseReplicator.start(dbPath, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, client.defaultSyncInterval())), compaction,
                     Clock.systemUTC());
         } catch (NoSuchFileException e) {
             client.close();

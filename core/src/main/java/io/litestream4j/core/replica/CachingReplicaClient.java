@@ -42,6 +42,11 @@ public final class CachingReplicaClient implements ReplicaClient {
     }
 
     @Override
+    public java.time.Duration defaultSyncInterval() {
+        return delegate.defaultSyncInterval();
+    }
+
+    @Override
     public synchronized List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
         TreeMap<TxidRange, LtxFileInfo> files = levels.get(level);
         if (files == null) {

@@ -45,6 +45,12 @@ public final class FileReplicaClient implements ReplicaClient, LocalFiles {
         return root.toUri().toString();
     }
 
+    /** A local write costs nothing: upload each sync at once. */
+    @Override
+    public java.time.Duration defaultSyncInterval() {
+        return java.time.Duration.ZERO;
+    }
+
     Path levelDir(int level) {
         return root.resolve("ltx").resolve(Integer.toString(level));
     }

@@ -22,6 +22,15 @@ public interface ReplicaClient extends AutoCloseable {
     String location();
 
     /**
+     * The least time between two uploads unless configured: object stores bill per request, so
+     * 1 s (Litestream's default) batches what arrives meanwhile into one file; local folders
+     * override it with zero.
+     */
+    default java.time.Duration defaultSyncInterval() {
+        return java.time.Duration.ofSeconds(1);
+    }
+
+    /**
      * The files of {@code level} whose max TXID is at least {@code fromTxid}, sorted by min TXID
      * (then max TXID). Names that are not LTX file names are ignored. An empty or missing level
      * gives an empty list, not an error.

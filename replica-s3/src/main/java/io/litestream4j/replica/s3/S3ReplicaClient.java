@@ -56,20 +56,27 @@ public final class S3ReplicaClient implements ReplicaClient {
     private static final int DELETE_BATCH = 1000;
 
     private final S3Settings settings;
+    private final String scheme;
     private final S3Client s3;
     private final MultipartUpload multipart;
 
     public S3ReplicaClient(S3Settings settings) {
+        this(settings, "s3");
+    }
+
+    /** A client for {@code scheme} ({@code s3}, or {@code oss} for Alibaba OSS through its S3 API). */
+    public S3ReplicaClient(S3Settings settings, String scheme) {
         this.settings = settings;
-        this.s3 = buildClient(settings);
+        this.scheme = scheme;
+        this.s3 = buildClient(settings, scheme);
         this.multipart = new MultipartUpload(s3, settings);
     }
 
-    private static S3Client buildClient(S3Settings settings) {
+    private static S3Client buildClient(S3Settings settings, String scheme) {
         var http = ApacheHttpClient.builder();
         var builder = S3Client.builder()
                 .region(Region.of(settings.effectiveRegion()))
-                .credentialsProvider(credentials(settings))
+                .credentialsProvider(credentials(settings, scheme))
                 .forcePathStyle(settings.forcePathStyle())
                 // S3-compatible stores (R2, B2, older MinIO, OSS) reject the newer default checksums.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
@@ -85,9 +92,14 @@ public final class S3ReplicaClient implements ReplicaClient {
         return builder.build();
     }
 
-    private static AwsCredentialsProvider credentials(S3Settings settings) {
+    /** The configured keys, else {@code LITESTREAM_ACCESS_KEY_ID}/{@code LITESTREAM_SECRET_ACCESS_KEY}, (for OSS {@code OSS_ACCESS_KEY_ID}/{@code OSS_ACCESS_KEY_SECRET}), else the AWS default chain. */
+    private static AwsCredentialsProvider credentials(S3Settings settings, String scheme) {
         String id = settings.accessKeyId() != null ? settings.accessKeyId() : System.getenv("LITESTREAM_ACCESS_KEY_ID");
         String secret = settings.secretAccessKey() != null ? settings.secretAccessKey() : System.getenv("LITESTREAM_SECRET_ACCESS_KEY");
+        if ((id == null || id.isEmpty()) && "oss".equals(scheme)) {
+            id = System.getenv("OSS_ACCESS_KEY_ID");
+            secret = System.getenv("OSS_ACCESS_KEY_SECRET");
+        }
         if (id != null && !id.isEmpty() && secret != null) {
             return StaticCredentialsProvider.create(AwsBasicCredentials.create(id, secret));
         }
@@ -96,12 +108,12 @@ public final class S3ReplicaClient implements ReplicaClient {
 
     @Override
     public String type() {
-        return "s3";
+        return scheme;
     }
 
     @Override
     public String location() {
-        return settings.describe();
+        return settings.describe(scheme);
     }
 
     private String levelPrefix(int level) {

@@ -88,7 +88,12 @@ public record S3Settings(
 
     /** {@code s3://bucket/path} plus the endpoint, for messages: never credentials. */
     public String describe() {
-        return "s3://" + bucket + (path.isEmpty() ? "" : "/" + path) + (endpoint != null ? " (endpoint " + endpoint + ")" : "");
+        return describe("s3");
+    }
+
+    /** {@code <scheme>://bucket/path} plus the endpoint, for messages: never credentials. */
+    public String describe(String scheme) {
+        return scheme + "://" + bucket + (path.isEmpty() ? "" : "/" + path) + (endpoint != null ? " (endpoint " + endpoint + ")" : "");
     }
 
     /**
@@ -129,6 +134,34 @@ public record S3Settings(
         } catch (IllegalArgumentException e) {
             throw new IOException("replica URL %s: %s".formatted(redacted(url), e.getMessage()), e);
         }
+    }
+
+    /** Alibaba Cloud OSS's default region, as Litestream's. */
+    static final String OSS_DEFAULT_REGION = "cn-hangzhou";
+    private static final java.util.regex.Pattern OSS_HOST = java.util.regex.Pattern.compile("([^.]+)\\.oss-([a-z0-9-]+?)(?:-internal)?\\.aliyuncs\\.com");
+
+    /**
+     * Parses {@code oss://bucket[.oss-<region>.aliyuncs.com]/path?options}, served through OSS's
+     * S3-compatible API: the region from the host, else {@code region=}, else cn-hangzhou; the
+     * endpoint {@code https://oss-<region>.aliyuncs.com} unless {@code endpoint=} is given;
+     * virtual-hosted addressing (OSS refuses path style) unless {@code forcePathStyle=true}.
+     */
+    public static S3Settings parseOss(URI url) throws IOException {
+        S3Settings s = parse(url);
+        String bucket = s.bucket();
+        String region = s.region();
+        java.util.regex.Matcher m = OSS_HOST.matcher(bucket);
+        if (m.matches()) {
+            bucket = m.group(1);
+            region = region != null ? region : m.group(2);
+        }
+        region = region != null ? region : OSS_DEFAULT_REGION;
+        URI endpoint = s.endpoint() != null ? s.endpoint() : URI.create("https://oss-" + region + ".aliyuncs.com");
+        Map<String, String> q = query(url);
+        String ps = firstOf(q, "forcePathStyle", "force-path-style");
+        boolean pathStyle = ps != null && bool(url, "forcePathStyle", ps);
+        return new S3Settings(bucket, s.path(), region, endpoint, pathStyle, s.skipVerify(), s.storageClass(), s.partSize(), s.concurrency(),
+                s.sseCustomerAlgorithm(), s.sseCustomerKey(), s.sseKmsKeyId(), null, null);
     }
 
     private static Map<String, String> query(URI url) {

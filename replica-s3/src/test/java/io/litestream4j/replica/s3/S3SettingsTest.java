@@ -57,4 +57,23 @@ class S3SettingsTest {
         assertThatThrownBy(() -> S3Settings.parse(URI.create("s3://b/p?sseCustomerAlgorithm=AES256")))
                 .hasMessageContaining("go together");
     }
+
+    @Test
+    void ossUrls() throws Exception {
+        S3Settings plain = S3Settings.parseOss(URI.create("oss://my-bucket/db"));
+        assertThat(plain.bucket()).isEqualTo("my-bucket");
+        assertThat(plain.effectiveRegion()).isEqualTo("cn-hangzhou");
+        assertThat(plain.endpoint()).isEqualTo(URI.create("https://oss-cn-hangzhou.aliyuncs.com"));
+        assertThat(plain.forcePathStyle()).as("OSS wants virtual-hosted addressing").isFalse();
+
+        S3Settings withRegion = S3Settings.parseOss(URI.create("oss://my-bucket.oss-eu-central-1.aliyuncs.com/a/b"));
+        assertThat(withRegion.bucket()).isEqualTo("my-bucket");
+        assertThat(withRegion.path()).isEqualTo("a/b");
+        assertThat(withRegion.effectiveRegion()).isEqualTo("eu-central-1");
+        assertThat(withRegion.endpoint()).isEqualTo(URI.create("https://oss-eu-central-1.aliyuncs.com"));
+        assertThat(withRegion.describe("oss")).startsWith("oss://my-bucket/a/b");
+
+        S3Settings internal = S3Settings.parseOss(URI.create("oss://b.oss-cn-shanghai-internal.aliyuncs.com/p"));
+        assertThat(internal.effectiveRegion()).isEqualTo("cn-shanghai");
+    }
 }
