@@ -22,7 +22,13 @@ import java.util.List;
  */
 final class ReplicaUploader {
     private static final System.Logger LOG = System.getLogger(ReplicaUploader.class.getName());
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /**
+     * Retries start fast and back off to at most 5 s: long enough not to hammer a throttled store
+     * (the SDK has already retried each request), short enough that the lag recovers within
+     * seconds of the store doing so.
+     */
+    private static final Duration FIRST_BACKOFF = Duration.ofMillis(250);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
     private final ReplicaClient client;
     private final LocalLtxStore store;
@@ -32,6 +38,8 @@ final class ReplicaUploader {
     private volatile long position;
     private boolean pending;
     private boolean stopping;
+    /** Set before we interrupt our own thread: any other interrupt is a stray, not a request to stop. */
+    private volatile boolean halted;
     private long lastUploadMillis;
     private volatile String lastError;
     private Thread thread;
@@ -117,6 +125,7 @@ final class ReplicaUploader {
         if (thread != null) {
             thread.join(timeout);
             if (thread.isAlive()) {
+                halted = true;
                 thread.interrupt();
                 thread.join(1000);
             }
@@ -126,6 +135,7 @@ final class ReplicaUploader {
 
     /** Stops now, interrupting an upload in flight; what is not uploaded stays local for the next start. */
     void abort() {
+        halted = true;
         if (thread != null) {
             thread.interrupt();
             try {
@@ -137,45 +147,55 @@ final class ReplicaUploader {
     }
 
     private void run() {
-        Duration backoff = Duration.ofSeconds(1);
-        while (true) {
-            boolean last;
-            synchronized (lock) {
-                while (!pending && !stopping) {
-                    try {
-                        lock.wait();
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-                pending = false;
-                last = stopping;
-            }
+        Duration backoff = FIRST_BACKOFF;
+        while (!halted) {
             try {
+                boolean last = awaitWork();
                 if (!last) {
                     spaceUploads();
                 }
-                uploadPending();
+                try {
+                    uploadPending();
+                } catch (IOException | RuntimeException e) {
+                    if (halted) {
+                        return;
+                    }
+                    lastError = e.getMessage();
+                    LOG.log(System.Logger.Level.WARNING, "upload to {0} failed, retrying in {1} ms: {2}", client.location(), backoff.toMillis(),
+                            e instanceof IOException io ? IoErrors.describe(io) : e.toString());
+                    Thread.sleep(backoff);
+                    backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                    synchronized (lock) {
+                        pending = true;
+                    }
+                    continue;
+                }
                 lastError = null;
-                backoff = Duration.ofSeconds(1);
+                backoff = FIRST_BACKOFF;
                 if (last) {
                     return;
                 }
             } catch (InterruptedException e) {
-                return;
-            } catch (IOException | RuntimeException e) {
-                lastError = e.getMessage();
-                LOG.log(System.Logger.Level.WARNING, "upload to {0} failed, retrying in {1}s: {2}", client.location(), backoff.toSeconds(), e instanceof IOException io ? IoErrors.describe(io) : e.toString());
-                try {
-                    Thread.sleep(backoff);
-                } catch (InterruptedException ie) {
+                if (halted) {
                     return;
                 }
-                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                // Not ours (a library's timeout, say): an uploader that quietly stopped would lose the replica.
+                LOG.log(System.Logger.Level.WARNING, "upload to {0}: stray interrupt ignored", client.location());
                 synchronized (lock) {
                     pending = true;
                 }
             }
+        }
+    }
+
+    /** Waits for a new file or a stop; true if this is the last round (stopping). */
+    private boolean awaitWork() throws InterruptedException {
+        synchronized (lock) {
+            while (!pending && !stopping) {
+                lock.wait();
+            }
+            pending = false;
+            return stopping;
         }
     }
 

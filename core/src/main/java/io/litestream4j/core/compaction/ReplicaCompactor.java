@@ -1,6 +1,7 @@
 package io.litestream4j.core.compaction;
 
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.restore.Prefetcher;
 import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.ltx.LtxCompactor;
 import io.litestream4j.ltx.LtxDecoder;
@@ -31,6 +32,10 @@ import java.util.OptionalLong;
  */
 public final class ReplicaCompactor {
     private static final System.Logger LOG = System.getLogger(ReplicaCompactor.class.getName());
+
+    /** Inputs merged at once: bounds open files and decoder buffers (32 KiB each) whatever the run's length. */
+    static final int FAN_IN = 64;
+    private static final int DOWNLOAD_PARALLELISM = 4;
 
     private final ReplicaClient client;
     private final Path tempDir;
@@ -90,22 +95,60 @@ public final class ReplicaCompactor {
         String name = "%s level %d file %s".formatted(client.location(), level, range.fileName());
         Files.createDirectories(tempDir);
         Path tmp = Files.createTempFile(tempDir, "compact-", ".ltx");
+        List<Path> partials = new ArrayList<>();
         try {
-            List<LtxDecoder> decoders = new ArrayList<>();
+            // Inputs are downloaded to local files first (a few at a time), never held open on the
+            // store: an HTTP client has a bounded pool, and uploads must not wait behind a merge.
+            try (Prefetcher inputFiles = new Prefetcher(client, DOWNLOAD_PARALLELISM, tempDir)) {
+                inputFiles.reset(inputs);
+                for (int start = 0; start < inputs.size(); start += FAN_IN) {
+                    int end = Math.min(inputs.size(), start + FAN_IN);
+                    List<InputStream> streams = new ArrayList<>();
+                    try {
+                        for (int i = start; i < end; i++) {
+                            streams.add(inputFiles.open(i));
+                        }
+                        Path out = inputs.size() <= FAN_IN ? tmp : Files.createTempFile(tempDir, "partial-", ".ltx");
+                        if (out != tmp) {
+                            partials.add(out);
+                        }
+                        compactInto(streams, inputs.subList(start, end), out, name);
+                    } finally {
+                        for (InputStream in : streams) {
+                            in.close();
+                        }
+                    }
+                }
+            }
+            // More inputs than one merge takes: merge the partial results, FAN_IN at a time.
+            while (!partials.isEmpty()) {
+                List<Path> next = new ArrayList<>();
+                for (int start = 0; start < partials.size(); start += FAN_IN) {
+                    List<Path> group = partials.subList(start, Math.min(partials.size(), start + FAN_IN));
+                    Path out = partials.size() <= FAN_IN ? tmp : Files.createTempFile(tempDir, "partial-", ".ltx");
+                    List<InputStream> streams = new ArrayList<>();
+                    try {
+                        for (Path p : group) {
+                            streams.add(Files.newInputStream(p));
+                        }
+                        compactInto(streams, null, out, name);
+                    } finally {
+                        for (InputStream in : streams) {
+                            in.close();
+                        }
+                    }
+                    if (out != tmp) {
+                        next.add(out);
+                    }
+                }
+                for (Path p : partials) {
+                    Files.deleteIfExists(p);
+                }
+                partials = next;
+            }
             long timestamp;
-            try {
-                for (LtxFileInfo f : inputs) {
-                    InputStream in = client.open(f.level(), f.range(), 0, -1);
-                    decoders.add(new LtxDecoder(in, "%s level %d file %s".formatted(client.location(), f.level(), f.fileName())));
-                }
-                try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
-                    LtxCompactor.compact(decoders, out, name);
-                }
-                timestamp = decoders.getLast().header().timestamp();
-            } finally {
-                for (LtxDecoder d : decoders) {
-                    d.close();
-                }
+            try (LtxDecoder merged = new LtxDecoder(Files.newInputStream(tmp), name)) {
+                timestamp = merged.header().timestamp();
             }
             LtxFileInfo info;
             try (InputStream in = Files.newInputStream(tmp)) {
@@ -116,6 +159,22 @@ public final class ReplicaCompactor {
             return info;
         } finally {
             Files.deleteIfExists(tmp);
+            for (Path p : partials) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** Merges {@code streams} (LTX files, in TXID order) into {@code out}; the output carries the last input's timestamp. */
+    private void compactInto(List<InputStream> streams, List<LtxFileInfo> infos, Path out, String name) throws IOException {
+        List<LtxDecoder> decoders = new ArrayList<>();
+        for (int i = 0; i < streams.size(); i++) {
+            String inputName = infos == null ? name + " (partial merge " + i + ")"
+                    : "%s level %d file %s".formatted(client.location(), infos.get(i).level(), infos.get(i).fileName());
+            decoders.add(new LtxDecoder(streams.get(i), inputName));
+        }
+        try (OutputStream o = new java.io.BufferedOutputStream(Files.newOutputStream(out), 1 << 16)) {
+            LtxCompactor.compact(decoders, o, name);
         }
     }
 

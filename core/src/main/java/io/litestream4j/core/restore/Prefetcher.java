@@ -22,16 +22,18 @@ import java.util.concurrent.Executors;
  * at a time, into temporary files beside the output (so memory does not grow with the data), and
  * hands them out in plan order. Files of a {@link LocalFiles} replica are read in place.
  */
-final class Prefetcher implements AutoCloseable {
+public final class Prefetcher implements AutoCloseable {
     private final ReplicaClient client;
     private final int parallelism;
     private final Path tempDir;
     private final ExecutorService pool;
     private List<LtxFileInfo> files = List.of();
     private final List<CompletableFuture<Path>> downloads = new ArrayList<>();
+    /** Every temporary file this prefetcher made (others may share the folder). */
+    private final java.util.Queue<Path> created = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private int nextToStart;
 
-    Prefetcher(ReplicaClient client, int parallelism, Path tempDir) {
+    public Prefetcher(ReplicaClient client, int parallelism, Path tempDir) {
         if (parallelism < 1) {
             throw new IllegalArgumentException("-parallelism: want at least 1, got " + parallelism);
         }
@@ -42,7 +44,7 @@ final class Prefetcher implements AutoCloseable {
     }
 
     /** Starts over with a new list of files (after a re-plan). */
-    void reset(List<LtxFileInfo> plan) {
+    public void reset(List<LtxFileInfo> plan) {
         downloads.stream().filter(d -> d != null).forEach(d -> d.cancel(true));
         downloads.clear();
         files = plan;
@@ -53,7 +55,7 @@ final class Prefetcher implements AutoCloseable {
     }
 
     /** Opens file {@code i} of the current plan, waiting for its download. */
-    InputStream open(int i) throws IOException {
+    public InputStream open(int i) throws IOException {
         LtxFileInfo f = files.get(i);
         if (client instanceof LocalFiles local) {
             Path p = local.localPath(f.level(), f.range());
@@ -92,7 +94,8 @@ final class Prefetcher implements AutoCloseable {
         LtxFileInfo f = files.get(i);
         downloads.set(i, CompletableFuture.supplyAsync(() -> {
             try {
-                Path p = Files.createTempFile(tempDir, "restore-", ".ltx");
+                Path p = Files.createTempFile(tempDir, "download-", ".ltx");
+                created.add(p);
                 try (InputStream in = client.open(f.level(), f.range(), 0, -1)) {
                     Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
                 }
@@ -107,12 +110,12 @@ final class Prefetcher implements AutoCloseable {
     public void close() {
         downloads.stream().filter(d -> d != null).forEach(d -> d.cancel(true));
         pool.shutdownNow();
-        try (var s = Files.list(tempDir)) {
-            for (Path p : s.filter(p -> p.getFileName().toString().startsWith("restore-")).toList()) {
+        for (Path p : created) {
+            try {
                 Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // a temporary file; the folder is cleared with the restore or the meta folder
             }
-        } catch (IOException ignored) {
-            // temporary files only
         }
     }
 }

@@ -180,6 +180,34 @@ class ReplicaMaintainerTest {
     }
 
     @Test
+    void aRunLongerThanOneMergeIsMergedInStages() throws Exception {
+        FakeClock clock = new FakeClock(START);
+        FileReplicaClient client = new FileReplicaClient(dir.resolve("replica"));
+        Writer w = new Writer(client);
+        int files = ReplicaCompactor.FAN_IN * 2 + 17; // three partial merges, then one of the partials
+        for (int i = 0; i < files; i++) {
+            w.write(clock.instant());
+            clock.advance(Duration.ofSeconds(1));
+        }
+        ReplicaCompactor compactor = new ReplicaCompactor(client, dir.resolve("tmp"));
+        LtxFileInfo merged = compactor.compact(1).orElseThrow();
+        assertThat(merged.range()).isEqualTo(new TxidRange(1, files));
+        assertThat(merged.createdAt()).as("the last input's time").isEqualTo(clock.instant().minusSeconds(1));
+        try (var tmp = Files.list(dir.resolve("tmp"))) {
+            assertThat(tmp.toList()).as("no temporary file left").isEmpty();
+        }
+        // Restoring from the level-1 file alone gives the model's pages.
+        RestorePlan plan = RestorePlanner.plan("r", List.of(merged), 0, OptionalLong.empty());
+        Path out = dir.resolve("merged.db");
+        var result = Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.NONE, false));
+        assertThat(result.checksumVerified()).isTrue();
+        byte[] restored = Files.readAllBytes(out);
+        for (var e : w.db.entrySet()) {
+            assertThat(java.util.Arrays.copyOfRange(restored, (e.getKey() - 1) * PAGE_SIZE, e.getKey() * PAGE_SIZE)).isEqualTo(e.getValue());
+        }
+    }
+
+    @Test
     void aRestoreRunningWhileRetentionDeletesItsFilesStillCompletes() throws Exception {
         FakeClock clock = new FakeClock(START);
         FileReplicaClient files = new FileReplicaClient(dir.resolve("replica"));
