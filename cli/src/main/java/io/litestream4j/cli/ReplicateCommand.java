@@ -58,6 +58,11 @@ final class ReplicateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("-force-snapshot and -enforce-retention need -once");
         }
         CompactionSettings compaction = CompactionSettings.defaults();
+        // Installed before anything starts: a SIGTERM during start-up still gets a clean stop.
+        CountDownLatch signalled = new CountDownLatch(1);
+        if (!once) {
+            Signals.onTermination(signalled::countDown);
+        }
         ReplicaClient client = ReplicaClients.open(replicaUrl);
         DatabaseReplicator replicator;
         try {
@@ -72,7 +77,7 @@ final class ReplicateCommand implements Callable<Integer> {
         }
         try {
             if (!once) {
-                awaitSignal();
+                signalled.await();
                 System.getLogger("litestream").log(System.Logger.Level.INFO, "signal received, litestream shutting down");
             }
             boolean caughtUp = replicator.stop(SHUTDOWN_SYNC_TIMEOUT);
@@ -90,12 +95,5 @@ final class ReplicateCommand implements Callable<Integer> {
         } finally {
             replicator.close();
         }
-    }
-
-    /** Blocks until SIGINT or SIGTERM; the handlers replace the JVM's so the shutdown is ours. */
-    private static void awaitSignal() throws InterruptedException {
-        CountDownLatch signalled = new CountDownLatch(1);
-        Signals.onTermination(signalled::countDown);
-        signalled.await();
     }
 }

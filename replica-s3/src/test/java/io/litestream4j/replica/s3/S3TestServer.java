@@ -30,10 +30,19 @@ public final class S3TestServer implements AutoCloseable {
     private final BlobStore store;
     private final AtomicLong operations;
 
-    private S3TestServer(S3Proxy proxy, BlobStore store, AtomicLong operations) {
+    private final java.util.Map<String, AtomicLong> byMethod;
+
+    private S3TestServer(S3Proxy proxy, BlobStore store, AtomicLong operations, java.util.Map<String, AtomicLong> byMethod) {
         this.proxy = proxy;
         this.store = store;
         this.operations = operations;
+        this.byMethod = byMethod;
+    }
+
+    /** Storage operations of one kind so far, by the blob store's method name ({@code putBlob}, {@code list}, ...). */
+    public long operations(String method) {
+        AtomicLong n = byMethod.get(method);
+        return n == null ? 0 : n.get();
     }
 
     public static S3TestServer start() throws Exception {
@@ -44,10 +53,12 @@ public final class S3TestServer implements AutoCloseable {
         properties.setProperty(Constants.PROPERTY_CREDENTIAL, SECRET_KEY);
         BlobStore real = BlobStores.create("filesystem-nio2", properties);
         AtomicLong operations = new AtomicLong();
+        java.util.Map<String, AtomicLong> byMethod = new java.util.concurrent.ConcurrentHashMap<>();
         BlobStore counting = (BlobStore) Proxy.newProxyInstance(BlobStore.class.getClassLoader(), new Class<?>[] {BlobStore.class},
                 (self, method, args) -> {
                     if (!"close".equals(method.getName())) {
                         operations.incrementAndGet();
+                        byMethod.computeIfAbsent(method.getName(), k -> new AtomicLong()).incrementAndGet();
                     }
                     try {
                         return method.invoke(real, args);
@@ -61,7 +72,7 @@ public final class S3TestServer implements AutoCloseable {
         while (!"STARTED".equals(proxy.getState())) {
             Thread.sleep(10);
         }
-        return new S3TestServer(proxy, real, operations);
+        return new S3TestServer(proxy, real, operations, byMethod);
     }
 
     public URI endpoint() {
