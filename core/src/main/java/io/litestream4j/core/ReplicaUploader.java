@@ -1,24 +1,30 @@
 package io.litestream4j.core;
 
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.ltx.LtxCompactor;
 import io.litestream4j.ltx.LtxDecoder;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.LtxHeader;
 import io.litestream4j.ltx.Txid;
 import io.litestream4j.ltx.TxidRange;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Sends a database's local L0 files to one replica, strictly in TXID order, on a virtual thread.
  * It knows the replica's position (its highest TXID) from one listing at start and from its own
- * uploads after that, so a sync costs one write and no listing. A failed upload is retried with
- * backoff (1 s doubling to 30 s) without losing its place.
+ * uploads after that, so a sync costs one write and no listing. Files that piled up go out merged
+ * in one write. A failed upload is retried with backoff without losing its place.
  */
 final class ReplicaUploader {
     private static final System.Logger LOG = System.getLogger(ReplicaUploader.class.getName());
@@ -29,6 +35,8 @@ final class ReplicaUploader {
      */
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(250);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+    /** Bounds one merged upload's open files and page buffers; a longer backlog goes out in several. */
+    static final int MAX_FILES_PER_UPLOAD = 256;
 
     private final ReplicaClient client;
     private final LocalLtxStore store;
@@ -40,6 +48,7 @@ final class ReplicaUploader {
     private boolean stopping;
     /** Set before we interrupt our own thread: any other interrupt is a stray, not a request to stop. */
     private volatile boolean halted;
+    /** When the last upload started: uploads start sync-interval apart, however long each takes. */
     private long lastUploadMillis;
     private volatile String lastError;
     private Thread thread;
@@ -207,33 +216,77 @@ final class ReplicaUploader {
         }
     }
 
+    /**
+     * Uploads the local files past the replica's position. Consecutive files go out merged into
+     * one L0 file (at most {@link #MAX_FILES_PER_UPLOAD} at a time): what piled up during an
+     * upload or a sync interval costs one request, not one per sync. The replica then has one file
+     * for the range, so a restore can stop at its end but not inside it.
+     */
     private void uploadPending() throws IOException {
+        List<TxidRange> batch = new ArrayList<>();
         for (TxidRange range : store.list()) {
-            if (Long.compareUnsigned(range.max(), position) <= 0) {
+            long end = batch.isEmpty() ? position : batch.getLast().max();
+            if (Long.compareUnsigned(range.max(), end) <= 0) {
                 continue;
             }
-            if (Long.compareUnsigned(range.min(), position + 1) > 0 && range.min() != 1) {
+            if (!batch.isEmpty() && (!batch.getLast().continuesWith(range) || batch.size() == MAX_FILES_PER_UPLOAD)) {
+                upload(batch);
+                batch.clear();
+            }
+            if (batch.isEmpty() && Long.compareUnsigned(range.min(), position + 1) > 0 && range.min() != 1) {
                 throw new IOException("replica %s holds TXIDs up to %s but the next local file is %s: TXIDs %s-%s are missing locally"
                         .formatted(client.location(), Txid.format(position), range, Txid.format(position + 1), Txid.format(range.min() - 1)));
             }
-            verifyLocal(store, range);
-            Instant created;
-            try (InputStream in = store.open(range)) {
-                created = Instant.ofEpochMilli(LtxHeader.parse(range.fileName(), in.readNBytes(LtxHeader.SIZE), 0).timestamp());
-            }
-            try (InputStream in = store.open(range)) {
-                client.write(0, range, in, created);
-            }
-            position = range.max();
-            lastUploadMillis = clock.millis();
-            LOG.log(System.Logger.Level.DEBUG, "uploaded {0} to {1}", range, client.location());
+            batch.add(range);
+        }
+        if (!batch.isEmpty()) {
+            upload(batch);
         }
     }
 
-    /** Verifies a local file before it leaves the machine: a corrupt file must never be uploaded. */
-    static void verifyLocal(LocalLtxStore store, TxidRange range) throws IOException {
-        try (LtxDecoder d = new LtxDecoder(store.open(range), store.path(range).toString())) {
-            d.verify();
+    /** Uploads one local file, or several consecutive ones merged, as one L0 file. */
+    private void upload(List<TxidRange> batch) throws IOException {
+        long started = clock.millis();
+        TxidRange range = new TxidRange(batch.getFirst().min(), batch.getLast().max());
+        Path file = batch.size() == 1 ? store.path(range) : merge(batch, range);
+        try {
+            try (LtxDecoder d = new LtxDecoder(Files.newInputStream(file), file.toString())) {
+                d.verify(); // a corrupt file must never leave the machine
+            }
+            Instant created;
+            try (InputStream in = Files.newInputStream(file)) {
+                created = Instant.ofEpochMilli(LtxHeader.parse(range.fileName(), in.readNBytes(LtxHeader.SIZE), 0).timestamp());
+            }
+            try (InputStream in = Files.newInputStream(file)) {
+                client.write(0, range, in, created);
+            }
+        } finally {
+            if (batch.size() > 1) {
+                Files.deleteIfExists(file);
+            }
         }
+        position = range.max();
+        lastUploadMillis = started;
+        LOG.log(System.Logger.Level.DEBUG, "uploaded {0} ({1} local files) to {2}", range, batch.size(), client.location());
+    }
+
+    /** Merges consecutive local files into a temporary file beside them (removed at the next start if we crash). */
+    private Path merge(List<TxidRange> batch, TxidRange range) throws IOException {
+        Path out = Files.createTempFile(store.dir(), "upload-", AtomicFiles.TEMP_SUFFIX);
+        List<LtxDecoder> inputs = new ArrayList<>();
+        try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(out), 1 << 16)) {
+            for (TxidRange r : batch) {
+                inputs.add(new LtxDecoder(store.open(r), store.path(r).toString()));
+            }
+            LtxCompactor.compact(inputs, o, out + " (" + range.fileName() + ")");
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(out);
+            throw e;
+        } finally {
+            for (LtxDecoder d : inputs) {
+                d.close();
+            }
+        }
+        return out;
     }
 }

@@ -70,6 +70,14 @@ class RandomWorkloadTest {
         for (int i = 0; i < 10; i++) {
             run.assertRestoresTime(randomTime(random, run.states.firstEntry().getValue().at(), run.clock.instant()), true);
         }
+        assertThat(run.insideMergedUploads).as("seed %d: some uploads merged several files", seed).isNotEmpty();
+        for (int i = 0; i < 5; i++) {
+            long inside = run.insideMergedUploads.get(random.nextInt(run.insideMergedUploads.size()));
+            assertThatThrownBy(() -> RestorePlanner.plan(run.client, OptionalLong.of(inside)))
+                    .as("seed %d: TXID %s inside a merged upload", seed, Txid.format(inside))
+                    .hasMessageContaining("TXID " + Txid.format(inside) + " lies inside level 0 file")
+                    .hasMessageContaining("the nearest restorable TXIDs are");
+        }
     }
 
     @ParameterizedTest(name = "seed {0}, retention on")
@@ -87,7 +95,7 @@ class RandomWorkloadTest {
         for (int i = 0; i < 15; i++) {
             run.assertRestoresTime(randomTime(random, now.minus(settings.snapshotRetention()), now), false);
         }
-        // TXIDs of the last l0-retention minutes are all still there, one file each.
+        // Upload ends of the last l0-retention minutes are all still there, one L0 file each.
         List<Long> recent = run.states.entrySet().stream()
                 .filter(e -> e.getValue().at().isAfter(now.minus(settings.l0Retention())))
                 .map(Map.Entry::getKey).toList();
@@ -111,7 +119,11 @@ class RandomWorkloadTest {
         final long seed;
         final Random random;
         final FakeClock clock = new FakeClock(START);
+        /** The content at every TXID written. */
+        final TreeMap<Long, State> written = new TreeMap<>();
+        /** The content at every TXID an upload ended at: the restorable ones. */
         final TreeMap<Long, State> states = new TreeMap<>();
+        final List<Long> insideMergedUploads = new ArrayList<>();
         final FileReplicaClient client;
         final Path db;
         final Database database;
@@ -134,43 +146,60 @@ class RandomWorkloadTest {
 
         void workload(int steps) throws Exception {
             try (Connection c = TestDb.open(db)) {
-                record(c);
+                record(c, false);
                 for (int step = 0; step < steps; step++) {
                     if (step == steps / 2) {
                         shrink(c);
                     } else {
                         randomStep(c);
                     }
-                    record(c);
+                    record(c, step == steps - 1);
                     clock.advance(Duration.ofMillis(500 + random.nextInt(40_000)));
                     maintainer.runDue(clock.instant());
                 }
             } finally {
                 database.close();
             }
-            assertThat(states.size()).as("seed %d: TXIDs recorded", seed).isGreaterThan(steps / 2);
+            assertThat(written.size()).as("seed %d: TXIDs written", seed).isGreaterThan(steps / 2);
+            assertThat(states.size()).as("seed %d: uploads", seed).isGreaterThan(steps / 4);
         }
 
-        /** Syncs, checkpoints if due, uploads, and records the content at the TXID reached. */
-        private void record(Connection c) throws Exception {
+        /**
+         * Syncs, checkpoints if due, records the content at the TXIDs reached, and uploads (a
+         * third of the time the files wait for the next round and go out merged with its files).
+         */
+        private void record(Connection c, boolean last) throws Exception {
             long before = database.txid();
             database.sync();
             database.checkpointIfNeeded();
             database.sync();
-            uploader.uploadNow();
             long txid = database.txid();
             String digest = TestDb.digest(c);
-            if (!states.isEmpty() && !digest.equals(states.lastEntry().getValue().digest())) {
+            if (!written.isEmpty() && !digest.equals(written.lastEntry().getValue().digest())) {
                 assertThat(txid).as("seed %d: a change of content made a new TXID", seed).isNotEqualTo(before);
             }
-            State previous = states.get(txid);
+            State previous = written.get(txid);
             if (previous != null) {
                 assertThat(digest).as("seed %d: content at TXID %s did not change without a new TXID", seed, Txid.format(txid))
                         .isEqualTo(previous.digest());
             } else {
                 // Every TXID written in this round holds the same content (a checkpoint's tail copy, a snapshot).
                 for (long t = before + 1; t <= txid; t++) {
-                    states.put(t, new State(clock.instant(), digest));
+                    written.put(t, new State(clock.instant(), digest));
+                }
+            }
+            if (!last && random.nextInt(3) == 0) {
+                return;
+            }
+            long from = uploader.position();
+            uploader.uploadNow();
+            long end = uploader.position();
+            assertThat(end).as("seed %d: the upload reached the local TXID", seed).isEqualTo(txid);
+            // Only the end of an upload is restorable; TXIDs inside a merged upload are not.
+            if (end != from) {
+                states.put(end, written.get(end));
+                for (long t = from + 1; t < end; t++) {
+                    insideMergedUploads.add(t);
                 }
             }
         }

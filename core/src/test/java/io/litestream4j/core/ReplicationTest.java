@@ -336,6 +336,64 @@ class ReplicationTest {
         txids(replica);
     }
 
+    @Test
+    void aBacklogOfLocalFilesGoesOutMergedInOneUpload() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        int syncs = ReplicaUploader.MAX_FILES_PER_UPLOAD + 20;
+        try (Database database = Database.open(db, FAST, Clock.systemUTC(), Database.ReplicaState.EMPTY);
+                FileReplicaClient client = new FileReplicaClient(replica);
+                Connection c = TestDb.open(db)) {
+            ReplicaUploader uploader = new ReplicaUploader(client, database.store(), Duration.ZERO, Clock.systemUTC(), 0);
+            database.sync();
+            uploader.uploadNow();
+            long first = database.txid();
+            for (int i = 0; i < syncs; i++) {
+                TestDb.insert(c, 1, 100 + i);
+                database.sync();
+            }
+            long last = database.txid();
+            assertThat(last - first).as("one local file per sync").isEqualTo(syncs);
+            uploader.uploadNow();
+
+            List<LtxFileInfo> l0 = client.listFiles(0, 0);
+            assertThat(l0).as("the first file, then the backlog in two merged uploads of at most %d files", ReplicaUploader.MAX_FILES_PER_UPLOAD)
+                    .extracting(LtxFileInfo::fileName)
+                    .containsExactly(io.litestream4j.ltx.TxidRange.fileName(1, first),
+                            io.litestream4j.ltx.TxidRange.fileName(first + 1, first + ReplicaUploader.MAX_FILES_PER_UPLOAD),
+                            io.litestream4j.ltx.TxidRange.fileName(first + ReplicaUploader.MAX_FILES_PER_UPLOAD + 1, last));
+            assertThat(uploader.position()).isEqualTo(last);
+            assertThatThrownBy(() -> RestorePlanner.plan(client, OptionalLong.of(first + 5)))
+                    .hasMessageContaining("lies inside level 0 file " + l0.get(1).fileName())
+                    .hasMessageContaining("the nearest restorable TXIDs are %016x and %016x".formatted(first, first + ReplicaUploader.MAX_FILES_PER_UPLOAD));
+            assertThat(countFiles(database.localLtxDir())).as("merge temporaries removed").isEqualTo(syncs + 1);
+        }
+        assertThat(TestDb.digest(restore(replica, "restored.db"))).isEqualTo(TestDb.digest(db));
+    }
+
+    @Test
+    void aSyncIntervalSpacesUploadsUnderConstantWrites() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        DatabaseReplicator r = DatabaseReplicator.start(db, FAST,
+                List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ofSeconds(1))), Clock.systemUTC());
+        long begin = System.nanoTime();
+        try (Connection c = TestDb.open(db)) {
+            while (System.nanoTime() - begin < Duration.ofSeconds(3).toNanos()) {
+                TestDb.insert(c, 1, 200);
+                Thread.sleep(10);
+            }
+        }
+        double seconds = (System.nanoTime() - begin) / 1e9;
+        stop(r);
+        long localSyncs = r.database().txid();
+        List<Long> uploads = txids(replica);
+        assertThat(localSyncs).as("the writes made many syncs").isGreaterThan(30);
+        // At most one upload per second, plus the start-up upload and the final one at stop.
+        assertThat(uploads.size()).as("uploads for %d syncs in %.1f s: %s", localSyncs, seconds, uploads).isLessThanOrEqualTo((int) Math.ceil(seconds) + 2);
+        assertThat(TestDb.digest(restore(replica, "restored.db"))).isEqualTo(TestDb.digest(db));
+    }
+
     private static long countFiles(Path p) throws Exception {
         if (!Files.exists(p)) {
             return 0;

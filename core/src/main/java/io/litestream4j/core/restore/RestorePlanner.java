@@ -117,6 +117,18 @@ public final class RestorePlanner {
     }
 
     private static IOException gap(String location, List<LtxFileInfo> all, List<LtxFileInfo> usable, long pos, long goal) {
+        LtxFileInfo straddling = all.stream()
+                .filter(f -> Long.compareUnsigned(f.minTxid(), pos + 1) <= 0 && Long.compareUnsigned(f.maxTxid(), goal) > 0)
+                .min(Comparator.comparing(LtxFileInfo::maxTxid, Long::compareUnsigned)
+                        .thenComparing(LtxFileInfo::minTxid, Comparator.<Long>naturalOrder().reversed())
+                        .thenComparingInt(LtxFileInfo::level))
+                .orElse(null); // the smallest such file: the one that explains why
+        if (straddling != null && pos != 0) {
+            return new IOException(("replica %s: TXID %s lies inside level %d file %s, which holds TXIDs %s-%s as one unit (merged on upload "
+                    + "or by compaction); the nearest restorable TXIDs are %s and %s").formatted(location, Txid.format(goal), straddling.level(),
+                    straddling.fileName(), Txid.format(straddling.minTxid()), Txid.format(straddling.maxTxid()), Txid.format(pos),
+                    Txid.format(straddling.maxTxid())));
+        }
         if (pos == 0) {
             OptionalLong oldestSnapshot = all.stream().filter(f -> f.minTxid() == 1).mapToLong(LtxFileInfo::maxTxid)
                     .reduce((a, b) -> Long.compareUnsigned(a, b) <= 0 ? a : b);
