@@ -1,18 +1,36 @@
 package io.litestream4j.cli;
 
+import io.litestream4j.cli.config.Config;
 import java.io.PrintWriter;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /** Flags every long-running command shares: the log level and help. Mixed in with {@code @Mixin}. */
 final class CommonOptions {
-    @Option(names = {"-log-level", "--log-level"}, paramLabel = "LEVEL", description = "debug, info, warn or error (default info; LOG_LEVEL overrides)")
-    String logLevel = "info";
+    @Option(names = {"-log-level", "--log-level"}, paramLabel = "LEVEL",
+            description = "debug, info, warn or error (default: the config's logging.level, else info; LOG_LEVEL overrides)")
+    String logLevel;
 
     @Option(names = {"-h", "-help", "--help"}, usageHelp = true, description = "show this help")
     boolean help;
 
     /** Sends logs to {@code err} at the chosen level; {@code LOG_LEVEL} wins, as in Litestream. */
     void configureLogging(PrintWriter err) {
-        Logging.configure(Logging.parseLevel(System.getenv().getOrDefault("LOG_LEVEL", logLevel)), err);
+        Logging.configure(Logging.parseLevel(System.getenv().getOrDefault("LOG_LEVEL", logLevel != null ? logLevel : "info")), err);
+    }
+
+    /**
+     * Logging for a command that read {@code config} (null if none): {@code LOG_LEVEL}, else
+     * {@code -log-level}, else {@code logging.level}, else info; to stdout if the config says
+     * {@code stderr: false}. Then the config's warnings are logged.
+     */
+    void configureLogging(CommandLine cmd, Config config) {
+        String level = logLevel != null ? logLevel : config != null && config.logLevel() != null ? config.logLevel() : "info";
+        PrintWriter to = config != null && config.logToStdout() ? cmd.getOut() : cmd.getErr();
+        Logging.configure(Logging.parseLevel(System.getenv().getOrDefault("LOG_LEVEL", level)), to);
+        if (config != null) {
+            System.Logger log = System.getLogger("litestream");
+            config.warnings().forEach(w -> log.log(System.Logger.Level.WARNING, w));
+        }
     }
 }

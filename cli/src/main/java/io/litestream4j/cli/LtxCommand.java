@@ -14,9 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code litestream ltx [-level N|all] [-json] REPLICA_URL}: lists a replica's LTX files. */
+/** {@code litestream ltx [-level N|all] [-json] DB_PATH|REPLICA_URL}: lists a replica's LTX files. */
 @Command(name = "ltx", aliases = "wal", description = "lists the LTX files of a replica",
-        synopsisHeading = "%nUsage: ", customSynopsis = "litestream ltx [-level N|all] [-json] REPLICA_URL")
+        synopsisHeading = "%nUsage: ", customSynopsis = "litestream ltx [-level N|all] [-json] [-replica NAME] DB_PATH|REPLICA_URL")
 final class LtxCommand implements Callable<Integer> {
     private static final Comparator<LtxFileInfo> BY_LEVEL_THEN_TXID =
             Comparator.comparingInt(LtxFileInfo::level).thenComparing(LtxFileInfo::minTxid, Long::compareUnsigned);
@@ -24,8 +24,15 @@ final class LtxCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "REPLICA_URL", description = "the replica: file:///path or a plain path to the replica folder")
+    @Parameters(index = "0", paramLabel = "DB_PATH|REPLICA_URL", description = "a replica URL or folder, or a database path from the config file")
     String replica;
+
+    @Option(names = {"-replica", "--replica"}, paramLabel = "NAME",
+            description = "with DB_PATH: the configured replica to list (default: the one with the newest data)")
+    String replicaName;
+
+    @Mixin
+    ConfigOptions configOptions;
 
     @Option(names = {"-level", "--level"}, paramLabel = "N|all", description = "the level to list, 0 to 9, or all (default 0)")
     String level = "0";
@@ -40,7 +47,8 @@ final class LtxCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.configureLogging(spec.commandLine().getErr());
         PrintWriter out = spec.commandLine().getOut();
-        try (ReplicaClient client = ReplicaArgument.open(replica)) {
+        try (ReplicaClient client = ReplicaArgument.isReplica(replica) ? ReplicaArgument.open(replica)
+                : ReplicaArgument.open(ReplicaArgument.database(configOptions, replica), replicaName)) {
             List<LtxFileInfo> files = "all".equalsIgnoreCase(level)
                     ? RestorePlanner.listAll(client).stream().sorted(BY_LEVEL_THEN_TXID).toList()
                     : client.listFiles(parseLevel(level), 0);

@@ -1,17 +1,25 @@
 package io.litestream4j.cli;
 
+import io.litestream4j.cli.config.Config;
+import io.litestream4j.cli.config.DatabaseConfig;
+import io.litestream4j.cli.config.ReplicaConfig;
 import io.litestream4j.core.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.compaction.CompactionSettings;
 import io.litestream4j.core.compaction.ReplicaCompactor;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaClients;
+import io.litestream4j.core.restore.RestoreOptions;
+import io.litestream4j.core.restore.RestorePlanner;
+import io.litestream4j.core.restore.Restorer;
 import java.io.IOException;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -22,21 +30,24 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code litestream replicate DB_PATH REPLICA_URL}: replicates one database until SIGINT or
- * SIGTERM, then syncs a last time, waits for the replica to catch up, and exits 0.
+ * {@code litestream replicate [DB_PATH REPLICA_URL]}: replicates one database named on the
+ * command line, or every database of the config file, until SIGINT or SIGTERM; then syncs a last
+ * time, waits for the replicas to catch up, and exits 0.
  */
 @Command(name = "replicate", description = "runs a server to replicate databases",
-        synopsisHeading = "%nUsage: ", customSynopsis = "litestream replicate [-once [-force-snapshot] [-enforce-retention]] [-log-level LEVEL] DB_PATH REPLICA_URL")
+        synopsisHeading = "%nUsage: ", customSynopsis = {
+            "litestream replicate [-config PATH] [-no-expand-env] [-restore-if-db-not-exists] [-once [-force-snapshot] [-enforce-retention]] [-log-level LEVEL]",
+            "litestream replicate [flags] DB_PATH REPLICA_URL"})
 final class ReplicateCommand implements Callable<Integer> {
-    private static final Duration SHUTDOWN_SYNC_TIMEOUT = Duration.ofSeconds(30);
+    private static final System.Logger LOG = System.getLogger("litestream");
 
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DB_PATH", description = "the SQLite database to replicate")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "DB_PATH", description = "the SQLite database to replicate (default: those of the config file)")
     Path dbPath;
 
-    @Parameters(index = "1", paramLabel = "REPLICA_URL", description = "where to replicate it: file:///path or a plain path")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "REPLICA_URL", description = "where to replicate it: a URL (file://, s3://, ...) or a plain path")
     String replicaUrl;
 
     @Option(names = {"-once", "--once"}, description = "sync once, upload, and exit")
@@ -48,52 +59,104 @@ final class ReplicateCommand implements Callable<Integer> {
     @Option(names = {"-enforce-retention", "--enforce-retention"}, description = "with -once: also delete what the retention rules allow")
     boolean enforceRetention;
 
+    @Option(names = {"-restore-if-db-not-exists", "--restore-if-db-not-exists"},
+            description = "restore a missing database from its replica (the one with the newest data) before replicating it")
+    boolean restoreIfDbNotExists;
+
+    @Mixin
+    ConfigOptions configOptions;
+
     @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() throws Exception {
-        common.configureLogging(spec.commandLine().getErr());
         if ((forceSnapshot || enforceRetention) && !once) {
             throw new IllegalArgumentException("-force-snapshot and -enforce-retention need -once");
         }
-        CompactionSettings compaction = CompactionSettings.defaults();
+        if ((dbPath == null) != (replicaUrl == null)) {
+            throw new IllegalArgumentException("give DB_PATH and REPLICA_URL together, or neither to replicate the databases of the config file");
+        }
+        Config config = null;
+        if (dbPath == null) {
+            config = configOptions.load();
+        } else if (configOptions.config != null) {
+            throw new IllegalArgumentException("-config cannot be combined with DB_PATH REPLICA_URL: choose one");
+        }
+        common.configureLogging(spec.commandLine(), config);
+        CompactionSettings compaction = config != null ? config.compaction() : CompactionSettings.defaults();
+        Duration shutdownTimeout = config != null ? config.shutdownSyncTimeout() : Duration.ofSeconds(30);
         // Installed before anything starts: a SIGTERM during start-up still gets a clean stop.
         CountDownLatch signalled = new CountDownLatch(1);
         if (!once) {
             Signals.onTermination(signalled::countDown);
         }
-        ReplicaClient client = ReplicaClients.open(replicaUrl);
-        DatabaseReplicator replicator;
-        try {
-            replicator = DatabaseReplicator.start(dbPath, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, client.defaultSyncInterval())), compaction,
-                    Clock.systemUTC());
-        } catch (NoSuchFileException e) {
-            client.close();
-            throw new IOException("database %s does not exist".formatted(dbPath.toAbsolutePath()), e);
-        } catch (IOException | RuntimeException e) {
-            client.close();
-            throw e;
+        List<Replication.Target> targets = config != null ? targets(config) : List.of(target(dbPath, replicaUrl));
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException("config %s lists no databases (dbs:)".formatted(config.file()));
         }
-        try {
+        try (Replication replication = Replication.start(targets, compaction, Clock.systemUTC())) {
             if (!once) {
                 signalled.await();
-                System.getLogger("litestream").log(System.Logger.Level.INFO, "signal received, litestream shutting down");
+                LOG.log(System.Logger.Level.INFO, "signal received, litestream shutting down");
             }
-            boolean caughtUp = replicator.stop(SHUTDOWN_SYNC_TIMEOUT);
+            boolean caughtUp = replication.stop(shutdownTimeout);
             if (caughtUp && (forceSnapshot || enforceRetention)) {
-                ReplicaCompactor compactor = new ReplicaCompactor(client, replicator.database().metaDir().resolve("tmp"));
-                if (forceSnapshot) {
-                    compactor.snapshot();
-                }
-                if (enforceRetention) {
-                    compactor.enforceRetention(Clock.systemUTC().instant(), compaction);
+                for (DatabaseReplicator r : replication.replicators()) {
+                    for (ReplicaClient client : r.replicaClients()) {
+                        ReplicaCompactor compactor = new ReplicaCompactor(client, r.database().metaDir().resolve("tmp"));
+                        if (forceSnapshot) {
+                            compactor.snapshot();
+                        }
+                        if (enforceRetention) {
+                            compactor.enforceRetention(Clock.systemUTC().instant(), compaction);
+                        }
+                    }
                 }
             }
-            System.getLogger("litestream").log(System.Logger.Level.INFO, "litestream shut down");
+            LOG.log(System.Logger.Level.INFO, "litestream shut down");
             return caughtUp ? 0 : 1;
-        } finally {
-            replicator.close();
+        }
+    }
+
+    private Replication.Target target(Path db, String url) throws IOException {
+        ReplicaClient client = ReplicaClients.open(url);
+        if (restoreIfDbNotExists) {
+            restoreIfMissing(db, client);
+        }
+        return new Replication.Target(db, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, client.defaultSyncInterval())));
+    }
+
+    private List<Replication.Target> targets(Config config) throws IOException {
+        List<Replication.Target> out = new ArrayList<>();
+        for (DatabaseConfig db : config.dbs()) {
+            if ((restoreIfDbNotExists || db.restoreIfDbNotExists()) && !Files.exists(db.path())) {
+                try (ReplicaClient newest = ReplicaArgument.open(db, null)) {
+                    restoreIfMissing(db.path(), newest);
+                }
+            }
+            List<DatabaseReplicator.Destination> destinations = new ArrayList<>();
+            for (ReplicaConfig r : db.replicas()) {
+                ReplicaClient client = r.open();
+                destinations.add(new DatabaseReplicator.Destination(client, r.syncInterval(client)));
+            }
+            out.add(new Replication.Target(db.path(), db.options(), destinations));
+        }
+        return out;
+    }
+
+    /** Restores {@code db} from {@code client} if the file is missing and the replica has a backup. */
+    private static void restoreIfMissing(Path db, ReplicaClient client) throws IOException {
+        if (Files.exists(db)) {
+            return;
+        }
+        try {
+            var plan = RestorePlanner.plan(client, OptionalLong.empty());
+            var result = Restorer.restore(client, plan, new RestoreOptions(db, OptionalLong.empty(), RestoreOptions.IntegrityCheck.NONE, false));
+            LOG.log(System.Logger.Level.INFO, "{0} did not exist: restored from {1} to TXID {2}", db, client.location(),
+                    io.litestream4j.ltx.Txid.format(result.txid()));
+        } catch (RestorePlanner.NoBackupException e) {
+            LOG.log(System.Logger.Level.INFO, "{0} does not exist and {1} has no backup: nothing to restore", db, client.location());
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.litestream4j.cli;
 
+import io.litestream4j.cli.config.DatabaseConfig;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.restore.RestoreOptions;
 import io.litestream4j.core.restore.RestorePlan;
@@ -22,18 +23,29 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code litestream restore -o OUT REPLICA_URL}: rebuilds a database from a replica. */
+/**
+ * {@code litestream restore [-o OUT] DB_PATH|REPLICA_URL}: rebuilds a database from a replica,
+ * named by URL, or by the database's path in the config file.
+ */
 @Command(name = "restore", description = "recovers database backup from a replica",
-        synopsisHeading = "%nUsage: ", customSynopsis = "litestream restore -o PATH [flags] REPLICA_URL")
+        synopsisHeading = "%nUsage: ", customSynopsis = "litestream restore [-o PATH] [flags] DB_PATH|REPLICA_URL")
 final class RestoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "REPLICA_URL", description = "the replica: file:///path or a plain path to the replica folder")
+    @Parameters(index = "0", paramLabel = "DB_PATH|REPLICA_URL",
+            description = "a replica URL or folder, or a database path from the config file")
     String replica;
 
-    @Option(names = {"-o", "--o"}, paramLabel = "PATH", required = true, description = "where to write the restored database")
+    @Option(names = {"-o", "--o"}, paramLabel = "PATH", description = "where to write the restored database (default: DB_PATH; required with a URL)")
     Path output;
+
+    @Option(names = {"-replica", "--replica"}, paramLabel = "NAME",
+            description = "with DB_PATH: the configured replica to restore from (default: the one with the newest data)")
+    String replicaName;
+
+    @Mixin
+    ConfigOptions configOptions;
 
     @Option(names = {"-txid", "--txid"}, paramLabel = "TXID", description = "restore as of this TXID (16 hex digits)")
     String txid;
@@ -76,11 +88,23 @@ final class RestoreCommand implements Callable<Integer> {
         }
         OptionalLong target = txid == null ? OptionalLong.empty() : OptionalLong.of(Txid.parse(txid).value());
         Instant time = timestamp == null ? null : parseTimestamp(timestamp);
+        DatabaseConfig db = null;
+        if (ReplicaArgument.isReplica(replica)) {
+            if (output == null) {
+                throw new IllegalArgumentException("-o PATH is required when restoring from a replica URL or folder");
+            }
+            if (replicaName != null) {
+                throw new IllegalArgumentException("-replica picks one of a configured database's replicas; with a replica URL there is nothing to pick");
+            }
+        } else {
+            db = ReplicaArgument.database(configOptions, replica);
+            output = output != null ? output : db.path();
+        }
         if (ifDbNotExists && Files.exists(output)) {
             out.println("database already exists, skipping");
             return 0;
         }
-        try (ReplicaClient client = ReplicaArgument.open(replica)) {
+        try (ReplicaClient client = db == null ? ReplicaArgument.open(replica) : ReplicaArgument.open(db, replicaName)) {
             RestorePlan plan;
             try {
                 plan = time == null ? RestorePlanner.plan(client, target) : RestorePlanner.planAt(client, time);

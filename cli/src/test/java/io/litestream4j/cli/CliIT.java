@@ -177,8 +177,9 @@ class CliIT {
         CliProcess.Result skip = CliProcess.run(dir, "restore", "-if-replica-exists", "-o", dir.resolve("x.db").toString(), dir.resolve("empty").toString());
         assertThat(skip.code()).isZero();
         assertThat(skip.out()).contains("no matching backups found, skipping");
-        CliProcess.Result noSuch = CliProcess.run(dir, "restore", "-o", dir.resolve("x.db").toString(), dir.resolve("nope").toString());
+        CliProcess.Result noSuch = CliProcess.run(dir, "restore", "-config", dir.resolve("none.yml").toString(), "-o", dir.resolve("x.db").toString(),
+                dir.resolve("nope").toString());
         assertThat(noSuch.code()).isEqualTo(1);
-        assertThat(noSuch.err()).contains("not a replica URL and not a folder");
+        assertThat(noSuch.err()).contains(dir.resolve("nope") + " is not a replica URL or folder, and there is no config file " + dir.resolve("none.yml"));
     }
 }

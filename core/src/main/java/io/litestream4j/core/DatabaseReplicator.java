@@ -128,6 +128,11 @@ public final class DatabaseReplicator implements AutoCloseable {
         return lastError;
     }
 
+    /** The replicas, in the order of the destinations given to {@link #start}. */
+    public List<ReplicaClient> replicaClients() {
+        return uploaders.stream().map(ReplicaUploader::client).toList();
+    }
+
     /** Each replica's highest TXID as its uploader knows it. */
     public List<Long> replicaPositions() {
         return uploaders.stream().map(ReplicaUploader::position).toList();

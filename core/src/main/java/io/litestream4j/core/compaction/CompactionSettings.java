@@ -11,15 +11,24 @@ import java.util.List;
  * @param snapshotRetention how long snapshots are kept (the newest is always kept)
  * @param l0Retention how long L0 files stay after a level-1 file covers them
  * @param retentionEnabled false: nothing is ever deleted (for buckets with their own lifecycle rules)
+ * @param retentionCheckInterval how often retention runs (Litestream's l0-retention-check-interval)
  */
 public record CompactionSettings(
         List<Duration> levelIntervals,
         Duration snapshotInterval,
         Duration snapshotRetention,
         Duration l0Retention,
-        boolean retentionEnabled) {
+        boolean retentionEnabled,
+        Duration retentionCheckInterval) {
 
     public static final int MAX_LEVELS = 8;
+    public static final Duration DEFAULT_RETENTION_CHECK_INTERVAL = Duration.ofSeconds(15);
+
+    /** With retention checked every 15 s, Litestream's default. */
+    public CompactionSettings(List<Duration> levelIntervals, Duration snapshotInterval, Duration snapshotRetention, Duration l0Retention,
+            boolean retentionEnabled) {
+        this(levelIntervals, snapshotInterval, snapshotRetention, l0Retention, retentionEnabled, DEFAULT_RETENTION_CHECK_INTERVAL);
+    }
 
     public CompactionSettings {
         levelIntervals = List.copyOf(levelIntervals);
@@ -35,6 +44,9 @@ public record CompactionSettings(
                 throw new IllegalArgumentException("levels[%d].interval: want at least the level below's %s, got %s"
                         .formatted(i, levelIntervals.get(i - 1), d));
             }
+        }
+        if (retentionCheckInterval.isZero() || retentionCheckInterval.isNegative()) {
+            throw new IllegalArgumentException("l0-retention-check-interval: want a positive duration, got " + retentionCheckInterval);
         }
         if (snapshotInterval.isZero() || snapshotInterval.isNegative() || snapshotRetention.isNegative() || l0Retention.isNegative()) {
             throw new IllegalArgumentException("snapshot interval must be positive and retentions non-negative: %s, %s, %s"

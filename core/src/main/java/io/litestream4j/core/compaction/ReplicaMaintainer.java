@@ -13,8 +13,6 @@ import java.time.Instant;
  */
 public final class ReplicaMaintainer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ReplicaMaintainer.class.getName());
-    /** Litestream's l0-retention-check-interval. */
-    static final Duration RETENTION_CHECK_INTERVAL = Duration.ofSeconds(15);
 
     private final ReplicaCompactor compactor;
     private final CompactionSettings settings;
@@ -35,7 +33,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
             nextLevel[level] = CompactionSchedule.next(now, settings.interval(level));
         }
         this.nextSnapshot = CompactionSchedule.next(now, settings.snapshotInterval());
-        this.nextRetention = CompactionSchedule.next(now, RETENTION_CHECK_INTERVAL);
+        this.nextRetention = CompactionSchedule.next(now, settings.retentionCheckInterval());
     }
 
     /** Runs every task due at {@code now}, lowest level first, then the snapshot, then retention. */
@@ -56,7 +54,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "{0}: retention failed: {1}", compactor.client().location(), IoErrors.describe(e));
             }
-            nextRetention = CompactionSchedule.next(now, RETENTION_CHECK_INTERVAL);
+            nextRetention = CompactionSchedule.next(now, settings.retentionCheckInterval());
         }
     }
 

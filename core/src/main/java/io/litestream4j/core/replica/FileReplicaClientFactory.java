@@ -3,6 +3,7 @@ package io.litestream4j.core.replica;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
 
 /** {@code file:///path}: a replica in a local folder. */
@@ -21,5 +22,17 @@ public final class FileReplicaClientFactory implements ReplicaClientFactory {
             throw new IOException("replica URL %s: a file URL has no host; want file:///absolute/path".formatted(url));
         }
         return new FileReplicaClient(Path.of(url.getPath()));
+    }
+
+    @Override
+    public ReplicaClient create(String type, URI url, Map<String, String> config) throws IOException {
+        if (url == null) {
+            String path = config.get("path");
+            if (path == null || path.isBlank()) {
+                throw new IOException("file replica: want path (the replica folder) or url");
+            }
+            return create(Path.of(path).toAbsolutePath().normalize().toUri());
+        }
+        return ReplicaClientFactory.super.create(type, url, config);
     }
 }

@@ -2,6 +2,8 @@ package io.litestream4j.core.replica;
 
 import java.io.IOException;
 import java.net.URI;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Makes replica clients for one URL scheme. Registered as a {@link java.util.ServiceLoader}
@@ -10,8 +12,37 @@ import java.net.URI;
  */
 public interface ReplicaClientFactory {
     /** The URL schemes this factory serves, lower-case, e.g. {@code file}. */
-    java.util.Set<String> schemes();
+    Set<String> schemes();
 
     /** A client for {@code url}; a malformed or unsupported URL is an error naming the part. */
     ReplicaClient create(URI url) throws IOException;
+
+    /**
+     * The keys a config file's replica section may set for this backend (besides {@code type},
+     * {@code url}, {@code name} and {@code sync-interval}), in Litestream's spelling.
+     */
+    default Set<String> configKeys() {
+        return Set.of("path");
+    }
+
+    /** Keys whose values are secrets: never printed, not even in an error about their value. */
+    default Set<String> secretKeys() {
+        return Set.of();
+    }
+
+    /**
+     * A client from a config file's replica section: its {@code type} (one of {@link #schemes}),
+     * {@code url} (null when the section gives {@code path} and the backend's keys instead) and
+     * the section's {@link #configKeys} as strings. A value that cannot be honoured is an error
+     * naming the key.
+     */
+    default ReplicaClient create(String type, URI url, Map<String, String> config) throws IOException {
+        if (url != null) {
+            if (!config.isEmpty()) {
+                throw new IOException("replica %s: set url or %s, not both".formatted(url.getScheme() + "://...", String.join(", ", config.keySet())));
+            }
+            return create(url);
+        }
+        throw new IOException(type + " replica: want url");
+    }
 }

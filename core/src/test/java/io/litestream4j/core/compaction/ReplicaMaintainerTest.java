@@ -128,7 +128,7 @@ class ReplicaMaintainerTest {
             assertThat(l1.get(i).minTxid()).isEqualTo(l1.get(i - 1).maxTxid() + 1);
         }
         // L0 files older than 5 minutes that level 1 covers are gone; recent ones stay.
-        Instant cutoff = clock.instant().minus(Duration.ofMinutes(5)).minus(ReplicaMaintainer.RETENTION_CHECK_INTERVAL);
+        Instant cutoff = clock.instant().minus(Duration.ofMinutes(5)).minus(CompactionSettings.DEFAULT_RETENTION_CHECK_INTERVAL);
         for (LtxFileInfo f : level(client, 0)) {
             assertThat(f.createdAt()).isAfterOrEqualTo(cutoff);
         }

@@ -1,0 +1,96 @@
+package io.litestream4j.cli;
+
+import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.core.DatabaseReplicator;
+import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.core.replica.ReplicaClient;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The databases one {@code replicate} process replicates: started together (a failure to start
+ * any of them stops the others and fails the command), stopped together, in parallel, each with
+ * a final sync.
+ */
+final class Replication implements AutoCloseable {
+    /** One database and where it goes. */
+    record Target(Path db, DatabaseOptions options, List<DatabaseReplicator.Destination> destinations) {}
+
+    private final List<DatabaseReplicator> running = new ArrayList<>();
+
+    /** Starts every target; on a failure, what started is closed and the error names the database. */
+    static Replication start(List<Target> targets, CompactionSettings compaction, Clock clock) throws IOException {
+        Replication r = new Replication();
+        try {
+            for (Target t : targets) {
+                DatabaseReplicator replicator;
+                try {
+                    replicator = DatabaseReplicator.start(t.db(), t.options(), t.destinations(), compaction, clock);
+                } catch (NoSuchFileException e) {
+                    throw new IOException("database %s does not exist".formatted(t.db().toAbsolutePath()), e);
+                }
+                r.running.add(replicator);
+            }
+        } catch (IOException | RuntimeException e) {
+            r.close();
+            for (Target t : targets) {
+                closeQuietly(t.destinations());
+            }
+            throw e;
+        }
+        return r;
+    }
+
+    List<DatabaseReplicator> replicators() {
+        return running;
+    }
+
+    /**
+     * Stops every database at once: a final sync each, waiting up to {@code timeout} for its
+     * replicas. True if every replica of every database holds its last TXID.
+     */
+    boolean stop(Duration timeout) throws InterruptedException {
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Boolean>> results = new ArrayList<>();
+            for (DatabaseReplicator r : running) {
+                results.add(pool.submit((Callable<Boolean>) () -> r.stop(timeout)));
+            }
+            boolean all = true;
+            for (Future<Boolean> f : results) {
+                try {
+                    all &= f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    all = false;
+                }
+            }
+            return all;
+        }
+    }
+
+    @Override
+    public void close() {
+        for (DatabaseReplicator r : running) {
+            r.close();
+        }
+        running.clear();
+    }
+
+    private static void closeQuietly(List<DatabaseReplicator.Destination> destinations) {
+        for (DatabaseReplicator.Destination d : destinations) {
+            try {
+                d.client().close();
+            } catch (IOException | RuntimeException ignored) {
+                // best effort on the way out of a failed start
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.litestream4j.cli.config;
+
+import io.litestream4j.core.compaction.CompactionSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A loaded config file: Litestream 0.5's schema, checked strictly (see {@link ConfigLoader}).
+ *
+ * @param file the file it came from
+ * @param dbs the databases to replicate
+ * @param compaction levels, snapshots and retention, shared by every replica
+ * @param shutdownSyncTimeout how long a stop waits for the replicas to take the last changes
+ * @param logLevel {@code logging.level}, or null for the command line's
+ * @param logToStdout {@code logging.stderr: false}
+ * @param warnings settings read but ignored (Litestream 0.3 keys), each naming the file and line
+ */
+public record Config(
+        Path file,
+        List<DatabaseConfig> dbs,
+        CompactionSettings compaction,
+        Duration shutdownSyncTimeout,
+        String logLevel,
+        boolean logToStdout,
+        List<String> warnings) {
+
+    public Config {
+        dbs = List.copyOf(dbs);
+        warnings = List.copyOf(warnings);
+    }
+
+    /** The database configured at {@code path} (compared as absolute, normalised paths). */
+    public Optional<DatabaseConfig> database(Path path) {
+        Path want = path.toAbsolutePath().normalize();
+        return dbs.stream().filter(d -> d.path().equals(want)).findFirst();
+    }
+}

@@ -1,0 +1,47 @@
+package io.litestream4j.cli.config;
+
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.ReplicaClientFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * One replica of a database, as configured: opened only when needed, by the backend that
+ * serves its type, so nothing here knows any backend.
+ *
+ * @param name its name (default: its type), unique within the database; {@code restore -replica} picks by it
+ * @param type the URL scheme of its backend: file, s3, ...
+ * @param url its URL, or null when {@code keys} say where it is
+ * @param keys the backend's own keys from the section (path, bucket, region...), secrets included
+ * @param syncInterval the minimum spacing of uploads, or null for the backend's default
+ * @param where "config FILE line N: " of the section, for messages
+ */
+public record ReplicaConfig(String name, String type, URI url, Map<String, String> keys, Duration syncInterval, String where,
+        ReplicaClientFactory factory) {
+
+    public ReplicaConfig {
+        keys = Map.copyOf(keys);
+    }
+
+    /** A client for it; an error names the config file and line of the section. */
+    public ReplicaClient open() throws IOException {
+        try {
+            return factory.create(type, url, keys);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException(where + "replica \"" + name + "\": " + e.getMessage(), e);
+        }
+    }
+
+    /** The sync interval to use with {@code client}: the configured one, else the backend's default. */
+    public Duration syncInterval(ReplicaClient client) {
+        return syncInterval != null ? syncInterval : client.defaultSyncInterval();
+    }
+
+    /** Secrets hidden: safe to print. */
+    @Override
+    public String toString() {
+        return "ReplicaConfig[%s %s%s]".formatted(name, type, url != null ? " " + url.getScheme() + "://" + url.getRawAuthority() + url.getRawPath() : "");
+    }
+}

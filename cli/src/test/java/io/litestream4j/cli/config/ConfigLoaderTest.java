@@ -1,0 +1,211 @@
+package io.litestream4j.cli.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.litestream4j.core.replica.ReplicaClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private Config parse(String yaml) {
+        return ConfigLoader.parse(dir.resolve("litestream.yml"), yaml, Map.of("HOME", "/home/app", "BUCKET", "backups", "KEY", "AKIA123"), true);
+    }
+
+    private String file() {
+        return "config " + dir.resolve("litestream.yml");
+    }
+
+    @Test
+    void litestreamsSingleDatabaseExample() throws Exception {
+        Config c = parse("""
+                dbs:
+                  - path: /var/lib/app/db.sqlite
+                    replica:
+                      url: file:///var/backups/db
+                """);
+        assertThat(c.dbs()).hasSize(1);
+        DatabaseConfig db = c.dbs().getFirst();
+        assertThat(db.path()).isEqualTo(Path.of("/var/lib/app/db.sqlite"));
+        assertThat(db.options().monitorInterval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(db.options().minCheckpointPageCount()).isEqualTo(1000);
+        assertThat(db.replicas()).singleElement().satisfies(r -> {
+            assertThat(r.type()).isEqualTo("file");
+            assertThat(r.name()).isEqualTo("file");
+            assertThat(r.syncInterval()).isNull();
+        });
+        assertThat(c.compaction().levelIntervals()).containsExactly(Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofHours(1));
+        assertThat(c.shutdownSyncTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.warnings()).isEmpty();
+    }
+
+    @Test
+    void everySettingIsRead() {
+        Config c = parse("""
+                levels:
+                  - interval: 10s
+                  - interval: 2m
+                snapshot:
+                  interval: 12h
+                  retention: 72h
+                l0-retention: 1m
+                l0-retention-check-interval: 5s
+                retention:
+                  enabled: false
+                shutdown-sync-timeout: 1m30s
+                shutdown-sync-interval: 250ms
+                logging:
+                  level: debug
+                  type: text
+                  stderr: false
+                socket:
+                  enabled: false
+                dbs:
+                  - path: sqlite://~/app.db
+                    meta-path: /tmp/meta
+                    busy-timeout: 5s
+                    monitor-interval: 500ms
+                    checkpoint-interval: 2m
+                    min-checkpoint-page-count: 2000
+                    truncate-page-n: 50000
+                    restore-if-db-not-exists: true
+                    replica:
+                      type: file
+                      path: /backups/app
+                      sync-interval: 250ms
+                """);
+        assertThat(c.compaction().levelIntervals()).containsExactly(Duration.ofSeconds(10), Duration.ofMinutes(2));
+        assertThat(c.compaction().snapshotInterval()).isEqualTo(Duration.ofHours(12));
+        assertThat(c.compaction().snapshotRetention()).isEqualTo(Duration.ofHours(72));
+        assertThat(c.compaction().l0Retention()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(c.compaction().retentionCheckInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.compaction().retentionEnabled()).isFalse();
+        assertThat(c.shutdownSyncTimeout()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.logLevel()).isEqualTo("debug");
+        assertThat(c.logToStdout()).isTrue();
+        DatabaseConfig db = c.dbs().getFirst();
+        assertThat(db.path()).isEqualTo(Path.of("/home/app/app.db"));
+        assertThat(db.options().metaPath()).isEqualTo(Path.of("/tmp/meta"));
+        assertThat(db.options().busyTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(db.options().monitorInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(db.options().checkpointInterval()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(db.options().minCheckpointPageCount()).isEqualTo(2000);
+        assertThat(db.options().truncatePageN()).isEqualTo(50000);
+        assertThat(db.restoreIfDbNotExists()).isTrue();
+        ReplicaConfig r = db.replicas().getFirst();
+        assertThat(r.keys()).containsExactly(Map.entry("path", "/backups/app"));
+        assertThat(r.syncInterval()).isEqualTo(Duration.ofMillis(250));
+    }
+
+    @Test
+    void severalReplicasEachWithItsOwnNameAndInterval() throws Exception {
+        Config c = parse("""
+                access-key-id: $KEY
+                secret-access-key: ${KEY}-secret
+                region: eu-west-1
+                dbs:
+                  - path: /data/app.db
+                    replicas:
+                      - name: local
+                        path: /backups/app
+                        sync-interval: 0s
+                      - name: offsite
+                        type: s3
+                        bucket: ${BUCKET}
+                        path: app
+                        endpoint: http://127.0.0.1:9000
+                """);
+        List<ReplicaConfig> replicas = c.dbs().getFirst().replicas();
+        assertThat(replicas).extracting(ReplicaConfig::name).containsExactly("local", "offsite");
+        assertThat(replicas.get(0).syncInterval()).isEqualTo(Duration.ZERO);
+        ReplicaConfig s3 = replicas.get(1);
+        assertThat(s3.type()).isEqualTo("s3");
+        assertThat(s3.keys()).containsEntry("bucket", "backups").containsEntry("path", "app").containsEntry("region", "eu-west-1")
+                .containsEntry("access-key-id", "AKIA123").containsEntry("secret-access-key", "AKIA123-secret");
+        assertThat(s3.toString()).doesNotContain("AKIA123");
+        try (ReplicaClient client = s3.open()) {
+            assertThat(client.location()).contains("s3://backups/app").contains("127.0.0.1:9000").doesNotContain("AKIA123");
+            assertThat(s3.syncInterval(client)).isEqualTo(Duration.ofSeconds(1));
+        }
+        assertThat(replicas.get(0).keys()).as("S3 credentials are not file replica keys").containsOnlyKeys("path");
+    }
+
+    @Test
+    void environmentExpansionCanBeTurnedOff() {
+        Config c = ConfigLoader.parse(dir.resolve("l.yml"), "dbs:\n  - path: /data/$NAME.db\n    replica:\n      path: /b\n", Map.of("NAME", "x"), false);
+        assertThat(c.dbs().getFirst().path()).isEqualTo(Path.of("/data/$NAME.db"));
+        Config expanded = ConfigLoader.parse(dir.resolve("l.yml"), "dbs:\n  - path: /data/$NAME.db\n    replica:\n      path: /b\n", Map.of("NAME", "x"), true);
+        assertThat(expanded.dbs().getFirst().path()).isEqualTo(Path.of("/data/x.db"));
+    }
+
+    @Test
+    void litestream03KeysAreWarningsNamingTheLine() {
+        Config c = parse("""
+                dbs:
+                  - path: /data/app.db
+                    max-checkpoint-page-count: 10000
+                    replicas:
+                      - url: s3://bucket/app
+                        retention: 24h
+                        snapshot-interval: 1h
+                """);
+        assertThat(c.warnings()).hasSize(3);
+        assertThat(c.warnings().get(0)).startsWith(file() + " line 6: ").contains("\"dbs[0].replicas[0].retention\" is a Litestream 0.3 setting and is ignored");
+        assertThat(String.join("\n", c.warnings())).contains("line 7: ").contains("line 3: ").contains("max-checkpoint-page-count");
+    }
+
+    @Test
+    void errorsNameTheFileTheLineAndTheKey() {
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    replica:\n      url: file:///b\n      acess-key-id: x\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(file() + " line 5: ")
+                .hasMessageContaining("unknown key \"dbs[0].replica.acess-key-id\"")
+                .hasMessageContaining("known here: name, path, sync-interval, type, url");
+        assertThatThrownBy(() -> parse("dbz:\n  - path: /a.db\n"))
+                .hasMessageStartingWith(file() + " line 1: ").hasMessageContaining("unknown key \"dbz\"");
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    monitor-interval: soon\n    replica:\n      path: /b\n"))
+                .hasMessageStartingWith(file() + " line 3: ")
+                .hasMessageContaining("\"dbs[0].monitor-interval\": invalid value \"soon\": want a duration such as 1s");
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    replica:\n      url: ftp://host/b\n"))
+                .hasMessageStartingWith(file() + " line 4: ").hasMessageContaining("unknown replica type ftp (supported: file, oss, s3");
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    replica:\n      type: s3\n      url: file:///b\n"))
+                .hasMessageContaining("type s3 does not match the url's scheme file");
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    replica:\n      path: /b\n  - path: /a.db\n    replica:\n      path: /c\n"))
+                .hasMessageStartingWith(file() + " line 5: ").hasMessageContaining("database /a.db is configured twice");
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n"))
+                .hasMessageStartingWith(file() + " line 2: ").hasMessageContaining("want a replica");
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    replica:\n      path: /b\n    replicas:\n      - path: /c\n"))
+                .hasMessageContaining("set replica or replicas, not both");
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    replicas:\n      - path: /b\n      - path: /c\n"))
+                .hasMessageContaining("two replicas named \"file\"");
+        assertThatThrownBy(() -> parse("levels:\n  - interval: 5m\n  - interval: 30s\n"))
+                .hasMessageContaining("levels[1].interval: want at least the level below's");
+        assertThatThrownBy(() -> parse("logging:\n  level: loud\n"))
+                .hasMessageStartingWith(file() + " line 2: ").hasMessageContaining("\"logging.level\": invalid value \"loud\"");
+        assertThatThrownBy(() -> parse("dbs: [\n"))
+                .hasMessageContaining("not valid YAML");
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    replica:\n      path: /b\n    dbs: x\n    path: /c\n"))
+                .hasMessageContaining("\"dbs[0].path\" is set twice");
+    }
+
+    @Test
+    void featuresNotBuiltYetAreErrorsNotSilence() {
+        for (String yaml : List.of("addr: \":9090\"\n", "exec: myapp\n", "heartbeat-url: https://hc.example/x\n", "logging:\n  type: json\n",
+                "socket:\n  enabled: true\n", "dbs:\n  - dir: /data\n    pattern: \"*.db\"\n    replica:\n      path: /b\n")) {
+            assertThatThrownBy(() -> parse(yaml)).as(yaml).isInstanceOf(ConfigException.class)
+                    .hasMessageStartingWith(file() + " line ").hasMessageContaining("not supported by litestream4j yet");
+        }
+    }
+
+    @Test
+    void anEmptyFileHasNoDatabases() {
+        assertThat(parse("").dbs()).isEmpty();
+    }
+}
