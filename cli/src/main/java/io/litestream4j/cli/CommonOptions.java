@@ -22,12 +22,12 @@ final class CommonOptions {
     /**
      * Logging for a command that read {@code config} (null if none): {@code LOG_LEVEL}, else
      * {@code -log-level}, else {@code logging.level}, else info; to stdout if the config says
-     * {@code stderr: false}. Then the config's warnings are logged.
+     * {@code stderr: false}; as JSON lines with {@code type: json}. Then the config's warnings are logged.
      */
     void configureLogging(CommandLine cmd, Config config) {
         String level = logLevel != null ? logLevel : config != null && config.logLevel() != null ? config.logLevel() : "info";
         PrintWriter to = config != null && config.logToStdout() ? cmd.getOut() : cmd.getErr();
-        Logging.configure(Logging.parseLevel(System.getenv().getOrDefault("LOG_LEVEL", level)), to);
+        Logging.configure(Logging.parseLevel(System.getenv().getOrDefault("LOG_LEVEL", level)), to, config != null && config.logJson());
         if (config != null) {
             System.Logger log = System.getLogger("litestream");
             config.warnings().forEach(w -> log.log(System.Logger.Level.WARNING, w));

@@ -13,16 +13,17 @@ import java.util.logging.Logger;
 
 /**
  * Routes the engine's {@link System.Logger} output (java.util.logging underneath) to standard
- * error, one line per event: {@code time=... level=INFO msg="..."}, the shape of Litestream's
- * text logs.
+ * error, one line per event, in the shapes of Litestream's logs: text,
+ * {@code time=... level=INFO msg="..."}, or JSON, {@code {"time":"...","level":"INFO","msg":"..."}}.
  */
 final class Logging {
     private Logging() {}
 
-    /** Parses {@code debug|info|warn|error} (Litestream's level names). */
     /** Held here because the log manager keeps loggers only weakly: a collected one forgets its level. */
     private static final List<Logger> JDK_LOGGERS = List.of(Logger.getLogger("sun"), Logger.getLogger("java"), Logger.getLogger("jdk"));
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
+    /** Parses {@code debug|info|warn|error} (Litestream's level names). */
     static Level parseLevel(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "debug", "trace" -> Level.FINE;
@@ -34,12 +35,17 @@ final class Logging {
     }
 
     static void configure(Level level, PrintWriter err) {
+        configure(level, err, false);
+    }
+
+    /** Sends every log event at {@code level} or above to {@code err}, as text or as JSON lines. */
+    static void configure(Level level, PrintWriter err, boolean json) {
         Logger root = Logger.getLogger("");
         for (Handler h : root.getHandlers()) {
             root.removeHandler(h);
         }
         Handler handler = new Handler() {
-            private final Formatter format = new LineFormatter();
+            private final Formatter format = json ? new JsonFormatter() : new LineFormatter();
 
             @Override
             public void publish(LogRecord r) {
@@ -71,12 +77,34 @@ final class Logging {
         new ConsoleHandler().close();
     }
 
+    private static String levelName(LogRecord r) {
+        return r.getLevel() == Level.SEVERE ? "ERROR"
+                : r.getLevel() == Level.WARNING ? "WARN"
+                : r.getLevel().intValue() < Level.INFO.intValue() ? "DEBUG" : "INFO";
+    }
+
+    private static final class JsonFormatter extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            java.util.Map<String, String> event = new java.util.LinkedHashMap<>();
+            event.put("time", Instant.ofEpochMilli(r.getMillis()).toString());
+            event.put("level", levelName(r));
+            event.put("msg", formatMessage(r));
+            if (r.getThrown() != null && r.getLevel().intValue() < Level.INFO.intValue()) {
+                event.put("error", r.getThrown().toString());
+            }
+            try {
+                return JSON.writeValueAsString(event) + System.lineSeparator();
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("a map of strings always serialises", e);
+            }
+        }
+    }
+
     private static final class LineFormatter extends Formatter {
         @Override
         public String format(LogRecord r) {
-            String level = r.getLevel() == Level.SEVERE ? "ERROR"
-                    : r.getLevel() == Level.WARNING ? "WARN"
-                    : r.getLevel().intValue() < Level.INFO.intValue() ? "DEBUG" : "INFO";
+            String level = levelName(r);
             String msg = formatMessage(r).replace("\"", "\\\"");
             String line = "time=%s level=%s msg=\"%s\"".formatted(Instant.ofEpochMilli(r.getMillis()), level, msg);
             if (r.getThrown() != null && r.getLevel().intValue() < Level.INFO.intValue()) {

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,7 +37,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "replicate", description = "runs a server to replicate databases",
         synopsisHeading = "%nUsage: ", customSynopsis = {
-            "litestream replicate [-config PATH] [-no-expand-env] [-restore-if-db-not-exists] [-once [-force-snapshot] [-enforce-retention]] [-log-level LEVEL]",
+            "litestream replicate [-config PATH] [-no-expand-env] [-exec CMD] [-restore-if-db-not-exists] [-once [-force-snapshot] [-enforce-retention]] [-log-level LEVEL]",
             "litestream replicate [flags] DB_PATH REPLICA_URL"})
 final class ReplicateCommand implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger("litestream");
@@ -58,6 +59,10 @@ final class ReplicateCommand implements Callable<Integer> {
 
     @Option(names = {"-enforce-retention", "--enforce-retention"}, description = "with -once: also delete what the retention rules allow")
     boolean enforceRetention;
+
+    @Option(names = {"-exec", "--exec"}, paramLabel = "CMD",
+            description = "start CMD once replication runs, pass it SIGINT/SIGTERM, and exit with its status after a final sync")
+    String exec;
 
     @Option(names = {"-restore-if-db-not-exists", "--restore-if-db-not-exists"},
             description = "restore a missing database from its replica (the one with the newest data) before replicating it")
@@ -84,18 +89,32 @@ final class ReplicateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("-config cannot be combined with DB_PATH REPLICA_URL: choose one");
         }
         common.configureLogging(spec.commandLine(), config);
+        String command = exec != null ? exec : config != null ? config.exec() : null;
+        if (command != null && once) {
+            throw new IllegalArgumentException("-once cannot be combined with -exec (or the config's exec)");
+        }
+        if (command != null) {
+            ShellWords.split(command); // a malformed command fails before anything starts
+        }
         CompactionSettings compaction = config != null ? config.compaction() : CompactionSettings.defaults();
         Duration shutdownTimeout = config != null ? config.shutdownSyncTimeout() : Duration.ofSeconds(30);
         // Installed before anything starts: a SIGTERM during start-up still gets a clean stop.
         CountDownLatch signalled = new CountDownLatch(1);
+        AtomicReference<String> signal = new AtomicReference<>();
         if (!once) {
-            Signals.onTermination(signalled::countDown);
+            Signals.onTermination(name -> {
+                signal.compareAndSet(null, name);
+                signalled.countDown();
+            });
         }
         List<Replication.Target> targets = config != null ? targets(config) : List.of(target(dbPath, replicaUrl));
         if (targets.isEmpty()) {
             throw new IllegalArgumentException("config %s lists no databases (dbs:)".formatted(config.file()));
         }
         try (Replication replication = Replication.start(targets, compaction, Clock.systemUTC())) {
+            if (command != null) {
+                return runApplication(command, replication, signalled, signal, shutdownTimeout);
+            }
             if (!once) {
                 signalled.await();
                 LOG.log(System.Logger.Level.INFO, "signal received, litestream shutting down");
@@ -117,6 +136,34 @@ final class ReplicateCommand implements Callable<Integer> {
             LOG.log(System.Logger.Level.INFO, "litestream shut down");
             return caughtUp ? 0 : 1;
         }
+    }
+
+    /**
+     * Runs the application until it exits, or until a signal, which it is sent too; then the
+     * final sync. The exit status is the application's.
+     */
+    private static int runApplication(String command, Replication replication, CountDownLatch signalled, AtomicReference<String> signal,
+            Duration shutdownTimeout) throws IOException, InterruptedException {
+        ChildProcess child = ChildProcess.start(command);
+        Thread.ofVirtual().name("exec wait").start(() -> {
+            try {
+                child.waitFor();
+            } catch (InterruptedException ignored) {
+                // the command is ending anyway
+            }
+            signalled.countDown();
+        });
+        signalled.await();
+        if (signal.get() != null) {
+            LOG.log(System.Logger.Level.INFO, "signal received, litestream shutting down");
+            child.forward(signal.get());
+        }
+        int code = child.waitFor();
+        if (!replication.stop(shutdownTimeout)) {
+            LOG.log(System.Logger.Level.WARNING, "a replica did not take the last changes within {0}", shutdownTimeout);
+        }
+        LOG.log(System.Logger.Level.INFO, "litestream shut down");
+        return code;
     }
 
     private Replication.Target target(Path db, String url) throws IOException {

@@ -9,9 +9,10 @@ import sun.misc.Signal;
 final class Signals {
     private Signals() {}
 
-    static void onTermination(Runnable action) {
+    /** Calls {@code action} with {@code INT} or {@code TERM} when either arrives. */
+    static void onTermination(java.util.function.Consumer<String> action) {
         for (String name : new String[] {"INT", "TERM"}) {
-            Signal.handle(new Signal(name), s -> action.run());
+            Signal.handle(new Signal(name), s -> action.accept(s.getName()));
         }
     }
 }

@@ -126,4 +126,21 @@ class ConfigCliIT {
         assertThat(r.err()).contains("s3://backups/app (endpoint http://127.0.0.1:1)");
         assertThat(r.out() + r.err()).doesNotContain("sUpErSeCrEtFrOmCoNfIg");
     }
+
+    @Test
+    void jsonLogsAreOneObjectPerLine() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 1);
+        Path cfg = config("logging:\n  type: json\n  level: debug\ndbs:\n  - path: %s\n    replica:\n      path: %s\n".formatted(db, dir.resolve("r")));
+        CliProcess.Result r = CliProcess.run(dir, "replicate", "-config", cfg.toString(), "-once");
+        assertThat(r.code()).as(r.toString()).isZero();
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var lines = r.err().lines().toList();
+        assertThat(lines).isNotEmpty();
+        for (String line : lines) {
+            var event = mapper.readTree(line);
+            assertThat(event.has("time") && event.has("level") && event.has("msg")).as(line).isTrue();
+        }
+        assertThat(lines).anySatisfy(l -> assertThat(mapper.readTree(l).get("msg").asText()).contains("replicating to"));
+        assertThat(lines).anySatisfy(l -> assertThat(mapper.readTree(l).get("level").asText()).isEqualTo("DEBUG"));
+    }
 }

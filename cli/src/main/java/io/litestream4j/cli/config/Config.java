@@ -12,8 +12,10 @@ import java.util.Optional;
  * @param file the file it came from
  * @param dbs the databases to replicate
  * @param compaction levels, snapshots and retention, shared by every replica
+ * @param exec the application to run once replication runs, or null
  * @param shutdownSyncTimeout how long a stop waits for the replicas to take the last changes
  * @param logLevel {@code logging.level}, or null for the command line's
+ * @param logJson {@code logging.type: json}
  * @param logToStdout {@code logging.stderr: false}
  * @param warnings settings read but ignored (Litestream 0.3 keys), each naming the file and line
  */
@@ -21,8 +23,10 @@ public record Config(
         Path file,
         List<DatabaseConfig> dbs,
         CompactionSettings compaction,
+        String exec,
         Duration shutdownSyncTimeout,
         String logLevel,
+        boolean logJson,
         boolean logToStdout,
         List<String> warnings) {
 

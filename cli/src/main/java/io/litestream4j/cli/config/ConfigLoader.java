@@ -82,7 +82,7 @@ public final class ConfigLoader {
     private Config read(Path file, String text) {
         String expanded = expandEnv ? expand(text) : text;
         YamlSection root = YamlSection.parse(file.toString(), expanded);
-        for (String key : List.of("addr", "exec", "heartbeat-url", "heartbeat-interval", "mcp-addr", "validation", "age")) {
+        for (String key : List.of("addr", "heartbeat-url", "heartbeat-interval", "mcp-addr", "validation", "age")) {
             if (root.has(key)) {
                 root.string(key);
                 throw root.unsupported(key, NOT_YET);
@@ -97,9 +97,11 @@ public final class ConfigLoader {
             s.finish(Set.of("enabled", "path", "permissions"), Map.of(), warnings);
         });
         CompactionSettings compaction = compaction(root);
+        String exec = root.string("exec").map(String::strip).filter(e -> !e.isEmpty()).orElse(null);
         Duration shutdownTimeout = root.duration("shutdown-sync-timeout").orElse(Duration.ofSeconds(30));
         root.duration("shutdown-sync-interval"); // Litestream polls at it; we wait on the upload itself
         String logLevel = null;
+        boolean json = false;
         boolean stdout = false;
         var logging = root.section("logging");
         if (logging.isPresent()) {
@@ -108,10 +110,11 @@ public final class ConfigLoader {
             if (logLevel != null && !LOG_LEVELS.contains(logLevel)) {
                 throw l.invalid("level", logLevel, "debug, info, warn or error");
             }
-            String type = l.string("type").orElse("text");
-            if (!type.equals("text")) {
-                throw type.equals("json") ? l.unsupported("type", "JSON logs are " + NOT_YET) : l.invalid("type", type, "text or json");
+            String type = l.string("type").map(String::strip).orElse("text");
+            if (!type.equals("text") && !type.equals("json")) {
+                throw l.invalid("type", type, "text or json");
             }
+            json = type.equals("json");
             stdout = !l.bool("stderr").orElse(true);
             l.finish(Set.of("level", "type", "stderr"), Map.of(), warnings);
         }
@@ -130,7 +133,7 @@ public final class ConfigLoader {
                 "mcp-addr", "validation", "age"));
         known.addAll(globalReplicaKeys());
         root.finish(known, Map.of(), warnings);
-        return new Config(file, dbs, compaction, shutdownTimeout, logLevel, stdout, warnings);
+        return new Config(file, dbs, compaction, exec, shutdownTimeout, logLevel, json, stdout, warnings);
     }
 
     private String expand(String text) {

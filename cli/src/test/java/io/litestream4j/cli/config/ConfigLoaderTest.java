@@ -59,6 +59,7 @@ class ConfigLoaderTest {
                 l0-retention-check-interval: 5s
                 retention:
                   enabled: false
+                exec: myapp --port 8080
                 shutdown-sync-timeout: 1m30s
                 shutdown-sync-interval: 250ms
                 logging:
@@ -88,8 +89,11 @@ class ConfigLoaderTest {
         assertThat(c.compaction().retentionCheckInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(c.compaction().retentionEnabled()).isFalse();
         assertThat(c.shutdownSyncTimeout()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.exec()).isEqualTo("myapp --port 8080");
         assertThat(c.logLevel()).isEqualTo("debug");
         assertThat(c.logToStdout()).isTrue();
+        assertThat(c.logJson()).isFalse();
+        assertThat(parse("logging:\n  type: json\n").logJson()).isTrue();
         DatabaseConfig db = c.dbs().getFirst();
         assertThat(db.path()).isEqualTo(Path.of("/home/app/app.db"));
         assertThat(db.options().metaPath()).isEqualTo(Path.of("/tmp/meta"));
@@ -197,7 +201,7 @@ class ConfigLoaderTest {
 
     @Test
     void featuresNotBuiltYetAreErrorsNotSilence() {
-        for (String yaml : List.of("addr: \":9090\"\n", "exec: myapp\n", "heartbeat-url: https://hc.example/x\n", "logging:\n  type: json\n",
+        for (String yaml : List.of("addr: \":9090\"\n", "heartbeat-url: https://hc.example/x\n",
                 "socket:\n  enabled: true\n", "dbs:\n  - dir: /data\n    pattern: \"*.db\"\n    replica:\n      path: /b\n")) {
             assertThatThrownBy(() -> parse(yaml)).as(yaml).isInstanceOf(ConfigException.class)
                     .hasMessageStartingWith(file() + " line ").hasMessageContaining("not supported by litestream4j yet");

@@ -1,0 +1,63 @@
+package io.litestream4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.litestream4j.core.TestDb;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code replicate -exec}: the application runs beside replication, gets our signals, and its exit status is ours. */
+class ExecCliIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSignalIsForwardedAndTheApplicationsStatusIsReturnedAfterTheFinalSync() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        String app = "sh -c 'trap \"echo app got TERM; exit 7\" TERM; echo app running; while :; do sleep 0.1; done'";
+        CliProcess p = CliProcess.start(dir, "replicate", "-exec", app, db.toString(), replica.toString());
+        assertThat(p.awaitLog("started sh", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
+        try (Connection c = TestDb.open(db)) {
+            for (int i = 0; i < 20; i++) {
+                TestDb.insert(c, 1, 100);
+            }
+        }
+        p.terminate();
+        CliProcess.Result r = p.await(Duration.ofSeconds(60));
+        assertThat(r.code()).as(r.toString()).isEqualTo(7);
+        assertThat(r.out()).contains("app running").contains("app got TERM");
+        assertThat(r.err()).contains("sending SIGTERM to sh").contains("sh exited with status 7").contains("litestream shut down");
+        CliProcess.Result restored = CliProcess.run(dir, "restore", "-o", dir.resolve("out.db").toString(), replica.toString());
+        assertThat(restored.code()).as(restored.toString()).isZero();
+        assertThat(TestDb.digest(dir.resolve("out.db"))).as("the writes made before the signal are in the replica").isEqualTo(TestDb.digest(db));
+    }
+
+    @Test
+    void anApplicationThatExitsEndsReplicationWithItsStatus() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path cfg = dir.resolve("litestream.yml");
+        Files.writeString(cfg, "exec: sh -c 'sleep 0.5; exit 3'\ndbs:\n  - path: %s\n    replica:\n      path: %s\n".formatted(db, dir.resolve("replica")));
+        CliProcess.Result r = CliProcess.run(dir, "replicate", "-config", cfg.toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(3);
+        assertThat(r.err()).contains("sh exited with status 3").contains("litestream shut down");
+        assertThat(Files.list(dir.resolve("replica").resolve("ltx").resolve("0")).count()).isPositive();
+    }
+
+    @Test
+    void badExecCommandsFailBeforeAnythingStarts() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 1);
+        CliProcess.Result unclosed = CliProcess.run(dir, "replicate", "-exec", "sh -c 'exit 3", db.toString(), dir.resolve("r").toString());
+        assertThat(unclosed.code()).isEqualTo(1);
+        assertThat(unclosed.err()).contains("is never closed");
+        CliProcess.Result withOnce = CliProcess.run(dir, "replicate", "-once", "-exec", "true", db.toString(), dir.resolve("r").toString());
+        assertThat(withOnce.err()).contains("-once cannot be combined with -exec");
+        CliProcess.Result missing = CliProcess.run(dir, "replicate", "-exec", "no-such-program-xyz", db.toString(), dir.resolve("r").toString());
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err()).contains("-exec: cannot start no-such-program-xyz");
+    }
+}
