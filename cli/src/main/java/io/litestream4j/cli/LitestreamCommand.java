@@ -10,7 +10,8 @@ import picocli.CommandLine.Spec;
         name = "litestream",
         description = "litestream is a tool for replicating SQLite databases.",
         synopsisSubcommandLabel = "<command>",
-        subcommands = {ReplicateCommand.class, RestoreCommand.class, LtxCommand.class, VersionCommand.class, HelpCommand.class},
+        subcommands = {ReplicateCommand.class, RestoreCommand.class, LtxCommand.class, StatusCommand.class, DatabasesCommand.class,
+            VersionCommand.class, HelpCommand.class},
         commandListHeading = "%nThe commands are:%n")
 final class LitestreamCommand implements Callable<Integer> {
     @Spec

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -142,5 +143,52 @@ class ConfigCliIT {
         }
         assertThat(lines).anySatisfy(l -> assertThat(mapper.readTree(l).get("msg").asText()).contains("replicating to"));
         assertThat(lines).anySatisfy(l -> assertThat(mapper.readTree(l).get("level").asText()).isEqualTo("DEBUG"));
+    }
+
+    @Test
+    void statusAndDatabasesReadTheConfig() throws Exception {
+        Path a = TestDb.create(dir, "a.db", 4096, 3);
+        TestDb.create(dir, "b.db", 4096, 3);
+        Path cfg = config("""
+                dbs:
+                  - path: %1$s/a.db
+                    replicas:
+                      - name: local
+                        path: %1$s/ra
+                      - name: offsite
+                        url: s3://bucket/a?endpoint=http://127.0.0.1:1
+                  - path: %1$s/b.db
+                    replica:
+                      path: %1$s/rb
+                  - path: %1$s/c.db
+                    replica:
+                      path: %1$s/rc
+                """.formatted(dir));
+        // Only a.db is replicated from here; its S3 replica is not reachable, so use its file replica alone.
+        CliProcess.Result once = CliProcess.run(dir, "replicate", "-once", a.toString(), dir.resolve("ra").toString());
+        assertThat(once.code()).as(once.toString()).isZero();
+
+        CliProcess.Result status = CliProcess.run(dir, "status", "-config", cfg.toString());
+        assertThat(status.code()).as(status.toString()).isZero();
+        List<String> lines = status.out().lines().toList();
+        assertThat(lines.getFirst()).matches("database\\s+status\\s+local txid\\s+wal size");
+        assertThat(lines.get(1)).matches(".*a\\.db\\s+ok\\s+0000000000000001\\s+\\d+");
+        assertThat(lines.get(2)).matches(".*b\\.db\\s+not initialized\\s+-\\s+\\d+");
+        assertThat(lines.get(3)).matches(".*c\\.db\\s+no database\\s+-\\s+0");
+
+        CliProcess.Result one = CliProcess.run(dir, "status", "-config", cfg.toString(), "-json", a.toString());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(one.out());
+        assertThat(json).hasSize(1);
+        assertThat(json.get(0).get("database").asText()).isEqualTo(a.toString());
+        assertThat(json.get(0).get("status").asText()).isEqualTo("ok");
+        assertThat(json.get(0).get("local_txid").asText()).isEqualTo("0000000000000001");
+
+        CliProcess.Result dbs = CliProcess.run(dir, "databases", "-config", cfg.toString());
+        assertThat(dbs.code()).as(dbs.toString()).isZero();
+        assertThat(dbs.out().lines().toList()).hasSize(4).first().asString().matches("path\\s+replicas");
+        assertThat(dbs.out()).contains("local (file), offsite (s3)");
+        var dbsJson = new com.fasterxml.jackson.databind.ObjectMapper().readTree(CliProcess.run(dir, "databases", "-json", "-config", cfg.toString()).out());
+        assertThat(dbsJson.get(0).get("replicas").get(1).get("name").asText()).isEqualTo("offsite");
+        assertThat(dbsJson.get(0).get("replicas").get(1).get("type").asText()).isEqualTo("s3");
     }
 }

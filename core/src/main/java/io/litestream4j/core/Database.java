@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -138,6 +139,17 @@ public final class Database implements AutoCloseable {
 
     LocalLtxStore store() {
         return store;
+    }
+
+    /**
+     * The TXID of the newest local file of the database at {@code db} without opening it (for
+     * {@code status}); empty if it was never replicated from here.
+     */
+    public static java.util.OptionalLong localTxid(Path db, DatabaseOptions options) throws IOException {
+        Path abs = db.toAbsolutePath();
+        LocalLtxStore store = new LocalLtxStore(options.metaPath() != null ? options.metaPath() : LocalLtxStore.defaultMetaDir(abs));
+        List<io.litestream4j.ltx.TxidRange> files = store.list();
+        return files.isEmpty() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(files.getLast().max());
     }
 
     /** TXID of the newest local file. */
