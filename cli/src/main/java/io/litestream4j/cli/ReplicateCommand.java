@@ -23,6 +23,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -111,7 +112,15 @@ final class ReplicateCommand implements Callable<Integer> {
         if (targets.isEmpty()) {
             throw new IllegalArgumentException("config %s lists no databases (dbs:)".formatted(config.file()));
         }
-        try (Replication replication = Replication.start(targets, compaction, Clock.systemUTC())) {
+        String addr = config != null ? config.addr() : null;
+        AtomicReference<Replication> started = new AtomicReference<>();
+        Supplier<List<DatabaseReplicator>> running = () -> started.get() == null ? List.of() : started.get().replicators();
+        Metrics metrics = addr != null ? new Metrics(running) : null;
+        // Bound before replication starts: a port in use fails the start, not a running service.
+        try (MetricsServer server = addr != null ? MetricsServer.start(addr, metrics, running) : null;
+                Replication replication = Replication.start(targets, compaction, Clock.systemUTC(),
+                        metrics != null ? metrics : io.litestream4j.core.ReplicationEvents.NONE)) {
+            started.set(replication);
             if (command != null) {
                 return runApplication(command, replication, signalled, signal, shutdownTimeout);
             }

@@ -2,6 +2,7 @@ package io.litestream4j.cli;
 
 import io.litestream4j.core.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
+import io.litestream4j.core.ReplicationEvents;
 import io.litestream4j.core.compaction.CompactionSettings;
 import io.litestream4j.core.replica.ReplicaClient;
 import java.io.IOException;
@@ -28,13 +29,13 @@ final class Replication implements AutoCloseable {
     private final List<DatabaseReplicator> running = new ArrayList<>();
 
     /** Starts every target; on a failure, what started is closed and the error names the database. */
-    static Replication start(List<Target> targets, CompactionSettings compaction, Clock clock) throws IOException {
+    static Replication start(List<Target> targets, CompactionSettings compaction, Clock clock, ReplicationEvents events) throws IOException {
         Replication r = new Replication();
         try {
             for (Target t : targets) {
                 DatabaseReplicator replicator;
                 try {
-                    replicator = DatabaseReplicator.start(t.db(), t.options(), t.destinations(), compaction, clock);
+                    replicator = DatabaseReplicator.start(t.db(), t.options(), t.destinations(), compaction, clock, events);
                 } catch (NoSuchFileException e) {
                     throw new IOException("database %s does not exist".formatted(t.db().toAbsolutePath()), e);
                 }
@@ -51,7 +52,7 @@ final class Replication implements AutoCloseable {
     }
 
     List<DatabaseReplicator> replicators() {
-        return running;
+        return List.copyOf(running);
     }
 
     /**

@@ -88,6 +88,7 @@ public final class Database implements AutoCloseable {
     private int checkpointSalt2;
     private long checkpointEnd;
     private volatile long checkpointCount;
+    private ReplicationEvents events = ReplicationEvents.NONE;
 
     private Database(Path path, DatabaseOptions options, Clock clock) {
         this.path = path.toAbsolutePath();
@@ -159,6 +160,11 @@ public final class Database implements AutoCloseable {
 
     public int pageSize() {
         return pageSize;
+    }
+
+    /** Where checkpoints are reported. */
+    void events(ReplicationEvents e) {
+        this.events = e;
     }
 
     /** Checkpoints this replicator has run. */
@@ -448,18 +454,30 @@ public final class Database implements AutoCloseable {
         long newFrames = framesSinceCheckpoint();
         boolean dueByTime = changedSinceCheckpoint && clock.millis() - lastCheckpointMillis >= options.checkpointInterval().toMillis();
         if (options.truncatePageN() > 0 && walFrames >= options.truncatePageN()) {
-            truncateCheckpoint();
+            long start = System.nanoTime();
+            try {
+                truncateCheckpoint();
+            } catch (IOException | RuntimeException e) {
+                events.checkpointed(path, "TRUNCATE", System.nanoTime() - start, false);
+                throw e;
+            }
+            events.checkpointed(path, "TRUNCATE", System.nanoTime() - start, true);
             return true;
         }
         if (newFrames >= options.minCheckpointPageCount() || (dueByTime && newFrames > 0)) {
+            long start = System.nanoTime();
             try {
                 passiveCheckpoint();
+                events.checkpointed(path, "PASSIVE", System.nanoTime() - start, true);
                 return true;
             } catch (SqliteLocks.BusyException e) {
                 // Writers held the lock for the whole busy timeout; the next round tries again,
                 // and a WAL that keeps growing ends in a TRUNCATE, which needs no barrier.
                 LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint skipped, database busy", path);
                 return false;
+            } catch (IOException | RuntimeException e) {
+                events.checkpointed(path, "PASSIVE", System.nanoTime() - start, false);
+                throw e;
             }
         }
         return false;

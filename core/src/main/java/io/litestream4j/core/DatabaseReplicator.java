@@ -4,6 +4,7 @@ import io.litestream4j.core.compaction.CompactionSettings;
 import io.litestream4j.core.compaction.ReplicaCompactor;
 import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.CachingReplicaClient;
+import io.litestream4j.core.replica.InstrumentedReplicaClient;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
@@ -38,14 +39,17 @@ public final class DatabaseReplicator implements AutoCloseable {
     private final List<ReplicaMaintainer> maintainers = new ArrayList<>();
     private final DatabaseOptions options;
     private final WatchService watcher;
+    private final ReplicationEvents events;
     private volatile boolean running = true;
     private volatile String lastError;
     private Thread loop;
     private long seenWalSize = -1;
     private long seenWalModified = -1;
 
-    private DatabaseReplicator(Database db, List<ReplicaUploader> uploaders, DatabaseOptions options, WatchService watcher) {
+    private DatabaseReplicator(Database db, List<ReplicaUploader> uploaders, DatabaseOptions options, WatchService watcher,
+            ReplicationEvents events) {
         this.db = db;
+        this.events = events;
         this.uploaders = uploaders;
         this.options = options;
         this.watcher = watcher;
@@ -63,12 +67,21 @@ public final class DatabaseReplicator implements AutoCloseable {
      */
     public static DatabaseReplicator start(Path dbPath, DatabaseOptions options, List<Destination> destinations,
             CompactionSettings compaction, Clock clock) throws IOException {
+        return start(dbPath, options, destinations, compaction, clock, ReplicationEvents.NONE);
+    }
+
+    /** {@link #start(Path, DatabaseOptions, List, CompactionSettings, Clock)}, reporting syncs, checkpoints and replica requests to {@code events}. */
+    public static DatabaseReplicator start(Path dbPath, DatabaseOptions options, List<Destination> destinations,
+            CompactionSettings compaction, Clock clock, ReplicationEvents events) throws IOException {
         if (destinations.isEmpty()) {
             throw new IllegalArgumentException("database " + dbPath + ": want at least one replica");
         }
         // Every list after the first comes from memory: an idle database costs no request.
+        // Requests are counted beneath the cache: what reaches the store.
         destinations = destinations.stream()
-                .map(d -> new Destination(d.client() instanceof CachingReplicaClient ? d.client() : new CachingReplicaClient(d.client()), d.syncInterval()))
+                .map(d -> new Destination(d.client() instanceof CachingReplicaClient ? d.client()
+                        : new CachingReplicaClient(events == ReplicationEvents.NONE ? d.client() : new InstrumentedReplicaClient(d.client(), events)),
+                        d.syncInterval()))
                 .toList();
         List<Database.ReplicaState> states = new ArrayList<>();
         for (Destination d : destinations) {
@@ -81,6 +94,7 @@ public final class DatabaseReplicator implements AutoCloseable {
         Database.ReplicaState newest = states.stream()
                 .max((a, b) -> Long.compareUnsigned(a.maxTxid(), b.maxTxid())).orElse(Database.ReplicaState.EMPTY);
         Database db = Database.open(dbPath, options, clock, newest);
+        db.events(events);
         WatchService watcher = null;
         try {
             watcher = FileSystems.getDefault().newWatchService();
@@ -94,7 +108,7 @@ public final class DatabaseReplicator implements AutoCloseable {
             Destination d = destinations.get(i);
             uploaders.add(new ReplicaUploader(d.client(), db.store(), d.syncInterval(), clock, states.get(i).maxTxid()));
         }
-        DatabaseReplicator r = new DatabaseReplicator(db, uploaders, options, watcher);
+        DatabaseReplicator r = new DatabaseReplicator(db, uploaders, options, watcher, events);
         try {
             r.syncOnce();
             for (ReplicaUploader u : uploaders) {
@@ -131,6 +145,22 @@ public final class DatabaseReplicator implements AutoCloseable {
     /** The replicas, in the order of the destinations given to {@link #start}. */
     public List<ReplicaClient> replicaClients() {
         return uploaders.stream().map(ReplicaUploader::client).toList();
+    }
+
+    /**
+     * A replica as seen from here, for metrics and health checks.
+     *
+     * @param type the backend type ({@code file}, {@code s3}...)
+     * @param location where it is, without credentials
+     * @param txid the highest TXID it holds
+     * @param lagMillis how long the oldest change it does not hold yet has waited; 0 when it holds everything
+     * @param lastUploadMillis when an upload to it last succeeded (epoch millis), 0 if none since start
+     * @param lastError the last upload error, or null if the last upload succeeded
+     */
+    public record ReplicaStatus(String type, String location, long txid, long lagMillis, long lastUploadMillis, String lastError) {}
+
+    public List<ReplicaStatus> replicaStatuses() {
+        return uploaders.stream().map(ReplicaUploader::status).toList();
     }
 
     /** Each replica's highest TXID as its uploader knows it. */
@@ -213,7 +243,15 @@ public final class DatabaseReplicator implements AutoCloseable {
 
     /** One round: sync, checkpoint if due, hand new files to the uploaders, prune local files. */
     public synchronized void syncOnce() throws IOException {
-        Database.SyncResult r = db.sync();
+        long start = System.nanoTime();
+        Database.SyncResult r;
+        try {
+            r = db.sync();
+        } catch (IOException | RuntimeException e) {
+            events.synced(db.path(), System.nanoTime() - start, false);
+            throw e;
+        }
+        events.synced(db.path(), System.nanoTime() - start, true);
         boolean checkpointed = db.checkpointIfNeeded();
         if (r.written().isPresent() || checkpointed) {
             wakeUploaders();

@@ -50,6 +50,11 @@ final class ReplicaUploader {
     private volatile boolean halted;
     /** When the last upload started: uploads start sync-interval apart, however long each takes. */
     private long lastUploadMillis;
+    /** Since when a local file has been waiting for this replica; 0 when it holds everything. Guarded by lock. */
+    private long behindSinceMillis;
+    /** When the newest wake came in while no wake was pending. Guarded by lock. */
+    private long pendingSinceMillis;
+    private volatile long lastSuccessMillis;
     private volatile String lastError;
     private Thread thread;
 
@@ -114,14 +119,43 @@ final class ReplicaUploader {
         } catch (IOException e) {
             throw new IOException("replica %s: cannot write to it: %s".formatted(client.location(), IoErrors.describe(e)), e);
         }
+        synchronized (lock) {
+            pending = false; // everything local is uploaded: nothing for the loop to redo
+        }
+        roundSucceeded();
     }
 
     /** A new local file is ready. */
     void wake() {
         synchronized (lock) {
+            long now = clock.millis();
+            if (!pending) {
+                pendingSinceMillis = now;
+            }
+            if (behindSinceMillis == 0) {
+                behindSinceMillis = now;
+            }
             pending = true;
             lock.notifyAll();
         }
+    }
+
+    /** Position, lag and last success, for metrics and health checks. */
+    DatabaseReplicator.ReplicaStatus status() {
+        long behind;
+        synchronized (lock) {
+            behind = behindSinceMillis;
+        }
+        return new DatabaseReplicator.ReplicaStatus(client.type(), client.location(), position, behind == 0 ? 0 : Math.max(0, clock.millis() - behind),
+                lastSuccessMillis, lastError);
+    }
+
+    /** After a successful round: caught up, unless files arrived during it. */
+    private void roundSucceeded() {
+        synchronized (lock) {
+            behindSinceMillis = pending ? pendingSinceMillis : 0;
+        }
+        lastSuccessMillis = clock.millis();
     }
 
     /** Uploads what is left, waiting at most {@code timeout}; true if the replica caught up with {@code txid}. */
@@ -180,6 +214,7 @@ final class ReplicaUploader {
                     continue;
                 }
                 lastError = null;
+                roundSucceeded();
                 backoff = FIRST_BACKOFF;
                 if (last) {
                     return;

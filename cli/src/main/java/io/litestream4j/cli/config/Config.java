@@ -12,6 +12,7 @@ import java.util.Optional;
  * @param file the file it came from
  * @param dbs the databases to replicate
  * @param compaction levels, snapshots and retention, shared by every replica
+ * @param addr where to serve /metrics and /healthz ({@code :9090}), or null for nowhere
  * @param exec the application to run once replication runs, or null
  * @param shutdownSyncTimeout how long a stop waits for the replicas to take the last changes
  * @param logLevel {@code logging.level}, or null for the command line's
@@ -23,6 +24,7 @@ public record Config(
         Path file,
         List<DatabaseConfig> dbs,
         CompactionSettings compaction,
+        String addr,
         String exec,
         Duration shutdownSyncTimeout,
         String logLevel,

@@ -82,7 +82,7 @@ public final class ConfigLoader {
     private Config read(Path file, String text) {
         String expanded = expandEnv ? expand(text) : text;
         YamlSection root = YamlSection.parse(file.toString(), expanded);
-        for (String key : List.of("addr", "heartbeat-url", "heartbeat-interval", "mcp-addr", "validation", "age")) {
+        for (String key : List.of("heartbeat-url", "heartbeat-interval", "mcp-addr", "validation", "age")) {
             if (root.has(key)) {
                 root.string(key);
                 throw root.unsupported(key, NOT_YET);
@@ -97,6 +97,10 @@ public final class ConfigLoader {
             s.finish(Set.of("enabled", "path", "permissions"), Map.of(), warnings);
         });
         CompactionSettings compaction = compaction(root);
+        String addr = root.string("addr").map(String::strip).filter(a -> !a.isEmpty()).orElse(null);
+        if (addr != null && !addr.matches("[^:]*:\\d{1,5}")) {
+            throw root.invalid("addr", addr, "host:port or :port, for example :9090");
+        }
         String exec = root.string("exec").map(String::strip).filter(e -> !e.isEmpty()).orElse(null);
         Duration shutdownTimeout = root.duration("shutdown-sync-timeout").orElse(Duration.ofSeconds(30));
         root.duration("shutdown-sync-interval"); // Litestream polls at it; we wait on the upload itself
@@ -133,7 +137,7 @@ public final class ConfigLoader {
                 "mcp-addr", "validation", "age"));
         known.addAll(globalReplicaKeys());
         root.finish(known, Map.of(), warnings);
-        return new Config(file, dbs, compaction, exec, shutdownTimeout, logLevel, json, stdout, warnings);
+        return new Config(file, dbs, compaction, addr, exec, shutdownTimeout, logLevel, json, stdout, warnings);
     }
 
     private String expand(String text) {

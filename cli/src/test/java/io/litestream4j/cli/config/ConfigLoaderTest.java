@@ -60,6 +60,7 @@ class ConfigLoaderTest {
                 retention:
                   enabled: false
                 exec: myapp --port 8080
+                addr: ":9090"
                 shutdown-sync-timeout: 1m30s
                 shutdown-sync-interval: 250ms
                 logging:
@@ -90,6 +91,8 @@ class ConfigLoaderTest {
         assertThat(c.compaction().retentionEnabled()).isFalse();
         assertThat(c.shutdownSyncTimeout()).isEqualTo(Duration.ofSeconds(90));
         assertThat(c.exec()).isEqualTo("myapp --port 8080");
+        assertThat(c.addr()).isEqualTo(":9090");
+        assertThatThrownBy(() -> parse("addr: 9090\n")).hasMessageContaining("\"addr\": invalid value \"9090\": want host:port or :port");
         assertThat(c.logLevel()).isEqualTo("debug");
         assertThat(c.logToStdout()).isTrue();
         assertThat(c.logJson()).isFalse();
@@ -201,7 +204,7 @@ class ConfigLoaderTest {
 
     @Test
     void featuresNotBuiltYetAreErrorsNotSilence() {
-        for (String yaml : List.of("addr: \":9090\"\n", "heartbeat-url: https://hc.example/x\n",
+        for (String yaml : List.of("heartbeat-url: https://hc.example/x\n",
                 "socket:\n  enabled: true\n", "dbs:\n  - dir: /data\n    pattern: \"*.db\"\n    replica:\n      path: /b\n")) {
             assertThatThrownBy(() -> parse(yaml)).as(yaml).isInstanceOf(ConfigException.class)
                     .hasMessageStartingWith(file() + " line ").hasMessageContaining("not supported by litestream4j yet");

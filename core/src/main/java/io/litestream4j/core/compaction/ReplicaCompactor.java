@@ -195,7 +195,7 @@ public final class ReplicaCompactor {
      * Deletes what the retention rules allow: snapshots before the newest one that is at least
      * {@code snapshotRetention} old (so any moment in the window can still be restored; the newest
      * snapshot always stays), files of levels 1-8 that end at or before the oldest kept snapshot,
-     * and L0 files that a level-1 file covers and that are older than {@code l0Retention}.
+     * and L0 files older than {@code l0Retention} up to the end of a level-1 file.
      */
     public void enforceRetention(Instant now, CompactionSettings settings) throws IOException {
         if (!settings.retentionEnabled()) {
@@ -217,10 +217,14 @@ public final class ReplicaCompactor {
                 deleteAll(level, client.listFiles(level, 0).stream().filter(f -> f.maxTxid() <= oldestKept).toList());
             }
         }
-        long coveredByL1 = maxTxid(1);
         Instant l0Cutoff = now.minus(settings.l0Retention());
-        deleteAll(0, client.listFiles(0, 0).stream()
-                .filter(f -> f.maxTxid() <= coveredByL1 && f.createdAt().isBefore(l0Cutoff)).toList());
+        List<LtxFileInfo> l0 = client.listFiles(0, 0);
+        long expired = l0.stream().filter(f -> f.createdAt().isBefore(l0Cutoff)).mapToLong(LtxFileInfo::maxTxid).max().orElse(0);
+        // Only up to the end of a level-1 file: the L0 files left must continue a level-1 chain,
+        // or a TXID in the l0-retention window would need a deleted L0 file whose only copy is
+        // inside a level-1 file that runs past it.
+        long boundary = client.listFiles(1, 0).stream().mapToLong(LtxFileInfo::maxTxid).filter(end -> end <= expired).max().orElse(0);
+        deleteAll(0, l0.stream().filter(f -> f.maxTxid() <= boundary && f.createdAt().isBefore(l0Cutoff)).toList());
     }
 
     private void deleteAll(int level, List<LtxFileInfo> files) throws IOException {

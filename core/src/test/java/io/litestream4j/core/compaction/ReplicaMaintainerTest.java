@@ -127,12 +127,16 @@ class ReplicaMaintainerTest {
         for (int i = 1; i < l1.size(); i++) {
             assertThat(l1.get(i).minTxid()).isEqualTo(l1.get(i - 1).maxTxid() + 1);
         }
-        // L0 files older than 5 minutes that level 1 covers are gone; recent ones stay.
-        Instant cutoff = clock.instant().minus(Duration.ofMinutes(5)).minus(CompactionSettings.DEFAULT_RETENTION_CHECK_INTERVAL);
+        // L0 files older than 5 minutes are gone up to the end of a level-1 file (at most one
+        // level-1 interval more stays), so the L0 files left continue the level-1 chain.
+        Instant cutoff = clock.instant().minus(Duration.ofMinutes(5)).minus(CompactionSettings.DEFAULT_RETENTION_CHECK_INTERVAL)
+                .minus(Duration.ofSeconds(30));
         for (LtxFileInfo f : level(client, 0)) {
             assertThat(f.createdAt()).isAfterOrEqualTo(cutoff);
         }
-        assertThat(level(client, 0).getFirst().minTxid()).isGreaterThan(1);
+        long firstL0 = level(client, 0).getFirst().minTxid();
+        assertThat(firstL0).isGreaterThan(1);
+        assertThat(l1).as("a level-1 file ends where L0 begins").anyMatch(f -> f.maxTxid() == firstL0 - 1);
 
         // Everything still restores to the newest state, through the levels.
         Path out = dir.resolve("out.db");

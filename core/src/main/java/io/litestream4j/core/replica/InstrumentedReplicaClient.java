@@ -1,0 +1,140 @@
+package io.litestream4j.core.replica;
+
+import io.litestream4j.core.ReplicationEvents;
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.TxidRange;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Reports every request a replica client makes (operation, bytes, time, failure) to
+ * {@link ReplicationEvents}. Wrapped inside the {@link CachingReplicaClient}, so it counts what
+ * reaches the store, not what the cache answers.
+ */
+public final class InstrumentedReplicaClient implements ReplicaClient {
+    private final ReplicaClient delegate;
+    private final ReplicationEvents events;
+
+    public InstrumentedReplicaClient(ReplicaClient delegate, ReplicationEvents events) {
+        this.delegate = delegate;
+        this.events = events;
+    }
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T run() throws IOException;
+    }
+
+    private <T> T timed(String operation, Call<T> call, java.util.function.ToLongFunction<T> bytes) throws IOException {
+        long start = System.nanoTime();
+        try {
+            T result = call.run();
+            events.replicaOperation(delegate.type(), operation, bytes.applyAsLong(result), System.nanoTime() - start, null);
+            return result;
+        } catch (IOException | RuntimeException e) {
+            events.replicaOperation(delegate.type(), operation, 0, System.nanoTime() - start, errorCode(e));
+            throw e;
+        }
+    }
+
+    /** A short, label-safe name for a failure: never its message, which may name anything. */
+    static String errorCode(Exception e) {
+        return e instanceof NoSuchFileException ? "NotFound" : e.getClass().getSimpleName();
+    }
+
+    @Override
+    public String type() {
+        return delegate.type();
+    }
+
+    @Override
+    public String location() {
+        return delegate.location();
+    }
+
+    @Override
+    public Duration defaultSyncInterval() {
+        return delegate.defaultSyncInterval();
+    }
+
+    @Override
+    public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
+        return timed("LIST", () -> delegate.listFiles(level, fromTxid), l -> 0);
+    }
+
+    @Override
+    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
+        return timed("LIST", () -> delegate.listFilesExact(level, fromTxid), l -> 0);
+    }
+
+    /** A GET is reported when its stream is closed, with the bytes read and the time until then. */
+    @Override
+    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+        long start = System.nanoTime();
+        InputStream in;
+        try {
+            in = delegate.open(level, range, offset, length);
+        } catch (IOException | RuntimeException e) {
+            events.replicaOperation(delegate.type(), "GET", 0, System.nanoTime() - start, errorCode(e));
+            throw e;
+        }
+        return new FilterInputStream(in) {
+            private long bytes;
+            private boolean reported;
+
+            @Override
+            public int read() throws IOException {
+                int b = super.read();
+                bytes += b >= 0 ? 1 : 0;
+                return b;
+            }
+
+            @Override
+            public int read(byte[] buf, int off, int len) throws IOException {
+                int n = super.read(buf, off, len);
+                bytes += Math.max(n, 0);
+                return n;
+            }
+
+            @Override
+            public void close() throws IOException {
+                super.close();
+                if (!reported) {
+                    reported = true;
+                    events.replicaOperation(delegate.type(), "GET", bytes, System.nanoTime() - start, null);
+                }
+            }
+        };
+    }
+
+    @Override
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
+        return timed("PUT", () -> delegate.write(level, range, data, createdAt), LtxFileInfo::size);
+    }
+
+    @Override
+    public void delete(int level, List<TxidRange> ranges) throws IOException {
+        timed("DELETE", () -> {
+            delegate.delete(level, ranges);
+            return ranges;
+        }, r -> 0);
+    }
+
+    @Override
+    public void deleteAll() throws IOException {
+        timed("DELETE", () -> {
+            delegate.deleteAll();
+            return null;
+        }, r -> 0);
+    }
+
+    @Override
+    public void close() throws IOException {
+        delegate.close();
+    }
+}
