@@ -8,14 +8,9 @@ import io.litestream4j.core.replica.InstrumentedReplicaClient;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
-import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,7 +33,10 @@ public final class DatabaseReplicator implements AutoCloseable {
     private final List<ReplicaUploader> uploaders;
     private final List<ReplicaMaintainer> maintainers = new ArrayList<>();
     private final DatabaseOptions options;
-    private final WatchService watcher;
+    /** Our WAL's notifications from the process's shared watcher; null when polling. */
+    private WalWatcher.Subscription subscription;
+    private final Object changeSignal = new Object();
+    private boolean changeSignalled;
     private final ReplicationEvents events;
     private volatile boolean running = true;
     private volatile String lastError;
@@ -46,13 +44,11 @@ public final class DatabaseReplicator implements AutoCloseable {
     private long seenWalSize = -1;
     private long seenWalModified = -1;
 
-    private DatabaseReplicator(Database db, List<ReplicaUploader> uploaders, DatabaseOptions options, WatchService watcher,
-            ReplicationEvents events) {
+    private DatabaseReplicator(Database db, List<ReplicaUploader> uploaders, DatabaseOptions options, ReplicationEvents events) {
         this.db = db;
         this.events = events;
         this.uploaders = uploaders;
         this.options = options;
-        this.watcher = watcher;
     }
 
     /** Opens the database, reads each replica's position, and starts replicating, without compaction. */
@@ -95,20 +91,21 @@ public final class DatabaseReplicator implements AutoCloseable {
                 .max((a, b) -> Long.compareUnsigned(a.maxTxid(), b.maxTxid())).orElse(Database.ReplicaState.EMPTY);
         Database db = Database.open(dbPath, options, clock, newest);
         db.events(events);
-        WatchService watcher = null;
-        try {
-            watcher = FileSystems.getDefault().newWatchService();
-            db.path().getParent().register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: no file-system notifications ({1}); polling every {2}", dbPath, e.getMessage(),
-                    options.monitorInterval());
-        }
         List<ReplicaUploader> uploaders = new ArrayList<>();
         for (int i = 0; i < destinations.size(); i++) {
             Destination d = destinations.get(i);
             uploaders.add(new ReplicaUploader(d.client(), db.store(), d.syncInterval(), clock, states.get(i).maxTxid()));
         }
-        DatabaseReplicator r = new DatabaseReplicator(db, uploaders, options, watcher, events);
+        DatabaseReplicator r = new DatabaseReplicator(db, uploaders, options, events);
+        WalWatcher watcher = WalWatcher.shared();
+        if (watcher != null) {
+            try {
+                r.subscription = watcher.watch(db.walPath(), r::signalChange);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: no file-system notifications ({1}); polling every {2}", dbPath, e.getMessage(),
+                        options.monitorInterval());
+            }
+        }
         try {
             r.syncOnce();
             for (ReplicaUploader u : uploaders) {
@@ -178,7 +175,7 @@ public final class DatabaseReplicator implements AutoCloseable {
                 }
                 syncOnce();
                 backoff = Duration.ofMillis(100);
-            } catch (InterruptedException | ClosedWatchServiceException e) {
+            } catch (InterruptedException e) {
                 break;
             } catch (IOException | RuntimeException e) {
                 lastError = e.getMessage();
@@ -193,10 +190,17 @@ public final class DatabaseReplicator implements AutoCloseable {
         }
     }
 
+    /** Called by the watcher (on its thread) when our WAL was created or modified; and to wake the loop for a stop. */
+    private void signalChange() {
+        synchronized (changeSignal) {
+            changeSignalled = true;
+            changeSignal.notifyAll();
+        }
+    }
+
     /** Returns when the WAL may have changed: a notification, or a size or time change seen by polling. */
     private void awaitChange() throws InterruptedException, IOException {
         long deadline = System.nanoTime() + options.monitorInterval().toNanos();
-        String walName = db.walPath().getFileName().toString();
         while (running) {
             if (walChanged()) {
                 return;
@@ -210,15 +214,14 @@ public final class DatabaseReplicator implements AutoCloseable {
                 deadline = System.nanoTime() + options.monitorInterval().toNanos();
                 continue;
             }
-            if (watcher == null) {
-                Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 1000));
-                continue;
-            }
-            WatchKey key = watcher.poll(left, TimeUnit.NANOSECONDS);
-            if (key != null) {
-                boolean ours = key.pollEvents().stream().anyMatch(ev -> walName.equals(String.valueOf(ev.context())));
-                key.reset();
-                if (ours) {
+            synchronized (changeSignal) {
+                if (!changeSignalled) {
+                    // Without notifications, look at least once a second.
+                    long waitMillis = TimeUnit.NANOSECONDS.toMillis(left) + 1;
+                    changeSignal.wait(subscription == null ? Math.min(waitMillis, 1000) : waitMillis);
+                }
+                if (changeSignalled) {
+                    changeSignalled = false;
                     return;
                 }
             }
@@ -310,14 +313,12 @@ public final class DatabaseReplicator implements AutoCloseable {
         return caughtUp;
     }
 
+    /** Ends our notifications and wakes the loop out of its wait (an interrupt could cut a file write short). */
     private void closeWatcher() {
-        try {
-            if (watcher != null) {
-                watcher.close();
-            }
-        } catch (IOException ignored) {
-            // nothing to release
+        if (subscription != null) {
+            subscription.close();
         }
+        signalChange();
     }
 
     /**

@@ -1,0 +1,124 @@
+package io.litestream4j.core;
+
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * File-system notifications for every database of the process through one watch service: one
+ * inotify instance and one thread however many databases there are (a watch service per
+ * database would cost a platform thread each, and Linux allows 128 inotify instances per user
+ * by default). Each database subscribes to its WAL's name in its directory.
+ */
+final class WalWatcher {
+    private static final System.Logger LOG = System.getLogger(WalWatcher.class.getName());
+    private static WalWatcher shared;
+
+    private final WatchService service;
+    /** Per watched directory: its key and the subscriptions by file name. */
+    private final Map<Path, Directory> directories = new ConcurrentHashMap<>();
+    private final Map<WatchKey, Directory> byKey = new ConcurrentHashMap<>();
+
+    private record Directory(WatchKey key, Map<String, CopyOnWriteArrayList<Runnable>> listeners) {}
+
+    private WalWatcher(WatchService service) {
+        this.service = service;
+        Thread.ofPlatform().daemon().name("wal watcher").start(this::run);
+    }
+
+    /** The process's watcher, or null if the platform gives none (then databases poll). */
+    static synchronized WalWatcher shared() {
+        if (shared == null) {
+            try {
+                shared = new WalWatcher(FileSystems.getDefault().newWatchService());
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "no file-system notifications ({0}); databases are polled every monitor-interval", e.getMessage());
+                return null;
+            }
+        }
+        return shared;
+    }
+
+    /** One database's interest in one file; {@link #close} ends it. */
+    final class Subscription implements AutoCloseable {
+        private final Path dir;
+        private final String name;
+        private final Runnable listener;
+
+        private Subscription(Path dir, String name, Runnable listener) {
+            this.dir = dir;
+            this.name = name;
+            this.listener = listener;
+        }
+
+        @Override
+        public void close() {
+            synchronized (WalWatcher.this) {
+                Directory d = directories.get(dir);
+                if (d == null) {
+                    return;
+                }
+                var list = d.listeners().get(name);
+                if (list != null) {
+                    list.remove(listener);
+                    if (list.isEmpty()) {
+                        d.listeners().remove(name);
+                    }
+                }
+                if (d.listeners().isEmpty()) {
+                    d.key().cancel();
+                    directories.remove(dir);
+                    byKey.remove(d.key());
+                }
+            }
+        }
+    }
+
+    /** Calls {@code listener} (on the watcher's thread: it must only signal) whenever {@code file} is created or modified. */
+    synchronized Subscription watch(Path file, Runnable listener) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        String name = file.getFileName().toString();
+        Directory d = directories.get(dir);
+        if (d == null) {
+            WatchKey key = dir.register(service, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+            d = new Directory(key, new ConcurrentHashMap<>());
+            directories.put(dir, d);
+            byKey.put(key, d);
+        }
+        d.listeners().computeIfAbsent(name, n -> new CopyOnWriteArrayList<>()).add(listener);
+        return new Subscription(dir, name, listener);
+    }
+
+    private void run() {
+        while (true) {
+            WatchKey key;
+            try {
+                key = service.take();
+            } catch (InterruptedException | ClosedWatchServiceException e) {
+                return;
+            }
+            Directory d = byKey.get(key);
+            for (WatchEvent<?> ev : key.pollEvents()) {
+                if (ev.kind() == StandardWatchEventKinds.OVERFLOW) {
+                    if (d != null) {
+                        d.listeners().values().forEach(list -> list.forEach(Runnable::run)); // events lost: everyone looks
+                    }
+                    continue;
+                }
+                var list = d == null ? null : d.listeners().get(String.valueOf(ev.context()));
+                if (list != null) {
+                    list.forEach(Runnable::run);
+                }
+            }
+            key.reset();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.litestream4j.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WalWatcherTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void oneWatcherDispatchesEachFilesChangesToItsSubscribers() throws Exception {
+        WalWatcher watcher = WalWatcher.shared();
+        assertThat(watcher).as("this platform has file-system notifications").isNotNull();
+        Files.createDirectories(dir.resolve("b"));
+        Semaphore a = new Semaphore(0);
+        Semaphore b = new Semaphore(0);
+        AtomicInteger other = new AtomicInteger();
+        try (var sa = watcher.watch(dir.resolve("a.db-wal"), a::release);
+                var sb = watcher.watch(dir.resolve("b").resolve("a.db-wal"), b::release);
+                var so = watcher.watch(dir.resolve("other.db-wal"), other::incrementAndGet)) {
+            Files.writeString(dir.resolve("a.db-wal"), "x");
+            assertThat(a.tryAcquire(5, TimeUnit.SECONDS)).as("a's change reached a").isTrue();
+            Files.writeString(dir.resolve("b").resolve("a.db-wal"), "y");
+            assertThat(b.tryAcquire(5, TimeUnit.SECONDS)).as("same name in another folder reached b").isTrue();
+            Thread.sleep(200);
+            assertThat(other.get()).as("no change of other.db-wal was made").isZero();
+        }
+        // Closed: nothing is called any more.
+        a.drainPermits();
+        Files.writeString(dir.resolve("a.db-wal"), "z");
+        Thread.sleep(300);
+        assertThat(a.availablePermits()).isZero();
+    }
+}
