@@ -38,13 +38,13 @@ final class DatabasesCommand implements Callable<Integer> {
         common.configureLogging(spec.commandLine(), config);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            List<Map<String, Object>> dbs = config.dbs().stream().map(DatabasesCommand::asMap).toList();
+            List<Map<String, Object>> dbs = config.allDatabases().stream().map(DatabasesCommand::asMap).toList();
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(dbs));
             out.flush();
             return 0;
         }
         TextTable table = new TextTable("path", "replicas");
-        for (DatabaseConfig db : config.dbs()) {
+        for (DatabaseConfig db : config.allDatabases()) {
             table.row(db.path(), String.join(", ", db.replicas().stream().map(r -> r.name().equals(r.type()) ? r.type() : r.name() + " (" + r.type() + ")").toList()));
         }
         table.print(out);

@@ -109,8 +109,11 @@ final class ReplicateCommand implements Callable<Integer> {
             });
         }
         List<Replication.Target> targets = config != null ? targets(config) : List.of(target(dbPath, replicaUrl));
-        if (targets.isEmpty()) {
-            throw new IllegalArgumentException("config %s lists no databases (dbs:)".formatted(config.file()));
+        List<io.litestream4j.cli.config.DirectoryConfig> watched = config == null ? List.of()
+                : config.directories().stream().filter(io.litestream4j.cli.config.DirectoryConfig::watch).toList();
+        if (targets.isEmpty() && watched.isEmpty()) {
+            throw new IllegalArgumentException("config %s: no databases to replicate (dbs: lists none, and no directory holds a match)"
+                    .formatted(config.file()));
         }
         String addr = config != null ? config.addr() : null;
         AtomicReference<Replication> started = new AtomicReference<>();
@@ -121,30 +124,46 @@ final class ReplicateCommand implements Callable<Integer> {
                 Replication replication = Replication.start(targets, compaction, Clock.systemUTC(),
                         metrics != null ? metrics : io.litestream4j.core.ReplicationEvents.NONE)) {
             started.set(replication);
-            if (command != null) {
-                return runApplication(command, replication, signalled, signal, shutdownTimeout);
+            DirectoryWatch directoryWatch = watched.isEmpty() || once ? null : new DirectoryWatch(watched, replication, this::target);
+            Runnable stopWatching = () -> {
+                if (directoryWatch != null) {
+                    directoryWatch.close(); // no database joins while the others stop
+                }
+            };
+            try {
+                return replicateUntilDone(replication, command, signalled, signal, stopWatching, shutdownTimeout, compaction);
+            } finally {
+                stopWatching.run();
             }
-            if (!once) {
-                signalled.await();
-                LOG.log(System.Logger.Level.INFO, "signal received, litestream shutting down");
-            }
-            boolean caughtUp = replication.stop(shutdownTimeout);
-            if (caughtUp && (forceSnapshot || enforceRetention)) {
-                for (DatabaseReplicator r : replication.replicators()) {
-                    for (ReplicaClient client : r.replicaClients()) {
-                        ReplicaCompactor compactor = new ReplicaCompactor(client, r.database().metaDir().resolve("tmp"));
-                        if (forceSnapshot) {
-                            compactor.snapshot();
-                        }
-                        if (enforceRetention) {
-                            compactor.enforceRetention(Clock.systemUTC().instant(), compaction);
-                        }
+        }
+    }
+
+    private int replicateUntilDone(Replication replication, String command, CountDownLatch signalled, AtomicReference<String> signal,
+            Runnable stopWatching, Duration shutdownTimeout, CompactionSettings compaction) throws IOException, InterruptedException {
+        if (command != null) {
+            return runApplication(command, replication, signalled, signal, stopWatching, shutdownTimeout);
+        }
+        if (!once) {
+            signalled.await();
+            LOG.log(System.Logger.Level.INFO, "signal received, litestream shutting down");
+        }
+        stopWatching.run();
+        boolean caughtUp = replication.stop(shutdownTimeout);
+        if (caughtUp && (forceSnapshot || enforceRetention)) {
+            for (DatabaseReplicator r : replication.replicators()) {
+                for (ReplicaClient client : r.replicaClients()) {
+                    ReplicaCompactor compactor = new ReplicaCompactor(client, r.database().metaDir().resolve("tmp"));
+                    if (forceSnapshot) {
+                        compactor.snapshot();
+                    }
+                    if (enforceRetention) {
+                        compactor.enforceRetention(Clock.systemUTC().instant(), compaction);
                     }
                 }
             }
-            LOG.log(System.Logger.Level.INFO, "litestream shut down");
-            return caughtUp ? 0 : 1;
         }
+        LOG.log(System.Logger.Level.INFO, "litestream shut down");
+        return caughtUp ? 0 : 1;
     }
 
     /**
@@ -152,7 +171,7 @@ final class ReplicateCommand implements Callable<Integer> {
      * final sync. The exit status is the application's.
      */
     private static int runApplication(String command, Replication replication, CountDownLatch signalled, AtomicReference<String> signal,
-            Duration shutdownTimeout) throws IOException, InterruptedException {
+            Runnable stopWatching, Duration shutdownTimeout) throws IOException, InterruptedException {
         ChildProcess child = ChildProcess.start(command);
         Thread.ofVirtual().name("exec wait").start(() -> {
             try {
@@ -168,6 +187,7 @@ final class ReplicateCommand implements Callable<Integer> {
             child.forward(signal.get());
         }
         int code = child.waitFor();
+        stopWatching.run();
         if (!replication.stop(shutdownTimeout)) {
             LOG.log(System.Logger.Level.WARNING, "a replica did not take the last changes within {0}", shutdownTimeout);
         }
@@ -185,20 +205,32 @@ final class ReplicateCommand implements Callable<Integer> {
 
     private List<Replication.Target> targets(Config config) throws IOException {
         List<Replication.Target> out = new ArrayList<>();
-        for (DatabaseConfig db : config.dbs()) {
-            if ((restoreIfDbNotExists || db.restoreIfDbNotExists()) && !Files.exists(db.path())) {
-                try (ReplicaClient newest = ReplicaArgument.open(db, null)) {
-                    restoreIfMissing(db.path(), newest);
-                }
+        for (DatabaseConfig db : config.allDatabases()) {
+            out.add(target(db));
+        }
+        return out;
+    }
+
+    /** A configured database's target: restored first if it is missing and that is asked for. */
+    private Replication.Target target(DatabaseConfig db) throws IOException {
+        if ((restoreIfDbNotExists || db.restoreIfDbNotExists()) && !Files.exists(db.path())) {
+            try (ReplicaClient newest = ReplicaArgument.open(db, null)) {
+                restoreIfMissing(db.path(), newest);
             }
-            List<DatabaseReplicator.Destination> destinations = new ArrayList<>();
+        }
+        List<DatabaseReplicator.Destination> destinations = new ArrayList<>();
+        try {
             for (ReplicaConfig r : db.replicas()) {
                 ReplicaClient client = r.open();
                 destinations.add(new DatabaseReplicator.Destination(client, r.syncInterval(client)));
             }
-            out.add(new Replication.Target(db.path(), db.options(), destinations));
+        } catch (IOException | RuntimeException e) {
+            for (DatabaseReplicator.Destination d : destinations) {
+                d.client().close();
+            }
+            throw e;
         }
-        return out;
+        return new Replication.Target(db.path(), db.options(), destinations);
     }
 
     /** Restores {@code db} from {@code client} if the file is missing and the replica has a backup. */

@@ -4,7 +4,6 @@ import io.litestream4j.core.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.ReplicationEvents;
 import io.litestream4j.core.compaction.CompactionSettings;
-import io.litestream4j.core.replica.ReplicaClient;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -13,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -20,35 +20,75 @@ import java.util.concurrent.Future;
 /**
  * The databases one {@code replicate} process replicates: started together (a failure to start
  * any of them stops the others and fails the command), stopped together, in parallel, each with
- * a final sync.
+ * a final sync. In directory mode with {@code watch}, databases come and go while it runs.
  */
 final class Replication implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("litestream");
+
     /** One database and where it goes. */
     record Target(Path db, DatabaseOptions options, List<DatabaseReplicator.Destination> destinations) {}
 
-    private final List<DatabaseReplicator> running = new ArrayList<>();
+    private final List<DatabaseReplicator> running = new CopyOnWriteArrayList<>();
+    private final CompactionSettings compaction;
+    private final Clock clock;
+    private final ReplicationEvents events;
+
+    private Replication(CompactionSettings compaction, Clock clock, ReplicationEvents events) {
+        this.compaction = compaction;
+        this.clock = clock;
+        this.events = events;
+    }
 
     /** Starts every target; on a failure, what started is closed and the error names the database. */
     static Replication start(List<Target> targets, CompactionSettings compaction, Clock clock, ReplicationEvents events) throws IOException {
-        Replication r = new Replication();
+        Replication r = new Replication(compaction, clock, events);
         try {
-            for (Target t : targets) {
-                DatabaseReplicator replicator;
+            for (int i = 0; i < targets.size(); i++) {
                 try {
-                    replicator = DatabaseReplicator.start(t.db(), t.options(), t.destinations(), compaction, clock, events);
-                } catch (NoSuchFileException e) {
-                    throw new IOException("database %s does not exist".formatted(t.db().toAbsolutePath()), e);
+                    r.add(targets.get(i));
+                } catch (IOException | RuntimeException e) {
+                    for (Target rest : targets.subList(i + 1, targets.size())) {
+                        closeQuietly(rest.destinations());
+                    }
+                    throw e;
                 }
-                r.running.add(replicator);
             }
         } catch (IOException | RuntimeException e) {
             r.close();
-            for (Target t : targets) {
-                closeQuietly(t.destinations());
-            }
             throw e;
         }
         return r;
+    }
+
+    /** Starts one more database; on failure its replica clients are closed. */
+    void add(Target t) throws IOException {
+        DatabaseReplicator replicator;
+        try {
+            replicator = DatabaseReplicator.start(t.db(), t.options(), t.destinations(), compaction, clock, events);
+        } catch (NoSuchFileException e) {
+            closeQuietly(t.destinations());
+            throw new IOException("database %s does not exist".formatted(t.db().toAbsolutePath()), e);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(t.destinations());
+            throw e;
+        }
+        running.add(replicator);
+    }
+
+    /** True if {@code db} is being replicated. */
+    boolean has(Path db) {
+        return running.stream().anyMatch(r -> r.database().path().equals(db));
+    }
+
+    /** Stops replicating {@code db} (its file is gone: no final sync is possible). */
+    void remove(Path db) {
+        for (DatabaseReplicator r : running) {
+            if (r.database().path().equals(db)) {
+                running.remove(r);
+                r.close();
+                LOG.log(System.Logger.Level.INFO, "{0}: removed, replication stopped", db);
+            }
+        }
     }
 
     List<DatabaseReplicator> replicators() {

@@ -10,7 +10,8 @@ import java.util.Optional;
  * A loaded config file: Litestream 0.5's schema, checked strictly (see {@link ConfigLoader}).
  *
  * @param file the file it came from
- * @param dbs the databases to replicate
+ * @param dbs the databases to replicate, named one by one
+ * @param directories directory-mode entries: the databases found under each
  * @param compaction levels, snapshots and retention, shared by every replica
  * @param addr where to serve /metrics and /healthz ({@code :9090}), or null for nowhere
  * @param exec the application to run once replication runs, or null
@@ -23,6 +24,7 @@ import java.util.Optional;
 public record Config(
         Path file,
         List<DatabaseConfig> dbs,
+        List<DirectoryConfig> directories,
         CompactionSettings compaction,
         String addr,
         String exec,
@@ -34,12 +36,26 @@ public record Config(
 
     public Config {
         dbs = List.copyOf(dbs);
+        directories = List.copyOf(directories);
         warnings = List.copyOf(warnings);
     }
 
-    /** The database configured at {@code path} (compared as absolute, normalised paths). */
+    /** The database configured at {@code path}, by name or under a directory entry (compared as absolute, normalised paths). */
     public Optional<DatabaseConfig> database(Path path) {
         Path want = path.toAbsolutePath().normalize();
-        return dbs.stream().filter(d -> d.path().equals(want)).findFirst();
+        Optional<DatabaseConfig> named = dbs.stream().filter(d -> d.path().equals(want)).findFirst();
+        if (named.isPresent()) {
+            return named;
+        }
+        return directories.stream().filter(d -> d.covers(want)).findFirst().map(d -> d.database(want));
+    }
+
+    /** Every database now: those named, and those found in the directories. */
+    public List<DatabaseConfig> allDatabases() throws java.io.IOException {
+        List<DatabaseConfig> all = new java.util.ArrayList<>(dbs);
+        for (DirectoryConfig d : directories) {
+            all.addAll(d.scan());
+        }
+        return all;
     }
 }

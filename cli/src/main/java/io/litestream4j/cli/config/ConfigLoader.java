@@ -125,19 +125,30 @@ public final class ConfigLoader {
         Map<String, String> replicaDefaults = replicaDefaults(root);
         List<DatabaseConfig> dbs = new ArrayList<>();
         Set<Path> seen = new HashSet<>();
+        List<DirectoryConfig> directories = new ArrayList<>();
         for (YamlSection db : root.sections("dbs")) {
+            boolean directoryMode = db.has("dir");
+            String pattern = db.string("pattern").map(String::strip).orElse(null);
+            boolean recursive = db.bool("recursive").orElse(false);
+            boolean watch = db.bool("watch").orElse(false);
             DatabaseConfig d = database(db, replicaDefaults);
-            if (!seen.add(d.path())) {
+            if (directoryMode) {
+                if (pattern == null || pattern.isEmpty()) {
+                    throw new ConfigException(db.at("dir") + "\"%s\": directory mode wants a pattern, for example \"*.db\"".formatted(db.path()));
+                }
+                directories.add(new DirectoryConfig(d.path(), pattern, recursive, watch, d));
+            } else if (!seen.add(d.path())) {
                 throw new ConfigException(db.at("path") + "database %s is configured twice".formatted(d.path()));
+            } else {
+                dbs.add(d);
             }
-            dbs.add(d);
         }
         Set<String> known = new TreeSet<>(Set.of("dbs", "levels", "snapshot", "l0-retention", "l0-retention-check-interval", "retention",
                 "logging", "shutdown-sync-timeout", "shutdown-sync-interval", "socket", "addr", "exec", "heartbeat-url", "heartbeat-interval",
                 "mcp-addr", "validation", "age"));
         known.addAll(globalReplicaKeys());
         root.finish(known, Map.of(), warnings);
-        return new Config(file, dbs, compaction, addr, exec, shutdownTimeout, logLevel, json, stdout, warnings);
+        return new Config(file, dbs, directories, compaction, addr, exec, shutdownTimeout, logLevel, json, stdout, warnings);
     }
 
     private String expand(String text) {
@@ -203,14 +214,27 @@ public final class ConfigLoader {
     }
 
     private DatabaseConfig database(YamlSection db, Map<String, String> replicaDefaults) {
-        for (String key : List.of("dir", "pattern", "recursive", "watch", "max-sync-wal-bytes")) {
-            if (db.has(key)) {
-                db.string(key);
-                throw db.unsupported(key, key.equals("max-sync-wal-bytes") ? NOT_YET : "directory mode is " + NOT_YET);
+        if (db.has("max-sync-wal-bytes")) {
+            db.string("max-sync-wal-bytes");
+            throw db.unsupported("max-sync-wal-bytes", NOT_YET);
+        }
+        if (db.has("dir") && db.has("path")) {
+            throw new ConfigException(db.at("dir") + "\"%s\": set path (one database) or dir (directory mode), not both".formatted(db.path()));
+        }
+        if (!db.has("dir")) {
+            for (String key : List.of("pattern", "recursive", "watch")) {
+                if (db.has(key)) {
+                    throw new ConfigException(db.at(key) + "\"%s\": only for directory mode (with dir)".formatted(db.qualified(key)));
+                }
             }
         }
-        String rawPath = db.string("path").orElseThrow(() -> new ConfigException(db.here() + "\"%s\": want path (the database file)".formatted(db.path())));
+        String rawPath = db.string(db.has("dir") ? "dir" : "path").orElseThrow(() -> new ConfigException(
+                db.here() + "\"%s\": want path (the database file) or dir and pattern (directory mode)".formatted(db.path())));
         Path path = databasePath(rawPath);
+        if (db.has("dir") && db.has("meta-path")) {
+            throw new ConfigException(db.at("meta-path") + "\"%s\": each database of a directory keeps its own local state; remove meta-path"
+                    .formatted(db.qualified("meta-path")));
+        }
         DatabaseOptions d = DatabaseOptions.defaults();
         Path metaPath = db.string("meta-path").map(this::databasePath).orElse(null);
         Duration busyTimeout = db.duration("busy-timeout").orElse(d.busyTimeout());

@@ -39,6 +39,25 @@ public record ReplicaConfig(String name, String type, URI url, Map<String, Strin
         return syncInterval != null ? syncInterval : client.defaultSyncInterval();
     }
 
+    /** The same replica, one level down: {@code relative} appended to its URL's path or its {@code path} key. */
+    public ReplicaConfig under(String relative) {
+        if (url != null) {
+            String base = url.getRawPath() == null ? "" : url.getRawPath();
+            try {
+                String encoded = new URI(null, null, relative, null).getRawPath();
+                String text = url.getScheme() + "://" + (url.getRawAuthority() == null ? "" : url.getRawAuthority())
+                        + (base.endsWith("/") ? base : base + "/") + encoded + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+                return new ReplicaConfig(name, type, new URI(text), keys, syncInterval, where, factory);
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException(where + "replica \"" + name + "\": cannot add " + relative + " to its URL: " + e.getMessage(), e);
+            }
+        }
+        java.util.Map<String, String> k = new java.util.HashMap<>(keys);
+        String base = k.getOrDefault("path", "");
+        k.put("path", base.isEmpty() ? relative : (base.endsWith("/") ? base : base + "/") + relative);
+        return new ReplicaConfig(name, type, null, k, syncInterval, where, factory);
+    }
+
     /** Secrets hidden: safe to print. */
     @Override
     public String toString() {

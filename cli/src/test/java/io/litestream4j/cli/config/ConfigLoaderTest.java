@@ -205,7 +205,7 @@ class ConfigLoaderTest {
     @Test
     void featuresNotBuiltYetAreErrorsNotSilence() {
         for (String yaml : List.of("heartbeat-url: https://hc.example/x\n",
-                "socket:\n  enabled: true\n", "dbs:\n  - dir: /data\n    pattern: \"*.db\"\n    replica:\n      path: /b\n")) {
+                "socket:\n  enabled: true\n", "dbs:\n  - path: /a.db\n    max-sync-wal-bytes: 1000\n    replica:\n      path: /b\n")) {
             assertThatThrownBy(() -> parse(yaml)).as(yaml).isInstanceOf(ConfigException.class)
                     .hasMessageStartingWith(file() + " line ").hasMessageContaining("not supported by litestream4j yet");
         }
@@ -214,5 +214,43 @@ class ConfigLoaderTest {
     @Test
     void anEmptyFileHasNoDatabases() {
         assertThat(parse("").dbs()).isEmpty();
+    }
+
+    @Test
+    void directoryModeFindsDatabasesAndGivesEachItsOwnReplicaPath() throws Exception {
+        Path data = java.nio.file.Files.createDirectories(dir.resolve("data"));
+        java.nio.file.Files.createDirectories(data.resolve("sub"));
+        for (Path db : List.of(data.resolve("a.db"), data.resolve("sub").resolve("b.db"))) {
+            io.litestream4j.core.TestDb.create(db.getParent(), db.getFileName().toString(), 4096, 1);
+        }
+        java.nio.file.Files.writeString(data.resolve("notes.db"), "not a database");
+        Config c = ConfigLoader.parse(dir.resolve("l.yml"), """
+                dbs:
+                  - dir: %s
+                    pattern: "*.db"
+                    recursive: true
+                    watch: true
+                    replicas:
+                      - name: local
+                        path: /backups
+                      - name: s3
+                        url: s3://bucket/prefix?region=eu-west-1
+                """.formatted(data), Map.of(), true);
+        assertThat(c.dbs()).isEmpty();
+        DirectoryConfig d = c.directories().getFirst();
+        assertThat(d.watch()).isTrue();
+        List<DatabaseConfig> found = d.scan();
+        assertThat(found).extracting(DatabaseConfig::path).containsExactly(data.resolve("a.db"), data.resolve("sub").resolve("b.db"));
+        DatabaseConfig b = found.get(1);
+        assertThat(b.replicas().get(0).keys()).containsEntry("path", "/backups/sub/b.db");
+        assertThat(b.replicas().get(1).url().toString()).isEqualTo("s3://bucket/prefix/sub/b.db?region=eu-west-1");
+        assertThat(c.database(data.resolve("sub").resolve("new.db"))).as("a database not created yet is still covered").isPresent();
+        assertThat(c.database(dir.resolve("elsewhere.db"))).isEmpty();
+
+        assertThatThrownBy(() -> parse("dbs:\n  - dir: /data\n    replica:\n      path: /b\n")).hasMessageContaining("directory mode wants a pattern");
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    pattern: \"*.db\"\n    replica:\n      path: /b\n"))
+                .hasMessageStartingWith(file() + " line 3: ").hasMessageContaining("only for directory mode");
+        assertThatThrownBy(() -> parse("dbs:\n  - dir: /data\n    pattern: \"*.db\"\n    meta-path: /m\n    replica:\n      path: /b\n"))
+                .hasMessageContaining("remove meta-path");
     }
 }

@@ -1,0 +1,100 @@
+package io.litestream4j.cli;
+
+import io.litestream4j.cli.config.DatabaseConfig;
+import io.litestream4j.cli.config.DirectoryConfig;
+import io.litestream4j.core.DatabaseReplicator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Directory mode with {@code watch: true}: looks at the directories every second, starts
+ * replicating databases that appeared and stops those whose file is gone. A new database that
+ * cannot start yet (still being created) is tried again on the next look.
+ */
+final class DirectoryWatch implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("litestream");
+    static final Duration INTERVAL = Duration.ofSeconds(1);
+
+    /** Makes the replication target for a database found in a directory. */
+    @FunctionalInterface
+    interface TargetMaker {
+        Replication.Target make(DatabaseConfig db) throws IOException;
+    }
+
+    private final List<DirectoryConfig> directories;
+    private final Replication replication;
+    private final TargetMaker targets;
+    private final Set<Path> failing = new HashSet<>();
+    private volatile boolean running = true;
+    private final Thread thread;
+
+    DirectoryWatch(List<DirectoryConfig> directories, Replication replication, TargetMaker targets) {
+        this.directories = directories;
+        this.replication = replication;
+        this.targets = targets;
+        this.thread = Thread.ofVirtual().name("directory watch").start(this::run);
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                Thread.sleep(INTERVAL);
+            } catch (InterruptedException e) {
+                return;
+            }
+            for (DirectoryConfig dir : directories) {
+                if (running) {
+                    look(dir);
+                }
+            }
+        }
+    }
+
+    private void look(DirectoryConfig dir) {
+        List<DatabaseConfig> found;
+        try {
+            found = dir.scan();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "directory {0}: {1}", dir.dir(), e.getMessage());
+            return;
+        }
+        Set<Path> present = new HashSet<>();
+        for (DatabaseConfig db : found) {
+            present.add(db.path());
+            if (replication.has(db.path())) {
+                continue;
+            }
+            try {
+                replication.add(targets.make(db));
+                failing.remove(db.path());
+                LOG.log(System.Logger.Level.INFO, "{0}: new database in {1}, replicating", db.path(), dir.dir());
+            } catch (IOException | RuntimeException e) {
+                if (failing.add(db.path())) { // say it once, not every second
+                    LOG.log(System.Logger.Level.WARNING, "{0}: found in {1} but cannot replicate it yet: {2}", db.path(), dir.dir(), e.getMessage());
+                }
+            }
+        }
+        for (DatabaseReplicator r : replication.replicators()) {
+            Path p = r.database().path();
+            if (dir.covers(p) && !present.contains(p) && !Files.exists(p)) {
+                replication.remove(p);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.litestream4j.cli.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A {@code dbs} entry in directory mode: every SQLite database under {@code dir} whose file name
+ * matches {@code pattern} is replicated with the entry's settings; its replica is the configured
+ * one plus the database's path relative to {@code dir}, as Litestream does.
+ *
+ * @param dir the directory, absolute
+ * @param pattern a glob for file names ({@code *.db})
+ * @param recursive also look in subdirectories
+ * @param watch pick up databases created later and drop removed ones while running
+ * @param template the entry's settings, with {@code dir} as its path
+ */
+public record DirectoryConfig(Path dir, String pattern, boolean recursive, boolean watch, DatabaseConfig template) {
+    private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+
+    /** The databases there now: matching names whose first bytes are SQLite's header. */
+    public List<DatabaseConfig> scan() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IOException("%sdirectory %s does not exist".formatted(template.where(), dir));
+        }
+        PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+        List<DatabaseConfig> out = new ArrayList<>();
+        try (Stream<Path> files = recursive ? Files.walk(dir) : Files.list(dir)) {
+            for (Path p : files.sorted().toList()) {
+                if (Files.isRegularFile(p) && matcher.matches(p.getFileName()) && !hidden(p) && isSqlite(p)) {
+                    out.add(database(p));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** True if {@code path} is a database this entry covers (whether or not it exists yet). */
+    public boolean covers(Path path) {
+        Path p = path.toAbsolutePath().normalize();
+        if (!p.startsWith(dir) || p.equals(dir) || (!recursive && !p.getParent().equals(dir))) {
+            return false;
+        }
+        return FileSystems.getDefault().getPathMatcher("glob:" + pattern).matches(p.getFileName());
+    }
+
+    /** The settings for the database at {@code path} under {@code dir}. */
+    public DatabaseConfig database(Path path) {
+        String relative = dir.relativize(path.toAbsolutePath().normalize()).toString().replace('\\', '/');
+        return new DatabaseConfig(path.toAbsolutePath().normalize(), template.options(), template.restoreIfDbNotExists(),
+                template.replicas().stream().map(r -> r.under(relative)).toList(), template.where());
+    }
+
+    /** Files inside a database's meta directory ({@code .<name>-litestream}) are never databases. */
+    private boolean hidden(Path p) {
+        for (Path part : dir.relativize(p)) {
+            if (part.toString().startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isSqlite(Path p) {
+        try (InputStream in = Files.newInputStream(p)) {
+            return Arrays.equals(in.readNBytes(SQLITE_HEADER.length), SQLITE_HEADER);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
