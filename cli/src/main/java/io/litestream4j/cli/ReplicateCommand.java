@@ -125,6 +125,8 @@ final class ReplicateCommand implements Callable<Integer> {
                         metrics != null ? metrics : io.litestream4j.core.ReplicationEvents.NONE)) {
             started.set(replication);
             DirectoryWatch directoryWatch = watched.isEmpty() || once ? null : new DirectoryWatch(watched, replication, this::target);
+            Heartbeat heartbeat = config == null || config.heartbeatUrl() == null || once ? null
+                    : new Heartbeat(config.heartbeatUrl(), config.heartbeatInterval(), running);
             Runnable stopWatching = () -> {
                 if (directoryWatch != null) {
                     directoryWatch.close(); // no database joins while the others stop
@@ -134,6 +136,9 @@ final class ReplicateCommand implements Callable<Integer> {
                 return replicateUntilDone(replication, command, signalled, signal, stopWatching, shutdownTimeout, compaction);
             } finally {
                 stopWatching.run();
+                if (heartbeat != null) {
+                    heartbeat.close();
+                }
             }
         }
     }

@@ -101,8 +101,8 @@ class ConfigCliIT {
         CliProcess.Result missing = CliProcess.run(dir, "replicate", "-config", dir.resolve("nope.yml").toString());
         assertThat(missing.err()).contains("config file " + dir.resolve("nope.yml") + " does not exist");
 
-        CliProcess.Result notYet = CliProcess.run(dir, "replicate", "-config", config("heartbeat-url: http://127.0.0.1:1/ping\n").toString());
-        assertThat(notYet.err()).contains("line 1: \"heartbeat-url\": not supported by litestream4j yet");
+        CliProcess.Result notYet = CliProcess.run(dir, "replicate", "-config", config("mcp-addr: \":3001\"\n").toString());
+        assertThat(notYet.err()).contains("line 1: \"mcp-addr\": not supported by litestream4j yet");
 
         CliProcess.Result both = CliProcess.run(dir, "replicate", "-config", cfg.toString(), db.toString(), dir.resolve("r").toString());
         assertThat(both.err()).contains("-config cannot be combined with DB_PATH REPLICA_URL");

@@ -106,4 +106,34 @@ class MetricsCliIT {
             assertThat(Files.exists(dir.resolve("r"))).as("replication did not start").isFalse();
         }
     }
+
+    @Test
+    void aHeartbeatIsSentWhileReplicationIsHealthy() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 1);
+        java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer monitor = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 4);
+        monitor.createContext("/ping/secret-token", exchange -> {
+            pings.incrementAndGet();
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        monitor.start();
+        try {
+            Path cfg = dir.resolve("litestream.yml");
+            Files.writeString(cfg, "heartbeat-url: http://127.0.0.1:%d/ping/secret-token\nheartbeat-interval: 1m\ndbs:\n  - path: %s\n    replica:\n      path: %s\n"
+                    .formatted(monitor.getAddress().getPort(), db, dir.resolve("r")));
+            CliProcess p = CliProcess.start(dir, "replicate", "-config", cfg.toString(), "-log-level", "debug");
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (pings.get() == 0 && System.nanoTime() < deadline && p.isAlive()) {
+                Thread.sleep(50);
+            }
+            assertThat(pings.get()).as(p.output().toString()).isEqualTo(1);
+            p.terminate();
+            CliProcess.Result r = p.await(Duration.ofSeconds(60));
+            assertThat(r.code()).as(r.toString()).isZero();
+            assertThat(r.err()).contains("heartbeat sent to http://127.0.0.1:" + monitor.getAddress().getPort() + "/...").doesNotContain("secret-token");
+        } finally {
+            monitor.stop(0);
+        }
+    }
 }

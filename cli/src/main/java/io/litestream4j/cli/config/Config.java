@@ -14,6 +14,8 @@ import java.util.Optional;
  * @param directories directory-mode entries: the databases found under each
  * @param compaction levels, snapshots and retention, shared by every replica
  * @param addr where to serve /metrics and /healthz ({@code :9090}), or null for nowhere
+ * @param heartbeatUrl where to send a GET while replication is healthy, or null
+ * @param heartbeatInterval how often
  * @param exec the application to run once replication runs, or null
  * @param shutdownSyncTimeout how long a stop waits for the replicas to take the last changes
  * @param logLevel {@code logging.level}, or null for the command line's
@@ -27,6 +29,8 @@ public record Config(
         List<DirectoryConfig> directories,
         CompactionSettings compaction,
         String addr,
+        java.net.URI heartbeatUrl,
+        Duration heartbeatInterval,
         String exec,
         Duration shutdownSyncTimeout,
         String logLevel,

@@ -82,7 +82,7 @@ public final class ConfigLoader {
     private Config read(Path file, String text) {
         String expanded = expandEnv ? expand(text) : text;
         YamlSection root = YamlSection.parse(file.toString(), expanded);
-        for (String key : List.of("heartbeat-url", "heartbeat-interval", "mcp-addr", "validation", "age")) {
+        for (String key : List.of("mcp-addr", "validation", "age")) {
             if (root.has(key)) {
                 root.string(key);
                 throw root.unsupported(key, NOT_YET);
@@ -100,6 +100,21 @@ public final class ConfigLoader {
         String addr = root.string("addr").map(String::strip).filter(a -> !a.isEmpty()).orElse(null);
         if (addr != null && !addr.matches("[^:]*:\\d{1,5}")) {
             throw root.invalid("addr", addr, "host:port or :port, for example :9090");
+        }
+        java.net.URI heartbeatUrl = root.string("heartbeat-url").map(String::strip).filter(u -> !u.isEmpty()).map(u -> {
+            try {
+                java.net.URI uri = new java.net.URI(u);
+                if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+                    throw root.invalid("heartbeat-url", u, "an http:// or https:// URL");
+                }
+                return uri;
+            } catch (java.net.URISyntaxException e) {
+                throw root.invalid("heartbeat-url", u, "an http:// or https:// URL");
+            }
+        }).orElse(null);
+        Duration heartbeatInterval = root.duration("heartbeat-interval").orElse(Duration.ofMinutes(5));
+        if (heartbeatInterval.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw root.invalid("heartbeat-interval", GoDuration.format(heartbeatInterval), "at least 1m");
         }
         String exec = root.string("exec").map(String::strip).filter(e -> !e.isEmpty()).orElse(null);
         Duration shutdownTimeout = root.duration("shutdown-sync-timeout").orElse(Duration.ofSeconds(30));
@@ -148,7 +163,7 @@ public final class ConfigLoader {
                 "mcp-addr", "validation", "age"));
         known.addAll(globalReplicaKeys());
         root.finish(known, Map.of(), warnings);
-        return new Config(file, dbs, directories, compaction, addr, exec, shutdownTimeout, logLevel, json, stdout, warnings);
+        return new Config(file, dbs, directories, compaction, addr, heartbeatUrl, heartbeatInterval, exec, shutdownTimeout, logLevel, json, stdout, warnings);
     }
 
     private String expand(String text) {

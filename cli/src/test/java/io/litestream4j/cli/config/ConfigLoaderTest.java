@@ -61,6 +61,8 @@ class ConfigLoaderTest {
                   enabled: false
                 exec: myapp --port 8080
                 addr: ":9090"
+                heartbeat-url: https://hc-ping.example/abc
+                heartbeat-interval: 2m
                 shutdown-sync-timeout: 1m30s
                 shutdown-sync-interval: 250ms
                 logging:
@@ -92,6 +94,11 @@ class ConfigLoaderTest {
         assertThat(c.shutdownSyncTimeout()).isEqualTo(Duration.ofSeconds(90));
         assertThat(c.exec()).isEqualTo("myapp --port 8080");
         assertThat(c.addr()).isEqualTo(":9090");
+        assertThat(c.heartbeatUrl()).hasToString("https://hc-ping.example/abc");
+        assertThat(c.heartbeatInterval()).isEqualTo(Duration.ofMinutes(2));
+        assertThatThrownBy(() -> parse("heartbeat-url: https://x.example/\nheartbeat-interval: 10s\n"))
+                .hasMessageStartingWith(file() + " line 2: ").hasMessageContaining("\"heartbeat-interval\": invalid value \"10s\": want at least 1m");
+        assertThatThrownBy(() -> parse("heartbeat-url: ftp://x.example/\n")).hasMessageContaining("want an http:// or https:// URL");
         assertThatThrownBy(() -> parse("addr: 9090\n")).hasMessageContaining("\"addr\": invalid value \"9090\": want host:port or :port");
         assertThat(c.logLevel()).isEqualTo("debug");
         assertThat(c.logToStdout()).isTrue();
@@ -204,7 +211,7 @@ class ConfigLoaderTest {
 
     @Test
     void featuresNotBuiltYetAreErrorsNotSilence() {
-        for (String yaml : List.of("heartbeat-url: https://hc.example/x\n",
+        for (String yaml : List.of("mcp-addr: \":3001\"\n",
                 "socket:\n  enabled: true\n", "dbs:\n  - path: /a.db\n    max-sync-wal-bytes: 1000\n    replica:\n      path: /b\n")) {
             assertThatThrownBy(() -> parse(yaml)).as(yaml).isInstanceOf(ConfigException.class)
                     .hasMessageStartingWith(file() + " line ").hasMessageContaining("not supported by litestream4j yet");
