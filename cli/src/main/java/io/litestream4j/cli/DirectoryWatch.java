@@ -2,7 +2,6 @@ package io.litestream4j.cli;
 
 import io.litestream4j.cli.config.DatabaseConfig;
 import io.litestream4j.cli.config.DirectoryConfig;
-import io.litestream4j.core.DatabaseReplicator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,19 +55,22 @@ final class DirectoryWatch implements AutoCloseable {
     }
 
     private void look(DirectoryConfig dir) {
-        List<DatabaseConfig> found;
+        List<Path> candidates;
         try {
-            found = dir.scan();
+            candidates = dir.candidates();
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "directory {0}: {1}", dir.dir(), e.getMessage());
             return;
         }
-        Set<Path> present = new HashSet<>();
-        for (DatabaseConfig db : found) {
-            present.add(db.path());
-            if (replication.has(db.path())) {
+        Set<Path> present = new HashSet<>(candidates);
+        Set<Path> replicated = new HashSet<>();
+        replication.replicators().forEach(r -> replicated.add(r.database().path()));
+        for (Path path : candidates) {
+            // Only new names are opened: known databases cost nothing but the directory listing.
+            if (replicated.contains(path) || !DirectoryConfig.isDatabase(path)) {
                 continue;
             }
+            DatabaseConfig db = dir.database(path);
             try {
                 replication.add(targets.make(db));
                 failing.remove(db.path());
@@ -79,8 +81,7 @@ final class DirectoryWatch implements AutoCloseable {
                 }
             }
         }
-        for (DatabaseReplicator r : replication.replicators()) {
-            Path p = r.database().path();
+        for (Path p : replicated) {
             if (dir.covers(p) && !present.contains(p) && !Files.exists(p)) {
                 replication.remove(p);
             }

@@ -75,6 +75,9 @@ final class ReplicateCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    /** The config's compaction settings (Litestream's defaults without a config), each replica's own where it has them. */
+    private CompactionSettings compaction;
+
     @Override
     public Integer call() throws Exception {
         if ((forceSnapshot || enforceRetention) && !once) {
@@ -97,7 +100,7 @@ final class ReplicateCommand implements Callable<Integer> {
         if (command != null) {
             ShellWords.split(command); // a malformed command fails before anything starts
         }
-        CompactionSettings compaction = config != null ? config.compaction() : CompactionSettings.defaults();
+        compaction = config != null ? config.compaction() : CompactionSettings.defaults();
         Duration shutdownTimeout = config != null ? config.shutdownSyncTimeout() : Duration.ofSeconds(30);
         // Installed before anything starts: a SIGTERM during start-up still gets a clean stop.
         CountDownLatch signalled = new CountDownLatch(1);
@@ -156,13 +159,13 @@ final class ReplicateCommand implements Callable<Integer> {
         boolean caughtUp = replication.stop(shutdownTimeout);
         if (caughtUp && (forceSnapshot || enforceRetention)) {
             for (DatabaseReplicator r : replication.replicators()) {
-                for (ReplicaClient client : r.replicaClients()) {
-                    ReplicaCompactor compactor = new ReplicaCompactor(client, r.database().metaDir().resolve("tmp"));
+                for (DatabaseReplicator.Destination d : r.destinations()) {
+                    ReplicaCompactor compactor = new ReplicaCompactor(d.client(), r.database().metaDir().resolve("tmp"));
                     if (forceSnapshot) {
                         compactor.snapshot();
                     }
                     if (enforceRetention) {
-                        compactor.enforceRetention(Clock.systemUTC().instant(), compaction);
+                        compactor.enforceRetention(Clock.systemUTC().instant(), d.compaction() != null ? d.compaction() : compaction);
                     }
                 }
             }
@@ -227,7 +230,7 @@ final class ReplicateCommand implements Callable<Integer> {
         try {
             for (ReplicaConfig r : db.replicas()) {
                 ReplicaClient client = r.open();
-                destinations.add(new DatabaseReplicator.Destination(client, r.syncInterval(client)));
+                destinations.add(new DatabaseReplicator.Destination(client, r.syncInterval(client), r.compaction(compaction)));
             }
         } catch (IOException | RuntimeException e) {
             for (DatabaseReplicator.Destination d : destinations) {

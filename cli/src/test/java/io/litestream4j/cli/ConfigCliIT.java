@@ -40,7 +40,7 @@ class ConfigCliIT {
                       - name: archive
                         url: file://$DIR/replicas/a-archive
                         sync-interval: 1s
-                        retention: 24h
+                        validation-interval: 24h
                   - path: ${DIR}/b.db
                     replica:
                       url: file://$DIR/replicas/b
@@ -59,7 +59,7 @@ class ConfigCliIT {
         CliProcess.Result stopped = p.await(Duration.ofSeconds(60));
         assertThat(stopped.code()).as(stopped.toString()).isZero();
         assertThat(stopped.err()).as("the Litestream 0.3 key is named in a warning")
-                .contains("line 14: ").contains("dbs[0].replicas[1].retention").contains("is a Litestream 0.3 setting and is ignored");
+                .contains("line 14: ").contains("dbs[0].replicas[1].validation-interval").contains("is a Litestream 0.3 setting and is ignored");
 
         for (String replica : new String[] {null, "local", "archive"}) {
             Path out = dir.resolve("a-" + replica + ".db");

@@ -26,12 +26,20 @@ import java.util.concurrent.TimeUnit;
 public final class DatabaseReplicator implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DatabaseReplicator.class.getName());
 
-    /** One destination and its minimum spacing between uploads. */
-    public record Destination(ReplicaClient client, Duration syncInterval) {}
+    /**
+     * One destination, its minimum spacing between uploads, and its own compaction, snapshot and
+     * retention settings (null: the database's).
+     */
+    public record Destination(ReplicaClient client, Duration syncInterval, CompactionSettings compaction) {
+        public Destination(ReplicaClient client, Duration syncInterval) {
+            this(client, syncInterval, null);
+        }
+    }
 
     private final Database db;
     private final List<ReplicaUploader> uploaders;
     private final List<ReplicaMaintainer> maintainers = new ArrayList<>();
+    private List<Destination> destinations = List.of();
     private final DatabaseOptions options;
     /** Our WAL's notifications from the process's shared watcher; null when polling. */
     private WalWatcher.Subscription subscription;
@@ -77,7 +85,7 @@ public final class DatabaseReplicator implements AutoCloseable {
         destinations = destinations.stream()
                 .map(d -> new Destination(d.client() instanceof CachingReplicaClient ? d.client()
                         : new CachingReplicaClient(events == ReplicationEvents.NONE ? d.client() : new InstrumentedReplicaClient(d.client(), events)),
-                        d.syncInterval()))
+                        d.syncInterval(), d.compaction()))
                 .toList();
         List<Database.ReplicaState> states = new ArrayList<>();
         for (Destination d : destinations) {
@@ -97,6 +105,7 @@ public final class DatabaseReplicator implements AutoCloseable {
             uploaders.add(new ReplicaUploader(d.client(), db.store(), d.syncInterval(), clock, states.get(i).maxTxid()));
         }
         DatabaseReplicator r = new DatabaseReplicator(db, uploaders, options, events);
+        r.destinations = destinations;
         WalWatcher watcher = WalWatcher.shared();
         if (watcher != null) {
             try {
@@ -119,7 +128,8 @@ public final class DatabaseReplicator implements AutoCloseable {
         uploaders.forEach(ReplicaUploader::start);
         if (compaction != null) {
             for (Destination d : destinations) {
-                ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(d.client(), db.metaDir().resolve("tmp")), compaction, clock);
+                ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(d.client(), db.metaDir().resolve("tmp")),
+                        d.compaction() != null ? d.compaction() : compaction, clock);
                 m.start();
                 r.maintainers.add(m);
             }
@@ -142,6 +152,11 @@ public final class DatabaseReplicator implements AutoCloseable {
     /** The replicas, in the order of the destinations given to {@link #start}. */
     public List<ReplicaClient> replicaClients() {
         return uploaders.stream().map(ReplicaUploader::client).toList();
+    }
+
+    /** The destinations as replicated (clients wrapped with the cache), in the order given to {@link #start}. */
+    public List<Destination> destinations() {
+        return destinations;
     }
 
     /**

@@ -394,6 +394,31 @@ class ReplicationTest {
         assertThat(TestDb.digest(restore(replica, "restored.db"))).isEqualTo(TestDb.digest(db));
     }
 
+    @Test
+    void eachDestinationCompactsOnItsOwnSchedule() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path fast = dir.resolve("fast");
+        Path slow = dir.resolve("slow");
+        // The database's settings: nothing due for a day. The fast replica: level 1 every second.
+        var daily = new io.litestream4j.core.compaction.CompactionSettings(List.of(Duration.ofHours(24)), Duration.ofHours(24),
+                Duration.ofHours(24), Duration.ofMinutes(5), true);
+        var everySecond = new io.litestream4j.core.compaction.CompactionSettings(List.of(Duration.ofSeconds(1)), Duration.ofHours(24),
+                Duration.ofHours(24), Duration.ofMinutes(5), true);
+        DatabaseReplicator r = DatabaseReplicator.start(db, FAST, List.of(
+                new DatabaseReplicator.Destination(new FileReplicaClient(fast), Duration.ZERO, everySecond),
+                new DatabaseReplicator.Destination(new FileReplicaClient(slow), Duration.ZERO)), daily, Clock.systemUTC());
+        try (Connection c = TestDb.open(db)) {
+            for (int i = 0; i < 5; i++) {
+                TestDb.insert(c, 1, 100);
+                Thread.sleep(300);
+            }
+        }
+        Thread.sleep(2500);
+        stop(r);
+        assertThat(countFiles(fast.resolve("ltx").resolve("1"))).as("the fast replica compacted to level 1").isPositive();
+        assertThat(countFiles(slow.resolve("ltx").resolve("1"))).as("the other followed the database's daily schedule").isZero();
+    }
+
     private static long countFiles(Path p) throws Exception {
         if (!Files.exists(p)) {
             return 0;

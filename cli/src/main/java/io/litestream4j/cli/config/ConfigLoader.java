@@ -38,9 +38,7 @@ public final class ConfigLoader {
     private static final Map<String, String> LEGACY_DB_KEYS = Map.of(
             "max-checkpoint-page-count", "checkpoints follow min-checkpoint-page-count and truncate-page-n");
     private static final Map<String, String> LEGACY_REPLICA_KEYS = Map.of(
-            "retention", "retention is the top-level snapshot.retention",
             "retention-check-interval", "use the top-level l0-retention-check-interval",
-            "snapshot-interval", "use the top-level snapshot.interval",
             "validation-interval", "validation is not part of Litestream 0.5");
 
     private final Map<String, ReplicaClientFactory> factories;
@@ -326,6 +324,12 @@ public final class ConfigLoader {
         Duration syncInterval = r.duration("sync-interval").orElse(defaults.containsKey("sync-interval")
                 ? GoDuration.parse(defaults.get("sync-interval")) : null);
         String name = r.string("name").map(String::strip).orElse(type);
+        // Litestream 0.3's per-replica keys, honoured: each replica may keep its own history.
+        Duration retention = r.duration("retention").orElse(null);
+        Duration snapshotInterval = r.duration("snapshot-interval").orElse(null);
+        if (snapshotInterval != null && snapshotInterval.isZero()) {
+            throw r.invalid("snapshot-interval", "0", "a positive duration");
+        }
         Map<String, String> keys = new LinkedHashMap<>();
         for (String key : new TreeSet<>(factory.configKeys())) {
             r.string(key).ifPresent(v -> keys.put(key, v));
@@ -335,9 +339,9 @@ public final class ConfigLoader {
                 keys.putIfAbsent(e.getKey(), e.getValue()); // the section's own value wins
             }
         }
-        Set<String> known = new TreeSet<>(Set.of("type", "url", "name", "sync-interval"));
+        Set<String> known = new TreeSet<>(Set.of("type", "url", "name", "sync-interval", "retention", "snapshot-interval"));
         known.addAll(factory.configKeys());
         r.finish(known, LEGACY_REPLICA_KEYS, warnings);
-        return new ReplicaConfig(name, type, url, keys, syncInterval, r.here(), factory);
+        return new ReplicaConfig(name, type, url, keys, syncInterval, retention, snapshotInterval, r.here(), factory);
     }
 }

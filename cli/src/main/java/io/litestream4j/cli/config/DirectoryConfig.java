@@ -28,19 +28,32 @@ public record DirectoryConfig(Path dir, String pattern, boolean recursive, boole
 
     /** The databases there now: matching names whose first bytes are SQLite's header. */
     public List<DatabaseConfig> scan() throws IOException {
+        List<DatabaseConfig> out = new ArrayList<>();
+        for (Path p : candidates()) {
+            if (isDatabase(p)) {
+                out.add(database(p));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The paths whose names match, without opening them: cheap enough to call every second.
+     * {@link #isDatabase} tells which are databases.
+     */
+    public List<Path> candidates() throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IOException("%sdirectory %s does not exist".formatted(template.where(), dir));
         }
         PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
-        List<DatabaseConfig> out = new ArrayList<>();
         try (Stream<Path> files = recursive ? Files.walk(dir) : Files.list(dir)) {
-            for (Path p : files.sorted().toList()) {
-                if (Files.isRegularFile(p) && matcher.matches(p.getFileName()) && !hidden(p) && isSqlite(p)) {
-                    out.add(database(p));
-                }
-            }
+            return files.filter(p -> matcher.matches(p.getFileName()) && !hidden(p)).sorted().toList();
         }
-        return out;
+    }
+
+    /** A regular file that starts with SQLite's header. */
+    public static boolean isDatabase(Path p) {
+        return Files.isRegularFile(p) && isSqlite(p);
     }
 
     /** True if {@code path} is a database this entry covers (whether or not it exists yet). */

@@ -16,10 +16,12 @@ import java.util.Map;
  * @param url its URL, or null when {@code keys} say where it is
  * @param keys the backend's own keys from the section (path, bucket, region...), secrets included
  * @param syncInterval the minimum spacing of uploads, or null for the backend's default
+ * @param retention this replica's snapshot retention, or null for the top-level snapshot.retention
+ * @param snapshotInterval this replica's snapshot interval, or null for the top-level snapshot.interval
  * @param where "config FILE line N: " of the section, for messages
  */
-public record ReplicaConfig(String name, String type, URI url, Map<String, String> keys, Duration syncInterval, String where,
-        ReplicaClientFactory factory) {
+public record ReplicaConfig(String name, String type, URI url, Map<String, String> keys, Duration syncInterval, Duration retention,
+        Duration snapshotInterval, String where, ReplicaClientFactory factory) {
 
     public ReplicaConfig {
         keys = Map.copyOf(keys);
@@ -32,6 +34,16 @@ public record ReplicaConfig(String name, String type, URI url, Map<String, Strin
         } catch (IOException | IllegalArgumentException e) {
             throw new IOException(where + "replica \"" + name + "\": " + e.getMessage(), e);
         }
+    }
+
+    /** The top-level settings with this replica's own snapshot interval and retention. */
+    public io.litestream4j.core.compaction.CompactionSettings compaction(io.litestream4j.core.compaction.CompactionSettings base) {
+        if (retention == null && snapshotInterval == null) {
+            return base;
+        }
+        return new io.litestream4j.core.compaction.CompactionSettings(base.levelIntervals(),
+                snapshotInterval != null ? snapshotInterval : base.snapshotInterval(), retention != null ? retention : base.snapshotRetention(),
+                base.l0Retention(), base.retentionEnabled(), base.retentionCheckInterval());
     }
 
     /** The sync interval to use with {@code client}: the configured one, else the backend's default. */
@@ -47,7 +59,7 @@ public record ReplicaConfig(String name, String type, URI url, Map<String, Strin
                 String encoded = new URI(null, null, relative, null).getRawPath();
                 String text = url.getScheme() + "://" + (url.getRawAuthority() == null ? "" : url.getRawAuthority())
                         + (base.endsWith("/") ? base : base + "/") + encoded + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
-                return new ReplicaConfig(name, type, new URI(text), keys, syncInterval, where, factory);
+                return new ReplicaConfig(name, type, new URI(text), keys, syncInterval, retention, snapshotInterval, where, factory);
             } catch (java.net.URISyntaxException e) {
                 throw new IllegalArgumentException(where + "replica \"" + name + "\": cannot add " + relative + " to its URL: " + e.getMessage(), e);
             }
@@ -55,7 +67,7 @@ public record ReplicaConfig(String name, String type, URI url, Map<String, Strin
         java.util.Map<String, String> k = new java.util.HashMap<>(keys);
         String base = k.getOrDefault("path", "");
         k.put("path", base.isEmpty() ? relative : (base.endsWith("/") ? base : base + "/") + relative);
-        return new ReplicaConfig(name, type, null, k, syncInterval, where, factory);
+        return new ReplicaConfig(name, type, null, k, syncInterval, retention, snapshotInterval, where, factory);
     }
 
     /** Secrets hidden: safe to print. */

@@ -167,12 +167,37 @@ class ConfigLoaderTest {
                     max-checkpoint-page-count: 10000
                     replicas:
                       - url: s3://bucket/app
-                        retention: 24h
-                        snapshot-interval: 1h
+                        validation-interval: 6h
+                        retention-check-interval: 1h
                 """);
         assertThat(c.warnings()).hasSize(3);
-        assertThat(c.warnings().get(0)).startsWith(file() + " line 6: ").contains("\"dbs[0].replicas[0].retention\" is a Litestream 0.3 setting and is ignored");
+        assertThat(c.warnings().get(0)).startsWith(file() + " line 6: ")
+                .contains("\"dbs[0].replicas[0].validation-interval\" is a Litestream 0.3 setting and is ignored");
         assertThat(String.join("\n", c.warnings())).contains("line 7: ").contains("line 3: ").contains("max-checkpoint-page-count");
+    }
+
+    @Test
+    void eachReplicaMayKeepItsOwnHistory() {
+        Config c = parse("""
+                snapshot:
+                  retention: 24h
+                dbs:
+                  - path: /data/app.db
+                    replicas:
+                      - name: local
+                        path: /backups/app
+                        retention: 2h
+                        snapshot-interval: 1h
+                      - name: offsite
+                        url: s3://bucket/app
+                """);
+        var replicas = c.dbs().getFirst().replicas();
+        var local = replicas.get(0).compaction(c.compaction());
+        assertThat(local.snapshotRetention()).isEqualTo(Duration.ofHours(2));
+        assertThat(local.snapshotInterval()).isEqualTo(Duration.ofHours(1));
+        assertThat(local.levelIntervals()).isEqualTo(c.compaction().levelIntervals());
+        assertThat(replicas.get(1).compaction(c.compaction())).isSameAs(c.compaction());
+        assertThat(c.warnings()).isEmpty();
     }
 
     @Test
@@ -181,7 +206,7 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file() + " line 5: ")
                 .hasMessageContaining("unknown key \"dbs[0].replica.acess-key-id\"")
-                .hasMessageContaining("known here: name, path, sync-interval, type, url");
+                .hasMessageContaining("known here: name, path, retention, snapshot-interval, sync-interval, type, url");
         assertThatThrownBy(() -> parse("dbz:\n  - path: /a.db\n"))
                 .hasMessageStartingWith(file() + " line 1: ").hasMessageContaining("unknown key \"dbz\"");
         assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    monitor-interval: soon\n    replica:\n      path: /b\n"))
