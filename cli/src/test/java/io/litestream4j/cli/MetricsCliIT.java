@@ -124,7 +124,9 @@ class MetricsCliIT {
                     .formatted(monitor.getAddress().getPort(), db, dir.resolve("r")));
             CliProcess p = CliProcess.start(dir, "replicate", "-config", cfg.toString(), "-log-level", "debug");
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (pings.get() == 0 && System.nanoTime() < deadline && p.isAlive()) {
+            // The monitor counts the request before it answers, and the log line comes after
+            // the answer: wait for both before stopping the process.
+            while ((pings.get() == 0 || !p.output().err().contains("heartbeat sent")) && System.nanoTime() < deadline && p.isAlive()) {
                 Thread.sleep(50);
             }
             assertThat(pings.get()).as(p.output().toString()).isEqualTo(1);
