@@ -50,20 +50,8 @@ final class Heartbeat implements AutoCloseable {
 
     /** Why no ping should go out now, or null if every database is healthy. */
     String problem() {
-        for (DatabaseReplicator r : databases.get()) {
-            if (r.lastError() != null) {
-                return r.database().path() + ": sync failing: " + r.lastError();
-            }
-            for (DatabaseReplicator.ReplicaStatus s : r.replicaStatuses()) {
-                if (s.lastError() != null) {
-                    return r.database().path() + ": replica " + s.location() + " failing: " + s.lastError();
-                }
-                if (s.lagMillis() >= interval.toMillis()) {
-                    return r.database().path() + ": replica " + s.location() + " is " + s.lagMillis() / 1000 + " s behind";
-                }
-            }
-        }
-        return null;
+        List<String> problems = ReplicationHealth.problems(databases.get(), interval);
+        return problems.isEmpty() ? null : problems.getFirst();
     }
 
     private void ping() {

@@ -7,7 +7,6 @@ import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -67,17 +66,7 @@ final class MetricsServer implements AutoCloseable {
     }
 
     private static void health(HttpExchange exchange, List<DatabaseReplicator> databases) throws IOException {
-        List<String> problems = new ArrayList<>();
-        for (DatabaseReplicator r : databases) {
-            if (r.lastError() != null) {
-                problems.add(r.database().path() + ": sync failing: " + r.lastError());
-            }
-            for (DatabaseReplicator.ReplicaStatus s : r.replicaStatuses()) {
-                if (s.lastError() != null) {
-                    problems.add(r.database().path() + ": replica " + s.location() + " failing: " + s.lastError());
-                }
-            }
-        }
+        List<String> problems = ReplicationHealth.problems(databases, null);
         byte[] body = (problems.isEmpty() ? "ok\n" : String.join("\n", problems) + "\n").getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
         exchange.sendResponseHeaders(problems.isEmpty() ? 200 : 503, body.length);

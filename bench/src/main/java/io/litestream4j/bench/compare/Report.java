@@ -1,0 +1,139 @@
+package io.litestream4j.bench.compare;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/** The table of medians, the targets met or missed, and the same as JSON. */
+final class Report {
+    private final Samples samples;
+    private final List<Tool> tools;
+    private final String ours;
+    private final String theirs;
+    private final List<Row> rows = new ArrayList<>();
+    private final Map<String, Object> targets = new LinkedHashMap<>();
+
+    /** One line of the table: a label and how to reduce a tool's samples to one number. */
+    private record Row(String label, Function<String, Double> value, boolean ratio) {}
+
+    Report(Samples samples, List<Tool> tools) {
+        this.samples = samples;
+        this.tools = tools;
+        this.ours = tools.get(0).name();
+        this.theirs = tools.get(1).name();
+        pooled("data-loss window p50, ms", "loss_window_ms", 50);
+        pooled("data-loss window p90, ms", "loss_window_ms", 90);
+        pooled("data-loss window p99, ms", "loss_window_ms", 99);
+        pooled("data-loss window max, ms", "loss_window_ms", 100);
+        row("copies that failed to restore", t -> sum("loss_failed_restores", t), false);
+        row("writer, one-row tx/s (none: " + "%.0f".formatted(median("writer_tx_per_s", "none")) + ")", t -> median("writer_tx_per_s", t), true);
+        row("writer throughput loss, %", this::throughputLossPercent, false);
+        row("replicator CPU over the writes, s", t -> median("writer_replicator_cpu_s", t), true);
+        row("replicator peak RSS, MiB", t -> median("writer_replicator_peak_rss_mib", t), true);
+        row("restore of " + "%.0f".formatted(median("restore_mib", ours)) + " MiB, s", t -> median("restore_s", t), true);
+        row("cp of the same database, s", t -> median("restore_cp_s", t), false);
+        row("cp + sync of the same database, s", t -> median("restore_cp_sync_s", t), false);
+        row("restore speed, % of cp", this::restorePercentOfCp, false);
+        row("restore speed, % of cp + sync", t -> 100 * median("restore_cp_sync_s", t) / median("restore_s", t), false);
+        row("idle 30 s after a burst: new files", t -> median("idle_first_new_files", t), false);
+        row("idle 30 s after a burst: CPU %", t -> 100 * median("idle_first_cpu_s", t) / CompareBench.IDLE_SECONDS, false);
+        row("the next 30 s: new files", t -> median("idle_second_new_files", t), false);
+        row("the next 30 s: CPU %", t -> 100 * median("idle_second_cpu_s", t) / CompareBench.IDLE_SECONDS, false);
+        row("start-up: launch to first replica file, s", t -> median("startup_first_file_s", t), true);
+        row("start-up: restore of a small database, s", t -> median("startup_restore_small_s", t), true);
+
+        target("data-loss window p99 at most 50 ms", percentile("loss_window_ms", ours, 99) <= 50);
+        target("writer throughput loss at most 3%", throughputLossPercent(ours) <= 3);
+        target("restore at least 50% of the speed of cp", restorePercentOfCp(ours) >= 50);
+        target("restore at least 50% of the speed of cp + sync (the same durability)",
+                median("restore_cp_sync_s", ours) / median("restore_s", ours) >= 0.5);
+        target("idle: zero new files and under 1% CPU (the 30 s after a burst)",
+                median("idle_first_new_files", ours) == 0 && median("idle_first_cpu_s", ours) / CompareBench.IDLE_SECONDS < 0.01);
+        target("idle: zero new files and under 1% CPU (the next 30 s)",
+                median("idle_second_new_files", ours) == 0 && median("idle_second_cpu_s", ours) / CompareBench.IDLE_SECONDS < 0.01);
+        target("peak RSS at most 2x Litestream's",
+                median("writer_replicator_peak_rss_mib", ours) <= 2 * median("writer_replicator_peak_rss_mib", theirs));
+        target("restore of a small database under 1 s end to end", median("startup_restore_small_s", ours) < 1);
+    }
+
+    private void pooled(String label, String metric, double p) {
+        row(label, t -> percentile(metric, t, p), true);
+    }
+
+    private void row(String label, Function<String, Double> value, boolean ratio) {
+        rows.add(new Row(label, value, ratio));
+    }
+
+    private void target(String label, boolean met) {
+        targets.put(label, met);
+    }
+
+    private double median(String metric, String tool) {
+        return Samples.median(samples.of(metric, tool));
+    }
+
+    private double percentile(String metric, String tool, double p) {
+        return Samples.percentile(samples.of(metric, tool), p);
+    }
+
+    private double sum(String metric, String tool) {
+        return samples.of(metric, tool).stream().mapToDouble(Double::doubleValue).sum();
+    }
+
+    private double throughputLossPercent(String tool) {
+        return 100 * (1 - median("writer_tx_per_s", tool) / median("writer_tx_per_s", "none"));
+    }
+
+    private double restorePercentOfCp(String tool) {
+        return 100 * median("restore_cp_s", tool) / median("restore_s", tool);
+    }
+
+    void print(PrintStream out) {
+        StringBuilder header = new StringBuilder("| metric |");
+        StringBuilder rule = new StringBuilder("| --- |");
+        for (Tool t : tools) {
+            header.append(' ').append(t.name()).append(" |");
+            rule.append(" ---: |");
+        }
+        header.append(" ").append(ours).append(" / ").append(theirs).append(" |");
+        rule.append(" ---: |");
+        out.println(header);
+        out.println(rule);
+        for (Row r : rows) {
+            StringBuilder line = new StringBuilder("| ").append(r.label()).append(" |");
+            for (Tool t : tools) {
+                line.append(' ').append(format(r.value().apply(t.name()))).append(" |");
+            }
+            line.append(' ').append(r.ratio() ? "%.2f".formatted(r.value().apply(ours) / r.value().apply(theirs)) : "").append(" |");
+            out.println(line);
+        }
+        out.println();
+        targets.forEach((label, met) -> out.printf("target %-70s %s%n", label, (Boolean) met ? "met" : "MISSED"));
+    }
+
+    private static String format(double v) {
+        if (Double.isNaN(v)) {
+            return "-";
+        }
+        return Math.abs(v) >= 100 ? "%.0f".formatted(v) : "%.2f".formatted(v);
+    }
+
+    Map<String, Object> json() {
+        Map<String, Object> table = new LinkedHashMap<>();
+        for (Row r : rows) {
+            Map<String, Double> byTool = new LinkedHashMap<>();
+            for (Tool t : tools) {
+                byTool.put(t.name(), r.value().apply(t.name()));
+            }
+            table.put(r.label(), byTool);
+        }
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("table", table);
+        json.put("targets", targets);
+        json.put("samples", samples.all());
+        return json;
+    }
+}
