@@ -442,6 +442,17 @@ public final class Database implements AutoCloseable {
     }
 
     /**
+     * Milliseconds until the time-based checkpoint falls due (0 if it is due), or
+     * {@link Long#MAX_VALUE} when no change since the last checkpoint waits for one.
+     */
+    public long millisUntilTimedCheckpoint() {
+        if (!changedSinceCheckpoint || framesSinceCheckpoint() == 0) {
+            return Long.MAX_VALUE;
+        }
+        return Math.max(0, lastCheckpointMillis + options.checkpointInterval().toMillis() - clock.millis());
+    }
+
+    /**
      * Checkpoints if the WAL has grown past a threshold or the interval has passed since the
      * last one with changes in between: PASSIVE under the barrier after copying the WAL's tail,
      * or TRUNCATE far past its threshold, followed by a snapshot because frames committed between

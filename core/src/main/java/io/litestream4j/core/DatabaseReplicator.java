@@ -25,6 +25,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class DatabaseReplicator implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(DatabaseReplicator.class.getName());
+    /** The least time between two syncs of a database's WAL (see {@link #run}). */
+    static final Duration SYNC_SPACING = Duration.ofMillis(10);
+    /** With notifications, the WAL is still looked at every this many monitor-intervals. */
+    static final int NOTIFIED_LOOKS = 10;
 
     /**
      * One destination, its minimum spacing between uploads, and its own compaction, snapshot and
@@ -180,6 +184,8 @@ public final class DatabaseReplicator implements AutoCloseable {
         return uploaders.stream().map(ReplicaUploader::position).toList();
     }
 
+    private long lastSyncNanos = System.nanoTime();
+
     private void run() {
         Duration backoff = Duration.ofMillis(100);
         while (running) {
@@ -188,6 +194,14 @@ public final class DatabaseReplicator implements AutoCloseable {
                 if (!running) {
                     break;
                 }
+                // A busy writer changes the WAL thousands of times a second: syncs at least
+                // SYNC_SPACING apart take its commits in batches, bounding the L0 files and
+                // fsyncs per second, for at most SYNC_SPACING more in the data-loss window.
+                long wait = lastSyncNanos + SYNC_SPACING.toNanos() - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                lastSyncNanos = System.nanoTime();
                 syncOnce();
                 backoff = Duration.ofMillis(100);
             } catch (InterruptedException e) {
@@ -215,7 +229,7 @@ public final class DatabaseReplicator implements AutoCloseable {
 
     /** Returns when the WAL may have changed: a notification, or a size or time change seen by polling. */
     private void awaitChange() throws InterruptedException, IOException {
-        long deadline = System.nanoTime() + options.monitorInterval().toNanos();
+        long deadline = System.nanoTime() + lookInterval().toNanos();
         while (running) {
             if (walChanged()) {
                 return;
@@ -226,7 +240,7 @@ public final class DatabaseReplicator implements AutoCloseable {
                 if (db.checkpointIfNeeded()) {
                     wakeUploaders();
                 }
-                deadline = System.nanoTime() + options.monitorInterval().toNanos();
+                deadline = System.nanoTime() + lookInterval().toNanos();
                 continue;
             }
             synchronized (changeSignal) {
@@ -241,6 +255,25 @@ public final class DatabaseReplicator implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * How long to wait before looking at the WAL unprompted. Polling, every monitor-interval.
+     * With notifications, only when a time-based checkpoint falls due, and otherwise every
+     * NOTIFIED_LOOKS monitor-intervals as a safety net: a process with hundreds of idle
+     * databases then wakes a few times a second in all, not hundreds.
+     */
+    private Duration lookInterval() {
+        Duration poll = options.monitorInterval();
+        if (subscription == null) {
+            return poll;
+        }
+        Duration safetyNet = poll.multipliedBy(NOTIFIED_LOOKS);
+        long untilCheckpoint = db.millisUntilTimedCheckpoint();
+        if (untilCheckpoint >= safetyNet.toMillis()) {
+            return safetyNet;
+        }
+        return untilCheckpoint <= poll.toMillis() ? poll : Duration.ofMillis(untilCheckpoint);
     }
 
     private boolean walChanged() throws IOException {
