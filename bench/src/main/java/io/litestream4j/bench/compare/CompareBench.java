@@ -144,7 +144,7 @@ public final class CompareBench {
             AtomicBoolean stop = new AtomicBoolean();
             Thread writer = Thread.ofPlatform().start(() -> writeAtRate(db, stop));
             try {
-                takeCopies(r, replica, dir, moments);
+                takeCopies(tool, r, replica, dir, moments);
             } finally {
                 stop.set(true);
                 writer.join();
@@ -164,7 +164,7 @@ public final class CompareBench {
     }
 
     /** LOSS_COPIES copies of the replica at random moments over LOSS_SECONDS, after 3 s of writes. */
-    private void takeCopies(RunningReplicator r, Path replica, Path dir, List<Long> moments) throws Exception {
+    private void takeCopies(Tool tool, RunningReplicator r, Path replica, Path dir, List<Long> moments) throws Exception {
         Thread.sleep(3_000);
         long start = System.nanoTime();
         List<Long> offsets = new ArrayList<>();
@@ -172,8 +172,12 @@ public final class CompareBench {
             offsets.add((long) (random.nextDouble() * LOSS_SECONDS * 1e9));
         }
         offsets.sort(null);
+        long notBefore = 0;
         for (int i = 0; i < offsets.size(); i++) {
-            long wait = start + offsets.get(i) - System.nanoTime();
+            // A copy freezes the tool for as long as the copy takes (up to a second once
+            // thousands of files are there); the next moment comes a second after it resumes,
+            // so that no sample measures the catching up from our own pause.
+            long wait = Math.max(start + offsets.get(i), notBefore) - System.nanoTime();
             if (wait > 0) {
                 TimeUnit.NANOSECONDS.sleep(wait);
             }
@@ -182,11 +186,14 @@ public final class CompareBench {
             // that is being written would miss files renamed during the walk.
             r.freeze();
             moments.add(RowWriter.nowMicros());
+            long frozen = System.nanoTime();
             try {
                 ReplicaFolder.copy(replica, dir.resolve("copy-" + i));
             } finally {
                 r.thaw();
             }
+            samples.add("loss_copy_ms", tool, (System.nanoTime() - frozen) / 1e6);
+            notBefore = System.nanoTime() + 1_000_000_000L;
         }
     }
 
