@@ -66,7 +66,10 @@ public final class WalScanner {
         long end = start;
         long endChecksum = checksum;
         int commit = 0;
-        byte[] buf = new byte[Math.max(READ_CHUNK / frameSize, 1) * frameSize];
+        // Sized to what there is to read, up to READ_CHUNK: a sync after a light write reads a
+        // frame or two, and a 1 MiB array for each of them is garbage that fills the heap.
+        long framesToRead = Math.max(size - start, 0) / frameSize;
+        byte[] buf = new byte[(int) Math.clamp(framesToRead, 1, Math.max(READ_CHUNK / frameSize, 1)) * frameSize];
         long offset = start;
         boolean bigEndian = header.bigEndianChecksums();
         scan:
