@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -53,34 +55,25 @@ public final class CompareBench {
 
         CompareBench bench = new CompareBench(Files.createTempDirectory("comparebench"));
         System.out.println("work folder: " + bench.work + "; logs: <work>/<tool>-*.log");
+        Map<String, Measurement> measurements = new LinkedHashMap<>();
+        measurements.put("startup", bench::startUp);
+        measurements.put("loss", bench::dataLoss);
+        measurements.put("overhead", bench::writerOverhead);
+        measurements.put("restore", bench::restore);
+        measurements.put("idle", bench::idle);
         // -Dbench.metrics=startup,loss,overhead,restore,idle picks some (all by default).
-        Set<String> metrics = Set.of(System.getProperty("bench.metrics", "startup,loss,overhead,restore,idle").split(","));
+        Set<String> chosen = Set.of(System.getProperty("bench.metrics", String.join(",", measurements.keySet())).split(","));
         for (int round = 0; round < rounds; round++) {
             List<Tool> order = rotate(tools, round);
-            if (metrics.contains("startup")) {
-                for (Tool t : order) {
-                    bench.startUp(t);
+            for (Map.Entry<String, Measurement> m : measurements.entrySet()) {
+                if (!chosen.contains(m.getKey())) {
+                    continue;
                 }
-            }
-            if (metrics.contains("loss")) {
-                for (Tool t : order) {
-                    bench.dataLoss(t);
+                if (m.getKey().equals("overhead")) {
+                    m.getValue().measure(null); // the writer alone: the baseline
                 }
-            }
-            if (metrics.contains("overhead")) {
-                bench.writerOverhead(null);
                 for (Tool t : order) {
-                    bench.writerOverhead(t);
-                }
-            }
-            if (metrics.contains("restore")) {
-                for (Tool t : order) {
-                    bench.restore(t);
-                }
-            }
-            if (metrics.contains("idle")) {
-                for (Tool t : order) {
-                    bench.idle(t);
+                    m.getValue().measure(t);
                 }
             }
             System.out.printf("round %d of %d done%n", round + 1, rounds);
@@ -90,6 +83,12 @@ public final class CompareBench {
         Files.createDirectories(json.toAbsolutePath().getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report.json());
         System.out.println("JSON: " + json);
+    }
+
+    /** One metric measured for one tool (null for no replicator). */
+    @FunctionalInterface
+    private interface Measurement {
+        void measure(Tool tool) throws Exception;
     }
 
     private static List<Tool> rotate(List<Tool> tools, int by) {
