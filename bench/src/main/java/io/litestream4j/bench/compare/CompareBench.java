@@ -97,6 +97,7 @@ public final class CompareBench {
         return order;
     }
 
+    /** One step's folder, emptied. */
     private Path fresh(String name) throws IOException {
         Path dir = work.resolve(name);
         ReplicaFolder.delete(dir);
@@ -116,8 +117,7 @@ public final class CompareBench {
         }
         Path replica = dir.resolve("replica");
         long launched = System.nanoTime();
-        try (RunningReplicator r = RunningReplicator.start(tool, db, replica, log(tool, "startup"))) {
-            awaitFirstFile(r, replica);
+        try (RunningReplicator r = replicating(tool, db, replica, "startup")) {
             samples.add("startup_first_file_s", tool, (System.nanoTime() - launched) / 1e9);
             Thread.sleep(1_500); // let it finish the snapshot it began
         }
@@ -138,8 +138,7 @@ public final class CompareBench {
         Path replica = dir.resolve("replica");
         new RowWriter(db).close();
         List<Long> moments = new ArrayList<>();
-        try (RunningReplicator r = RunningReplicator.start(tool, db, replica, log(tool, "loss"))) {
-            awaitFirstFile(r, replica);
+        try (RunningReplicator r = replicating(tool, db, replica, "loss")) {
             AtomicBoolean stop = new AtomicBoolean();
             Thread writer = Thread.ofPlatform().start(() -> writeAtRate(db, stop));
             try {
@@ -219,13 +218,9 @@ public final class CompareBench {
         String name = tool == null ? "none" : tool.name();
         try (RowWriter w = new RowWriter(db)) {
             w.commit(100);
-            RunningReplicator r = tool == null ? null : RunningReplicator.start(tool, db, replica, log(tool, "overhead"));
+            RunningReplicator r = tool == null ? null : replicating(tool, db, replica, "overhead");
             try {
-                double cpuBefore = 0;
-                if (r != null) {
-                    awaitFirstFile(r, replica);
-                    cpuBefore = r.cpuSeconds();
-                }
+                double cpuBefore = r == null ? 0 : r.cpuSeconds();
                 long start = System.nanoTime();
                 for (int i = 0; i < OVERHEAD_TRANSACTIONS; i++) {
                     w.commit(100);
@@ -251,8 +246,7 @@ public final class CompareBench {
         Path db = dir.resolve("big.db");
         Path replica = dir.resolve("replica");
         new RowWriter(db).close();
-        try (RunningReplicator r = RunningReplicator.start(tool, db, replica, log(tool, "restore"))) {
-            awaitFirstFile(r, replica);
+        try (RunningReplicator r = replicating(tool, db, replica, "restore")) {
             try (RowWriter w = new RowWriter(db)) {
                 for (int mib = 0; mib < RESTORE_MIB; mib++) {
                     w.commitBatch(256, 4_000); // about 1 MiB of incompressible rows
@@ -296,8 +290,7 @@ public final class CompareBench {
         Path db = dir.resolve("app.db");
         Path replica = dir.resolve("replica");
         new RowWriter(db).close();
-        try (RunningReplicator r = RunningReplicator.start(tool, db, replica, log(tool, "idle"))) {
-            awaitFirstFile(r, replica);
+        try (RunningReplicator r = replicating(tool, db, replica, "idle")) {
             try (RowWriter w = new RowWriter(db)) {
                 for (int i = 0; i < IDLE_BURST; i++) {
                     w.commit(100);
@@ -317,6 +310,18 @@ public final class CompareBench {
                             java.nio.file.StandardOpenOption.APPEND);
                 }
             }
+        }
+    }
+
+    /** Starts the tool on {@code db} and returns once its first replica file is there. */
+    private RunningReplicator replicating(Tool tool, Path db, Path replica, String step) throws Exception {
+        RunningReplicator r = RunningReplicator.start(tool, db, replica, log(tool, step));
+        try {
+            awaitFirstFile(r, replica);
+            return r;
+        } catch (Exception e) {
+            r.close();
+            throw e;
         }
     }
 
