@@ -184,10 +184,9 @@ public final class DatabaseReplicator implements AutoCloseable {
         return uploaders.stream().map(ReplicaUploader::position).toList();
     }
 
-    private long lastSyncNanos = System.nanoTime();
-
     private void run() {
         Duration backoff = Duration.ofMillis(100);
+        long lastSyncNanos = System.nanoTime();
         while (running) {
             try {
                 awaitChange();
