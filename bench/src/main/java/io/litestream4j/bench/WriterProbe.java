@@ -36,6 +36,7 @@ public final class WriterProbe {
             st.execute("PRAGMA wal_autocheckpoint = " + autocheckpoint);
             st.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, pad BLOB)");
             Process replicator = tool.equals("none") ? null : start(tool, root, db, dir);
+            var cpuBefore = replicator == null ? null : threadCpu(replicator.pid());
             long maxWal = 0;
             long started = System.nanoTime();
             try (PreparedStatement insert = c.prepareStatement("INSERT INTO t (ts, pad) VALUES (?, randomblob(100))")) {
@@ -49,8 +50,10 @@ public final class WriterProbe {
             }
             double seconds = (System.nanoTime() - started) / 1e9;
             System.out.printf("%s, wal_autocheckpoint=%d: %.0f commits/s, WAL up to %d MiB%n", tool, autocheckpoint, commits / seconds, maxWal >> 20);
+            printWriterThread();
             if (replicator != null) {
-                printThreadCpu(replicator.pid());
+                Thread.sleep(200); // its last sync
+                printThreadCpu(replicator.pid(), cpuBefore);
                 replicator.destroy();
                 replicator.waitFor();
             }
@@ -66,28 +69,56 @@ public final class WriterProbe {
                         Files.readString(Path.of(config)).replace("DB", db.toString()).replace("REPLICA", replica.toString())).toString());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("replicator.log").toFile()).start();
         while (!Files.exists(replica)) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException(exe + " exited with " + p.exitValue() + ": " + Files.readString(dir.resolve("replicator.log")));
+            }
             Thread.sleep(5);
         }
         Thread.sleep(1500); // start-up done
         return p;
     }
 
-    /** CPU of each thread that used more than 50 ms, by name (USER_HZ = 100). */
-    private static void printThreadCpu(long pid) throws Exception {
-        long total = 0;
+    /** The writer's (this thread's) CPU and context switches: time in system calls, and times it waited. */
+    private static void printWriterThread() throws Exception {
+        String stat = Files.readString(Path.of("/proc/thread-self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        String status = Files.readString(Path.of("/proc/thread-self/status"));
+        System.out.printf("  writer: user %.2f s, system %.2f s, %s, %s%n", Long.parseLong(f[11]) / 100.0, Long.parseLong(f[12]) / 100.0,
+                field(status, "voluntary_ctxt_switches"), field(status, "nonvoluntary_ctxt_switches"));
+    }
+
+    private static String field(String status, String name) {
+        return status.lines().filter(l -> l.startsWith(name + ":")).map(l -> name + " " + l.substring(name.length() + 1).strip())
+                .findFirst().orElse(name + " ?");
+    }
+
+    /** Each thread's CPU (user, system; in USER_HZ = 1/100 s) by thread id and name. */
+    private static java.util.Map<String, long[]> threadCpu(long pid) throws Exception {
+        var cpu = new java.util.TreeMap<String, long[]>();
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : tasks.toList()) {
                 String stat = Files.readString(task.resolve("stat"));
                 String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                 String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                long user = Long.parseLong(f[11]);
-                long sys = Long.parseLong(f[12]);
-                total += user + sys;
-                if (user + sys > 5) {
-                    System.out.printf("  %-16s user %5.2f s, system %5.2f s%n", name, user / 100.0, sys / 100.0);
-                }
+                cpu.put(task.getFileName() + " " + name, new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])});
             }
         }
-        System.out.printf("  replicator CPU in all: %.2f s%n", total / 100.0);
+        return cpu;
+    }
+
+    /** CPU each thread used since {@code before} (threads that used more than 50 ms), and in all. */
+    private static void printThreadCpu(long pid, java.util.Map<String, long[]> before) throws Exception {
+        long total = 0;
+        for (var e : threadCpu(pid).entrySet()) {
+            long[] was = before.getOrDefault(e.getKey(), new long[2]);
+            long user = e.getValue()[0] - was[0];
+            long sys = e.getValue()[1] - was[1];
+            total += user + sys;
+            if (user + sys > 5) {
+                String name = e.getKey().substring(e.getKey().indexOf(' ') + 1);
+                System.out.printf("  %-16s user %5.2f s, system %5.2f s%n", name, user / 100.0, sys / 100.0);
+            }
+        }
+        System.out.printf("  replicator CPU while the writer ran: %.2f s%n", total / 100.0);
     }
 }

@@ -29,6 +29,12 @@ public final class DatabaseReplicator implements AutoCloseable {
     static final Duration SYNC_SPACING = Duration.ofMillis(10);
     /** With notifications, the WAL is still looked at every this many monitor-intervals. */
     static final int NOTIFIED_LOOKS = 10;
+    /**
+     * Two syncs that both found commits at most this far apart mean a busy writer: the loop then
+     * stops its notifications and syncs every SYNC_SPACING instead, until it has found no commit
+     * for this long (see {@link #becomeBusy}).
+     */
+    static final Duration BUSY_GAP = Duration.ofMillis(100);
 
     /**
      * One destination, its minimum spacing between uploads, and its own compaction, snapshot and
@@ -45,8 +51,12 @@ public final class DatabaseReplicator implements AutoCloseable {
     private final List<ReplicaMaintainer> maintainers = new ArrayList<>();
     private List<Destination> destinations = List.of();
     private final DatabaseOptions options;
-    /** Our WAL's notifications from the process's shared watcher; null when polling. */
-    private WalWatcher.Subscription subscription;
+    /** The process's file-system watcher; null when the platform has none (then we poll). */
+    private WalWatcher watcher;
+    /** Our WAL's notifications; null when polling, always or while a writer is busy. Changed under changeSignal. */
+    private volatile WalWatcher.Subscription subscription;
+    /** A writer is committing continuously: the loop polls every SYNC_SPACING, notifications off. */
+    private boolean busy;
     private final Object changeSignal = new Object();
     private boolean changeSignalled;
     private final ReplicationEvents events;
@@ -110,15 +120,8 @@ public final class DatabaseReplicator implements AutoCloseable {
         }
         DatabaseReplicator r = new DatabaseReplicator(db, uploaders, options, events);
         r.destinations = destinations;
-        WalWatcher watcher = WalWatcher.shared();
-        if (watcher != null) {
-            try {
-                r.subscription = watcher.watch(db.walPath(), r::signalChange);
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "{0}: no file-system notifications ({1}); polling every {2}", dbPath, e.getMessage(),
-                        options.monitorInterval());
-            }
-        }
+        r.watcher = WalWatcher.shared();
+        r.listen();
         try {
             r.syncOnce();
             for (ReplicaUploader u : uploaders) {
@@ -187,6 +190,7 @@ public final class DatabaseReplicator implements AutoCloseable {
     private void run() {
         Duration backoff = Duration.ofMillis(100);
         long lastSyncNanos = System.nanoTime();
+        long lastWriteNanos = System.nanoTime() - BUSY_GAP.toNanos() - 1;
         while (running) {
             try {
                 awaitChange();
@@ -201,7 +205,15 @@ public final class DatabaseReplicator implements AutoCloseable {
                     TimeUnit.NANOSECONDS.sleep(wait);
                 }
                 lastSyncNanos = System.nanoTime();
-                syncOnce();
+                if (sync()) {
+                    if (!busy && lastSyncNanos - lastWriteNanos <= BUSY_GAP.toNanos()) {
+                        becomeBusy();
+                    }
+                    lastWriteNanos = lastSyncNanos;
+                } else if (busy && lastSyncNanos - lastWriteNanos >= BUSY_GAP.toNanos()) {
+                    listen();
+                    sync(); // a commit after the sync above and before the subscription has no notification
+                }
                 backoff = Duration.ofMillis(100);
             } catch (InterruptedException e) {
                 break;
@@ -226,8 +238,56 @@ public final class DatabaseReplicator implements AutoCloseable {
         }
     }
 
+    /**
+     * A writer at full speed modifies the WAL thousands of times a second, and each modification
+     * is an inotify event that wakes two threads: on two cores that is CPU taken from the writer
+     * (the writer was preempted ten to twenty times as often with them). While it is busy the loop
+     * syncs every SYNC_SPACING anyway, so the events are of no use: stop them.
+     */
+    private void becomeBusy() {
+        synchronized (changeSignal) {
+            busy = true;
+            if (subscription != null) {
+                subscription.close();
+                subscription = null;
+            }
+        }
+    }
+
+    /** Subscribes to our WAL's notifications, if the platform has them and we are not stopping. */
+    private void listen() {
+        synchronized (changeSignal) {
+            busy = false;
+            if (watcher == null || subscription != null || !running) {
+                return;
+            }
+            try {
+                subscription = watcher.watch(db.walPath(), this::signalChange);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: no file-system notifications ({1}); polling every {2}", db.path(), e.getMessage(),
+                        options.monitorInterval());
+            }
+        }
+    }
+
+    /** Whether file-system notifications are on for our WAL (off while a writer is busy). */
+    boolean listening() {
+        return subscription != null;
+    }
+
     /** Returns when the WAL may have changed: a notification, or a size or time change seen by polling. */
     private void awaitChange() throws InterruptedException, IOException {
+        if (busy) {
+            // No stat: a commit that overwrites a restarted WAL within the same clock tick
+            // changes neither its size nor its time. The sync that follows looks at the frames.
+            synchronized (changeSignal) {
+                if (!changeSignalled) {
+                    changeSignal.wait(SYNC_SPACING.toMillis()); // a stop signals
+                }
+                changeSignalled = false;
+            }
+            return;
+        }
         long deadline = System.nanoTime() + lookInterval().toNanos();
         while (running) {
             if (walChanged()) {
@@ -292,7 +352,12 @@ public final class DatabaseReplicator implements AutoCloseable {
     }
 
     /** One round: sync, checkpoint if due, hand new files to the uploaders, prune local files. */
-    public synchronized void syncOnce() throws IOException {
+    public void syncOnce() throws IOException {
+        sync();
+    }
+
+    /** {@link #syncOnce}; returns whether the WAL held new commits. */
+    private synchronized boolean sync() throws IOException {
         long start = System.nanoTime();
         Database.SyncResult r;
         try {
@@ -308,6 +373,7 @@ public final class DatabaseReplicator implements AutoCloseable {
         }
         pruneLocal();
         lastError = null;
+        return r.written().isPresent();
     }
 
     private void wakeUploaders() {
@@ -362,8 +428,11 @@ public final class DatabaseReplicator implements AutoCloseable {
 
     /** Ends our notifications and wakes the loop out of its wait (an interrupt could cut a file write short). */
     private void closeWatcher() {
-        if (subscription != null) {
-            subscription.close();
+        synchronized (changeSignal) {
+            if (subscription != null) {
+                subscription.close();
+                subscription = null;
+            }
         }
         signalChange();
     }

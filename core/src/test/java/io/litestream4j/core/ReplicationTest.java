@@ -307,6 +307,49 @@ class ReplicationTest {
         stop(r);
     }
 
+    /**
+     * A writer at full speed turns notifications off (the loop syncs every SYNC_SPACING); after
+     * it stops, they must come back: a lone commit then reaches the replica at once, not after
+     * the safety-net look (10 monitor-intervals: 10 s here).
+     */
+    @Test
+    void aLoneCommitAfterABurstReachesTheReplicaAtOnce() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        DatabaseReplicator r = start(db, replica, DatabaseOptions.defaults());
+        try (Connection c = TestDb.open(db)) {
+            assertThat(r.listening()).as("notifications on at the start").isTrue();
+            long burstEnd = System.nanoTime() + Duration.ofMillis(600).toNanos();
+            boolean offDuringBurst = false;
+            while (System.nanoTime() < burstEnd) {
+                TestDb.insert(c, 1, 100);
+                offDuringBurst |= !r.listening();
+            }
+            assertThat(offDuringBurst).as("notifications off while the writer is busy").isTrue();
+            Thread.sleep(DatabaseReplicator.BUSY_GAP.toMillis() * 5);
+            assertThat(r.listening()).as("notifications back on after the burst").isTrue();
+            awaitReplicaAt(r, r.database().txid(), Duration.ofSeconds(5));
+            long before = r.replicaPositions().getFirst();
+            long committed = System.nanoTime();
+            TestDb.insert(c, 1, 100);
+            awaitReplicaAt(r, before + 1, Duration.ofSeconds(5));
+            long millis = (System.nanoTime() - committed) / 1_000_000;
+            assertThat(millis).as("milliseconds from the lone commit to the replica").isLessThan(1000);
+        }
+        stop(r);
+        assertThat(TestDb.digest(restore(replica, "restored.db"))).isEqualTo(TestDb.digest(db));
+        txids(replica);
+    }
+
+    private static void awaitReplicaAt(DatabaseReplicator r, long txid, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (Long.compareUnsigned(r.replicaPositions().getFirst(), txid) < 0) {
+            assertThat(System.nanoTime()).as("replica reached TXID %d within %s (at %d)", txid, timeout, r.replicaPositions().getFirst())
+                    .isLessThan(deadline);
+            Thread.sleep(5);
+        }
+    }
+
     @Test
     void writersKeepGoingWhileTheReplicatorIsKilledAndRestarted() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 10);
