@@ -40,10 +40,14 @@ import java.util.Optional;
  * </ul>
  *
  * <p>Why following a new WAL generation while running is safe: the pin is taken either under
- * the barrier right after copying the WAL to its end, or before scanning a snapshot. From then on
- * no checkpoint can copy frames past the pin's read mark, and a WAL restart needs every frame
+ * the barrier right after copying the WAL to its end, or before scanning a snapshot, or (moved)
+ * right after a sync has copied the WAL to its end, the old pin still held. From then on no
+ * checkpoint can copy frames past the pin's read mark, and a WAL restart needs every frame
  * copied into the database; so a restart can only happen once every frame of the old generation
- * is one we already hold. Not thread-safe: one sync loop owns it.
+ * is one we already hold. For a moved pin: SQLite gives it read mark 0, which allows a restart,
+ * only when every frame is in the database; the old pin kept the copying from going past it,
+ * and it was taken before the sync, so every such frame is one the sync copied. With any other
+ * read mark no restart can happen while it is held. Not thread-safe: one sync loop owns it.
  */
 public final class Database implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
@@ -87,6 +91,9 @@ public final class Database implements AutoCloseable {
     private int checkpointSalt1;
     private int checkpointSalt2;
     private long checkpointEnd;
+    /** The WAL generation the pin was taken in (0, 0 at start: not known). */
+    private int pinSalt1;
+    private int pinSalt2;
     private volatile long checkpointCount;
     private ReplicationEvents events = ReplicationEvents.NONE;
 
@@ -311,9 +318,21 @@ public final class Database implements AutoCloseable {
 
     /** Copies newly committed WAL frames into the next L0 file, or writes a snapshot if one is due. */
     public SyncResult sync() throws IOException {
-        if (needSnapshot) {
-            return snapshot();
+        SyncResult r = needSnapshot ? snapshot() : copyNewFrames();
+        if (r.written().isPresent() && haveWalPosition && (salt1 != pinSalt1 || salt2 != pinSalt2)) {
+            // The pin is older than this WAL generation: it was most likely taken on a WAL fully
+            // copied into the database (after our checkpoint), which makes SQLite give it the
+            // read mark that stops all checkpoints. Now that the generation has frames we hold,
+            // a new pin gets an ordinary read mark (see SqliteLocks.movePin).
+            if (locks.movePin()) {
+                pinSalt1 = salt1;
+                pinSalt2 = salt2;
+            }
         }
+        return r;
+    }
+
+    private SyncResult copyNewFrames() throws IOException {
         try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
             Optional<WalHeader> header = WalScanner.readHeader(wal);
             if (header.isEmpty()) {
@@ -478,6 +497,7 @@ public final class Database implements AutoCloseable {
         if (newFrames >= options.minCheckpointPageCount() || (dueByTime && newFrames > 0)) {
             long start = System.nanoTime();
             try {
+                copyBehindPin();
                 passiveCheckpoint();
                 events.checkpointed(path, "PASSIVE", System.nanoTime() - start, true);
                 return true;
@@ -495,6 +515,21 @@ public final class Database implements AutoCloseable {
     }
 
     /**
+     * The bulk of a checkpoint's copying, with writers running: the pin moves to the WAL's end and
+     * the frames before it go into the database. The barrier then has to cover only the frames
+     * committed since (writers wait behind it, and a checkpoint's copying ends in fsyncs).
+     */
+    private void copyBehindPin() throws IOException {
+        sync(); // the pin moves only right after a sync (see the class comment)
+        if (locks.movePin()) {
+            pinSalt1 = salt1;
+            pinSalt2 = salt2;
+        }
+        SqliteLocks.CheckpointResult result = locks.checkpointBehindPin();
+        LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE behind the pin: {1}", path, result);
+    }
+
+    /**
      * PASSIVE checkpoint with nothing committed between copying the WAL tail and checkpointing.
      *
      * @return true if every WAL frame was copied into the database
@@ -505,6 +540,8 @@ public final class Database implements AutoCloseable {
             sync();
             SqliteLocks.CheckpointResult result = locks.checkpoint("PASSIVE");
             LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE: {1}", path, result);
+            pinSalt1 = salt1;
+            pinSalt2 = salt2;
             checkpointSalt1 = salt1;
             checkpointSalt2 = salt2;
             checkpointEnd = walEnd;
@@ -520,6 +557,8 @@ public final class Database implements AutoCloseable {
     private void truncateCheckpoint() throws IOException {
         sync();
         SqliteLocks.CheckpointResult result = locks.checkpoint("TRUNCATE");
+        pinSalt1 = salt1;
+        pinSalt2 = salt2;
         checkpointCount++;
         LOG.log(System.Logger.Level.INFO, "{0}: checkpoint TRUNCATE: {1}; taking a snapshot", path, result);
         lastCheckpointMillis = clock.millis();

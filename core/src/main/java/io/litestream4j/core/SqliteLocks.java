@@ -8,32 +8,43 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The replicator's own SQLite connections, and the locks it takes with them.
  *
  * <ul>
- *   <li>The <b>pin</b>: a read transaction held on {@code reader} at all times except around our
- *       own checkpoints. While it is held, no checkpoint can copy WAL frames newer than the ones
- *       our snapshot of the database uses, so no one can restart the WAL over frames we have not
- *       copied yet.
- *   <li>The <b>barrier</b>: a write transaction on {@code writer} that is never committed. While it
- *       is held no frame can be appended, so copying the WAL tail and checkpointing happen with
- *       nothing landing in between. Held for milliseconds only; never across long work.
+ *   <li>The <b>pin</b>: a read transaction held on one of the two connections at all times except
+ *       around our own checkpoints. While it is held, no checkpoint can copy WAL frames newer than
+ *       the ones our snapshot of the database uses, so no one can restart the WAL over frames we
+ *       have not copied yet.
+ *   <li>The <b>barrier</b>: a write transaction on the other connection that is never committed.
+ *       While it is held no frame can be appended, so copying the WAL tail and checkpointing
+ *       happen with nothing landing in between. Held for milliseconds only; never across long work.
  * </ul>
  *
- * Both connections have auto-checkpoint off, so only this class's {@link #checkpoint} checkpoints
- * on our behalf. Not thread-safe: one database's sync loop owns it.
+ * <p>The pin can move to a newer point with {@link #movePin}: the other connection takes it before
+ * the first lets go, so there is no moment without one, and the two connections swap roles.
+ *
+ * <p>Both connections have auto-checkpoint off, so only this class's {@link #checkpoint}
+ * checkpoints on our behalf. Not thread-safe: one database's sync loop owns it.
  */
 final class SqliteLocks implements AutoCloseable {
+    /** Between two attempts at the write lock for the barrier. */
+    static final Duration BARRIER_RETRY = Duration.ofNanos(100_000);
+
     private final Path path;
-    private final Connection reader;
-    private final Connection writer;
+    private final Duration busyTimeout;
+    /** Holds the pin (when pinned) and runs our checkpoints. */
+    private Connection reader;
+    /** Holds the barrier (when raised); takes the pin over in {@link #movePin}. */
+    private Connection writer;
     private boolean pinned;
     private boolean barrier;
 
-    private SqliteLocks(Path path, Connection reader, Connection writer) {
+    private SqliteLocks(Path path, Duration busyTimeout, Connection reader, Connection writer) {
         this.path = path;
+        this.busyTimeout = busyTimeout;
         this.reader = reader;
         this.writer = writer;
     }
@@ -52,7 +63,7 @@ final class SqliteLocks implements AutoCloseable {
                 }
                 createTables(st, path);
             }
-            return new SqliteLocks(path, reader, writer);
+            return new SqliteLocks(path, busyTimeout, reader, writer);
         } catch (SQLException e) {
             closeQuietly(reader);
             closeQuietly(writer);
@@ -110,14 +121,45 @@ final class SqliteLocks implements AutoCloseable {
         if (pinned) {
             return;
         }
-        try (Statement st = reader.createStatement()) {
+        beginRead(reader);
+        pinned = true;
+    }
+
+    private void beginRead(Connection c) throws IOException {
+        try (Statement st = c.createStatement()) {
             st.execute("BEGIN");
             queryString(st, "SELECT COUNT(1) FROM _litestream_seq");
-            pinned = true;
         } catch (SQLException e) {
-            rollbackQuietly(reader);
+            rollbackQuietly(c);
             throw failure("begin read transaction", e);
         }
+    }
+
+    /**
+     * Moves the pin to the WAL as it is now: the other connection begins a read transaction,
+     * then the old one ends. Why it matters: a pin taken when every frame of the WAL was in the
+     * database holds SQLite's read mark 0, which forbids every checkpoint from copying anything;
+     * the application's automatic checkpoint then runs on every commit, each time sorting the
+     * whole WAL index only to find it cannot proceed. A pin taken when the WAL holds frames that
+     * are not in the database holds a read mark above 0: checkpoints may copy up to it, and the
+     * WAL cannot be restarted while it is held.
+     *
+     * @return false, doing nothing, when not pinned or under the barrier
+     */
+    boolean movePin() throws IOException {
+        if (!pinned || barrier) {
+            return false;
+        }
+        beginRead(writer);
+        Connection old = reader;
+        reader = writer;
+        writer = old;
+        try (Statement st = old.createStatement()) {
+            st.execute("ROLLBACK");
+        } catch (SQLException e) {
+            throw failure("end read transaction", e);
+        }
+        return true;
     }
 
     void unpin() throws IOException {
@@ -132,20 +174,46 @@ final class SqliteLocks implements AutoCloseable {
         }
     }
 
-    /** Blocks writers (waiting up to the busy timeout for the current one to finish). */
+    /**
+     * Blocks writers, waiting up to the busy timeout for the write lock. SQLite's own busy handler
+     * retries after 1, 2, 5, 10... ms; an application committing at full speed holds the lock
+     * nearly all of the time and takes it back within microseconds, so those few tries all fail
+     * (a second went by without one succeeding). Trying every BARRIER_RETRY finds a gap between
+     * two of its commits within a millisecond or so.
+     */
     void raiseBarrier() throws IOException {
         if (barrier) {
             return;
         }
+        long deadline = System.nanoTime() + busyTimeout.toNanos();
         try (Statement st = writer.createStatement()) {
-            st.execute("BEGIN IMMEDIATE");
-            barrier = true;
-        } catch (SQLException e) {
-            if (e.getErrorCode() == 5 || String.valueOf(e.getMessage()).contains("SQLITE_BUSY")) {
-                throw new BusyException(failure("take write lock", e));
+            st.execute("PRAGMA busy_timeout = 0");
+            try {
+                while (true) {
+                    try {
+                        st.execute("BEGIN IMMEDIATE");
+                        barrier = true;
+                        return;
+                    } catch (SQLException e) {
+                        if (!isBusy(e)) {
+                            throw failure("take write lock", e);
+                        }
+                        if (System.nanoTime() - deadline >= 0) {
+                            throw new BusyException(failure("take write lock", e));
+                        }
+                        LockSupport.parkNanos(BARRIER_RETRY.toNanos());
+                    }
+                }
+            } finally {
+                st.execute("PRAGMA busy_timeout = " + busyTimeout.toMillis());
             }
-            throw failure("take write lock", e);
+        } catch (SQLException e) {
+            throw failure("set busy timeout", e);
         }
+    }
+
+    private static boolean isBusy(SQLException e) {
+        return e.getErrorCode() == 5 || String.valueOf(e.getMessage()).contains("SQLITE_BUSY");
     }
 
     void lowerBarrier() throws IOException {
@@ -173,6 +241,23 @@ final class SqliteLocks implements AutoCloseable {
     record CheckpointResult(boolean busy, int walFrames, int checkpointedFrames) {
         boolean complete() {
             return !busy && walFrames == checkpointedFrames;
+        }
+    }
+
+    /**
+     * A PASSIVE checkpoint on the connection without the pin, the pin held: it copies frames up
+     * to the pin's read mark into the database (frames stay in the WAL, which cannot be restarted
+     * while the pin is held), and blocks no writer. No-op under the barrier.
+     */
+    CheckpointResult checkpointBehindPin() throws IOException {
+        if (barrier) {
+            return new CheckpointResult(true, 0, 0);
+        }
+        try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+            rs.next();
+            return new CheckpointResult(rs.getInt(1) != 0, rs.getInt(2), rs.getInt(3));
+        } catch (SQLException e) {
+            throw failure("checkpoint PASSIVE", e);
         }
     }
 
