@@ -120,5 +120,7 @@ public final class WriterProbe {
             }
         }
         System.out.printf("  replicator CPU while the writer ran: %.2f s%n", total / 100.0);
+        String status = Files.readString(Path.of("/proc/" + pid + "/status"));
+        System.out.printf("  replicator peak RSS: %s%n", field(status, "VmHWM"));
     }
 }
