@@ -497,7 +497,6 @@ public final class Database implements AutoCloseable {
         if (newFrames >= options.minCheckpointPageCount() || (dueByTime && newFrames > 0)) {
             long start = System.nanoTime();
             try {
-                copyBehindPin();
                 passiveCheckpoint();
                 events.checkpointed(path, "PASSIVE", System.nanoTime() - start, true);
                 return true;
@@ -512,21 +511,6 @@ public final class Database implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    /**
-     * The bulk of a checkpoint's copying, with writers running: the pin moves to the WAL's end and
-     * the frames before it go into the database. The barrier then has to cover only the frames
-     * committed since (writers wait behind it, and a checkpoint's copying ends in fsyncs).
-     */
-    private void copyBehindPin() throws IOException {
-        sync(); // the pin moves only right after a sync (see the class comment)
-        if (locks.movePin()) {
-            pinSalt1 = salt1;
-            pinSalt2 = salt2;
-        }
-        SqliteLocks.CheckpointResult result = locks.checkpointBehindPin();
-        LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE behind the pin: {1}", path, result);
     }
 
     /**

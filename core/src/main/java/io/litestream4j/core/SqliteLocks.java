@@ -245,23 +245,6 @@ final class SqliteLocks implements AutoCloseable {
     }
 
     /**
-     * A PASSIVE checkpoint on the connection without the pin, the pin held: it copies frames up
-     * to the pin's read mark into the database (frames stay in the WAL, which cannot be restarted
-     * while the pin is held), and blocks no writer. No-op under the barrier.
-     */
-    CheckpointResult checkpointBehindPin() throws IOException {
-        if (barrier) {
-            return new CheckpointResult(true, 0, 0);
-        }
-        try (Statement st = writer.createStatement(); ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
-            rs.next();
-            return new CheckpointResult(rs.getInt(1) != 0, rs.getInt(2), rs.getInt(3));
-        } catch (SQLException e) {
-            throw failure("checkpoint PASSIVE", e);
-        }
-    }
-
-    /**
      * Runs a checkpoint in {@code mode} (PASSIVE or TRUNCATE) on the reader connection, with the
      * pin released for the duration and taken again after, even on failure.
      */
