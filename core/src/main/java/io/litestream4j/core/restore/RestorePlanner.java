@@ -129,6 +129,13 @@ public final class RestorePlanner {
                     straddling.fileName(), Txid.format(straddling.minTxid()), Txid.format(straddling.maxTxid()), Txid.format(pos),
                     Txid.format(straddling.maxTxid())));
         }
+        if (straddling != null && straddling.minTxid() == 1 && straddling.level() != LtxFileInfo.SNAPSHOT_LEVEL) {
+            // The target is inside the very first file: a first upload merged several syncs, or
+            // retention left only their compaction (a snapshot is the case below).
+            return new IOException(("replica %s: TXID %s lies inside level %d file %s, which holds TXIDs %s-%s as one unit (merged on upload "
+                    + "or by compaction); the oldest restorable TXID is %s").formatted(location, Txid.format(goal), straddling.level(),
+                    straddling.fileName(), Txid.format(straddling.minTxid()), Txid.format(straddling.maxTxid()), Txid.format(straddling.maxTxid())));
+        }
         if (pos == 0) {
             OptionalLong oldestSnapshot = all.stream().filter(f -> f.minTxid() == 1).mapToLong(LtxFileInfo::maxTxid)
                     .reduce((a, b) -> Long.compareUnsigned(a, b) <= 0 ? a : b);

@@ -41,6 +41,17 @@ class RestorePlannerTest {
     }
 
     @Test
+    void aTxidInsideTheFirstMergedFileNamesItAndTheOldestRestorableTxid() {
+        List<LtxFileInfo> files = List.of(f(0, 1, 3), f(0, 4, 4));
+        assertThatThrownBy(() -> RestorePlanner.plan("r", files, OptionalLong.of(2)))
+                .hasMessageContaining("TXID 0000000000000002 lies inside level 0 file 0000000000000001-0000000000000003.ltx")
+                .hasMessageContaining("the oldest restorable TXID is 0000000000000003");
+        // Inside a snapshot only (retention removed the rest): no starting point, as before.
+        assertThatThrownBy(() -> RestorePlanner.plan("r", List.of(f(9, 1, 3), f(0, 4, 4)), OptionalLong.of(2)))
+                .hasMessageContaining("no snapshot to start from at or before TXID 0000000000000002");
+    }
+
+    @Test
     void noSnapshotOrNothingAtAll() {
         assertThatThrownBy(() -> RestorePlanner.plan("r", List.of(f(0, 2, 2)), OptionalLong.empty()))
                 .hasMessageContaining("no snapshot to start from");
