@@ -55,7 +55,7 @@ public final class DatabaseReplicator implements AutoCloseable {
     private WalWatcher watcher;
     /** Our WAL's notifications; null when polling, always or while a writer is busy. Changed under changeSignal. */
     private volatile WalWatcher.Subscription subscription;
-    /** A writer is committing continuously: the loop polls every SYNC_SPACING, notifications off. */
+    /** A writer is committing continuously: the loop syncs every SYNC_SPACING, notifications off. */
     private boolean busy;
     private final Object changeSignal = new Object();
     private boolean changeSignalled;
@@ -264,6 +264,7 @@ public final class DatabaseReplicator implements AutoCloseable {
             try {
                 subscription = watcher.watch(db.walPath(), this::signalChange);
             } catch (IOException e) {
+                watcher = null; // polling from now on: no warning at every end of a burst
                 LOG.log(System.Logger.Level.WARNING, "{0}: no file-system notifications ({1}); polling every {2}", db.path(), e.getMessage(),
                         options.monitorInterval());
             }

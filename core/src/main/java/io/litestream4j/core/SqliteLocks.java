@@ -31,7 +31,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class SqliteLocks implements AutoCloseable {
     /** Between two attempts at the write lock for the barrier. */
-    static final Duration BARRIER_RETRY = Duration.ofNanos(100_000);
+    private static final Duration BARRIER_RETRY = Duration.ofNanos(100_000);
 
     private final Path path;
     private final Duration busyTimeout;
@@ -83,7 +83,7 @@ final class SqliteLocks implements AutoCloseable {
                 st.execute("CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER)");
                 return;
             } catch (SQLException e) {
-                if (e.getErrorCode() != 5 || attempt == 30) {
+                if (!isBusy(e) || attempt == 30) {
                     throw e;
                 }
                 try {
