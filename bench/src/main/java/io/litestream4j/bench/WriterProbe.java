@@ -7,6 +7,8 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Where a replicator's cost to a writer goes: one-row commits at full speed with no replicator,
@@ -93,8 +95,8 @@ public final class WriterProbe {
     }
 
     /** Each thread's CPU (user, system; in USER_HZ = 1/100 s) by thread id and name. */
-    private static java.util.Map<String, long[]> threadCpu(long pid) throws Exception {
-        var cpu = new java.util.TreeMap<String, long[]>();
+    private static Map<String, long[]> threadCpu(long pid) throws Exception {
+        var cpu = new TreeMap<String, long[]>();
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : tasks.toList()) {
                 String stat = Files.readString(task.resolve("stat"));
@@ -107,7 +109,7 @@ public final class WriterProbe {
     }
 
     /** CPU each thread used since {@code before} (threads that used more than 50 ms), and in all. */
-    private static void printThreadCpu(long pid, java.util.Map<String, long[]> before) throws Exception {
+    private static void printThreadCpu(long pid, Map<String, long[]> before) throws Exception {
         long total = 0;
         for (var e : threadCpu(pid).entrySet()) {
             long[] was = before.getOrDefault(e.getKey(), new long[2]);

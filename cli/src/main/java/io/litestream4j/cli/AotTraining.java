@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  * The training run behind bin/litestream's start-up cache (JDK 25's {@code -XX:AOTCacheOutput}):
  * the commands users start most, on a small database, in one JVM. The classes they load and
  * link go into the cache, so later runs skip that work: a small restore took 0.48 s without the
- * cache and 0.25-0.29 s with it (docs/benchmarks.md). Not a command: bin/litestream runs it
+ * cache and 0.35 s with it, medians of five (docs/benchmarks.md). Not a command: bin/litestream runs it
  * once after each build.
  */
 final class AotTraining {

@@ -123,18 +123,15 @@ public final class RestorePlanner {
                         .thenComparing(LtxFileInfo::minTxid, Comparator.<Long>naturalOrder().reversed())
                         .thenComparingInt(LtxFileInfo::level))
                 .orElse(null); // the smallest such file: the one that explains why
-        if (straddling != null && pos != 0) {
+        // A file holding the goal inside it explains the gap; at the start only a merged first
+        // file does (a snapshot there is the case below: no start at or before the goal).
+        if (straddling != null && (pos != 0 || (straddling.minTxid() == 1 && straddling.level() != LtxFileInfo.SNAPSHOT_LEVEL))) {
+            String restorable = pos != 0
+                    ? "the nearest restorable TXIDs are %s and %s".formatted(Txid.format(pos), Txid.format(straddling.maxTxid()))
+                    : "the oldest restorable TXID is " + Txid.format(straddling.maxTxid());
             return new IOException(("replica %s: TXID %s lies inside level %d file %s, which holds TXIDs %s-%s as one unit (merged on upload "
-                    + "or by compaction); the nearest restorable TXIDs are %s and %s").formatted(location, Txid.format(goal), straddling.level(),
-                    straddling.fileName(), Txid.format(straddling.minTxid()), Txid.format(straddling.maxTxid()), Txid.format(pos),
-                    Txid.format(straddling.maxTxid())));
-        }
-        if (straddling != null && straddling.minTxid() == 1 && straddling.level() != LtxFileInfo.SNAPSHOT_LEVEL) {
-            // The target is inside the very first file: a first upload merged several syncs, or
-            // retention left only their compaction (a snapshot is the case below).
-            return new IOException(("replica %s: TXID %s lies inside level %d file %s, which holds TXIDs %s-%s as one unit (merged on upload "
-                    + "or by compaction); the oldest restorable TXID is %s").formatted(location, Txid.format(goal), straddling.level(),
-                    straddling.fileName(), Txid.format(straddling.minTxid()), Txid.format(straddling.maxTxid()), Txid.format(straddling.maxTxid())));
+                    + "or by compaction); %s").formatted(location, Txid.format(goal), straddling.level(), straddling.fileName(),
+                    Txid.format(straddling.minTxid()), Txid.format(straddling.maxTxid()), restorable));
         }
         if (pos == 0) {
             OptionalLong oldestSnapshot = all.stream().filter(f -> f.minTxid() == 1).mapToLong(LtxFileInfo::maxTxid)
