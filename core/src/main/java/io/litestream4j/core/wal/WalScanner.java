@@ -18,6 +18,7 @@ import java.util.Optional;
  */
 public final class WalScanner {
     private static final int READ_CHUNK = 1 << 20;
+    private static final int FIRST_CHUNK_FRAMES = 8;
 
     private WalScanner() {}
 
@@ -66,16 +67,22 @@ public final class WalScanner {
         long end = start;
         long endChecksum = checksum;
         int commit = 0;
-        // Sized to what there is to read, up to READ_CHUNK: a sync after a light write reads a
-        // frame or two, and a 1 MiB array for each of them is garbage that fills the heap.
-        long framesToRead = Math.max(size - start, 0) / frameSize;
-        byte[] buf = new byte[(int) Math.clamp(framesToRead, 1, Math.max(READ_CHUNK / frameSize, 1)) * frameSize];
+        // Reads start small and double up to READ_CHUNK: a sync after a light write finds a frame
+        // or two, often in a file far longer than that (SQLite reuses a restarted WAL without
+        // shrinking it), and reading a whole chunk for them costs time and heap.
+        int maxChunkFrames = Math.max(READ_CHUNK / frameSize, 1);
+        int chunkFrames = Math.min(FIRST_CHUNK_FRAMES, maxChunkFrames);
+        byte[] buf = new byte[0];
         long offset = start;
         boolean bigEndian = header.bigEndianChecksums();
         scan:
         while (offset + frameSize <= size) {
-            int frames = (int) Math.min(buf.length / frameSize, (size - offset) / frameSize);
+            int frames = (int) Math.min(chunkFrames, (size - offset) / frameSize);
             int n = frames * frameSize;
+            if (buf.length < n) {
+                buf = new byte[n];
+            }
+            chunkFrames = Math.min(chunkFrames * 2, maxChunkFrames);
             readFully(wal, ByteBuffer.wrap(buf, 0, n), offset);
             for (int f = 0; f < frames; f++, offset += frameSize) {
                 int p = f * frameSize;
@@ -113,7 +120,7 @@ public final class WalScanner {
         readFully(wal, ByteBuffer.wrap(page), frameOffset + WalHeader.FRAME_HEADER_SIZE);
     }
 
-    static void readFully(FileChannel ch, ByteBuffer bb, long position) throws IOException {
+    public static void readFully(FileChannel ch, ByteBuffer bb, long position) throws IOException {
         long pos = position;
         while (bb.hasRemaining()) {
             int r = ch.read(bb, pos);

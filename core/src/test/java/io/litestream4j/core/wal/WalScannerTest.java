@@ -41,6 +41,47 @@ class WalScannerTest {
         }
     }
 
+    /** Reads grow from a few frames to a MiB; a WAL of many MiB and commits must come out whole. */
+    @Test
+    void readsAWalLongerThanManyReadChunks() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 0);
+        try (Connection c = TestDb.open(db)) {
+            TestDb.exec(c, "PRAGMA wal_autocheckpoint = 0");
+            for (int i = 0; i < 300; i++) {
+                TestDb.insert(c, 1 + i % 7, 3000);
+            }
+            long pages = TestDb.queryLong(c, "PRAGMA page_count");
+            Path wal = dir.resolve("app.db-wal");
+            assertThat(Files.size(wal)).as("WAL size").isGreaterThan(4L << 20);
+            WalSegment s = scanAll(wal);
+            assertThat(s.end()).isEqualTo(Files.size(wal));
+            assertThat(s.commit()).isEqualTo(pages);
+            assertThat(s.pgnos()).hasSize((int) pages);
+        }
+    }
+
+    /** The checksum against a plain byte-by-byte reading of SQLite's definition, in both byte orders. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void checksumMatchesSqlitesDefinition(boolean bigEndian) {
+        byte[] data = new byte[4096 + 24];
+        new java.util.Random(7).nextBytes(data);
+        int s0 = 0x1234;
+        int s1 = -99;
+        for (int i = 0; i < data.length; i += 8) {
+            s0 += word(data, i, bigEndian) + s1;
+            s1 += word(data, i + 4, bigEndian) + s0;
+        }
+        long sum = WalChecksum.update(bigEndian, WalChecksum.pack(0x1234, -99), data, 0, data.length);
+        assertThat(WalChecksum.first(sum)).isEqualTo(s0);
+        assertThat(WalChecksum.second(sum)).isEqualTo(s1);
+    }
+
+    private static int word(byte[] b, int i, boolean bigEndian) {
+        int x = ((b[i] & 0xff) << 24) | ((b[i + 1] & 0xff) << 16) | ((b[i + 2] & 0xff) << 8) | (b[i + 3] & 0xff);
+        return bigEndian ? x : Integer.reverseBytes(x);
+    }
+
     @Test
     void stopsBeforeAnUncommittedTransaction() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 10);
