@@ -52,6 +52,11 @@ import java.util.Optional;
 public final class Database implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
     private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
+    /** The most bytes of new frames read into memory under the barrier; a larger tail is written there. */
+    private static final long MAX_CAPTURED_BYTES = 16L << 20;
+    /** Checkpoints up to the pin before the barrier, while more than SMALL_TAIL_FRAMES are left. */
+    private static final int EARLY_CHECKPOINT_ROUNDS = 3;
+    private static final int SMALL_TAIL_FRAMES = 64;
 
     private final Path path;
     private final Path walPath;
@@ -334,38 +339,77 @@ public final class Database implements AutoCloseable {
 
     private SyncResult copyNewFrames() throws IOException {
         try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
-            Optional<WalHeader> header = WalScanner.readHeader(wal);
-            if (header.isEmpty()) {
-                return SyncResult.NOTHING;
-            }
-            WalHeader h = header.get();
-            if (h.pageSize() != pageSize) {
-                throw new IOException("database %s: WAL page size %d differs from the database's %d".formatted(path, h.pageSize(), pageSize));
-            }
-            long start = walEnd;
-            long checksum = walChecksum;
-            if (unverifiedGeneration && !h.sameGeneration(salt1, salt2)) {
-                LOG.log(System.Logger.Level.INFO, "{0}: the WAL was restarted before replication caught up; taking a snapshot", path);
-                unverifiedGeneration = false;
+            Optional<NewFrames> found = scanNewFrames(wal);
+            if (needSnapshot) {
                 return snapshot();
             }
-            if (!haveWalPosition || !h.sameGeneration(salt1, salt2)) {
-                // A new generation began after everything in the old one was copied (see class comment).
-                start = WalHeader.SIZE;
-                checksum = h.checksum();
-            }
-            WalSegment segment = WalScanner.scan(wal, h, start, checksum);
-            unverifiedGeneration = false;
-            if (segment.isEmpty()) {
+            if (found.isEmpty()) {
                 return SyncResult.NOTHING;
             }
-            return writeIncrement(wal, h, segment);
+            return writeIncrement(found.get().header(), found.get().segment(), pagesInWal(wal, found.get().segment()));
         } catch (NoSuchFileException e) {
             return SyncResult.NOTHING;
         }
     }
 
-    private SyncResult writeIncrement(FileChannel wal, WalHeader h, WalSegment segment) throws IOException {
+    /** Committed frames past our position: the WAL's header and where their pages are. */
+    private record NewFrames(WalHeader header, WalSegment segment) {}
+
+    /**
+     * Scans the WAL past our position. Returns empty, with {@link #needSnapshot} set, when the WAL
+     * was restarted before a resumed replicator caught up with it.
+     */
+    private Optional<NewFrames> scanNewFrames(FileChannel wal) throws IOException {
+        Optional<WalHeader> header = WalScanner.readHeader(wal);
+        if (header.isEmpty()) {
+            return Optional.empty();
+        }
+        WalHeader h = header.get();
+        if (h.pageSize() != pageSize) {
+            throw new IOException("database %s: WAL page size %d differs from the database's %d".formatted(path, h.pageSize(), pageSize));
+        }
+        long start = walEnd;
+        long checksum = walChecksum;
+        if (unverifiedGeneration && !h.sameGeneration(salt1, salt2)) {
+            LOG.log(System.Logger.Level.INFO, "{0}: the WAL was restarted before replication caught up; taking a snapshot", path);
+            unverifiedGeneration = false;
+            needSnapshot = true;
+            return Optional.empty();
+        }
+        if (!haveWalPosition || !h.sameGeneration(salt1, salt2)) {
+            // A new generation began after everything in the old one was copied (see class comment).
+            start = WalHeader.SIZE;
+            checksum = h.checksum();
+        }
+        WalSegment segment = WalScanner.scan(wal, h, start, checksum);
+        unverifiedGeneration = false;
+        return segment.isEmpty() ? Optional.empty() : Optional.of(new NewFrames(h, segment));
+    }
+
+    /** Page {@code i} of a segment (in the order of its page numbers). */
+    @FunctionalInterface
+    private interface SegmentPages {
+        byte[] page(int i) throws IOException;
+    }
+
+    private SegmentPages pagesInWal(FileChannel wal, WalSegment segment) {
+        byte[] buffer = new byte[pageSize];
+        return i -> {
+            WalScanner.readPage(wal, segment.frameOffsets()[i], buffer);
+            return buffer;
+        };
+    }
+
+    /** Pages of a segment within the database's size after its last commit (page numbers increase). */
+    private static int committedPages(WalSegment segment) {
+        int n = 0;
+        while (n < segment.pgnos().length && segment.pgnos()[n] <= segment.commit()) {
+            n++;
+        }
+        return n;
+    }
+
+    private SyncResult writeIncrement(WalHeader h, WalSegment segment, SegmentPages source) throws IOException {
         long next = txid + 1;
         long pre = postApply;
         boolean checksummed = pre != 0;
@@ -373,25 +417,21 @@ public final class Database implements AutoCloseable {
                 clock.millis(), pre, segment.start(), segment.end() - segment.start(), h.salt1(), h.salt2(), 0);
         TxidRange range = new TxidRange(next, next);
         int[] pgnos = segment.pgnos();
-        long[] sums = new long[pgnos.length];
-        int written = 0;
+        int n = committedPages(segment);
+        long[] sums = new long[n];
         try {
-            written = AtomicFiles.write(store.path(range), out -> {
+            AtomicFiles.write(store.path(range), out -> {
                 LtxEncoder enc = new LtxEncoder(out, header, store.path(range).toString());
-                byte[] page = new byte[pageSize];
-                int n = 0;
-                for (int i = 0; i < pgnos.length && pgnos[i] <= segment.commit(); i++) {
-                    WalScanner.readPage(wal, segment.frameOffsets()[i], page);
+                for (int i = 0; i < n; i++) {
+                    byte[] page = source.page(i);
                     sums[i] = Checksums.page(pgnos[i], page);
                     enc.writePage(pgnos[i], page);
-                    n++;
                 }
                 pages.resize(segment.commit());
                 for (int i = 0; i < n; i++) {
                     pages.set(pgnos[i], sums[i]);
                 }
-                enc.finish(checksummed ? pages.value() : 0);
-                return n;
+                return enc.finish(checksummed ? pages.value() : 0);
             });
         } catch (IOException | RuntimeException e) {
             // The page table may hold part of this file's changes: rebuild it with a snapshot.
@@ -406,7 +446,7 @@ public final class Database implements AutoCloseable {
         walChecksum = segment.endChecksum();
         haveWalPosition = true;
         changedSinceCheckpoint = true;
-        return new SyncResult(Optional.of(range), written);
+        return new SyncResult(Optional.of(range), n);
     }
 
     /**
@@ -515,26 +555,95 @@ public final class Database implements AutoCloseable {
 
     /**
      * PASSIVE checkpoint with nothing committed between copying the WAL tail and checkpointing.
+     * Writers wait only for the tail to be read into memory and for SQLite to checkpoint it; the
+     * tail's L0 file is written after. A crash before that file is written costs a snapshot at the
+     * next start (the WAL may have been restarted past frames of ours), never data.
      *
      * @return true if every WAL frame was copied into the database
      */
     public boolean passiveCheckpoint() throws IOException {
-        locks.raiseBarrier();
-        try {
+        // Most of the work with writers running: copy the WAL, move the pin to its end (safe right
+        // after a sync, see the class comment), and let SQLite copy the frames up to the pin into
+        // the database. Writers commit more meanwhile, so again with those while they are many;
+        // the barrier then covers only what was committed since.
+        SqliteLocks.CheckpointResult early;
+        int round = 0;
+        do {
             sync();
-            SqliteLocks.CheckpointResult result = locks.checkpoint("PASSIVE");
-            LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE: {1}", path, result);
-            pinSalt1 = salt1;
-            pinSalt2 = salt2;
-            checkpointSalt1 = salt1;
-            checkpointSalt2 = salt2;
-            checkpointEnd = walEnd;
-            checkpointCount++;
-            lastCheckpointMillis = clock.millis();
-            changedSinceCheckpoint = false;
-            return result.complete();
+            if (haveWalPosition && locks.movePin()) {
+                pinSalt1 = salt1;
+                pinSalt2 = salt2;
+            }
+            early = locks.checkpointUpToPin();
+        } while (++round < EARLY_CHECKPOINT_ROUNDS && early.walFrames() - early.checkpointedFrames() > SMALL_TAIL_FRAMES);
+        locks.raiseBarrier();
+        long raised = System.nanoTime();
+        Optional<CapturedFrames> tail = Optional.empty();
+        SqliteLocks.CheckpointResult result;
+        try {
+            try {
+                tail = captureNewFrames();
+                result = locks.checkpoint("PASSIVE");
+            } finally {
+                locks.lowerBarrier();
+            }
+            LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE: {1}, before the barrier {2} in {3} rounds; writers blocked {4} us ({5} frames read under it)",
+                    path, result, early, round, (System.nanoTime() - raised) / 1000,
+                    tail.map(t -> t.pages().length).orElse(0));
         } finally {
-            locks.lowerBarrier();
+            // Written even if the checkpoint failed: the frames are committed, and the WAL may be
+            // restarted over them as soon as writers go on.
+            if (tail.isPresent()) {
+                CapturedFrames t = tail.get();
+                writeIncrement(t.header(), t.segment(), i -> t.pages()[i]);
+            }
+        }
+        pinSalt1 = salt1;
+        pinSalt2 = salt2;
+        checkpointSalt1 = salt1;
+        checkpointSalt2 = salt2;
+        checkpointEnd = walEnd;
+        checkpointCount++;
+        lastCheckpointMillis = clock.millis();
+        changedSinceCheckpoint = false;
+        return result.complete();
+    }
+
+    /** New frames read under the barrier, written as the next L0 file once writers may go on. */
+    private record CapturedFrames(WalHeader header, WalSegment segment, byte[][] pages) {}
+
+    /** Under the barrier: reads the new frames' pages (or writes a snapshot or a large tail). */
+    private Optional<CapturedFrames> captureNewFrames() throws IOException {
+        if (needSnapshot) {
+            snapshot();
+            return Optional.empty();
+        }
+        try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
+            Optional<NewFrames> found = scanNewFrames(wal);
+            if (needSnapshot) {
+                snapshot();
+                return Optional.empty();
+            }
+            if (found.isEmpty()) {
+                return Optional.empty();
+            }
+            WalSegment segment = found.get().segment();
+            int n = committedPages(segment);
+            if ((long) n * pageSize > MAX_CAPTURED_BYTES) {
+                writeIncrement(found.get().header(), segment, pagesInWal(wal, segment));
+                return Optional.empty();
+            }
+            // One read of the whole tail (the scan just read it, so it is in the page cache).
+            byte[] frames = new byte[(int) (segment.end() - segment.start())];
+            WalScanner.readFully(wal, java.nio.ByteBuffer.wrap(frames), segment.start());
+            byte[][] captured = new byte[n][];
+            for (int i = 0; i < n; i++) {
+                int from = (int) (segment.frameOffsets()[i] - segment.start()) + WalHeader.FRAME_HEADER_SIZE;
+                captured[i] = Arrays.copyOfRange(frames, from, from + pageSize);
+            }
+            return Optional.of(new CapturedFrames(found.get().header(), segment, captured));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
         }
     }
 

@@ -242,6 +242,11 @@ final class SqliteLocks implements AutoCloseable {
         boolean complete() {
             return !busy && walFrames == checkpointedFrames;
         }
+
+        /** Another connection was checkpointing, so this one did nothing. */
+        boolean lockedOut() {
+            return busy && walFrames < 0;
+        }
     }
 
     /**
@@ -250,13 +255,50 @@ final class SqliteLocks implements AutoCloseable {
      */
     CheckpointResult checkpoint(String mode) throws IOException {
         unpin();
-        try (Statement st = reader.createStatement(); ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
-            rs.next();
-            return new CheckpointResult(rs.getInt(1) != 0, rs.getInt(2), rs.getInt(3));
+        try {
+            return checkpointOn(reader, mode);
         } catch (SQLException e) {
             throw failure("checkpoint " + mode, e);
         } finally {
             pin();
+        }
+    }
+
+    /**
+     * A PASSIVE checkpoint on the connection without the pin, with the pin held: SQLite copies
+     * frames into the database only up to the pin's read mark, so the WAL cannot be restarted
+     * by it, and writers are not blocked. Done before the barrier, it leaves the checkpoint under
+     * the barrier only the frames committed since the pin was taken.
+     */
+    CheckpointResult checkpointUpToPin() throws IOException {
+        if (!pinned || barrier) {
+            throw new IllegalStateException("checkpointUpToPin needs the pin and no barrier");
+        }
+        try {
+            return checkpointOn(writer, "PASSIVE");
+        } catch (SQLException e) {
+            throw failure("checkpoint PASSIVE up to the pin", e);
+        }
+    }
+
+    /**
+     * {@code PRAGMA wal_checkpoint(mode)}, tried again every BARRIER_RETRY, up to the busy
+     * timeout, while another connection's checkpoint holds SQLite's checkpoint lock: SQLite calls
+     * no busy handler for that lock, and the application's automatic checkpoint takes it right
+     * after its commits, so without retries our checkpoint under the barrier would mostly do nothing.
+     */
+    private CheckpointResult checkpointOn(Connection c, String mode) throws SQLException {
+        long deadline = System.nanoTime() + busyTimeout.toNanos();
+        while (true) {
+            CheckpointResult result;
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
+                rs.next();
+                result = new CheckpointResult(rs.getInt(1) != 0, rs.getInt(2), rs.getInt(3));
+            }
+            if (!result.lockedOut() || System.nanoTime() - deadline >= 0) {
+                return result;
+            }
+            LockSupport.parkNanos(BARRIER_RETRY.toNanos());
         }
     }
 
