@@ -633,15 +633,7 @@ public final class Database implements AutoCloseable {
                 writeIncrement(found.get().header(), segment, pagesInWal(wal, segment));
                 return Optional.empty();
             }
-            // One read of the whole tail (the scan just read it, so it is in the page cache).
-            byte[] frames = new byte[(int) (segment.end() - segment.start())];
-            WalScanner.readFully(wal, java.nio.ByteBuffer.wrap(frames), segment.start());
-            byte[][] captured = new byte[n][];
-            for (int i = 0; i < n; i++) {
-                int from = (int) (segment.frameOffsets()[i] - segment.start()) + WalHeader.FRAME_HEADER_SIZE;
-                captured[i] = Arrays.copyOfRange(frames, from, from + pageSize);
-            }
-            return Optional.of(new CapturedFrames(found.get().header(), segment, captured));
+            return Optional.of(new CapturedFrames(found.get().header(), segment, WalScanner.readPages(wal, segment, n, pageSize)));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }

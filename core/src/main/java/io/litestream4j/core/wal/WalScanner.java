@@ -4,9 +4,12 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
  * Reads a WAL file: its header, and the committed frames from a given offset.
@@ -17,8 +20,12 @@ import java.util.Optional;
  * are left for a later scan: a transaction is taken whole or not at all.
  */
 public final class WalScanner {
-    private static final int READ_CHUNK = 1 << 20;
-    private static final int FIRST_CHUNK_FRAMES = 8;
+    /**
+     * Bytes per read. Small enough that a short tail in a long file (SQLite reuses a restarted WAL
+     * without shrinking it) costs little to read, and that NIO's direct buffer behind each read,
+     * kept per thread, stays small.
+     */
+    private static final int READ_CHUNK = 256 << 10;
 
     private WalScanner() {}
 
@@ -67,22 +74,16 @@ public final class WalScanner {
         long end = start;
         long endChecksum = checksum;
         int commit = 0;
-        // Reads start small and double up to READ_CHUNK: a sync after a light write finds a frame
-        // or two, often in a file far longer than that (SQLite reuses a restarted WAL without
-        // shrinking it), and reading a whole chunk for them costs time and heap.
-        int maxChunkFrames = Math.max(READ_CHUNK / frameSize, 1);
-        int chunkFrames = Math.min(FIRST_CHUNK_FRAMES, maxChunkFrames);
-        byte[] buf = new byte[0];
+        // Sized to what there is to read, up to READ_CHUNK: a sync after a light write reads a
+        // frame or two, and a large array for each of them is garbage that fills the heap.
+        long framesToRead = Math.max(size - start, 0) / frameSize;
+        byte[] buf = new byte[(int) Math.clamp(framesToRead, 1, Math.max(READ_CHUNK / frameSize, 1)) * frameSize];
         long offset = start;
         boolean bigEndian = header.bigEndianChecksums();
         scan:
         while (offset + frameSize <= size) {
-            int frames = (int) Math.min(chunkFrames, (size - offset) / frameSize);
+            int frames = (int) Math.min(buf.length / frameSize, (size - offset) / frameSize);
             int n = frames * frameSize;
-            if (buf.length < n) {
-                buf = new byte[n];
-            }
-            chunkFrames = Math.min(chunkFrames * 2, maxChunkFrames);
             readFully(wal, ByteBuffer.wrap(buf, 0, n), offset);
             for (int f = 0; f < frames; f++, offset += frameSize) {
                 int p = f * frameSize;
@@ -115,12 +116,39 @@ public final class WalScanner {
         return new WalSegment(start, end, commit, endChecksum, pgnos, offsets);
     }
 
+    /**
+     * The pages of the first {@code count} entries of {@code segment}, read in chunks of up to
+     * READ_CHUNK over the frames they lie in: a read per page costs a system call each, and one
+     * read of the whole segment a direct buffer of its size inside NIO, kept per thread.
+     */
+    public static byte[][] readPages(FileChannel wal, WalSegment segment, int count, int pageSize) throws IOException {
+        int frameSize = WalHeader.FRAME_HEADER_SIZE + pageSize;
+        long[] offsets = segment.frameOffsets();
+        int[] byOffset = IntStream.range(0, count).boxed()
+                .sorted(Comparator.comparingLong(i -> offsets[i])).mapToInt(Integer::intValue).toArray();
+        byte[] buf = new byte[(int) Math.min(Math.max(READ_CHUNK / frameSize, 1) * (long) frameSize, segment.end() - segment.start())];
+        byte[][] pages = new byte[count][];
+        long chunkStart = 0;
+        long chunkEnd = 0;
+        for (int i : byOffset) {
+            long offset = offsets[i];
+            if (offset < chunkStart || offset + frameSize > chunkEnd) {
+                chunkStart = offset;
+                chunkEnd = Math.min(segment.end(), offset + buf.length);
+                readFully(wal, ByteBuffer.wrap(buf, 0, (int) (chunkEnd - chunkStart)), chunkStart);
+            }
+            int from = (int) (offset - chunkStart) + WalHeader.FRAME_HEADER_SIZE;
+            pages[i] = Arrays.copyOfRange(buf, from, from + pageSize);
+        }
+        return pages;
+    }
+
     /** Reads the page of the frame at {@code frameOffset} into {@code page}. */
     public static void readPage(FileChannel wal, long frameOffset, byte[] page) throws IOException {
         readFully(wal, ByteBuffer.wrap(page), frameOffset + WalHeader.FRAME_HEADER_SIZE);
     }
 
-    public static void readFully(FileChannel ch, ByteBuffer bb, long position) throws IOException {
+    static void readFully(FileChannel ch, ByteBuffer bb, long position) throws IOException {
         long pos = position;
         while (bb.hasRemaining()) {
             int r = ch.read(bb, pos);
