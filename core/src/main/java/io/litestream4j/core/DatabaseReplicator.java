@@ -63,6 +63,8 @@ public final class DatabaseReplicator implements AutoCloseable {
     private volatile boolean running = true;
     private volatile String lastError;
     private Thread loop;
+    /** The last background prune: started by the loop, awaited by stop and close after the loop ends. */
+    private volatile Thread pruner;
     private long seenWalSize = -1;
     private long seenWalModified = -1;
 
@@ -214,6 +216,7 @@ public final class DatabaseReplicator implements AutoCloseable {
                     listen();
                     sync(); // a commit after the sync above and before the subscription has no notification
                 }
+                pruneInBackground();
                 backoff = Duration.ofMillis(100);
             } catch (InterruptedException e) {
                 break;
@@ -355,9 +358,10 @@ public final class DatabaseReplicator implements AutoCloseable {
     /** One round: sync, checkpoint if due, hand new files to the uploaders, prune local files. */
     public void syncOnce() throws IOException {
         sync();
+        pruneLocal();
     }
 
-    /** {@link #syncOnce}; returns whether the WAL held new commits. */
+    /** {@link #syncOnce} without pruning; returns whether the WAL held new commits. */
     private synchronized boolean sync() throws IOException {
         long start = System.nanoTime();
         Database.SyncResult r;
@@ -372,13 +376,38 @@ public final class DatabaseReplicator implements AutoCloseable {
         if (r.written().isPresent() || checkpointed) {
             wakeUploaders();
         }
-        pruneLocal();
         lastError = null;
         return r.written().isPresent();
     }
 
     private void wakeUploaders() {
         uploaders.forEach(ReplicaUploader::wake);
+    }
+
+    /**
+     * {@link #pruneLocal} on a virtual thread of its own, one at a time. Deleting files can wait on
+     * the file system's journal while others fsync (up to 450 ms measured in one call), and the
+     * next sync, which decides the data-loss window, must not wait with it.
+     */
+    private void pruneInBackground() {
+        if (pruner != null && pruner.isAlive()) {
+            return;
+        }
+        pruner = Thread.ofVirtual().name("prune " + db.path()).start(() -> {
+            try {
+                pruneLocal();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: deleting uploaded local files failed: {1}", db.path(), e.getMessage());
+            }
+        });
+    }
+
+    /** Waits for a background prune started by the (stopped) loop. */
+    private void awaitPruner() throws InterruptedException {
+        Thread p = pruner;
+        if (p != null) {
+            p.join(30_000);
+        }
     }
 
     /** Deletes local files every replica holds, keeping the newest (the resume point). */
@@ -403,6 +432,7 @@ public final class DatabaseReplicator implements AutoCloseable {
         if (loop != null) {
             loop.join(options.monitorInterval().toMillis() + 30_000);
         }
+        awaitPruner();
         try {
             syncOnce();
         } catch (IOException | RuntimeException e) {
@@ -448,12 +478,13 @@ public final class DatabaseReplicator implements AutoCloseable {
         running = false;
         maintainers.forEach(ReplicaMaintainer::close);
         closeWatcher();
-        if (loop != null) {
-            try {
+        try {
+            if (loop != null) {
                 loop.join(options.monitorInterval().toMillis() + 30_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
+            awaitPruner();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         uploaders.forEach(ReplicaUploader::abort);
         db.close();

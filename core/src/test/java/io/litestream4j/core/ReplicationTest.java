@@ -341,6 +341,33 @@ class ReplicationTest {
         txids(replica);
     }
 
+    /** The loop deletes local files once the replica holds them (on a thread of its own). */
+    @Test
+    void uploadedLocalFilesAreDeletedWhileReplicating() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        DatabaseReplicator r = start(db, replica, FAST);
+        try (Connection c = TestDb.open(db)) {
+            for (int i = 0; i < 200; i++) {
+                TestDb.insert(c, 1, 100);
+                Thread.sleep(2);
+            }
+            awaitReplicaAt(r, r.database().txid(), Duration.ofSeconds(5));
+            TestDb.insert(c, 1, 100); // one more round, which prunes what the replica holds now
+            awaitReplicaAt(r, r.database().txid(), Duration.ofSeconds(5));
+            long files = r.database().txid();
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            long local;
+            do {
+                Thread.sleep(20);
+                local = r.database().store().list().size();
+            } while (local > 2 && System.nanoTime() < deadline);
+            assertThat(files).as("TXIDs written").isGreaterThan(20);
+            assertThat(local).as("local L0 files left of %d", files).isLessThanOrEqualTo(2);
+        }
+        stop(r);
+    }
+
     private static void awaitReplicaAt(DatabaseReplicator r, long txid, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (Long.compareUnsigned(r.replicaPositions().getFirst(), txid) < 0) {
