@@ -30,7 +30,7 @@ import java.util.concurrent.locks.LockSupport;
  * checkpoints on our behalf. Not thread-safe: one database's sync loop owns it.
  */
 final class SqliteLocks implements AutoCloseable {
-    /** Between two attempts at the write lock for the barrier. */
+    /** Between two attempts at a lock SQLite does not wait for on our behalf: the write lock for the barrier, the checkpoint lock. */
     private static final Duration BARRIER_RETRY = Duration.ofNanos(100_000);
 
     private final Path path;

@@ -25,8 +25,18 @@ final class Samples {
         return values;
     }
 
+    /**
+     * The middle value, or the mean of the two middle values of an even count: with two rounds the
+     * nearest-rank median is the lower of the two, which hid a round with three new files behind
+     * one with none.
+     */
     static double median(List<Double> xs) {
-        return percentile(xs, 50);
+        if (xs.isEmpty()) {
+            return Double.NaN;
+        }
+        double[] sorted = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int mid = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
     /** Nearest-rank percentile; NaN when there is nothing. */
