@@ -35,7 +35,7 @@ final class SqliteLocks implements AutoCloseable {
     /**
      * How long {@link #checkpointUpToPin} waits for another connection's checkpoint. Without
      * waiting it found the lock taken 9 times in 10 under a writer at full speed, and writers then
-     * waited 2.0 ms per checkpoint (p50) instead of 1.3-1.5.
+     * waited 2.0 ms per checkpoint (p50) instead of 1.5-1.6 (docs/benchmarks.md).
      */
     private static final Duration EARLY_CHECKPOINT_PATIENCE = Duration.ofMillis(20);
 
