@@ -329,12 +329,17 @@ public final class Database implements AutoCloseable {
             // copied into the database (after our checkpoint), which makes SQLite give it the
             // read mark that stops all checkpoints. Now that the generation has frames we hold,
             // a new pin gets an ordinary read mark (see SqliteLocks.movePin).
-            if (locks.movePin()) {
-                pinSalt1 = salt1;
-                pinSalt2 = salt2;
-            }
+            movePinToCopiedGeneration();
         }
         return r;
+    }
+
+    /** Moves the pin (right after a sync only: see the class comment) and notes its WAL generation. */
+    private void movePinToCopiedGeneration() throws IOException {
+        if (locks.movePin()) {
+            pinSalt1 = salt1;
+            pinSalt2 = salt2;
+        }
     }
 
     private SyncResult copyNewFrames() throws IOException {
@@ -570,9 +575,8 @@ public final class Database implements AutoCloseable {
         int round = 0;
         do {
             sync();
-            if (haveWalPosition && locks.movePin()) {
-                pinSalt1 = salt1;
-                pinSalt2 = salt2;
+            if (haveWalPosition) {
+                movePinToCopiedGeneration();
             }
             early = locks.checkpointUpToPin();
         } while (++round < EARLY_CHECKPOINT_ROUNDS && early.walFrames() - early.checkpointedFrames() > SMALL_TAIL_FRAMES);
