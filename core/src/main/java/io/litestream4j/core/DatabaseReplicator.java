@@ -136,9 +136,10 @@ public final class DatabaseReplicator implements AutoCloseable {
         }
         uploaders.forEach(ReplicaUploader::start);
         if (compaction != null) {
-            for (Destination d : destinations) {
+            for (int i = 0; i < destinations.size(); i++) {
+                Destination d = destinations.get(i);
                 ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(d.client(), db.metaDir().resolve("tmp")),
-                        d.compaction() != null ? d.compaction() : compaction, clock);
+                        d.compaction() != null ? d.compaction() : compaction, clock, uploaders.get(i).health());
                 m.start();
                 r.maintainers.add(m);
             }
@@ -221,8 +222,8 @@ public final class DatabaseReplicator implements AutoCloseable {
             } catch (InterruptedException e) {
                 break;
             } catch (IOException | RuntimeException e) {
-                lastError = e.getMessage();
-                LOG.log(System.Logger.Level.ERROR, "{0}: sync failed: {1}", db.path(), e.getMessage());
+                lastError = ReplicaHealth.describe(e);
+                LOG.log(System.Logger.Level.ERROR, "{0}: sync failed: {1}", db.path(), lastError);
                 try {
                     Thread.sleep(backoff);
                 } catch (InterruptedException ie) {

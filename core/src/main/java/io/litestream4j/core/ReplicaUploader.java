@@ -55,7 +55,7 @@ final class ReplicaUploader {
     /** When the newest wake came in while no wake was pending. Guarded by lock. */
     private long pendingSinceMillis;
     private volatile long lastSuccessMillis;
-    private volatile String lastError;
+    private final ReplicaHealth health = new ReplicaHealth();
     private Thread thread;
 
     ReplicaUploader(ReplicaClient client, LocalLtxStore store, Duration syncInterval, Clock clock, long replicaPosition) {
@@ -75,8 +75,9 @@ final class ReplicaUploader {
         return position;
     }
 
-    String lastError() {
-        return lastError;
+    /** This replica's problems: the uploader reports its own, compaction and retention theirs. */
+    ReplicaHealth health() {
+        return health;
     }
 
     /** What the replica holds: its highest TXID over all levels and the checksum after it. */
@@ -147,7 +148,7 @@ final class ReplicaUploader {
             behind = behindSinceMillis;
         }
         return new DatabaseReplicator.ReplicaStatus(client.type(), client.location(), position, behind == 0 ? 0 : Math.max(0, clock.millis() - behind),
-                lastSuccessMillis, lastError);
+                lastSuccessMillis, health.summary());
     }
 
     /** After a successful round: caught up, unless files arrived during it. */
@@ -203,7 +204,7 @@ final class ReplicaUploader {
                     if (halted) {
                         return;
                     }
-                    lastError = e.getMessage();
+                    health.report(ReplicaHealth.UPLOAD, e);
                     LOG.log(System.Logger.Level.WARNING, "upload to {0} failed, retrying in {1} ms: {2}", client.location(), backoff.toMillis(),
                             e instanceof IOException io ? IoErrors.describe(io) : e.toString());
                     Thread.sleep(backoff);
@@ -213,7 +214,7 @@ final class ReplicaUploader {
                     }
                     continue;
                 }
-                lastError = null;
+                health.clear(ReplicaHealth.UPLOAD);
                 roundSucceeded();
                 backoff = FIRST_BACKOFF;
                 if (last) {

@@ -1,6 +1,6 @@
 package io.litestream4j.core.compaction;
 
-import io.litestream4j.core.IoErrors;
+import io.litestream4j.core.ReplicaHealth;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -17,6 +17,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
     private final ReplicaCompactor compactor;
     private final CompactionSettings settings;
     private final Clock clock;
+    private final ReplicaHealth health;
     private final Instant[] nextLevel;
     private Instant nextSnapshot;
     private Instant nextRetention;
@@ -24,7 +25,13 @@ public final class ReplicaMaintainer implements AutoCloseable {
     private Thread thread;
 
     public ReplicaMaintainer(ReplicaCompactor compactor, CompactionSettings settings, Clock clock) {
+        this(compactor, settings, clock, new ReplicaHealth());
+    }
+
+    /** Reports failed compactions, snapshots and retention runs to {@code health} (and clears them when they work again). */
+    public ReplicaMaintainer(ReplicaCompactor compactor, CompactionSettings settings, Clock clock, ReplicaHealth health) {
         this.compactor = compactor;
+        this.health = health;
         this.settings = settings;
         this.clock = clock;
         Instant now = clock.instant();
@@ -51,8 +58,10 @@ public final class ReplicaMaintainer implements AutoCloseable {
         if (!now.isBefore(nextRetention)) {
             try {
                 compactor.enforceRetention(now, settings);
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "{0}: retention failed: {1}", compactor.client().location(), IoErrors.describe(e));
+                health.clear(ReplicaHealth.RETENTION);
+            } catch (IOException | RuntimeException e) {
+                health.report(ReplicaHealth.RETENTION, e);
+                LOG.log(System.Logger.Level.WARNING, "{0}: retention failed: {1}", compactor.client().location(), ReplicaHealth.describe(e));
             }
             nextRetention = CompactionSchedule.next(now, settings.retentionCheckInterval());
         }
@@ -65,10 +74,11 @@ public final class ReplicaMaintainer implements AutoCloseable {
             } else {
                 compactor.compact(level);
             }
+            health.clear(what); // per level: a level with nothing to do must not clear another's failure
         } catch (IOException | RuntimeException e) {
             // The next round retries; inputs are never deleted before an output is verified.
-            LOG.log(System.Logger.Level.WARNING, "{0}: {1} failed: {2}", compactor.client().location(), what,
-                    e instanceof IOException io ? IoErrors.describe(io) : e.toString());
+            health.report(what, "failed: " + ReplicaHealth.describe(e));
+            LOG.log(System.Logger.Level.WARNING, "{0}: {1} failed: {2}", compactor.client().location(), what, ReplicaHealth.describe(e));
         }
     }
 
