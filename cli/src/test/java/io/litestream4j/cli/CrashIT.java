@@ -13,7 +13,9 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,6 +32,7 @@ class CrashIT {
     Path dir;
 
     @Test
+    @Timeout(value = 15, unit = TimeUnit.MINUTES) // 50 JVM starts and 6 restores; ~1 min alone, far more on a loaded machine
     void killNineAtRandomMomentsLosesNothingUploaded() throws Exception {
         long seed = Long.getLong("crash.seed", System.nanoTime());
         System.out.println("CrashIT seed " + seed + " (rerun with -Dcrash.seed=" + seed + ")");
@@ -66,6 +69,11 @@ class CrashIT {
         long lastRestored = 0;
         for (int kill = 1; kill <= KILLS; kill++) {
             CliProcess p = CliProcess.start(dir, "replicate", db.toString(), replica.toString());
+            if (kill == 1) {
+                // The first kill waits until the replica exists: on a loaded machine the JVM alone
+                // can take longer than the random delay, and there would be nothing to restore.
+                assertThat(p.awaitLog("replicating to", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
+            }
             Thread.sleep(200 + random.nextInt(1200));
             p.kill();
             if (kill % 10 == 0) {
