@@ -135,6 +135,7 @@ public final class DatabaseReplicator implements AutoCloseable {
             throw e;
         }
         uploaders.forEach(ReplicaUploader::start);
+        ReplicaCompactor.clearTempDir(db.metaDir().resolve("tmp")); // left by a process killed mid-merge
         if (compaction != null) {
             for (int i = 0; i < destinations.size(); i++) {
                 Destination d = destinations.get(i);

@@ -90,16 +90,49 @@ public final class ReplicaCompactor {
         return Optional.of(merge(chain, LtxFileInfo.SNAPSHOT_LEVEL));
     }
 
+    /**
+     * Empties a compaction temporary folder. Called when a replicator starts, before any
+     * compaction runs: a process killed during a merge leaves files behind, a snapshot's as big
+     * as the database. A file that cannot be removed is logged, not fatal.
+     */
+    public static void clearTempDir(Path tempDir) {
+        if (!Files.isDirectory(tempDir)) {
+            return;
+        }
+        try (var walk = Files.walk(tempDir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(tempDir)).toList()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "removing leftover compaction file {0}: {1}", p, e.toString());
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            LOG.log(System.Logger.Level.WARNING, "removing leftover compaction files in {0}: {1}", tempDir, e.toString());
+        }
+    }
+
     private LtxFileInfo merge(List<LtxFileInfo> inputs, int level) throws IOException {
         TxidRange range = new TxidRange(inputs.getFirst().minTxid(), inputs.getLast().maxTxid());
         String name = "%s level %d file %s".formatted(client.location(), level, range.fileName());
         Files.createDirectories(tempDir);
-        Path tmp = Files.createTempFile(tempDir, "compact-", ".ltx");
+        // Each merge works in a folder of its own, removed whole when it ends, whatever it left.
+        Path work = Files.createTempDirectory(tempDir, "compact-");
+        try {
+            return merge(inputs, level, range, name, work);
+        } finally {
+            clearTempDir(work);
+            Files.deleteIfExists(work);
+        }
+    }
+
+    private LtxFileInfo merge(List<LtxFileInfo> inputs, int level, TxidRange range, String name, Path work) throws IOException {
+        Path tmp = Files.createTempFile(work, "compact-", ".ltx");
         List<Path> partials = new ArrayList<>();
         try {
             // Inputs are downloaded to local files first (a few at a time), never held open on the
             // store: an HTTP client has a bounded pool, and uploads must not wait behind a merge.
-            try (Prefetcher inputFiles = new Prefetcher(client, DOWNLOAD_PARALLELISM, tempDir)) {
+            try (Prefetcher inputFiles = new Prefetcher(client, DOWNLOAD_PARALLELISM, work)) {
                 inputFiles.reset(inputs);
                 for (int start = 0; start < inputs.size(); start += FAN_IN) {
                     int end = Math.min(inputs.size(), start + FAN_IN);
@@ -108,7 +141,7 @@ public final class ReplicaCompactor {
                         for (int i = start; i < end; i++) {
                             streams.add(inputFiles.open(i));
                         }
-                        Path out = inputs.size() <= FAN_IN ? tmp : Files.createTempFile(tempDir, "partial-", ".ltx");
+                        Path out = inputs.size() <= FAN_IN ? tmp : Files.createTempFile(work, "partial-", ".ltx");
                         if (out != tmp) {
                             partials.add(out);
                         }
@@ -125,7 +158,7 @@ public final class ReplicaCompactor {
                 List<Path> next = new ArrayList<>();
                 for (int start = 0; start < partials.size(); start += FAN_IN) {
                     List<Path> group = partials.subList(start, Math.min(partials.size(), start + FAN_IN));
-                    Path out = partials.size() <= FAN_IN ? tmp : Files.createTempFile(tempDir, "partial-", ".ltx");
+                    Path out = partials.size() <= FAN_IN ? tmp : Files.createTempFile(work, "partial-", ".ltx");
                     List<InputStream> streams = new ArrayList<>();
                     try {
                         for (Path p : group) {
