@@ -7,6 +7,7 @@ import io.litestream4j.ltx.LtxCompactor;
 import io.litestream4j.ltx.LtxDecoder;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.LtxHeader;
+import io.litestream4j.ltx.Txid;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,7 +52,7 @@ public final class ReplicaCompactor {
 
     /** Highest max TXID in a level, 0 if it is empty. */
     long maxTxid(int level) throws IOException {
-        return client.listFiles(level, 0).stream().mapToLong(LtxFileInfo::maxTxid).max().orElse(0);
+        return client.listFiles(level, 0).stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, Txid::max);
     }
 
     /** Merges the run of files in level {@code dst - 1} after level {@code dst}'s newest into one file. */
@@ -82,7 +83,7 @@ public final class ReplicaCompactor {
      */
     public Optional<LtxFileInfo> snapshot() throws IOException {
         List<LtxFileInfo> all = RestorePlanner.listAll(client);
-        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).max().orElse(0);
+        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, Txid::max);
         if (newest == 0 || newest == maxTxid(LtxFileInfo.SNAPSHOT_LEVEL)) {
             return Optional.empty();
         }
@@ -235,7 +236,7 @@ public final class ReplicaCompactor {
             return;
         }
         List<LtxFileInfo> snapshots = new ArrayList<>(client.listFiles(LtxFileInfo.SNAPSHOT_LEVEL, 0));
-        snapshots.sort(Comparator.comparing(LtxFileInfo::maxTxid));
+        snapshots.sort(Comparator.comparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
         if (!snapshots.isEmpty()) {
             Instant cutoff = now.minus(settings.snapshotRetention());
             int keepFrom = 0;
@@ -247,17 +248,17 @@ public final class ReplicaCompactor {
             deleteAll(LtxFileInfo.SNAPSHOT_LEVEL, snapshots.subList(0, keepFrom));
             long oldestKept = snapshots.get(keepFrom).maxTxid();
             for (int level = 1; level < LtxFileInfo.SNAPSHOT_LEVEL; level++) {
-                deleteAll(level, client.listFiles(level, 0).stream().filter(f -> f.maxTxid() <= oldestKept).toList());
+                deleteAll(level, client.listFiles(level, 0).stream().filter(f -> Long.compareUnsigned(f.maxTxid(), oldestKept) <= 0).toList());
             }
         }
         Instant l0Cutoff = now.minus(settings.l0Retention());
         List<LtxFileInfo> l0 = client.listFiles(0, 0);
-        long expired = l0.stream().filter(f -> f.createdAt().isBefore(l0Cutoff)).mapToLong(LtxFileInfo::maxTxid).max().orElse(0);
+        long expired = l0.stream().filter(f -> f.createdAt().isBefore(l0Cutoff)).mapToLong(LtxFileInfo::maxTxid).reduce(0, Txid::max);
         // Only up to the end of a level-1 file: the L0 files left must continue a level-1 chain,
         // or a TXID in the l0-retention window would need a deleted L0 file whose only copy is
         // inside a level-1 file that runs past it.
-        long boundary = client.listFiles(1, 0).stream().mapToLong(LtxFileInfo::maxTxid).filter(end -> end <= expired).max().orElse(0);
-        deleteAll(0, l0.stream().filter(f -> f.maxTxid() <= boundary && f.createdAt().isBefore(l0Cutoff)).toList());
+        long boundary = client.listFiles(1, 0).stream().mapToLong(LtxFileInfo::maxTxid).filter(end -> Long.compareUnsigned(end, expired) <= 0).reduce(0, Txid::max);
+        deleteAll(0, l0.stream().filter(f -> Long.compareUnsigned(f.maxTxid(), boundary) <= 0 && f.createdAt().isBefore(l0Cutoff)).toList());
     }
 
     private void deleteAll(int level, List<LtxFileInfo> files) throws IOException {
