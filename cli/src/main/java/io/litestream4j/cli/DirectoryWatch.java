@@ -28,8 +28,17 @@ final class DirectoryWatch implements AutoCloseable {
     private final List<DirectoryConfig> directories;
     private final Replication replication;
     private final TargetMaker targets;
+    /**
+     * How long {@link #close} waits for a database whose start is in flight: it must join the
+     * replication before the final syncs, and interrupting it could cut its first writes short.
+     */
+    static final Duration START_WAIT = Duration.ofSeconds(60);
+
     private final Set<Path> failing = new HashSet<>();
     private volatile boolean running = true;
+    private final Object wake = new Object();
+    /** The database being started by a look, or null. */
+    private volatile Path starting;
     private final Thread thread;
 
     DirectoryWatch(List<DirectoryConfig> directories, Replication replication, TargetMaker targets) {
@@ -42,7 +51,11 @@ final class DirectoryWatch implements AutoCloseable {
     private void run() {
         while (running) {
             try {
-                Thread.sleep(INTERVAL);
+                synchronized (wake) {
+                    if (running) {
+                        wake.wait(INTERVAL.toMillis()); // close() wakes it: no interrupt reaches a start
+                    }
+                }
             } catch (InterruptedException e) {
                 return;
             }
@@ -70,7 +83,11 @@ final class DirectoryWatch implements AutoCloseable {
             if (replicated.contains(path) || !DirectoryConfig.isDatabase(path)) {
                 continue;
             }
+            if (!running) {
+                return; // no database joins once the others are stopping
+            }
             DatabaseConfig db = dir.database(path);
+            starting = db.path();
             try {
                 replication.add(targets.make(db));
                 failing.remove(db.path());
@@ -79,6 +96,8 @@ final class DirectoryWatch implements AutoCloseable {
                 if (failing.add(db.path())) { // say it once, not every second
                     LOG.log(System.Logger.Level.WARNING, "{0}: found in {1} but cannot replicate it yet: {2}", db.path(), dir.dir(), e.getMessage());
                 }
+            } finally {
+                starting = null;
             }
         }
         for (Path p : replicated) {
@@ -88,14 +107,24 @@ final class DirectoryWatch implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops looking. A database whose start is in flight is waited for (up to {@link #START_WAIT}),
+     * not interrupted, so it is among the databases stopped next, with their final sync.
+     */
     @Override
     public void close() {
         running = false;
-        thread.interrupt();
+        synchronized (wake) {
+            wake.notifyAll();
+        }
         try {
-            thread.join(5000);
+            thread.join(START_WAIT.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        Path late = starting;
+        if (thread.isAlive() && late != null) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: still starting after {1}; it will get no final sync", late, START_WAIT);
         }
     }
 }

@@ -69,9 +69,9 @@ final class ReplicaArgument {
             ReplicaClient client = null;
             try {
                 client = r.open();
-                long txid = RestorePlanner.listAll(client).stream().mapToLong(LtxFileInfo::maxTxid).max().orElse(0);
+                long txid = RestorePlanner.listAll(client).stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, io.litestream4j.ltx.Txid::max);
                 LOG.log(System.Logger.Level.INFO, "replica {0} ({1}) reaches TXID {2}", r.name(), client.location(), io.litestream4j.ltx.Txid.format(txid));
-                if (txid > bestTxid) {
+                if (best == null || Long.compareUnsigned(txid, bestTxid) > 0) { // TXIDs are unsigned 64-bit
                     if (best != null) {
                         best.close();
                     }

@@ -2,6 +2,7 @@ package io.litestream4j.cli;
 
 import io.litestream4j.core.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
+import io.litestream4j.core.ReplicaHealth;
 import io.litestream4j.core.ReplicationEvents;
 import io.litestream4j.core.compaction.CompactionSettings;
 import java.io.IOException;
@@ -102,15 +103,17 @@ final class Replication implements AutoCloseable {
     boolean stop(Duration timeout) throws InterruptedException {
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Boolean>> results = new ArrayList<>();
-            for (DatabaseReplicator r : running) {
+            List<DatabaseReplicator> stopping = List.copyOf(running);
+            for (DatabaseReplicator r : stopping) {
                 results.add(pool.submit((Callable<Boolean>) () -> r.stop(timeout)));
             }
             boolean all = true;
-            for (Future<Boolean> f : results) {
+            for (int i = 0; i < results.size(); i++) {
                 try {
-                    all &= f.get();
+                    all &= results.get(i).get();
                 } catch (java.util.concurrent.ExecutionException e) {
                     all = false;
+                    LOG.log(System.Logger.Level.ERROR, "{0}: stop failed: {1}", stopping.get(i).database().path(), ReplicaHealth.describe(e.getCause()));
                 }
             }
             return all;
@@ -129,8 +132,9 @@ final class Replication implements AutoCloseable {
         for (DatabaseReplicator.Destination d : destinations) {
             try {
                 d.client().close();
-            } catch (IOException | RuntimeException ignored) {
-                // best effort on the way out of a failed start
+            } catch (IOException | RuntimeException e) {
+                // on the way out of a failed start: the start's error is the one reported
+                LOG.log(System.Logger.Level.WARNING, "closing replica {0} failed: {1}", d.client().location(), ReplicaHealth.describe(e));
             }
         }
     }

@@ -11,8 +11,10 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /** The real {@code bin/litestream}, run as separate processes: replicate, stop, restore, and every error. */
+@Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class CliIT {
     @TempDir
     Path dir;

@@ -91,7 +91,9 @@ final class CliProcess {
     /** SIGKILL: no shutdown, no final sync. */
     void kill() throws InterruptedException {
         process.destroyForcibly();
-        process.waitFor();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            throw new AssertionError("process still alive 60 s after SIGKILL");
+        }
     }
 
     boolean isAlive() {

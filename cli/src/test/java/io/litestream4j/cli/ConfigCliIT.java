@@ -10,8 +10,10 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /** {@code bin/litestream} driven by a Litestream-style config file: several databases, several replicas each, restore by database path. */
+@Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class ConfigCliIT {
     @TempDir
     Path dir;

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Kills the replicator with SIGKILL at random moments while an application writes, 50 times,
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the result must pass integrity_check and be exactly rows 1..k for a k that never goes backwards,
  * and at the end equal the source.
  */
+@Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class CrashIT {
     private static final int KILLS = 50;
 
@@ -86,7 +88,7 @@ class CrashIT {
         assertThat(lastRestored).as("something was replicated").isPositive();
 
         stop.set(true);
-        writer.join();
+        assertThat(writer.join(Duration.ofSeconds(60))).as("writer stopped").isTrue();
         assertThat(errors).as("application errors").isEmpty();
 
         CliProcess p = CliProcess.start(dir, "replicate", db.toString(), replica.toString());

@@ -9,8 +9,10 @@ import java.sql.Connection;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /** Directory mode through {@code bin/litestream}: databases found, picked up when created, dropped when removed. */
+@Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class DirectoryCliIT {
     @TempDir
     Path dir;

@@ -9,8 +9,10 @@ import java.sql.Connection;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /** {@code replicate -exec}: the application runs beside replication, gets our signals, and its exit status is ours. */
+@Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class ExecCliIT {
     @TempDir
     Path dir;

@@ -15,8 +15,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /** {@code addr:} in the config: Litestream's metrics and a health check, scraped over HTTP from the real process. */
+@Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class MetricsCliIT {
     @TempDir
     Path dir;

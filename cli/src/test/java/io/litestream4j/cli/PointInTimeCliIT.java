@@ -13,12 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Point-in-time restore, {@code -dry-run}, {@code -parallelism} and the {@code ltx} listing through
  * the real {@code bin/litestream}: three {@code replicate -once} runs, each after more writes, make
  * three TXIDs with real timestamps; restores by time land on the state between them.
  */
+@Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class PointInTimeCliIT {
     @TempDir
     Path dir;

@@ -23,12 +23,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A replica whose uploads fail turns /healthz to 503 and stops the heartbeat, and both recover
  * when the uploads do: a real database and replicator, a file replica behind injected faults,
  * the real HTTP server and a real monitor on loopback.
  */
+@Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class ReplicationHealthTest {
     @TempDir
     Path dir;

@@ -13,12 +13,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The real {@code bin/litestream} against a real S3 server on loopback (S3Proxy, signatures
  * checked): replicate, restore, point-in-time restore and the start-up errors, with credentials
  * passed as Litestream's environment variables and never printed.
  */
+@Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class S3CliIT {
     private static S3TestServer server;
 

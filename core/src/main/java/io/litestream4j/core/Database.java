@@ -74,7 +74,7 @@ public final class Database implements AutoCloseable {
     private PageChecksums pages;
 
     /** TXID of the newest local file; 0 before the first. */
-    private long txid;
+    private volatile long txid; // written by the sync loop, read by metrics and status threads
     /** Database checksum after the newest file; 0 when unknown (a file without checksums). */
     private long postApply;
     private int salt1;

@@ -135,6 +135,7 @@ public final class DatabaseReplicator implements AutoCloseable {
             throw e;
         }
         uploaders.forEach(ReplicaUploader::start);
+        ReplicaCompactor.clearTempDir(db.metaDir().resolve("tmp")); // left by a process killed mid-merge
         if (compaction != null) {
             for (int i = 0; i < destinations.size(); i++) {
                 Destination d = destinations.get(i);
@@ -453,7 +454,7 @@ public final class DatabaseReplicator implements AutoCloseable {
         try {
             pruneLocal();
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "prune after stop: {0}", e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "{0}: deleting uploaded local files after stop failed: {1}", db.path(), IoErrors.describe(e));
         }
         return caughtUp;
     }
@@ -492,8 +493,8 @@ public final class DatabaseReplicator implements AutoCloseable {
         for (ReplicaUploader u : uploaders) {
             try {
                 u.client().close();
-            } catch (Exception ignored) {
-                // best effort
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: closing replica {1} failed: {2}", db.path(), u.client().location(), ReplicaHealth.describe(e));
             }
         }
     }

@@ -7,7 +7,6 @@ import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -68,12 +67,9 @@ final class LocalLtxStore {
         return Files.newInputStream(path(range));
     }
 
+    /** Deletes one file; one already gone is not an error. */
     void delete(TxidRange range) throws IOException {
-        try {
-            Files.deleteIfExists(path(range));
-        } catch (NoSuchFileException ignored) {
-            // already gone
-        }
+        Files.deleteIfExists(path(range));
     }
 
     /** The newest file, fully verified, with its header and trailer; empty if there is none. */

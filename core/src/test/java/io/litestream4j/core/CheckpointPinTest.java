@@ -15,8 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import io.litestream4j.core.replica.FileReplicaClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /** How our pin and checkpoints leave room for the application's own checkpoints and keep the WAL small. */
+@Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class CheckpointPinTest {
     @TempDir
     Path dir;
@@ -91,7 +93,7 @@ class CheckpointPinTest {
             }
         } finally {
             stop.set(true);
-            writer.join();
+            assertThat(writer.join(Duration.ofSeconds(60))).as("writer stopped").isTrue();
         }
         assertThat(r.stop(Duration.ofSeconds(30))).isTrue();
         r.close();

@@ -15,11 +15,13 @@ import java.util.List;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A database growing past 1 GiB crosses SQLite's lock page, which is never written and never
  * stored: replication and restore must skip it and still restore every page around it.
  */
+@Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class LockPageIT {
     @TempDir
     Path dir;

@@ -29,6 +29,7 @@ import java.util.stream.LongStream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Seeded random workloads on a real SQLite database: single-transaction inserts, updates,
@@ -37,6 +38,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * digest is recorded at every TXID; then restores at random TXIDs and times must give exactly the
  * recorded content. Rerun one seed with {@code -Dworkload.seed=N}.
  */
+@Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class RandomWorkloadTest {
     private static final Instant START = Instant.parse("2026-11-23T00:00:05Z");
 

@@ -24,8 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Timeout;
 
 /** Replicates real SQLite databases written by real connections, then restores and compares. */
+@Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class ReplicationTest {
     @TempDir
     Path dir;
@@ -87,7 +89,7 @@ class ReplicationTest {
                 }
             });
         }
-        done.await();
+        assertThat(done.await(3, java.util.concurrent.TimeUnit.MINUTES)).as("writers finished within 3 minutes").isTrue();
         stop(r);
         assertThat(errors).as("writer errors (SQLITE_BUSY would show here)").isEmpty();
         Path restored = restore(replica, "restored.db");
@@ -398,7 +400,7 @@ class ReplicationTest {
             r.close(); // abrupt: no final sync
         }
         stopWriting.set(true);
-        writer.join();
+        assertThat(writer.join(Duration.ofSeconds(60))).as("writer stopped").isTrue();
         DatabaseReplicator r = start(db, replica, FAST);
         stop(r);
         assertThat(errors).isEmpty();

@@ -9,7 +9,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class WalWatcherTest {
     @TempDir
     Path dir;

@@ -27,6 +27,11 @@ public record Txid(long value) implements Comparable<Txid> {
         return HexFormat.of().toHexDigits(txid);
     }
 
+    /** The larger of two TXIDs compared as unsigned 64-bit numbers (for {@code LongStream.reduce(0, Txid::max)}). */
+    public static long max(long a, long b) {
+        return Long.compareUnsigned(a, b) >= 0 ? a : b;
+    }
+
     public Txid next() {
         return new Txid(value + 1);
     }

@@ -7,6 +7,7 @@ import io.litestream4j.ltx.LtxCompactor;
 import io.litestream4j.ltx.LtxDecoder;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.LtxHeader;
+import io.litestream4j.ltx.Txid;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,7 +52,7 @@ public final class ReplicaCompactor {
 
     /** Highest max TXID in a level, 0 if it is empty. */
     long maxTxid(int level) throws IOException {
-        return client.listFiles(level, 0).stream().mapToLong(LtxFileInfo::maxTxid).max().orElse(0);
+        return client.listFiles(level, 0).stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, Txid::max);
     }
 
     /** Merges the run of files in level {@code dst - 1} after level {@code dst}'s newest into one file. */
@@ -82,7 +83,7 @@ public final class ReplicaCompactor {
      */
     public Optional<LtxFileInfo> snapshot() throws IOException {
         List<LtxFileInfo> all = RestorePlanner.listAll(client);
-        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).max().orElse(0);
+        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, Txid::max);
         if (newest == 0 || newest == maxTxid(LtxFileInfo.SNAPSHOT_LEVEL)) {
             return Optional.empty();
         }
@@ -90,16 +91,49 @@ public final class ReplicaCompactor {
         return Optional.of(merge(chain, LtxFileInfo.SNAPSHOT_LEVEL));
     }
 
+    /**
+     * Empties a compaction temporary folder. Called when a replicator starts, before any
+     * compaction runs: a process killed during a merge leaves files behind, a snapshot's as big
+     * as the database. A file that cannot be removed is logged, not fatal.
+     */
+    public static void clearTempDir(Path tempDir) {
+        if (!Files.isDirectory(tempDir)) {
+            return;
+        }
+        try (var walk = Files.walk(tempDir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(tempDir)).toList()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "removing leftover compaction file {0}: {1}", p, e.toString());
+                }
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            LOG.log(System.Logger.Level.WARNING, "removing leftover compaction files in {0}: {1}", tempDir, e.toString());
+        }
+    }
+
     private LtxFileInfo merge(List<LtxFileInfo> inputs, int level) throws IOException {
         TxidRange range = new TxidRange(inputs.getFirst().minTxid(), inputs.getLast().maxTxid());
         String name = "%s level %d file %s".formatted(client.location(), level, range.fileName());
         Files.createDirectories(tempDir);
-        Path tmp = Files.createTempFile(tempDir, "compact-", ".ltx");
+        // Each merge works in a folder of its own, removed whole when it ends, whatever it left.
+        Path work = Files.createTempDirectory(tempDir, "compact-");
+        try {
+            return merge(inputs, level, range, name, work);
+        } finally {
+            clearTempDir(work);
+            Files.deleteIfExists(work);
+        }
+    }
+
+    private LtxFileInfo merge(List<LtxFileInfo> inputs, int level, TxidRange range, String name, Path work) throws IOException {
+        Path tmp = Files.createTempFile(work, "compact-", ".ltx");
         List<Path> partials = new ArrayList<>();
         try {
             // Inputs are downloaded to local files first (a few at a time), never held open on the
             // store: an HTTP client has a bounded pool, and uploads must not wait behind a merge.
-            try (Prefetcher inputFiles = new Prefetcher(client, DOWNLOAD_PARALLELISM, tempDir)) {
+            try (Prefetcher inputFiles = new Prefetcher(client, DOWNLOAD_PARALLELISM, work)) {
                 inputFiles.reset(inputs);
                 for (int start = 0; start < inputs.size(); start += FAN_IN) {
                     int end = Math.min(inputs.size(), start + FAN_IN);
@@ -108,7 +142,7 @@ public final class ReplicaCompactor {
                         for (int i = start; i < end; i++) {
                             streams.add(inputFiles.open(i));
                         }
-                        Path out = inputs.size() <= FAN_IN ? tmp : Files.createTempFile(tempDir, "partial-", ".ltx");
+                        Path out = inputs.size() <= FAN_IN ? tmp : Files.createTempFile(work, "partial-", ".ltx");
                         if (out != tmp) {
                             partials.add(out);
                         }
@@ -125,7 +159,7 @@ public final class ReplicaCompactor {
                 List<Path> next = new ArrayList<>();
                 for (int start = 0; start < partials.size(); start += FAN_IN) {
                     List<Path> group = partials.subList(start, Math.min(partials.size(), start + FAN_IN));
-                    Path out = partials.size() <= FAN_IN ? tmp : Files.createTempFile(tempDir, "partial-", ".ltx");
+                    Path out = partials.size() <= FAN_IN ? tmp : Files.createTempFile(work, "partial-", ".ltx");
                     List<InputStream> streams = new ArrayList<>();
                     try {
                         for (Path p : group) {
@@ -202,7 +236,7 @@ public final class ReplicaCompactor {
             return;
         }
         List<LtxFileInfo> snapshots = new ArrayList<>(client.listFiles(LtxFileInfo.SNAPSHOT_LEVEL, 0));
-        snapshots.sort(Comparator.comparing(LtxFileInfo::maxTxid));
+        snapshots.sort(Comparator.comparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
         if (!snapshots.isEmpty()) {
             Instant cutoff = now.minus(settings.snapshotRetention());
             int keepFrom = 0;
@@ -214,17 +248,17 @@ public final class ReplicaCompactor {
             deleteAll(LtxFileInfo.SNAPSHOT_LEVEL, snapshots.subList(0, keepFrom));
             long oldestKept = snapshots.get(keepFrom).maxTxid();
             for (int level = 1; level < LtxFileInfo.SNAPSHOT_LEVEL; level++) {
-                deleteAll(level, client.listFiles(level, 0).stream().filter(f -> f.maxTxid() <= oldestKept).toList());
+                deleteAll(level, client.listFiles(level, 0).stream().filter(f -> Long.compareUnsigned(f.maxTxid(), oldestKept) <= 0).toList());
             }
         }
         Instant l0Cutoff = now.minus(settings.l0Retention());
         List<LtxFileInfo> l0 = client.listFiles(0, 0);
-        long expired = l0.stream().filter(f -> f.createdAt().isBefore(l0Cutoff)).mapToLong(LtxFileInfo::maxTxid).max().orElse(0);
+        long expired = l0.stream().filter(f -> f.createdAt().isBefore(l0Cutoff)).mapToLong(LtxFileInfo::maxTxid).reduce(0, Txid::max);
         // Only up to the end of a level-1 file: the L0 files left must continue a level-1 chain,
         // or a TXID in the l0-retention window would need a deleted L0 file whose only copy is
         // inside a level-1 file that runs past it.
-        long boundary = client.listFiles(1, 0).stream().mapToLong(LtxFileInfo::maxTxid).filter(end -> end <= expired).max().orElse(0);
-        deleteAll(0, l0.stream().filter(f -> f.maxTxid() <= boundary && f.createdAt().isBefore(l0Cutoff)).toList());
+        long boundary = client.listFiles(1, 0).stream().mapToLong(LtxFileInfo::maxTxid).filter(end -> Long.compareUnsigned(end, expired) <= 0).reduce(0, Txid::max);
+        deleteAll(0, l0.stream().filter(f -> Long.compareUnsigned(f.maxTxid(), boundary) <= 0 && f.createdAt().isBefore(l0Cutoff)).toList());
     }
 
     private void deleteAll(int level, List<LtxFileInfo> files) throws IOException {

@@ -10,12 +10,14 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Downloads the files of a restore plan ahead of the one being applied, up to {@code parallelism}
@@ -23,6 +25,10 @@ import java.util.concurrent.Executors;
  * hands them out in plan order. Files of a {@link LocalFiles} replica are read in place.
  */
 public final class Prefetcher implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Prefetcher.class.getName());
+    /** How long {@link #close} waits for cancelled downloads to end: an interrupted request ends far sooner. */
+    static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(30);
+
     private final ReplicaClient client;
     private final int parallelism;
     private final Path tempDir;
@@ -106,10 +112,24 @@ public final class Prefetcher implements AutoCloseable {
         }, pool));
     }
 
+    /**
+     * Stops the downloads and removes every file they made. Downloads still running are
+     * interrupted and awaited first (up to {@link #SHUTDOWN_WAIT}): one finishing afterwards would
+     * leave its file behind, and a folder its owner then fails to delete, hiding the error that
+     * ended the restore.
+     */
     @Override
     public void close() {
         downloads.stream().filter(d -> d != null).forEach(d -> d.cancel(true));
         pool.shutdownNow();
+        try {
+            if (!pool.awaitTermination(SHUTDOWN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: downloads still running {1} after they were cancelled; their files may stay in {2}",
+                        client.location(), SHUTDOWN_WAIT, tempDir);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (Path p : created) {
             try {
                 Files.deleteIfExists(p);

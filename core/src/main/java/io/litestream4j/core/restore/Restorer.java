@@ -33,6 +33,13 @@ import java.sql.Statement;
 public final class Restorer {
     private static final System.Logger LOG = System.getLogger(Restorer.class.getName());
 
+    /**
+     * Re-plans allowed in a row without getting further: a file that is listed but cannot be read
+     * would otherwise make the same plan again forever. Retention removing planned files races a
+     * restore at most a few times; each re-plan that gets further (a file applied since) resets it.
+     */
+    static final int MAX_REPLANS_WITHOUT_PROGRESS = 3;
+
     private Restorer() {}
 
     public record Result(long txid, int files, long bytes, long pages, boolean checksumVerified) {}
@@ -71,13 +78,28 @@ public final class Restorer {
             Files.deleteIfExists(shm);
             AtomicFiles.moveDurably(tmp, out);
             dropStaleLocalState(out);
+            try {
+                cleanUp(tmp, downloads);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "restored {0}, but removing {1} failed: {2}", out, downloads, e.toString());
+            }
             return result;
-        } finally {
-            Files.deleteIfExists(tmp);
-            Files.deleteIfExists(tmp.resolveSibling(tmp.getFileName() + "-wal"));
-            Files.deleteIfExists(tmp.resolveSibling(tmp.getFileName() + "-shm"));
-            deleteTree(downloads);
+        } catch (Throwable e) {
+            try {
+                cleanUp(tmp, downloads);
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup); // the restore's own failure is the one to report
+            }
+            throw e;
         }
+    }
+
+    /** Removes the temporary output and the download folder. */
+    private static void cleanUp(Path tmp, Path downloads) throws IOException {
+        Files.deleteIfExists(tmp);
+        Files.deleteIfExists(tmp.resolveSibling(tmp.getFileName() + "-wal"));
+        Files.deleteIfExists(tmp.resolveSibling(tmp.getFileName() + "-shm"));
+        deleteTree(downloads);
     }
 
     private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp, Prefetcher prefetcher) throws IOException {
@@ -89,6 +111,7 @@ public final class Restorer {
         PageChecksums sums = null;
         List<LtxFileInfo> queue = plan.files();
         prefetcher.reset(queue);
+        int replansWithoutProgress = 0;
         PageWriter writer = null;
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -100,6 +123,11 @@ public final class Restorer {
                 try {
                     in = prefetcher.open(i);
                 } catch (NoSuchFileException gone) {
+                    replansWithoutProgress = i == 0 ? replansWithoutProgress + 1 : 1;
+                    if (replansWithoutProgress > MAX_REPLANS_WITHOUT_PROGRESS) {
+                        throw new IOException("%s is listed but cannot be read (%d plans from TXID %s all needed it): %s"
+                                .formatted(name, MAX_REPLANS_WITHOUT_PROGRESS, Txid.format(pos), gone.getMessage()), gone);
+                    }
                     LOG.log(System.Logger.Level.INFO, "{0} is gone (retention?); planning the rest again from TXID {1}", name, Txid.format(pos));
                     queue = RestorePlanner.plan(client.location(), RestorePlanner.listAll(client), pos, OptionalLong.of(plan.txid())).files();
                     prefetcher.reset(queue);

@@ -29,11 +29,13 @@ import java.util.Random;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Schedules and retention on a fake clock, against a replica of synthetic L0 files (a database of
  * 8 pages of 512 bytes; each TXID rewrites one page), with no sleeping.
  */
+@Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class ReplicaMaintainerTest {
     private static final int PAGE_SIZE = 512;
     private static final Instant START = Instant.parse("2026-11-23T00:00:05Z");

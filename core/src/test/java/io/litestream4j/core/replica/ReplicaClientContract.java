@@ -17,11 +17,13 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * What every {@link ReplicaClient} must do, run against each backend by a subclass that supplies
  * a fresh, empty replica. The bytes stored are opaque here: clients never parse LTX contents.
  */
+@Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 public abstract class ReplicaClientContract {
     private static final Instant T0 = Instant.parse("2026-11-24T10:00:00.123Z");
 

@@ -17,11 +17,13 @@ import java.util.OptionalLong;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * A replica as Litestream 0.5 writes it: every file without database checksums, in the older
  * LZ4-frame page encoding or the current block encoding. It restores, verified by file checksums.
  */
+@Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class LitestreamReplicaRestoreTest {
     @TempDir
     Path dir;

@@ -21,12 +21,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Replication to a real S3 server through a fault injector while an application writes: server
  * errors, throttling, connections reset mid-upload and slow responses. Writers never notice,
  * replication keeps going, the lag recovers once the faults stop, and nothing is lost.
  */
+@Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class S3FaultTest {
     @TempDir
     Path dir;
@@ -71,10 +73,10 @@ class S3FaultTest {
                     assertThat(recovery).as("seconds to recover after %s (the longest backoff is 5 s, then the backlog)", mode).isLessThan(10.0);
                 }
                 stop.set(true);
-                writer.join();
+                assertThat(writer.join(Duration.ofSeconds(60))).as("writer stopped").isTrue();
                         } finally {
                 stop.set(true);
-                writer.join();
+                assertThat(writer.join(Duration.ofSeconds(60))).as("writer stopped").isTrue();
                 assertThat(r.stop(Duration.ofSeconds(30))).isTrue();
                 r.close();
             }
