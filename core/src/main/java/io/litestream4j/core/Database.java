@@ -28,26 +28,37 @@ import java.util.Optional;
  *
  * <p>Guarantees:
  * <ul>
- *   <li>Every committed transaction ends up in exactly one L0 file, in commit order; TXIDs have no
- *       gaps. A WAL generation the replicator cannot prove it followed frame by frame (the WAL was
- *       restarted or truncated while it was not running) is replaced by a full snapshot as the
- *       next TXID, never guessed across.
+ *   <li>Every committed transaction's effect ends up in the L0 files, in commit order; TXIDs have
+ *       no gaps. Normally each sync's frames make one file. When the WAL was restarted or
+ *       truncated over frames we never copied (the application wrote and checkpointed between
+ *       two of our looks), the pages that differ from our per-page checksums are written as the
+ *       next TXID ({@link ChangedPages}): the application's transactions since our last look
+ *       merge into that one TXID. A full snapshot is written only when those checksums cannot be
+ *       trusted (the first TXID, a WAL generation changed before a resumed replicator caught up,
+ *       a failed write).
  *   <li>Each file carries the database checksum before and after it (when the one before is
  *       known), kept current per page without re-reading the database.
  *   <li>Files are written atomically and durably ({@link AtomicFiles}); a crash at any point
  *       leaves the store at a file boundary, and the next start resumes from its newest file.
- *   <li>The application's writers are blocked only by the brief barrier around a checkpoint.
+ *   <li>The application's writers are blocked only by the brief barrier around a checkpoint, and
+ *       its own checkpoints wait for our pin for at most about one sync: the pin is held while a
+ *       sync copies, moved to the end of what it copied, and let go by the first sync that finds
+ *       nothing new (at most SYNC_SPACING later, see {@link DatabaseReplicator}).
  * </ul>
  *
- * <p>Why following a new WAL generation while running is safe: the pin is taken either under
- * the barrier right after copying the WAL to its end, or before scanning a snapshot, or (moved)
- * right after a sync has copied the WAL to its end, the old pin still held. From then on no
- * checkpoint can copy frames past the pin's read mark, and a WAL restart needs every frame
- * copied into the database; so a restart can only happen once every frame of the old generation
- * is one we already hold. For a moved pin: SQLite gives it read mark 0, which allows a restart,
- * only when every frame is in the database; the old pin kept the copying from going past it,
- * and it was taken before the sync, so every such frame is one the sync copied. With any other
- * read mark no restart can happen while it is held. Not thread-safe: one sync loop owns it.
+ * <p>Why following a new WAL generation from its first frame is safe while the pin has been held
+ * since our newest file ({@link #pinCoversCopied}): the pin is taken either under the barrier
+ * right after copying the WAL to its end, or before scanning, or (moved) right after a sync has
+ * copied the WAL to its end, the old pin still held. From then on no checkpoint can copy frames
+ * past the pin's read mark, and a WAL restart needs every frame copied into the database; so a
+ * restart can only happen once every frame of the old generation is one we already hold. For a
+ * pin with read mark 0 (taken when every frame was in the database): no frame appended after it
+ * can be copied into the database while it is held, so the WAL can be restarted only if nothing
+ * was appended. With any other read mark no restart can happen while it is held. Once the pin
+ * was let go, a new generation is not followed but caught up with from the database file; frames
+ * read under a pin taken after the fact are trusted only if the WAL header is unchanged after
+ * reading them (SQLite writes a new generation's header before its frames). Not thread-safe: one
+ * sync loop owns it.
  */
 public final class Database implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
@@ -96,9 +107,21 @@ public final class Database implements AutoCloseable {
     private int checkpointSalt1;
     private int checkpointSalt2;
     private long checkpointEnd;
-    /** The WAL generation the pin was taken in (0, 0 at start: not known). */
-    private int pinSalt1;
-    private int pinSalt2;
+    /**
+     * True while the pin has been held without a break since our newest file was made: then the
+     * WAL cannot have been restarted over a frame we did not copy (see the class comment), and a
+     * new generation is followed from its first frame. False once we let go of the pin: a restart
+     * may then have taken frames we never saw, which only the database file still holds.
+     */
+    private boolean pinCoversCopied;
+    /**
+     * Keep the pin through a sync that finds nothing new: it was taken when every WAL frame was in
+     * the database (after our complete checkpoint, or with no WAL), so SQLite gave it read mark 0,
+     * which lets every checkpoint of the application through until new frames come, and a WAL
+     * restarted meanwhile can be followed from its first frame without reading the database.
+     */
+    private boolean keepPinWhenQuiet;
+    private long catchUpCount;
     private volatile long checkpointCount;
     private ReplicationEvents events = ReplicationEvents.NONE;
 
@@ -212,6 +235,7 @@ public final class Database implements AutoCloseable {
         // was copied into the database, and the first sync refuses to follow such a restart (see
         // unverifiedGeneration), so nothing between the check and that sync can be lost.
         locks.pin();
+        pinCoversCopied = true;
         boolean resumed = last.isPresent() && resume(last.get());
         if (resumed) {
             LOG.log(System.Logger.Level.INFO, "{0}: resuming after TXID {1} at WAL offset {2}", path, Txid.format(txid), walEnd);
@@ -321,39 +345,191 @@ public final class Database implements AutoCloseable {
         static final SyncResult NOTHING = new SyncResult(Optional.empty(), 0);
     }
 
-    /** Copies newly committed WAL frames into the next L0 file, or writes a snapshot if one is due. */
+    /**
+     * Copies newly committed WAL frames into the next L0 file (or writes a snapshot if one is due,
+     * or the changed pages if the WAL was restarted over frames we never saw). Takes the pin first
+     * if it is not held; lets go of it when nothing new was found, so the application's
+     * checkpoints of every mode, RESTART and TRUNCATE included, never wait for frames we already
+     * hold; while something was found the pin is moved to the end of what was copied.
+     */
     public SyncResult sync() throws IOException {
-        SyncResult r = needSnapshot ? snapshot() : copyNewFrames();
-        if (r.written().isPresent() && haveWalPosition && (salt1 != pinSalt1 || salt2 != pinSalt2)) {
-            // The pin is older than this WAL generation: it was most likely taken on a WAL fully
-            // copied into the database (after our checkpoint), which makes SQLite give it the
-            // read mark that stops all checkpoints. Now that the generation has frames we hold,
-            // a new pin gets an ordinary read mark (see SqliteLocks.movePin).
-            movePinToCopiedGeneration();
+        SyncResult r = syncPinned();
+        if (r.written().isEmpty() && !keepPinWhenQuiet) {
+            releasePin();
         }
         return r;
     }
 
-    /** Moves the pin (right after a sync only: see the class comment) and notes its WAL generation. */
-    private void movePinToCopiedGeneration() throws IOException {
-        if (locks.movePin()) {
-            pinSalt1 = salt1;
-            pinSalt2 = salt2;
-        }
+    /** True while the pin is held at a point that could hold back a checkpoint: the sync loop should look again soon. */
+    public boolean waitsForQuiet() {
+        return locks.pinned() && !keepPinWhenQuiet;
     }
 
-    private SyncResult copyNewFrames() throws IOException {
+    /** Catch-ups written: L0 files made from the database file after the WAL was restarted behind our back. */
+    public long catchUpCount() {
+        return catchUpCount;
+    }
+
+    private void releasePin() throws IOException {
+        locks.unpin();
+        pinCoversCopied = false;
+    }
+
+    /** {@link #sync}, leaving the pin held. */
+    private SyncResult syncPinned() throws IOException {
+        boolean gapPossible = !pinCoversCopied;
+        locks.pin();
+        SyncResult r = needSnapshot ? snapshot() : copyNewFrames(gapPossible);
+        pinCoversCopied = true;
+        if (r.written().isPresent()) {
+            // Right after a sync, safe (see the class comment); a pin at the newest frame holds
+            // back no frame of an application's PASSIVE or FULL checkpoint.
+            keepPinWhenQuiet = false;
+            locks.movePin();
+        }
+        return r;
+    }
+
+    private SyncResult copyNewFrames(boolean gapPossible) throws IOException {
         try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
-            Optional<NewFrames> found = scanNewFrames(wal);
+            Optional<WalHeader> header = WalScanner.readHeader(wal);
+            // After a resume the page table is not our newest TXID's (see unverifiedGeneration).
+            if (gapPossible && !unverifiedGeneration && !isCopiedGeneration(header)) {
+                return catchUp();
+            }
+            Optional<NewFrames> found = scanNewFrames(wal, header);
             if (needSnapshot) {
                 return snapshot();
             }
             if (found.isEmpty()) {
+                keepPinWhenQuiet |= header.isEmpty(); // no WAL frames under the pin: it has read mark 0
                 return SyncResult.NOTHING;
             }
-            return writeIncrement(found.get().header(), found.get().segment(), pagesInWal(wal, found.get().segment()));
+            try {
+                return writeIncrement(found.get().header(), found.get().segment(), pagesInWal(wal, found.get().segment()),
+                        () -> checkSameGeneration(wal, found.get().header()));
+            } catch (WalRestartedException e) {
+                // Only possible with a pin taken after frames we had not copied yet, at read mark
+                // 0: the WAL was restarted, and those frames are in the database file now.
+                return catchUp();
+            }
         } catch (NoSuchFileException e) {
+            if (gapPossible && !unverifiedGeneration && haveWalPosition) {
+                return catchUp();
+            }
+            keepPinWhenQuiet = true; // no WAL under the pin: it has read mark 0
             return SyncResult.NOTHING;
+        }
+    }
+
+    /** True if {@code header} is the generation we copied from, or there is none and we had none. */
+    private boolean isCopiedGeneration(Optional<WalHeader> header) {
+        return header.isPresent() ? haveWalPosition && header.get().sameGeneration(salt1, salt2) : !haveWalPosition;
+    }
+
+    /** Thrown when the WAL was restarted while its frames were read: what was read may be a newer generation's. */
+    private static final class WalRestartedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        WalRestartedException(Path wal) {
+            super("wal %s was restarted while its frames were read".formatted(wal));
+        }
+    }
+
+    /**
+     * After reading frames: fails if the WAL's header is no longer {@code read}'s. SQLite writes a
+     * new generation's header before its first frame, so an unchanged header proves every frame
+     * read before it was still the generation's own.
+     */
+    private void checkSameGeneration(FileChannel wal, WalHeader read) throws IOException {
+        Optional<WalHeader> now = WalScanner.readHeader(wal);
+        if (now.isEmpty() || !now.get().equals(read)) {
+            throw new WalRestartedException(walPath);
+        }
+    }
+
+    /** Attempts at a catch-up before giving up for this sync when the WAL keeps being restarted under it. */
+    private static final int CATCH_UP_ATTEMPTS = 3;
+
+    /**
+     * The WAL was restarted or truncated while we were not holding the pin, so frames we never
+     * copied may have gone into the database file. Under the pin, compares the image (database
+     * file and the WAL's committed frames) with our per-page checksums and writes exactly the
+     * pages that differ as the next TXID: every transaction the application committed since our
+     * last look is in it, merged into one TXID. Nothing is written if no page differs.
+     */
+    private SyncResult catchUp() throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return catchUpOnce();
+            } catch (WalRestartedException e) {
+                // With read mark 0 the WAL may be restarted once more while we read; the database
+                // file does not change meanwhile (no frame can be copied into it).
+                if (attempt == CATCH_UP_ATTEMPTS) {
+                    throw new IOException("database %s: catch-up: %s %d times in a row".formatted(path, e.getMessage(), attempt), e);
+                }
+            }
+        }
+    }
+
+    private SyncResult catchUpOnce() throws IOException {
+        try (FileChannel wal = Files.exists(walPath) ? FileChannel.open(walPath, StandardOpenOption.READ) : null) {
+            Optional<WalHeader> header = wal == null ? Optional.empty() : WalScanner.readHeader(wal);
+            WalSegment all = header.isPresent() ? WalScanner.scan(wal, header.get(), WalHeader.SIZE, header.get().checksum()) : emptySegment();
+            int commit = all.isEmpty() ? (int) (dbFile.size() / pageSize) : all.commit();
+            ChangedPages changed = ChangedPages.find(dbFile, wal, all, pageSize, commit, pages);
+            if (header.isPresent()) {
+                checkSameGeneration(wal, header.get());
+            }
+            if (changed.none(pages)) {
+                setWalPosition(header, all);
+                keepPinWhenQuiet = header.isEmpty();
+                LOG.log(System.Logger.Level.DEBUG, "{0}: the WAL was restarted since our last look; the database file holds nothing new", path);
+                return SyncResult.NOTHING;
+            }
+            long next = txid + 1;
+            boolean checksummed = postApply != 0;
+            LtxHeader ltx = new LtxHeader(checksummed ? 0 : LtxHeader.FLAG_NO_CHECKSUM, pageSize, commit, next, next, clock.millis(),
+                    postApply, header.isPresent() ? WalHeader.SIZE : 0, header.isPresent() ? all.end() - WalHeader.SIZE : 0,
+                    header.map(WalHeader::salt1).orElse(0), header.map(WalHeader::salt2).orElse(0), 0);
+            TxidRange range = new TxidRange(next, next);
+            try {
+                AtomicFiles.write(store.path(range), out -> {
+                    LtxEncoder enc = new LtxEncoder(out, ltx, store.path(range).toString());
+                    changed.writeTo(enc, dbFile, wal, all, pageSize);
+                    if (header.isPresent()) {
+                        checkSameGeneration(wal, header.get());
+                    }
+                    changed.applyTo(pages);
+                    return enc.finish(checksummed ? pages.value() : 0);
+                });
+            } catch (WalRestartedException e) {
+                throw e; // the page table is untouched: applyTo runs after the last check
+            } catch (IOException | RuntimeException e) {
+                needSnapshot = true; // the page table may hold part of the changes
+                throw e;
+            }
+            txid = next;
+            postApply = pages.value();
+            setWalPosition(header, all);
+            changedSinceCheckpoint = true;
+            catchUpCount++;
+            LOG.log(System.Logger.Level.INFO, "{0}: the WAL was restarted over frames we had not copied; catch-up {1}: {2} changed pages",
+                    path, range, changed.count());
+            return new SyncResult(Optional.of(range), changed.count());
+        }
+    }
+
+    /** Our WAL position after reading the whole of {@code all} (or, without a header, none). */
+    private void setWalPosition(Optional<WalHeader> header, WalSegment all) {
+        if (header.isPresent()) {
+            salt1 = header.get().salt1();
+            salt2 = header.get().salt2();
+            walEnd = all.isEmpty() ? WalHeader.SIZE : all.end();
+            walChecksum = all.isEmpty() ? header.get().checksum() : all.endChecksum();
+            haveWalPosition = true;
+        } else {
+            haveWalPosition = false;
         }
     }
 
@@ -364,8 +540,7 @@ public final class Database implements AutoCloseable {
      * Scans the WAL past our position. Returns empty, with {@link #needSnapshot} set, when the WAL
      * was restarted before a resumed replicator caught up with it.
      */
-    private Optional<NewFrames> scanNewFrames(FileChannel wal) throws IOException {
-        Optional<WalHeader> header = WalScanner.readHeader(wal);
+    private Optional<NewFrames> scanNewFrames(FileChannel wal, Optional<WalHeader> header) throws IOException {
         if (header.isEmpty()) {
             return Optional.empty();
         }
@@ -414,7 +589,17 @@ public final class Database implements AutoCloseable {
         return n;
     }
 
+    /** A check run after a file's pages were read and before the page table takes them. */
+    @FunctionalInterface
+    private interface ReadCheck {
+        void verify() throws IOException;
+    }
+
     private SyncResult writeIncrement(WalHeader h, WalSegment segment, SegmentPages source) throws IOException {
+        return writeIncrement(h, segment, source, () -> {});
+    }
+
+    private SyncResult writeIncrement(WalHeader h, WalSegment segment, SegmentPages source, ReadCheck pagesWereIntact) throws IOException {
         long next = txid + 1;
         long pre = postApply;
         boolean checksummed = pre != 0;
@@ -432,12 +617,15 @@ public final class Database implements AutoCloseable {
                     sums[i] = Checksums.page(pgnos[i], page);
                     enc.writePage(pgnos[i], page);
                 }
+                pagesWereIntact.verify();
                 pages.resize(segment.commit());
                 for (int i = 0; i < n; i++) {
                     pages.set(pgnos[i], sums[i]);
                 }
                 return enc.finish(checksummed ? pages.value() : 0);
             });
+        } catch (WalRestartedException e) {
+            throw e; // the page table is untouched: the check runs before it takes the pages
         } catch (IOException | RuntimeException e) {
             // The page table may hold part of this file's changes: rebuild it with a snapshot.
             needSnapshot = true;
@@ -460,6 +648,19 @@ public final class Database implements AutoCloseable {
      * the WAL frames after that point follow as the next TXIDs. Writers are never blocked.
      */
     private SyncResult snapshot() throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return snapshotOnce();
+            } catch (WalRestartedException e) {
+                // A pin at read mark 0 lets the WAL be restarted (once) while we read it.
+                if (attempt == CATCH_UP_ATTEMPTS) {
+                    throw new IOException("database %s: snapshot: %s %d times in a row".formatted(path, e.getMessage(), attempt), e);
+                }
+            }
+        }
+    }
+
+    private SyncResult snapshotOnce() throws IOException {
         locks.pin();
         long next = txid + 1;
         FileChannel db = dbFile;
@@ -483,6 +684,9 @@ public final class Database implements AutoCloseable {
                     fresh.set(pgno, Checksums.page(pgno, page));
                     enc.writePage(pgno, page);
                 });
+                if (header.isPresent()) {
+                    checkSameGeneration(wal, header.get());
+                }
                 return enc.finish(checksummed ? fresh.value() : 0);
             });
             pages = fresh;
@@ -490,15 +694,7 @@ public final class Database implements AutoCloseable {
             postApply = fresh.value();
             needSnapshot = false;
             unverifiedGeneration = false;
-            if (header.isPresent()) {
-                salt1 = header.get().salt1();
-                salt2 = header.get().salt2();
-                walEnd = all.isEmpty() ? WalHeader.SIZE : all.end();
-                walChecksum = all.isEmpty() ? header.get().checksum() : all.endChecksum();
-                haveWalPosition = true;
-            } else {
-                haveWalPosition = false;
-            }
+            setWalPosition(header, all);
             changedSinceCheckpoint = true;
             LOG.log(System.Logger.Level.INFO, "{0}: snapshot {1}: {2} pages", path, range, commit);
             return new SyncResult(Optional.of(range), commit);
@@ -519,8 +715,8 @@ public final class Database implements AutoCloseable {
     /**
      * Checkpoints if the WAL has grown past a threshold or the interval has passed since the
      * last one with changes in between: PASSIVE under the barrier after copying the WAL's tail,
-     * or TRUNCATE far past its threshold, followed by a snapshot because frames committed between
-     * the copy and the truncation cannot be told apart afterwards.
+     * or TRUNCATE far past its threshold, followed by a catch-up from the database file because
+     * frames committed between the copy and the truncation cannot be told apart afterwards.
      *
      * @return true if a checkpoint ran
      */
@@ -574,12 +770,28 @@ public final class Database implements AutoCloseable {
         SqliteLocks.CheckpointResult early;
         int round = 0;
         do {
-            sync();
+            syncPinned();
             if (haveWalPosition) {
-                movePinToCopiedGeneration();
+                locks.movePin();
             }
             early = locks.checkpointUpToPin();
+            if (early.lockedOut()) {
+                // Another connection held SQLite's checkpoint lock all the while: most likely the
+                // application's FULL, RESTART or TRUNCATE checkpoint waiting for readers (a
+                // PASSIVE one never waits). Let go of the WAL so it completes; ours can wait.
+                releasePin();
+                throw new SqliteLocks.BusyException(new IOException(
+                        "database %s: checkpoint: another connection holds the checkpoint lock".formatted(path)));
+            }
         } while (++round < EARLY_CHECKPOINT_ROUNDS && early.walFrames() - early.checkpointedFrames() > SMALL_TAIL_FRAMES);
+        try {
+            locks.raiseBarrier();
+        } catch (SqliteLocks.BusyException e) {
+            // Someone held the write lock throughout, perhaps an application checkpoint waiting
+            // for our pin: let go of it.
+            releasePin();
+            throw e;
+        }
         locks.raiseBarrier();
         long raised = System.nanoTime();
         Optional<CapturedFrames> tail = Optional.empty();
@@ -602,8 +814,10 @@ public final class Database implements AutoCloseable {
                 writeIncrement(t.header(), t.segment(), i -> t.pages()[i]);
             }
         }
-        pinSalt1 = salt1;
-        pinSalt2 = salt2;
+        // The pin was taken again under the barrier, after the tail was copied; with every frame
+        // in the database it has read mark 0, harmless to the application's checkpoints.
+        pinCoversCopied = true;
+        keepPinWhenQuiet = result.complete();
         checkpointSalt1 = salt1;
         checkpointSalt2 = salt2;
         checkpointEnd = walEnd;
@@ -623,7 +837,7 @@ public final class Database implements AutoCloseable {
             return Optional.empty();
         }
         try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
-            Optional<NewFrames> found = scanNewFrames(wal);
+            Optional<NewFrames> found = scanNewFrames(wal, WalScanner.readHeader(wal));
             if (needSnapshot) {
                 snapshot();
                 return Optional.empty();
@@ -644,15 +858,16 @@ public final class Database implements AutoCloseable {
     }
 
     private void truncateCheckpoint() throws IOException {
-        sync();
+        syncPinned();
         SqliteLocks.CheckpointResult result = locks.checkpoint("TRUNCATE");
-        pinSalt1 = salt1;
-        pinSalt2 = salt2;
+        // Frames committed between that sync and the truncation are in the database file only:
+        // the next sync finds them by comparing pages (see catchUp).
+        pinCoversCopied = false;
+        keepPinWhenQuiet = false;
         checkpointCount++;
-        LOG.log(System.Logger.Level.INFO, "{0}: checkpoint TRUNCATE: {1}; taking a snapshot", path, result);
+        LOG.log(System.Logger.Level.INFO, "{0}: checkpoint TRUNCATE: {1}; catching up from the database file", path, result);
         lastCheckpointMillis = clock.millis();
         changedSinceCheckpoint = false;
-        needSnapshot = true;
         sync();
     }
 

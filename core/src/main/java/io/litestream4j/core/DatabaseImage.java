@@ -56,6 +56,19 @@ final class DatabaseImage {
         }
     }
 
+    /**
+     * Reads page {@code pgno} of the image into {@code page}: from its latest frame in the
+     * segment if it has one, else from the database file (zeros beyond its end).
+     */
+    static void readPage(FileChannel db, FileChannel wal, WalSegment segment, int pageSize, int pgno, byte[] page) throws IOException {
+        int i = Arrays.binarySearch(segment.pgnos(), pgno);
+        if (i >= 0) {
+            WalScanner.readPage(wal, segment.frameOffsets()[i], page);
+        } else {
+            readFully(db, ByteBuffer.wrap(page), (long) (pgno - 1) * pageSize);
+        }
+    }
+
     private static void readFully(FileChannel ch, ByteBuffer bb, long position) throws IOException {
         long pos = position;
         while (bb.hasRemaining()) {
