@@ -365,6 +365,11 @@ public final class Database implements AutoCloseable {
         return locks.pinned() && !keepPinWhenQuiet;
     }
 
+    /** Whether our read transaction is held (for tests). */
+    boolean pinned() {
+        return locks.pinned();
+    }
+
     /** Catch-ups written: L0 files made from the database file after the WAL was restarted behind our back. */
     public long catchUpCount() {
         return catchUpCount;
