@@ -12,13 +12,11 @@ import io.litestream4j.ltx.Txid;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -62,7 +60,6 @@ import java.util.Optional;
  */
 public final class Database implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
-    private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
     /** The most bytes of new frames read into memory under the barrier; a larger tail is written there. */
     private static final long MAX_CAPTURED_BYTES = 16L << 20;
     /** Checkpoints up to the pin before the barrier, while more than SMALL_TAIL_FRAMES are left. */
@@ -75,6 +72,7 @@ public final class Database implements AutoCloseable {
     private final Clock clock;
     private final LocalLtxStore store;
     private SqliteLocks locks;
+    private ImageFiles images;
     /**
      * The database file, opened once and closed only after SQLite's connections: closing any
      * descriptor of a file drops every POSIX lock this process holds on it, SQLite's included,
@@ -215,9 +213,10 @@ public final class Database implements AutoCloseable {
             throw new IOException("database %s: not a regular file".formatted(path));
         }
         dbFile = FileChannel.open(path, StandardOpenOption.READ);
-        checkIsDatabase(path, dbFile);
+        DatabaseImage.checkIsDatabase(path, dbFile);
         locks = SqliteLocks.open(path, options.busyTimeout());
         pageSize = locks.pageSize();
+        images = new ImageFiles(path, walPath, dbFile, pageSize, store, clock);
         store.open();
         Optional<LocalLtxStore.Last> last = readLocalState();
         long localTxid = last.map(l -> l.range().max()).orElse(0L);
@@ -239,11 +238,11 @@ public final class Database implements AutoCloseable {
         boolean resumed = last.isPresent() && resume(last.get());
         if (resumed) {
             LOG.log(System.Logger.Level.INFO, "{0}: resuming after TXID {1} at WAL offset {2}", path, Txid.format(txid), walEnd);
-            rebuildPageChecksums();
+            pages = images.checksums();
         } else if (txid != 0 && postApply != 0 && databaseFileMatchesReplica()) {
             LOG.log(System.Logger.Level.INFO, "{0}: database file matches TXID {1} (checksum {2}); continuing without a snapshot", path,
                     Txid.format(txid), Checksums.format(postApply));
-            rebuildPageChecksums();
+            pages = images.checksums();
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: the database changed since TXID {1} was replicated (or it cannot be told); a snapshot follows",
                     path, Txid.format(txid));
@@ -304,11 +303,7 @@ public final class Database implements AutoCloseable {
      * restarted until that sync.
      */
     private boolean databaseFileMatchesReplica() throws IOException {
-        PageChecksums fileOnly = new PageChecksums(pageSize);
-        int commit = (int) (dbFile.size() / pageSize);
-        fileOnly.resize(commit);
-        DatabaseImage.forEachPage(dbFile, null, emptySegment(), pageSize, commit, (pgno, page) -> fileOnly.set(pgno, Checksums.page(pgno, page)));
-        if (fileOnly.value() != postApply) {
+        if (images.fileChecksum() != postApply) {
             return false;
         }
         haveWalPosition = false;
@@ -324,20 +319,6 @@ public final class Database implements AutoCloseable {
             unverifiedGeneration = false;
         }
         return true;
-    }
-
-    /** Computes every page's checksum from the database file and the WAL (under the pin). */
-    private void rebuildPageChecksums() throws IOException {
-        PageChecksums fresh = new PageChecksums(pageSize);
-        FileChannel db = dbFile;
-        try (FileChannel wal = Files.exists(walPath) ? FileChannel.open(walPath, StandardOpenOption.READ) : null) {
-            Optional<WalHeader> header = wal == null ? Optional.empty() : WalScanner.readHeader(wal);
-            WalSegment all = header.isPresent() ? WalScanner.scan(wal, header.get(), WalHeader.SIZE, header.get().checksum()) : emptySegment();
-            int commit = all.isEmpty() ? (int) (db.size() / pageSize) : all.commit();
-            fresh.resize(commit);
-            DatabaseImage.forEachPage(db, wal, all, pageSize, commit, (pgno, page) -> fresh.set(pgno, Checksums.page(pgno, page)));
-        }
-        pages = fresh;
     }
 
     /** The outcome of one sync. */
@@ -412,8 +393,8 @@ public final class Database implements AutoCloseable {
             }
             try {
                 return writeIncrement(found.get().header(), found.get().segment(), pagesInWal(wal, found.get().segment()),
-                        () -> checkSameGeneration(wal, found.get().header()));
-            } catch (WalRestartedException e) {
+                        () -> ImageFiles.checkSameGeneration(walPath, wal, found.get().header()));
+            } catch (ImageFiles.WalRestartedException e) {
                 // Only possible with a pin taken after frames we had not copied yet, at read mark
                 // 0: the WAL was restarted, and those frames are in the database file now.
                 return catchUp();
@@ -432,97 +413,39 @@ public final class Database implements AutoCloseable {
         return header.isPresent() ? haveWalPosition && header.get().sameGeneration(salt1, salt2) : !haveWalPosition;
     }
 
-    /** Thrown when the WAL was restarted while its frames were read: what was read may be a newer generation's. */
-    private static final class WalRestartedException extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        WalRestartedException(Path wal) {
-            super("wal %s was restarted while its frames were read".formatted(wal));
-        }
-    }
-
-    /**
-     * After reading frames: fails if the WAL's header is no longer {@code read}'s. SQLite writes a
-     * new generation's header before its first frame, so an unchanged header proves every frame
-     * read before it was still the generation's own.
-     */
-    private void checkSameGeneration(FileChannel wal, WalHeader read) throws IOException {
-        Optional<WalHeader> now = WalScanner.readHeader(wal);
-        if (now.isEmpty() || !now.get().equals(read)) {
-            throw new WalRestartedException(walPath);
-        }
-    }
-
-    /** Attempts at a catch-up before giving up for this sync when the WAL keeps being restarted under it. */
-    private static final int CATCH_UP_ATTEMPTS = 3;
-
     /**
      * The WAL was restarted or truncated while we were not holding the pin, so frames we never
-     * copied may have gone into the database file. Under the pin, compares the image (database
-     * file and the WAL's committed frames) with our per-page checksums and writes exactly the
-     * pages that differ as the next TXID: every transaction the application committed since our
-     * last look is in it, merged into one TXID. Nothing is written if no page differs.
+     * copied may have gone into the database file: writes the pages that differ from our
+     * per-page checksums as the next TXID ({@link ImageFiles#catchUp}).
      */
     private SyncResult catchUp() throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return catchUpOnce();
-            } catch (WalRestartedException e) {
-                // With read mark 0 the WAL may be restarted once more while we read; the database
-                // file does not change meanwhile (no frame can be copied into it).
-                if (attempt == CATCH_UP_ATTEMPTS) {
-                    throw new IOException("database %s: catch-up: %s %d times in a row".formatted(path, e.getMessage(), attempt), e);
-                }
-            }
+        ImageFiles.Outcome o;
+        try {
+            o = images.catchUp(txid, postApply, pages);
+        } catch (ImageFiles.WalRestartedException e) {
+            throw e; // the page table is untouched
+        } catch (IOException | RuntimeException e) {
+            needSnapshot = true; // the page table may hold part of the changes
+            throw e;
         }
+        keepPinWhenQuiet = o.range().isEmpty() && o.wal().header().isEmpty();
+        if (o.range().isPresent()) {
+            catchUpCount++;
+        }
+        return took(o);
     }
 
-    private SyncResult catchUpOnce() throws IOException {
-        try (FileChannel wal = Files.exists(walPath) ? FileChannel.open(walPath, StandardOpenOption.READ) : null) {
-            Optional<WalHeader> header = wal == null ? Optional.empty() : WalScanner.readHeader(wal);
-            WalSegment all = header.isPresent() ? WalScanner.scan(wal, header.get(), WalHeader.SIZE, header.get().checksum()) : emptySegment();
-            int commit = all.isEmpty() ? (int) (dbFile.size() / pageSize) : all.commit();
-            ChangedPages changed = ChangedPages.find(dbFile, wal, all, pageSize, commit, pages);
-            if (header.isPresent()) {
-                checkSameGeneration(wal, header.get());
-            }
-            if (changed.none(pages)) {
-                setWalPosition(header, all);
-                keepPinWhenQuiet = header.isEmpty();
-                LOG.log(System.Logger.Level.DEBUG, "{0}: the WAL was restarted since our last look; the database file holds nothing new", path);
-                return SyncResult.NOTHING;
-            }
-            long next = txid + 1;
-            boolean checksummed = postApply != 0;
-            LtxHeader ltx = new LtxHeader(checksummed ? 0 : LtxHeader.FLAG_NO_CHECKSUM, pageSize, commit, next, next, clock.millis(),
-                    postApply, header.isPresent() ? WalHeader.SIZE : 0, header.isPresent() ? all.end() - WalHeader.SIZE : 0,
-                    header.map(WalHeader::salt1).orElse(0), header.map(WalHeader::salt2).orElse(0), 0);
-            TxidRange range = new TxidRange(next, next);
-            try {
-                AtomicFiles.write(store.path(range), out -> {
-                    LtxEncoder enc = new LtxEncoder(out, ltx, store.path(range).toString());
-                    changed.writeTo(enc, dbFile, wal, all, pageSize);
-                    if (header.isPresent()) {
-                        checkSameGeneration(wal, header.get());
-                    }
-                    changed.applyTo(pages);
-                    return enc.finish(checksummed ? pages.value() : 0);
-                });
-            } catch (WalRestartedException e) {
-                throw e; // the page table is untouched: applyTo runs after the last check
-            } catch (IOException | RuntimeException e) {
-                needSnapshot = true; // the page table may hold part of the changes
-                throw e;
-            }
-            txid = next;
-            postApply = pages.value();
-            setWalPosition(header, all);
-            changedSinceCheckpoint = true;
-            catchUpCount++;
-            LOG.log(System.Logger.Level.INFO, "{0}: the WAL was restarted over frames we had not copied; catch-up {1}: {2} changed pages",
-                    path, range, changed.count());
-            return new SyncResult(Optional.of(range), changed.count());
+    /** Takes the outcome of a file made from the whole image as our position. */
+    private SyncResult took(ImageFiles.Outcome o) {
+        pages = o.pages();
+        setWalPosition(o.wal().header(), o.wal().all());
+        if (o.range().isEmpty()) {
+            return SyncResult.NOTHING;
         }
+        txid = o.range().get().max();
+        postApply = o.postApply();
+        changedSinceCheckpoint = true;
+        return new SyncResult(o.range(), o.pageCount());
     }
 
     /** Our WAL position after reading the whole of {@code all} (or, without a header, none). */
@@ -629,7 +552,7 @@ public final class Database implements AutoCloseable {
                 }
                 return enc.finish(checksummed ? pages.value() : 0);
             });
-        } catch (WalRestartedException e) {
+        } catch (ImageFiles.WalRestartedException e) {
             throw e; // the page table is untouched: the check runs before it takes the pages
         } catch (IOException | RuntimeException e) {
             // The page table may hold part of this file's changes: rebuild it with a snapshot.
@@ -648,62 +571,15 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * Writes the whole database as the next TXID: a snapshot file (min TXID 1) for the first
-     * TXID, else a file holding every page. Reads under the pin, so it is one point in time, and
-     * the WAL frames after that point follow as the next TXIDs. Writers are never blocked.
+     * Writes the whole database as the next TXID ({@link ImageFiles#snapshot}), under the pin, so
+     * it is one point in time, and the WAL frames after that point follow as the next TXIDs.
      */
     private SyncResult snapshot() throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return snapshotOnce();
-            } catch (WalRestartedException e) {
-                // A pin at read mark 0 lets the WAL be restarted (once) while we read it.
-                if (attempt == CATCH_UP_ATTEMPTS) {
-                    throw new IOException("database %s: snapshot: %s %d times in a row".formatted(path, e.getMessage(), attempt), e);
-                }
-            }
-        }
-    }
-
-    private SyncResult snapshotOnce() throws IOException {
         locks.pin();
-        long next = txid + 1;
-        FileChannel db = dbFile;
-        try (FileChannel wal = Files.exists(walPath) ? FileChannel.open(walPath, StandardOpenOption.READ) : null) {
-            Optional<WalHeader> header = wal == null ? Optional.empty() : WalScanner.readHeader(wal);
-            WalSegment all = header.isPresent() ? WalScanner.scan(wal, header.get(), WalHeader.SIZE, header.get().checksum()) : emptySegment();
-            int commit = all.isEmpty() ? (int) (db.size() / pageSize) : all.commit();
-            boolean first = next == 1;
-            boolean checksummed = first || postApply != 0;
-            long walOffset = header.isPresent() ? WalHeader.SIZE : 0;
-            long walSize = header.isPresent() && !all.isEmpty() ? all.end() - WalHeader.SIZE : 0;
-            LtxHeader ltx = new LtxHeader(checksummed ? 0 : LtxHeader.FLAG_NO_CHECKSUM, pageSize, commit, first ? 1 : next, next,
-                    clock.millis(), first ? 0 : postApply, walOffset, walSize,
-                    header.map(WalHeader::salt1).orElse(0), header.map(WalHeader::salt2).orElse(0), 0);
-            TxidRange range = new TxidRange(ltx.minTxid(), next);
-            PageChecksums fresh = new PageChecksums(pageSize);
-            fresh.resize(commit);
-            AtomicFiles.write(store.path(range), out -> {
-                LtxEncoder enc = new LtxEncoder(out, ltx, store.path(range).toString());
-                DatabaseImage.forEachPage(db, wal, all, pageSize, commit, (pgno, page) -> {
-                    fresh.set(pgno, Checksums.page(pgno, page));
-                    enc.writePage(pgno, page);
-                });
-                if (header.isPresent()) {
-                    checkSameGeneration(wal, header.get());
-                }
-                return enc.finish(checksummed ? fresh.value() : 0);
-            });
-            pages = fresh;
-            txid = next;
-            postApply = fresh.value();
-            needSnapshot = false;
-            unverifiedGeneration = false;
-            setWalPosition(header, all);
-            changedSinceCheckpoint = true;
-            LOG.log(System.Logger.Level.INFO, "{0}: snapshot {1}: {2} pages", path, range, commit);
-            return new SyncResult(Optional.of(range), commit);
-        }
+        SyncResult r = took(images.snapshot(txid, postApply));
+        needSnapshot = false;
+        unverifiedGeneration = false;
+        return r;
     }
 
     /**
@@ -905,27 +781,6 @@ public final class Database implements AutoCloseable {
             } catch (IOException ignored) {
                 // read-only descriptor: nothing to flush
             }
-        }
-    }
-
-    private static WalSegment emptySegment() {
-        return new WalSegment(WalHeader.SIZE, WalHeader.SIZE, 0, 0, new int[0], new long[0]);
-    }
-
-    /**
-     * Fails with a clear message unless {@code path} is a SQLite database file (or empty), reading
-     * through {@code db}, the descriptor that stays open (see {@link #dbFile}).
-     */
-    static void checkIsDatabase(Path path, FileChannel db) throws IOException {
-        if (db.size() == 0) {
-            return;
-        }
-        java.nio.ByteBuffer magic = java.nio.ByteBuffer.allocate(SQLITE_MAGIC.length);
-        while (magic.hasRemaining() && db.read(magic, magic.position()) > 0) {
-            // read the header's first bytes
-        }
-        if (magic.hasRemaining() || !Arrays.equals(magic.array(), SQLITE_MAGIC)) {
-            throw new IOException("database %s: not a SQLite database (the file does not start with \"SQLite format 3\")".formatted(path));
         }
     }
 }

@@ -15,20 +15,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,20 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ApplicationCheckpointTest {
     @TempDir
     Path dir;
-
-    private static final List<String> MODES = List.of("FULL", "RESTART", "TRUNCATE");
-
-    /** One application checkpoint: its mode, SQLite's busy flag, and how long it took. */
-    record Checkpoint(String mode, boolean busy, long nanos) {}
-
-    /** {@code PRAGMA wal_checkpoint(mode)} on {@code c}, timed. */
-    static Checkpoint checkpoint(Connection c, String mode) throws SQLException {
-        long start = System.nanoTime();
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
-            rs.next();
-            return new Checkpoint(mode, rs.getInt(1) != 0, System.nanoTime() - start);
-        }
-    }
 
     /**
      * The issue's application: two writer threads (busy_timeout 5000, one-row BEGIN IMMEDIATE
@@ -68,27 +47,20 @@ class ApplicationCheckpointTest {
         Path replica = dir.resolve("replica");
         DatabaseReplicator r = DatabaseReplicator.start(db, DatabaseOptions.defaults(),
                 List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
-        AppWorkload app = new AppWorkload(db);
-        List<Checkpoint> checkpoints;
+        AppCheckpointWorkload app = new AppCheckpointWorkload(db);
+        List<AppCheckpointWorkload.Checkpoint> checkpoints;
         try {
             checkpoints = app.run(9, Duration.ofMillis(400));
         } finally {
-            app.stop();
+            app.close();
             assertThat(r.stop(Duration.ofSeconds(60))).as("replica caught up at stop").isTrue();
             r.close();
         }
-        checkpoints.forEach(c -> System.out.printf("application checkpoint %s: busy %s, %.1f ms%n", c.mode(), c.busy(), c.nanos() / 1e6));
-        assertThat(app.errors).as("writer errors other than SQLITE_BUSY").isEmpty();
-        assertThat(app.busyErrors.get()).as("SQLITE_BUSY seen by the writers (busy_timeout 5000)").isZero();
-        assertThat(app.commits.get()).as("commits during the checkpoints").isPositive();
-        assertThat(checkpoints).as("the application's checkpoints").hasSize(9).allSatisfy(c -> {
-            assertThat(c.busy()).as("%s returned busy", c.mode()).isFalse();
-            // The bound. What a checkpoint can wait for on our side is one sync (the pin
-            // is let go at most SYNC_SPACING after the WAL stops changing, and the barrier and our
-            // checkpoint give up within BARRIER_PATIENCE); measured p99 is in docs/benchmarks.md.
-            assertThat(Duration.ofNanos(c.nanos())).as("%s duration", c.mode()).isLessThan(Duration.ofMillis(500));
-        });
-        assertThat(TestDb.digest(restore(replica, "restored.db"))).isEqualTo(TestDb.digest(db));
+        assertThat(app.errors()).as("writer errors other than SQLITE_BUSY").isEmpty();
+        assertThat(app.busyErrors()).as("SQLITE_BUSY seen by the writers (busy_timeout 5000)").isZero();
+        assertThat(app.commits()).as("commits during the checkpoints").isPositive();
+        AppCheckpointWorkload.assertNeitherBusyNorSlow(checkpoints, 9);
+        assertThat(TestDb.digest(restoreFrom(replica, OptionalLong.empty(), "restored.db"))).isEqualTo(TestDb.digest(db));
     }
 
     /**
@@ -115,11 +87,11 @@ class ApplicationCheckpointTest {
 
             TestDb.exec(app, "UPDATE t SET v = randomblob(100) WHERE id IN (3, 250)");
             TestDb.insert(app, 30, 100);
-            assertThat(checkpoint(app, "TRUNCATE").busy()).as("TRUNCATE busy").isFalse();
+            assertThat(AppCheckpointWorkload.checkpoint(app, "TRUNCATE").busy()).as("TRUNCATE busy").isFalse();
             TestDb.exec(app, "DELETE FROM t WHERE id = 7");
-            assertThat(checkpoint(app, "RESTART").busy()).as("RESTART busy").isFalse();
+            assertThat(AppCheckpointWorkload.checkpoint(app, "RESTART").busy()).as("RESTART busy").isFalse();
             TestDb.insert(app, 5, 100);
-            assertThat(checkpoint(app, "TRUNCATE").busy()).as("TRUNCATE busy").isFalse();
+            assertThat(AppCheckpointWorkload.checkpoint(app, "TRUNCATE").busy()).as("TRUNCATE busy").isFalse();
             assertThat(Files.size(database.walPath())).as("WAL truncated").isZero();
 
             Database.SyncResult r = database.sync();
@@ -135,9 +107,9 @@ class ApplicationCheckpointTest {
             assertThat(database.catchUpCount()).isEqualTo(1);
         }
         Path local = dir.resolve(".app.db-litestream");
-        Path beforeDb = restoreLocal(local, OptionalLong.of(before), "before.db");
-        Path afterDb = restoreLocal(local, OptionalLong.of(catchUp.max()), "after.db");
-        Path latest = restoreLocal(local, OptionalLong.empty(), "latest.db");
+        Path beforeDb = restoreFrom(local, OptionalLong.of(before), "before.db");
+        Path afterDb = restoreFrom(local, OptionalLong.of(catchUp.max()), "after.db");
+        Path latest = restoreFrom(local, OptionalLong.empty(), "latest.db");
         assertThat(TestDb.digest(latest)).as("restore of the local files equals the source").isEqualTo(TestDb.digest(db));
         assertThat(TestDb.queryLong(TestDb.open(afterDb), "SELECT count(*) FROM t")).isEqualTo(400 + 10 + 30 - 1 + 5);
 
@@ -187,9 +159,10 @@ class ApplicationCheckpointTest {
         return bb.array();
     }
 
-    private Path restoreLocal(Path meta, OptionalLong txid, String name) throws Exception {
+    /** Restores the L0 files under {@code root} (a replica, or our local state) as of {@code txid}. */
+    private Path restoreFrom(Path root, OptionalLong txid, String name) throws Exception {
         Path out = dir.resolve(name);
-        try (FileReplicaClient client = new FileReplicaClient(meta)) {
+        try (FileReplicaClient client = new FileReplicaClient(root)) {
             var plan = RestorePlanner.plan(client, txid);
             var result = Restorer.restore(client, plan, new RestoreOptions(out, txid, RestoreOptions.IntegrityCheck.FULL, true));
             assertThat(result.checksumVerified()).as("restored database checksum verified").isTrue();
@@ -197,82 +170,6 @@ class ApplicationCheckpointTest {
         return out;
     }
 
-    private Path restore(Path replica, String name) throws Exception {
-        Path out = dir.resolve(name);
-        try (FileReplicaClient client = new FileReplicaClient(replica)) {
-            var plan = RestorePlanner.plan(client, OptionalLong.empty());
-            var result = Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true));
-            assertThat(result.checksumVerified()).as("restored database checksum verified").isTrue();
-        }
         return out;
-    }
-
-    /**
-     * Two writer threads committing one-row BEGIN IMMEDIATE transactions, each pausing
-     * WRITER_PAUSE between two (an application serving requests; the issue's Python writers had
-     * the interpreter's gaps), and a connection that checkpoints. Writers at full speed with no
-     * pause starve SQLite's lock polling: measured without any replicator here, FULL, RESTART and
-     * TRUNCATE then took 1-5 s and two reported busy.
-     */
-    static final class AppWorkload {
-        static final Duration WRITER_PAUSE = Duration.ofMillis(2);
-        final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
-        final AtomicLong busyErrors = new AtomicLong();
-        final AtomicLong commits = new AtomicLong();
-        private final Path db;
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final List<Thread> writers = new ArrayList<>();
-
-        AppWorkload(Path db) {
-            this.db = db;
-        }
-
-        /** Starts the writers, then runs {@code count} checkpoints {@code spacing} apart, FULL, RESTART, TRUNCATE in turn. */
-        List<Checkpoint> run(int count, Duration spacing) throws Exception {
-            for (int w = 0; w < 2; w++) {
-                writers.add(Thread.ofPlatform().name("writer " + w).start(this::write));
-            }
-            List<Checkpoint> done = new ArrayList<>();
-            try (Connection c = TestDb.open(db, 5000)) {
-                for (int i = 0; i < count; i++) {
-                    Thread.sleep(spacing);
-                    done.add(checkpoint(c, MODES.get(i % MODES.size())));
-                }
-            }
-            return done;
-        }
-
-        void stop() throws InterruptedException {
-            stop.set(true);
-            for (Thread t : writers) {
-                t.join();
-            }
-        }
-
-        private void write() {
-            try (Connection c = TestDb.open(db, 5000); var ps = c.prepareStatement("INSERT INTO t (v) VALUES (randomblob(100))")) {
-                while (!stop.get()) {
-                    try {
-                        TestDb.exec(c, "BEGIN IMMEDIATE");
-                        ps.executeUpdate();
-                        TestDb.exec(c, "COMMIT");
-                        commits.incrementAndGet();
-                        Thread.sleep(WRITER_PAUSE);
-                    } catch (SQLException e) {
-                        if (!String.valueOf(e.getMessage()).contains("SQLITE_BUSY") && e.getErrorCode() != 5) {
-                            throw e;
-                        }
-                        busyErrors.incrementAndGet();
-                        try {
-                            TestDb.exec(c, "ROLLBACK");
-                        } catch (SQLException none) {
-                            // BEGIN IMMEDIATE itself was refused: no transaction to end
-                        }
-                    }
-                }
-            } catch (Throwable e) {
-                errors.add(e);
-            }
-        }
     }
 }
