@@ -12,13 +12,11 @@ import io.litestream4j.ltx.Txid;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -28,30 +26,40 @@ import java.util.Optional;
  *
  * <p>Guarantees:
  * <ul>
- *   <li>Every committed transaction ends up in exactly one L0 file, in commit order; TXIDs have no
- *       gaps. A WAL generation the replicator cannot prove it followed frame by frame (the WAL was
- *       restarted or truncated while it was not running) is replaced by a full snapshot as the
- *       next TXID, never guessed across.
+ *   <li>Every committed transaction's effect ends up in the L0 files, in commit order; TXIDs have
+ *       no gaps. Normally each sync's frames make one file. When the WAL was restarted or
+ *       truncated over frames we never copied (the application wrote and checkpointed between
+ *       two of our looks), the pages that differ from our per-page checksums are written as the
+ *       next TXID ({@link ChangedPages}): the application's transactions since our last look
+ *       merge into that one TXID. A full snapshot is written only when those checksums cannot be
+ *       trusted (the first TXID, a WAL generation changed before a resumed replicator caught up,
+ *       a failed write).
  *   <li>Each file carries the database checksum before and after it (when the one before is
  *       known), kept current per page without re-reading the database.
  *   <li>Files are written atomically and durably ({@link AtomicFiles}); a crash at any point
  *       leaves the store at a file boundary, and the next start resumes from its newest file.
- *   <li>The application's writers are blocked only by the brief barrier around a checkpoint.
+ *   <li>The application's writers are blocked only by the brief barrier around a checkpoint, and
+ *       its own checkpoints wait for our pin for at most about one sync: the pin is held while a
+ *       sync copies, moved to the end of what it copied, and let go by the first sync that finds
+ *       nothing new (at most SYNC_SPACING later, see {@link DatabaseReplicator}).
  * </ul>
  *
- * <p>Why following a new WAL generation while running is safe: the pin is taken either under
- * the barrier right after copying the WAL to its end, or before scanning a snapshot, or (moved)
- * right after a sync has copied the WAL to its end, the old pin still held. From then on no
- * checkpoint can copy frames past the pin's read mark, and a WAL restart needs every frame
- * copied into the database; so a restart can only happen once every frame of the old generation
- * is one we already hold. For a moved pin: SQLite gives it read mark 0, which allows a restart,
- * only when every frame is in the database; the old pin kept the copying from going past it,
- * and it was taken before the sync, so every such frame is one the sync copied. With any other
- * read mark no restart can happen while it is held. Not thread-safe: one sync loop owns it.
+ * <p>Why following a new WAL generation from its first frame is safe while the pin has been held
+ * since our newest file ({@link #pinCoversCopied}): the pin is taken either under the barrier
+ * right after copying the WAL to its end, or before scanning, or (moved) right after a sync has
+ * copied the WAL to its end, the old pin still held. From then on no checkpoint can copy frames
+ * past the pin's read mark, and a WAL restart needs every frame copied into the database; so a
+ * restart can only happen once every frame of the old generation is one we already hold. For a
+ * pin with read mark 0 (taken when every frame was in the database): no frame appended after it
+ * can be copied into the database while it is held, so the WAL can be restarted only if nothing
+ * was appended. With any other read mark no restart can happen while it is held. Once the pin
+ * was let go, a new generation is not followed but caught up with from the database file; frames
+ * read under a pin taken after the fact are trusted only if the WAL header is unchanged after
+ * reading them (SQLite writes a new generation's header before its frames). Not thread-safe: one
+ * sync loop owns it.
  */
 public final class Database implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
-    private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
     /** The most bytes of new frames read into memory under the barrier; a larger tail is written there. */
     private static final long MAX_CAPTURED_BYTES = 16L << 20;
     /** Checkpoints up to the pin before the barrier, while more than SMALL_TAIL_FRAMES are left. */
@@ -64,6 +72,7 @@ public final class Database implements AutoCloseable {
     private final Clock clock;
     private final LocalLtxStore store;
     private SqliteLocks locks;
+    private ImageFiles images;
     /**
      * The database file, opened once and closed only after SQLite's connections: closing any
      * descriptor of a file drops every POSIX lock this process holds on it, SQLite's included,
@@ -96,9 +105,21 @@ public final class Database implements AutoCloseable {
     private int checkpointSalt1;
     private int checkpointSalt2;
     private long checkpointEnd;
-    /** The WAL generation the pin was taken in (0, 0 at start: not known). */
-    private int pinSalt1;
-    private int pinSalt2;
+    /**
+     * True while the pin has been held without a break since our newest file was made: then the
+     * WAL cannot have been restarted over a frame we did not copy (see the class comment), and a
+     * new generation is followed from its first frame. False once we let go of the pin: a restart
+     * may then have taken frames we never saw, which only the database file still holds.
+     */
+    private boolean pinCoversCopied;
+    /**
+     * Keep the pin through a sync that finds nothing new: it was taken when every WAL frame was in
+     * the database (after our complete checkpoint, or with no WAL), so SQLite gave it read mark 0,
+     * which lets every checkpoint of the application through until new frames come, and a WAL
+     * restarted meanwhile can be followed from its first frame without reading the database.
+     */
+    private boolean keepPinWhenQuiet;
+    private long catchUpCount;
     private volatile long checkpointCount;
     private ReplicationEvents events = ReplicationEvents.NONE;
 
@@ -192,9 +213,10 @@ public final class Database implements AutoCloseable {
             throw new IOException("database %s: not a regular file".formatted(path));
         }
         dbFile = FileChannel.open(path, StandardOpenOption.READ);
-        checkIsDatabase(path, dbFile);
+        DatabaseImage.checkIsDatabase(path, dbFile);
         locks = SqliteLocks.open(path, options.busyTimeout());
         pageSize = locks.pageSize();
+        images = new ImageFiles(path, walPath, dbFile, pageSize, store, clock);
         store.open();
         Optional<LocalLtxStore.Last> last = readLocalState();
         long localTxid = last.map(l -> l.range().max()).orElse(0L);
@@ -212,14 +234,15 @@ public final class Database implements AutoCloseable {
         // was copied into the database, and the first sync refuses to follow such a restart (see
         // unverifiedGeneration), so nothing between the check and that sync can be lost.
         locks.pin();
+        pinCoversCopied = true;
         boolean resumed = last.isPresent() && resume(last.get());
         if (resumed) {
             LOG.log(System.Logger.Level.INFO, "{0}: resuming after TXID {1} at WAL offset {2}", path, Txid.format(txid), walEnd);
-            rebuildPageChecksums();
+            pages = images.checksums();
         } else if (txid != 0 && postApply != 0 && databaseFileMatchesReplica()) {
             LOG.log(System.Logger.Level.INFO, "{0}: database file matches TXID {1} (checksum {2}); continuing without a snapshot", path,
                     Txid.format(txid), Checksums.format(postApply));
-            rebuildPageChecksums();
+            pages = images.checksums();
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: the database changed since TXID {1} was replicated (or it cannot be told); a snapshot follows",
                     path, Txid.format(txid));
@@ -280,11 +303,7 @@ public final class Database implements AutoCloseable {
      * restarted until that sync.
      */
     private boolean databaseFileMatchesReplica() throws IOException {
-        PageChecksums fileOnly = new PageChecksums(pageSize);
-        int commit = (int) (dbFile.size() / pageSize);
-        fileOnly.resize(commit);
-        DatabaseImage.forEachPage(dbFile, null, emptySegment(), pageSize, commit, (pgno, page) -> fileOnly.set(pgno, Checksums.page(pgno, page)));
-        if (fileOnly.value() != postApply) {
+        if (images.fileChecksum() != postApply) {
             return false;
         }
         haveWalPosition = false;
@@ -302,58 +321,143 @@ public final class Database implements AutoCloseable {
         return true;
     }
 
-    /** Computes every page's checksum from the database file and the WAL (under the pin). */
-    private void rebuildPageChecksums() throws IOException {
-        PageChecksums fresh = new PageChecksums(pageSize);
-        FileChannel db = dbFile;
-        try (FileChannel wal = Files.exists(walPath) ? FileChannel.open(walPath, StandardOpenOption.READ) : null) {
-            Optional<WalHeader> header = wal == null ? Optional.empty() : WalScanner.readHeader(wal);
-            WalSegment all = header.isPresent() ? WalScanner.scan(wal, header.get(), WalHeader.SIZE, header.get().checksum()) : emptySegment();
-            int commit = all.isEmpty() ? (int) (db.size() / pageSize) : all.commit();
-            fresh.resize(commit);
-            DatabaseImage.forEachPage(db, wal, all, pageSize, commit, (pgno, page) -> fresh.set(pgno, Checksums.page(pgno, page)));
-        }
-        pages = fresh;
-    }
-
     /** The outcome of one sync. */
     public record SyncResult(Optional<TxidRange> written, int pageCount) {
         static final SyncResult NOTHING = new SyncResult(Optional.empty(), 0);
     }
 
-    /** Copies newly committed WAL frames into the next L0 file, or writes a snapshot if one is due. */
+    /**
+     * Copies newly committed WAL frames into the next L0 file (or writes a snapshot if one is due,
+     * or the changed pages if the WAL was restarted over frames we never saw). Takes the pin first
+     * if it is not held; lets go of it when nothing new was found, so the application's
+     * checkpoints of every mode, RESTART and TRUNCATE included, never wait for frames we already
+     * hold; while something was found the pin is moved to the end of what was copied.
+     */
     public SyncResult sync() throws IOException {
-        SyncResult r = needSnapshot ? snapshot() : copyNewFrames();
-        if (r.written().isPresent() && haveWalPosition && (salt1 != pinSalt1 || salt2 != pinSalt2)) {
-            // The pin is older than this WAL generation: it was most likely taken on a WAL fully
-            // copied into the database (after our checkpoint), which makes SQLite give it the
-            // read mark that stops all checkpoints. Now that the generation has frames we hold,
-            // a new pin gets an ordinary read mark (see SqliteLocks.movePin).
-            movePinToCopiedGeneration();
+        SyncResult r = syncPinned();
+        if (r.written().isEmpty() && !keepPinWhenQuiet) {
+            releasePin();
         }
         return r;
     }
 
-    /** Moves the pin (right after a sync only: see the class comment) and notes its WAL generation. */
-    private void movePinToCopiedGeneration() throws IOException {
-        if (locks.movePin()) {
-            pinSalt1 = salt1;
-            pinSalt2 = salt2;
-        }
+    /** True while the pin is held at a point that could hold back a checkpoint: the sync loop should look again soon. */
+    public boolean waitsForQuiet() {
+        return locks.pinned() && !keepPinWhenQuiet;
     }
 
-    private SyncResult copyNewFrames() throws IOException {
+    /** Whether our read transaction is held (for tests). */
+    boolean pinned() {
+        return locks.pinned();
+    }
+
+    /** Catch-ups written: L0 files made from the database file after the WAL was restarted behind our back. */
+    public long catchUpCount() {
+        return catchUpCount;
+    }
+
+    private void releasePin() throws IOException {
+        locks.unpin();
+        pinCoversCopied = false;
+    }
+
+    /** {@link #sync}, leaving the pin held. */
+    private SyncResult syncPinned() throws IOException {
+        boolean gapPossible = !pinCoversCopied;
+        locks.pin();
+        SyncResult r = needSnapshot ? snapshot() : copyNewFrames(gapPossible);
+        pinCoversCopied = true;
+        if (r.written().isPresent()) {
+            // Right after a sync, safe (see the class comment); a pin at the newest frame holds
+            // back no frame of an application's PASSIVE or FULL checkpoint.
+            keepPinWhenQuiet = false;
+            locks.movePin();
+        }
+        return r;
+    }
+
+    private SyncResult copyNewFrames(boolean gapPossible) throws IOException {
         try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
-            Optional<NewFrames> found = scanNewFrames(wal);
+            Optional<WalHeader> header = WalScanner.readHeader(wal);
+            // After a resume the page table is not our newest TXID's (see unverifiedGeneration).
+            if (gapPossible && !unverifiedGeneration && !isCopiedGeneration(header)) {
+                return catchUp();
+            }
+            Optional<NewFrames> found = scanNewFrames(wal, header);
             if (needSnapshot) {
                 return snapshot();
             }
             if (found.isEmpty()) {
+                keepPinWhenQuiet |= header.isEmpty(); // no WAL frames under the pin: it has read mark 0
                 return SyncResult.NOTHING;
             }
-            return writeIncrement(found.get().header(), found.get().segment(), pagesInWal(wal, found.get().segment()));
+            try {
+                return writeIncrement(found.get().header(), found.get().segment(), pagesInWal(wal, found.get().segment()),
+                        () -> ImageFiles.checkSameGeneration(walPath, wal, found.get().header()));
+            } catch (ImageFiles.WalRestartedException e) {
+                // Only possible with a pin taken after frames we had not copied yet, at read mark
+                // 0: the WAL was restarted, and those frames are in the database file now.
+                return catchUp();
+            }
         } catch (NoSuchFileException e) {
+            if (gapPossible && !unverifiedGeneration && haveWalPosition) {
+                return catchUp();
+            }
+            keepPinWhenQuiet = true; // no WAL under the pin: it has read mark 0
             return SyncResult.NOTHING;
+        }
+    }
+
+    /** True if {@code header} is the generation we copied from, or there is none and we had none. */
+    private boolean isCopiedGeneration(Optional<WalHeader> header) {
+        return header.isPresent() ? haveWalPosition && header.get().sameGeneration(salt1, salt2) : !haveWalPosition;
+    }
+
+    /**
+     * The WAL was restarted or truncated while we were not holding the pin, so frames we never
+     * copied may have gone into the database file: writes the pages that differ from our
+     * per-page checksums as the next TXID ({@link ImageFiles#catchUp}).
+     */
+    private SyncResult catchUp() throws IOException {
+        ImageFiles.Outcome o;
+        try {
+            o = images.catchUp(txid, postApply, pages);
+        } catch (ImageFiles.WalRestartedException e) {
+            throw e; // the page table is untouched
+        } catch (IOException | RuntimeException e) {
+            needSnapshot = true; // the page table may hold part of the changes
+            throw e;
+        }
+        keepPinWhenQuiet = o.range().isEmpty() && o.wal().header().isEmpty();
+        if (o.range().isPresent()) {
+            catchUpCount++;
+        }
+        return took(o);
+    }
+
+    /** Takes the outcome of a file made from the whole image as our position. */
+    private SyncResult took(ImageFiles.Outcome o) {
+        pages = o.pages();
+        setWalPosition(o.wal().header(), o.wal().all());
+        if (o.range().isEmpty()) {
+            return SyncResult.NOTHING;
+        }
+        txid = o.range().get().max();
+        postApply = o.postApply();
+        changedSinceCheckpoint = true;
+        return new SyncResult(o.range(), o.pageCount());
+    }
+
+    /** Our WAL position after reading the whole of {@code all} (or, without a header, none). */
+    private void setWalPosition(Optional<WalHeader> header, WalSegment all) {
+        if (header.isPresent()) {
+            salt1 = header.get().salt1();
+            salt2 = header.get().salt2();
+            walEnd = all.isEmpty() ? WalHeader.SIZE : all.end();
+            walChecksum = all.isEmpty() ? header.get().checksum() : all.endChecksum();
+            haveWalPosition = true;
+        } else {
+            haveWalPosition = false;
         }
     }
 
@@ -364,8 +468,7 @@ public final class Database implements AutoCloseable {
      * Scans the WAL past our position. Returns empty, with {@link #needSnapshot} set, when the WAL
      * was restarted before a resumed replicator caught up with it.
      */
-    private Optional<NewFrames> scanNewFrames(FileChannel wal) throws IOException {
-        Optional<WalHeader> header = WalScanner.readHeader(wal);
+    private Optional<NewFrames> scanNewFrames(FileChannel wal, Optional<WalHeader> header) throws IOException {
         if (header.isEmpty()) {
             return Optional.empty();
         }
@@ -414,7 +517,17 @@ public final class Database implements AutoCloseable {
         return n;
     }
 
+    /** A check run after a file's pages were read and before the page table takes them. */
+    @FunctionalInterface
+    private interface ReadCheck {
+        void verify() throws IOException;
+    }
+
     private SyncResult writeIncrement(WalHeader h, WalSegment segment, SegmentPages source) throws IOException {
+        return writeIncrement(h, segment, source, () -> {});
+    }
+
+    private SyncResult writeIncrement(WalHeader h, WalSegment segment, SegmentPages source, ReadCheck pagesWereIntact) throws IOException {
         long next = txid + 1;
         long pre = postApply;
         boolean checksummed = pre != 0;
@@ -432,12 +545,15 @@ public final class Database implements AutoCloseable {
                     sums[i] = Checksums.page(pgnos[i], page);
                     enc.writePage(pgnos[i], page);
                 }
+                pagesWereIntact.verify();
                 pages.resize(segment.commit());
                 for (int i = 0; i < n; i++) {
                     pages.set(pgnos[i], sums[i]);
                 }
                 return enc.finish(checksummed ? pages.value() : 0);
             });
+        } catch (ImageFiles.WalRestartedException e) {
+            throw e; // the page table is untouched: the check runs before it takes the pages
         } catch (IOException | RuntimeException e) {
             // The page table may hold part of this file's changes: rebuild it with a snapshot.
             needSnapshot = true;
@@ -455,54 +571,15 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * Writes the whole database as the next TXID: a snapshot file (min TXID 1) for the first
-     * TXID, else a file holding every page. Reads under the pin, so it is one point in time, and
-     * the WAL frames after that point follow as the next TXIDs. Writers are never blocked.
+     * Writes the whole database as the next TXID ({@link ImageFiles#snapshot}), under the pin, so
+     * it is one point in time, and the WAL frames after that point follow as the next TXIDs.
      */
     private SyncResult snapshot() throws IOException {
         locks.pin();
-        long next = txid + 1;
-        FileChannel db = dbFile;
-        try (FileChannel wal = Files.exists(walPath) ? FileChannel.open(walPath, StandardOpenOption.READ) : null) {
-            Optional<WalHeader> header = wal == null ? Optional.empty() : WalScanner.readHeader(wal);
-            WalSegment all = header.isPresent() ? WalScanner.scan(wal, header.get(), WalHeader.SIZE, header.get().checksum()) : emptySegment();
-            int commit = all.isEmpty() ? (int) (db.size() / pageSize) : all.commit();
-            boolean first = next == 1;
-            boolean checksummed = first || postApply != 0;
-            long walOffset = header.isPresent() ? WalHeader.SIZE : 0;
-            long walSize = header.isPresent() && !all.isEmpty() ? all.end() - WalHeader.SIZE : 0;
-            LtxHeader ltx = new LtxHeader(checksummed ? 0 : LtxHeader.FLAG_NO_CHECKSUM, pageSize, commit, first ? 1 : next, next,
-                    clock.millis(), first ? 0 : postApply, walOffset, walSize,
-                    header.map(WalHeader::salt1).orElse(0), header.map(WalHeader::salt2).orElse(0), 0);
-            TxidRange range = new TxidRange(ltx.minTxid(), next);
-            PageChecksums fresh = new PageChecksums(pageSize);
-            fresh.resize(commit);
-            AtomicFiles.write(store.path(range), out -> {
-                LtxEncoder enc = new LtxEncoder(out, ltx, store.path(range).toString());
-                DatabaseImage.forEachPage(db, wal, all, pageSize, commit, (pgno, page) -> {
-                    fresh.set(pgno, Checksums.page(pgno, page));
-                    enc.writePage(pgno, page);
-                });
-                return enc.finish(checksummed ? fresh.value() : 0);
-            });
-            pages = fresh;
-            txid = next;
-            postApply = fresh.value();
-            needSnapshot = false;
-            unverifiedGeneration = false;
-            if (header.isPresent()) {
-                salt1 = header.get().salt1();
-                salt2 = header.get().salt2();
-                walEnd = all.isEmpty() ? WalHeader.SIZE : all.end();
-                walChecksum = all.isEmpty() ? header.get().checksum() : all.endChecksum();
-                haveWalPosition = true;
-            } else {
-                haveWalPosition = false;
-            }
-            changedSinceCheckpoint = true;
-            LOG.log(System.Logger.Level.INFO, "{0}: snapshot {1}: {2} pages", path, range, commit);
-            return new SyncResult(Optional.of(range), commit);
-        }
+        SyncResult r = took(images.snapshot(txid, postApply));
+        needSnapshot = false;
+        unverifiedGeneration = false;
+        return r;
     }
 
     /**
@@ -519,8 +596,8 @@ public final class Database implements AutoCloseable {
     /**
      * Checkpoints if the WAL has grown past a threshold or the interval has passed since the
      * last one with changes in between: PASSIVE under the barrier after copying the WAL's tail,
-     * or TRUNCATE far past its threshold, followed by a snapshot because frames committed between
-     * the copy and the truncation cannot be told apart afterwards.
+     * or TRUNCATE far past its threshold, followed by a catch-up from the database file because
+     * frames committed between the copy and the truncation cannot be told apart afterwards.
      *
      * @return true if a checkpoint ran
      */
@@ -574,12 +651,28 @@ public final class Database implements AutoCloseable {
         SqliteLocks.CheckpointResult early;
         int round = 0;
         do {
-            sync();
+            syncPinned();
             if (haveWalPosition) {
-                movePinToCopiedGeneration();
+                locks.movePin();
             }
             early = locks.checkpointUpToPin();
+            if (early.lockedOut()) {
+                // Another connection held SQLite's checkpoint lock all the while: most likely the
+                // application's FULL, RESTART or TRUNCATE checkpoint waiting for readers (a
+                // PASSIVE one never waits). Let go of the WAL so it completes; ours can wait.
+                releasePin();
+                throw new SqliteLocks.BusyException(new IOException(
+                        "database %s: checkpoint: another connection holds the checkpoint lock".formatted(path)));
+            }
         } while (++round < EARLY_CHECKPOINT_ROUNDS && early.walFrames() - early.checkpointedFrames() > SMALL_TAIL_FRAMES);
+        try {
+            locks.raiseBarrier();
+        } catch (SqliteLocks.BusyException e) {
+            // Someone held the write lock throughout, perhaps an application checkpoint waiting
+            // for our pin: let go of it.
+            releasePin();
+            throw e;
+        }
         locks.raiseBarrier();
         long raised = System.nanoTime();
         Optional<CapturedFrames> tail = Optional.empty();
@@ -602,8 +695,10 @@ public final class Database implements AutoCloseable {
                 writeIncrement(t.header(), t.segment(), i -> t.pages()[i]);
             }
         }
-        pinSalt1 = salt1;
-        pinSalt2 = salt2;
+        // The pin was taken again under the barrier, after the tail was copied; with every frame
+        // in the database it has read mark 0, harmless to the application's checkpoints.
+        pinCoversCopied = true;
+        keepPinWhenQuiet = result.complete();
         checkpointSalt1 = salt1;
         checkpointSalt2 = salt2;
         checkpointEnd = walEnd;
@@ -623,7 +718,7 @@ public final class Database implements AutoCloseable {
             return Optional.empty();
         }
         try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
-            Optional<NewFrames> found = scanNewFrames(wal);
+            Optional<NewFrames> found = scanNewFrames(wal, WalScanner.readHeader(wal));
             if (needSnapshot) {
                 snapshot();
                 return Optional.empty();
@@ -644,15 +739,16 @@ public final class Database implements AutoCloseable {
     }
 
     private void truncateCheckpoint() throws IOException {
-        sync();
+        syncPinned();
         SqliteLocks.CheckpointResult result = locks.checkpoint("TRUNCATE");
-        pinSalt1 = salt1;
-        pinSalt2 = salt2;
+        // Frames committed between that sync and the truncation are in the database file only:
+        // the next sync finds them by comparing pages (see catchUp).
+        pinCoversCopied = false;
+        keepPinWhenQuiet = false;
         checkpointCount++;
-        LOG.log(System.Logger.Level.INFO, "{0}: checkpoint TRUNCATE: {1}; taking a snapshot", path, result);
+        LOG.log(System.Logger.Level.INFO, "{0}: checkpoint TRUNCATE: {1}; catching up from the database file", path, result);
         lastCheckpointMillis = clock.millis();
         changedSinceCheckpoint = false;
-        needSnapshot = true;
         sync();
     }
 
@@ -685,27 +781,6 @@ public final class Database implements AutoCloseable {
             } catch (IOException ignored) {
                 // read-only descriptor: nothing to flush
             }
-        }
-    }
-
-    private static WalSegment emptySegment() {
-        return new WalSegment(WalHeader.SIZE, WalHeader.SIZE, 0, 0, new int[0], new long[0]);
-    }
-
-    /**
-     * Fails with a clear message unless {@code path} is a SQLite database file (or empty), reading
-     * through {@code db}, the descriptor that stays open (see {@link #dbFile}).
-     */
-    static void checkIsDatabase(Path path, FileChannel db) throws IOException {
-        if (db.size() == 0) {
-            return;
-        }
-        java.nio.ByteBuffer magic = java.nio.ByteBuffer.allocate(SQLITE_MAGIC.length);
-        while (magic.hasRemaining() && db.read(magic, magic.position()) > 0) {
-            // read the header's first bytes
-        }
-        if (magic.hasRemaining() || !Arrays.equals(magic.array(), SQLITE_MAGIC)) {
-            throw new IOException("database %s: not a SQLite database (the file does not start with \"SQLite format 3\")".formatted(path));
         }
     }
 }

@@ -4,6 +4,7 @@ import io.litestream4j.core.wal.WalScanner;
 import io.litestream4j.core.wal.WalSegment;
 import io.litestream4j.ltx.PageSizes;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Arrays;
@@ -16,6 +17,7 @@ import java.util.Arrays;
  */
 final class DatabaseImage {
     private static final int CHUNK_PAGES = 64;
+    private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     @FunctionalInterface
     interface PageConsumer {
@@ -53,6 +55,36 @@ final class DatabaseImage {
                 }
                 consumer.accept(pgno, page);
             }
+        }
+    }
+
+    /**
+     * Reads page {@code pgno} of the image into {@code page}: from its latest frame in the
+     * segment if it has one, else from the database file (zeros beyond its end).
+     */
+    static void readPage(FileChannel db, FileChannel wal, WalSegment segment, int pageSize, int pgno, byte[] page) throws IOException {
+        int i = Arrays.binarySearch(segment.pgnos(), pgno);
+        if (i >= 0) {
+            WalScanner.readPage(wal, segment.frameOffsets()[i], page);
+        } else {
+            readFully(db, ByteBuffer.wrap(page), (long) (pgno - 1) * pageSize);
+        }
+    }
+
+    /**
+     * Fails with a clear message unless {@code path} is a SQLite database file (or empty), reading
+     * through {@code db}, the descriptor that stays open (see {@link Database}).
+     */
+    static void checkIsDatabase(Path path, FileChannel db) throws IOException {
+        if (db.size() == 0) {
+            return;
+        }
+        ByteBuffer magic = ByteBuffer.allocate(SQLITE_MAGIC.length);
+        while (magic.hasRemaining() && db.read(magic, magic.position()) > 0) {
+            // read the header's first bytes
+        }
+        if (magic.hasRemaining() || !Arrays.equals(magic.array(), SQLITE_MAGIC)) {
+            throw new IOException("database %s: not a SQLite database (the file does not start with \"SQLite format 3\")".formatted(path));
         }
     }
 

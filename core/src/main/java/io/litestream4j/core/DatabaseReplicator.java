@@ -283,7 +283,10 @@ public final class DatabaseReplicator implements AutoCloseable {
 
     /** Returns when the WAL may have changed: a notification, or a size or time change seen by polling. */
     private void awaitChange() throws InterruptedException, IOException {
-        if (busy) {
+        // While the pin is held (the last sync found commits) the next look comes within
+        // SYNC_SPACING even with no notification: an application checkpoint waiting for our pin
+        // holds the write lock, so nothing changes until the sync that finds nothing lets go.
+        if (busy || db.waitsForQuiet()) {
             // No stat: a commit that overwrites a restarted WAL within the same clock tick
             // changes neither its size nor its time. The sync that follows looks at the frames.
             synchronized (changeSignal) {

@@ -14,10 +14,10 @@ import java.util.concurrent.locks.LockSupport;
  * The replicator's own SQLite connections, and the locks it takes with them.
  *
  * <ul>
- *   <li>The <b>pin</b>: a read transaction held on one of the two connections at all times except
- *       around our own checkpoints. While it is held, no checkpoint can copy WAL frames newer than
- *       the ones our snapshot of the database uses, so no one can restart the WAL over frames we
- *       have not copied yet.
+ *   <li>The <b>pin</b>: a read transaction on one of the two connections, held while the sync
+ *       loop copies the WAL and let go when it has copied everything (see {@link Database}).
+ *       While it is held, no checkpoint can copy WAL frames newer than the ones our snapshot of
+ *       the database uses, so no one can restart the WAL over frames we have not copied yet.
  *   <li>The <b>barrier</b>: a write transaction on the other connection that is never committed.
  *       While it is held no frame can be appended, so copying the WAL tail and checkpointing
  *       happen with nothing landing in between. Held for milliseconds only; never across long work.
@@ -38,6 +38,15 @@ final class SqliteLocks implements AutoCloseable {
      * waited 2.0 ms per checkpoint (p50) instead of 1.5-1.6 (docs/benchmarks.md).
      */
     private static final Duration EARLY_CHECKPOINT_PATIENCE = Duration.ofMillis(20);
+    /**
+     * The longest we try for the barrier, and wait under it for another connection's checkpoint.
+     * An application's FULL, RESTART or TRUNCATE checkpoint holds the write and checkpoint locks
+     * while it waits for readers, our pin among them, so a long wait here would stall it (and its
+     * writers) for as long; a writer at full speed leaves a gap between two commits within a
+     * millisecond or so, and a checkpoint that does not get the barrier is tried again next round.
+     */
+    static final Duration BARRIER_PATIENCE = Duration.ofMillis(100);
+    static final Duration CHECKPOINT_UNDER_BARRIER_PATIENCE = Duration.ofMillis(50);
 
     private final Path path;
     private final Duration busyTimeout;
@@ -122,6 +131,10 @@ final class SqliteLocks implements AutoCloseable {
         }
     }
 
+    boolean pinned() {
+        return pinned;
+    }
+
     /** Takes the read transaction that pins the WAL (no-op if held). */
     void pin() throws IOException {
         if (pinned) {
@@ -181,7 +194,7 @@ final class SqliteLocks implements AutoCloseable {
     }
 
     /**
-     * Blocks writers, waiting up to the busy timeout for the write lock. SQLite's own busy handler
+     * Blocks writers, waiting up to the busy timeout (at most BARRIER_PATIENCE) for the write lock. SQLite's own busy handler
      * retries after 1, 2, 5, 10... ms; an application committing at full speed holds the lock
      * nearly all of the time and takes it back within microseconds, so those few tries all fail
      * (a second went by without one succeeding). Trying every BARRIER_RETRY finds a gap between
@@ -191,7 +204,7 @@ final class SqliteLocks implements AutoCloseable {
         if (barrier) {
             return;
         }
-        long deadline = System.nanoTime() + busyTimeout.toNanos();
+        long deadline = System.nanoTime() + Math.min(busyTimeout.toNanos(), BARRIER_PATIENCE.toNanos());
         try (Statement st = writer.createStatement()) {
             st.execute("PRAGMA busy_timeout = 0");
             try {
@@ -257,12 +270,14 @@ final class SqliteLocks implements AutoCloseable {
 
     /**
      * Runs a checkpoint in {@code mode} (PASSIVE or TRUNCATE) on the reader connection, with the
-     * pin released for the duration and taken again after, even on failure.
+     * pin released for the duration and taken again after, even on failure. Under the barrier
+     * (PASSIVE) another connection's checkpoint is waited for CHECKPOINT_UNDER_BARRIER_PATIENCE
+     * at most: it may be an application's FULL checkpoint waiting for our barrier to end.
      */
     CheckpointResult checkpoint(String mode) throws IOException {
         unpin();
         try {
-            return checkpointOn(reader, mode, busyTimeout);
+            return checkpointOn(reader, mode, barrier ? CHECKPOINT_UNDER_BARRIER_PATIENCE : busyTimeout);
         } catch (SQLException e) {
             throw failure("checkpoint " + mode, e);
         } finally {

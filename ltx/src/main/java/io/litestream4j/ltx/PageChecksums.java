@@ -24,6 +24,20 @@ public final class PageChecksums {
         return pageCount;
     }
 
+    /**
+     * Page {@code pgno}'s checksum; beyond the database's end, the checksum of a page of zeros
+     * there (what the page becomes if the database grows), and 0 for the lock page.
+     */
+    public long get(int pgno) {
+        if (pgno < 1) {
+            throw new IllegalArgumentException("page checksum: want a page number of at least 1, got " + pgno);
+        }
+        if (pgno <= pageCount) {
+            return sums[pgno - 1];
+        }
+        return pgno == PageSizes.lockPgno(pageSize) ? 0 : Checksums.ofPageCrc(pgno, zeroPageCrc, pageSize);
+    }
+
     /** Sets page {@code pgno}'s checksum, growing the database to it if needed. */
     public void set(int pgno, long pageChecksum) {
         resize(Math.max(pageCount, pgno));

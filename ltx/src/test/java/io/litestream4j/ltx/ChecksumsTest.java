@@ -29,6 +29,18 @@ class ChecksumsTest {
     }
 
     @Test
+    void pageChecksumsGivesEachPageAndZerosBeyondTheEnd() {
+        PageChecksums sums = new PageChecksums(512);
+        sums.set(2, Checksums.page(2, filled('3', 512)));
+        assertThat(sums.get(2)).isEqualTo(Checksums.page(2, filled('3', 512)));
+        assertThat(sums.get(1)).as("a page never set is zeros").isEqualTo(Checksums.page(1, new byte[512]));
+        assertThat(sums.get(7)).as("beyond the end: what a zero page there would be").isEqualTo(Checksums.page(7, new byte[512]));
+        int lock = PageSizes.lockPgno(512);
+        assertThat(sums.get(lock)).as("the lock page never counts").isZero();
+        assertThatThrownBy(() -> sums.get(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 0");
+    }
+
+    @Test
     void replacingAPageUpdatesIncrementally() {
         long one = Checksums.page(1, filled('2', 512));
         long twoOld = Checksums.page(2, filled('3', 512));

@@ -33,6 +33,9 @@ public final class CompareBench {
     static final int RESTORE_MIB = 256;
     static final int IDLE_BURST = 5_000;
     static final int IDLE_SECONDS = 30;
+    /** The application's checkpoints per tool and round, and their spacing (the 1.3 s). */
+    static final int APP_CHECKPOINTS = 30;
+    static final java.time.Duration APP_CHECKPOINT_SPACING = java.time.Duration.ofMillis(1300);
 
     private final Path work;
     private final Samples samples = new Samples();
@@ -61,7 +64,8 @@ public final class CompareBench {
         measurements.put("overhead", bench::writerOverhead);
         measurements.put("restore", bench::restore);
         measurements.put("idle", bench::idle);
-        // -Dbench.metrics=startup,loss,overhead,restore,idle picks some (all by default).
+        measurements.put("appcheckpoints", bench::appCheckpoints);
+        // -Dbench.metrics=startup,loss,overhead,restore,idle,appcheckpoints picks some (all by default).
         Set<String> chosen = Set.of(System.getProperty("bench.metrics", String.join(",", measurements.keySet())).split(","));
         for (int round = 0; round < rounds; round++) {
             List<Tool> order = rotate(tools, round);
@@ -69,8 +73,8 @@ public final class CompareBench {
                 if (!chosen.contains(m.getKey())) {
                     continue;
                 }
-                if (m.getKey().equals("overhead")) {
-                    m.getValue().measure(null); // the writer alone: the baseline
+                if (m.getKey().equals("overhead") || m.getKey().equals("appcheckpoints")) {
+                    m.getValue().measure(null); // the application alone: the baseline
                 }
                 for (Tool t : order) {
                     m.getValue().measure(t);
@@ -309,6 +313,31 @@ public final class CompareBench {
                     Files.writeString(log(tool, "idle"), "bench: new files in the " + window + " idle window: " + after + "\n",
                             java.nio.file.StandardOpenOption.APPEND);
                 }
+            }
+        }
+    }
+
+    /**
+     * 6. The application's own FULL, RESTART and TRUNCATE checkpoints beside two writers
+     * ({@link AppCheckpoints}), with this tool replicating (or none): each one's duration, the
+     * busy results, and the writers' SQLITE_BUSY errors.
+     */
+    private void appCheckpoints(Tool tool) throws Exception {
+        Path dir = fresh("appcheckpoints");
+        Path db = dir.resolve("app.db");
+        try (RowWriter w = new RowWriter(db)) {
+            w.commitBatch(1_000, 100);
+        }
+        String name = tool == null ? "none" : tool.name();
+        RunningReplicator r = tool == null ? null : replicating(tool, db, dir.resolve("replica"), "appcheckpoints");
+        try {
+            AppCheckpoints.Result result = AppCheckpoints.run(db, APP_CHECKPOINTS, APP_CHECKPOINT_SPACING);
+            result.millis().forEach(ms -> samples.add("app_checkpoint_ms", name, ms));
+            samples.add("app_checkpoint_busy", name, result.busy());
+            samples.add("app_writer_busy", name, result.writerBusy());
+        } finally {
+            if (r != null) {
+                r.close();
             }
         }
     }

@@ -43,6 +43,14 @@ final class Report {
         row("idle 30 s after a burst: CPU %", t -> 100 * median("idle_first_cpu_s", t) / CompareBench.IDLE_SECONDS, false);
         row("the next 30 s: new files", t -> median("idle_second_new_files", t), false);
         row("the next 30 s: CPU %", t -> 100 * median("idle_second_cpu_s", t) / CompareBench.IDLE_SECONDS, false);
+        for (int p : new int[] {50, 99, 100}) {
+            String which = p == 100 ? "max" : "p" + p;
+            row("app FULL/RESTART/TRUNCATE checkpoint " + which + ", ms (none: " + format(percentile("app_checkpoint_ms", "none", p)) + ")",
+                    t -> percentile("app_checkpoint_ms", t, p), true);
+        }
+        row("app checkpoints that returned busy (none: " + format(sum("app_checkpoint_busy", "none")) + ")",
+                t -> sum("app_checkpoint_busy", t), false);
+        row("app writers' SQLITE_BUSY errors (none: " + format(sum("app_writer_busy", "none")) + ")", t -> sum("app_writer_busy", t), false);
         row("start-up: launch to first replica file, s", t -> median("startup_first_file_s", t), true);
         row("start-up: restore of a small database, s", t -> median("startup_restore_small_s", t), true);
 
@@ -60,6 +68,9 @@ final class Report {
         target("peak RSS at most 2x Litestream's",
                 median("writer_replicator_peak_rss_mib", ours) <= 2 * median("writer_replicator_peak_rss_mib", theirs),
                 median("writer_replicator_peak_rss_mib", ours), median("writer_replicator_peak_rss_mib", theirs));
+        target("app checkpoints: none busy, no writer SQLITE_BUSY, each under 500 ms",
+                sum("app_checkpoint_busy", ours) == 0 && sum("app_writer_busy", ours) == 0 && percentile("app_checkpoint_ms", ours, 100) < 500,
+                percentile("app_checkpoint_ms", ours, 100));
         target("restore of a small database under 1 s end to end", median("startup_restore_small_s", ours) < 1, median("startup_restore_small_s", ours));
     }
 

@@ -40,6 +40,20 @@ final class RowWriter implements AutoCloseable {
         insert.executeUpdate();
     }
 
+    /** Commits one row in a {@code BEGIN IMMEDIATE} transaction; a refused one is rolled back. */
+    void commitImmediate(int padBytes) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute("BEGIN IMMEDIATE");
+            try {
+                commit(padBytes);
+                st.execute("COMMIT");
+            } catch (SQLException e) {
+                st.execute("ROLLBACK");
+                throw e;
+            }
+        }
+    }
+
     /** Commits {@code rows} rows in one transaction. */
     void commitBatch(int rows, int padBytes) throws SQLException {
         connection.setAutoCommit(false);
