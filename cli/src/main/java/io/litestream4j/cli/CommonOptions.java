@@ -5,14 +5,11 @@ import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** Flags every long-running command shares: the log level and help. Mixed in with {@code @Mixin}. */
+/** The log level, a flag every long-running command shares (help is on every command: {@link Main}). Mixed in with {@code @Mixin}. */
 final class CommonOptions {
     @Option(names = {"-log-level", "--log-level"}, paramLabel = "LEVEL",
             description = "debug, info, warn or error (default: the config's logging.level, else info; LOG_LEVEL overrides)")
     String logLevel;
-
-    @Option(names = {"-h", "-help", "--help"}, usageHelp = true, description = "show this help")
-    boolean help;
 
     /** Sends logs to {@code err} at the chosen level; {@code LOG_LEVEL} wins, as in Litestream. */
     void configureLogging(PrintWriter err) {

@@ -11,7 +11,7 @@ final class ConfigOptions {
     @Option(names = {"-config", "--config"}, paramLabel = "PATH", description = "the config file (default $LITESTREAM_CONFIG, else /etc/litestream.yml)")
     Path config;
 
-    @Option(names = {"-no-expand-env", "--no-expand-env"}, description = "do not expand $VAR and ${VAR} in the config file")
+    @Option(names = {"-no-expand-env", "--no-expand-env"}, description = "do not expand $VAR and $${VAR} in the config file")
     boolean noExpandEnv;
 
     /** The config file these options name. */

@@ -1,8 +1,10 @@
 package io.litestream4j.cli;
 
+import io.litestream4j.core.ReplicaHealth;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import picocli.CommandLine;
 
 /**
@@ -48,12 +50,27 @@ public final class Main {
         cli.setErr(err);
         cli.setPosixClusteredShortOptionsAllowed(false);
         cli.setUnmatchedOptionsArePositionalParams(false);
+        addHelpOption(cli);
         cli.setParameterExceptionHandler(Main::usageError);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getErr().println("Error: " + e.getMessage());
+            commandLine.getErr().println(errorLine(e));
             return 1;
         });
         return cli;
+    }
+
+    /** A command's failure: its message, or its type when it has none, and the cause that says more; never "null". */
+    static String errorLine(Exception e) {
+        return "Error: " + ReplicaHealth.describe(e);
+    }
+
+    /** {@code -h}, {@code -help} and {@code --help} on every command, the top-level one included: usage on stdout, exit 0. */
+    private static void addHelpOption(CommandLine cmd) {
+        if (cmd.getCommandSpec().findOption("-h") == null) {
+            cmd.getCommandSpec().addOption(CommandLine.Model.OptionSpec.builder("-h", "-help", "--help")
+                    .usageHelp(true).description("show this help").build());
+        }
+        cmd.getSubcommands().values().forEach(Main::addHelpOption);
     }
 
     /** Bad flags or an unknown command: say what was wrong and where to look, exit 1. */
@@ -65,9 +82,78 @@ public final class Main {
             err.println("Error: litestream " + u.getUnmatched().getFirst() + ": unknown command");
             err.println("Try: litestream help");
         } else {
-            err.println("Error: " + e.getMessage());
+            err.println("Error: " + describe(e, args));
             err.println("Try: " + cmd.getCommandSpec().qualifiedName() + " -h");
         }
         return 1;
+    }
+
+    /**
+     * picocli's message, told in the user's terms: an unknown flag alone (not the arguments after
+     * it, which picocli also counts as unmatched once the flag is unknown), with the closest flags
+     * the command has; and a flag named as the user typed it ({@code -o}), not by its longest
+     * name ({@code --o}).
+     */
+    static String describe(CommandLine.ParameterException e, String[] args) {
+        if (e instanceof CommandLine.UnmatchedArgumentException u) {
+            List<String> flags = u.getUnmatched().stream().filter(a -> a.startsWith("-") && a.length() > 1).toList();
+            if (!flags.isEmpty()) {
+                String flag = flags.getFirst();
+                String name = flag.contains("=") ? flag.substring(0, flag.indexOf('=')) : flag;
+                List<String> close = closeFlags(name, e.getCommandLine().getCommandSpec());
+                return "unknown flag " + name + (close.isEmpty() ? "" : " (did you mean " + String.join(" or ", close) + "?)");
+            }
+        }
+        String message = e.getMessage();
+        List<CommandLine.Model.ArgSpec> named = e instanceof CommandLine.MissingParameterException m ? m.getMissing()
+                : e.getArgSpec() != null ? List.of(e.getArgSpec()) : List.of();
+        for (CommandLine.Model.ArgSpec arg : named) {
+            String typed = arg instanceof CommandLine.Model.OptionSpec option ? typedName(option, args) : null;
+            if (typed != null) {
+                for (String name : ((CommandLine.Model.OptionSpec) arg).names()) {
+                    message = message.replace("'" + name + "'", "'" + typed + "'");
+                }
+            }
+        }
+        return message;
+    }
+
+    /**
+     * The command's one-dash flags the user probably meant by {@code typed}: those at most two
+     * edits away, and one whose name starts it ({@code -ouput}: {@code -o}).
+     */
+    static List<String> closeFlags(String typed, CommandLine.Model.CommandSpec spec) {
+        String word = typed.replaceFirst("^--?", "-");
+        return spec.options().stream().flatMap(o -> java.util.Arrays.stream(o.names())).filter(n -> !n.startsWith("--"))
+                .filter(n -> editDistance(word, n) <= 2 || word.startsWith(n)).distinct().sorted().toList();
+    }
+
+    /** Levenshtein distance: insertions, deletions and substitutions. */
+    private static int editDistance(String a, String b) {
+        int[] row = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            row[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int above = row[j];
+                row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1), diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.length()];
+    }
+
+    /** The name of {@code option} the user typed ({@code -o} or {@code --o}, maybe as {@code -o=x}), or null. */
+    private static String typedName(CommandLine.Model.OptionSpec option, String[] args) {
+        for (String arg : args) {
+            String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+            if (List.of(option.names()).contains(name)) {
+                return name;
+            }
+        }
+        return null;
     }
 }

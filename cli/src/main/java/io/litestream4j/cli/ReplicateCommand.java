@@ -98,7 +98,7 @@ final class ReplicateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("-once cannot be combined with -exec (or the config's exec)");
         }
         if (command != null) {
-            ShellWords.split(command); // a malformed command fails before anything starts
+            ChildProcess.check(command); // a malformed command or a missing program fails before anything starts
         }
         compaction = config != null ? config.compaction() : CompactionSettings.defaults();
         Duration shutdownTimeout = config != null ? config.shutdownSyncTimeout() : Duration.ofSeconds(30);
@@ -111,10 +111,18 @@ final class ReplicateCommand implements Callable<Integer> {
                 signalled.countDown();
             });
         }
-        List<Replication.Target> targets = config != null ? targets(config) : List.of(target(dbPath, replicaUrl));
+        List<Replication.Target> targets = new ArrayList<>();
+        List<DatabaseWait.Awaited> awaited = new ArrayList<>();
+        if (config != null) {
+            for (DatabaseConfig db : config.allDatabases()) {
+                place(() -> target(db), targets, awaited);
+            }
+        } else {
+            place(() -> target(dbPath, replicaUrl), targets, awaited);
+        }
         List<io.litestream4j.cli.config.DirectoryConfig> watched = config == null ? List.of()
                 : config.directories().stream().filter(io.litestream4j.cli.config.DirectoryConfig::watch).toList();
-        if (targets.isEmpty() && watched.isEmpty()) {
+        if (targets.isEmpty() && watched.isEmpty() && awaited.isEmpty()) {
             throw new IllegalArgumentException("config %s: no databases to replicate (dbs: lists none, and no directory holds a match)"
                     .formatted(config.file()));
         }
@@ -128,11 +136,15 @@ final class ReplicateCommand implements Callable<Integer> {
                         metrics != null ? metrics : io.litestream4j.core.ReplicationEvents.NONE)) {
             started.set(replication);
             DirectoryWatch directoryWatch = watched.isEmpty() || once ? null : new DirectoryWatch(watched, replication, this::target);
+            DatabaseWait databaseWait = awaited.isEmpty() ? null : new DatabaseWait(awaited, replication);
             Heartbeat heartbeat = config == null || config.heartbeatUrl() == null || once ? null
                     : new Heartbeat(config.heartbeatUrl(), config.heartbeatInterval(), running);
             Runnable stopWatching = () -> {
                 if (directoryWatch != null) {
                     directoryWatch.close(); // no database joins while the others stop
+                }
+                if (databaseWait != null) {
+                    databaseWait.close();
                 }
             };
             try {
@@ -211,12 +223,19 @@ final class ReplicateCommand implements Callable<Integer> {
         return new Replication.Target(db, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, client.defaultSyncInterval())));
     }
 
-    private List<Replication.Target> targets(Config config) throws IOException {
-        List<Replication.Target> out = new ArrayList<>();
-        for (DatabaseConfig db : config.allDatabases()) {
-            out.add(target(db));
+    /**
+     * Makes a database's target now, so a wrong replica setting fails the start and a missing
+     * database is restored if asked; a database that still does not exist is waited for (not with
+     * {@code -once}, which has nothing to sync: there its absence is the start's error).
+     */
+    private void place(DatabaseWait.TargetMaker maker, List<Replication.Target> targets, List<DatabaseWait.Awaited> awaited) throws IOException {
+        Replication.Target t = maker.make();
+        if (once || Files.exists(t.db())) {
+            targets.add(t);
+        } else {
+            Replication.closeQuietly(t.destinations());
+            awaited.add(new DatabaseWait.Awaited(t.db(), maker));
         }
-        return out;
     }
 
     /** A configured database's target: restored first if it is missing and that is asked for. */

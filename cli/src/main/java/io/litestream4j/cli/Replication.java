@@ -68,7 +68,7 @@ final class Replication implements AutoCloseable {
             replicator = DatabaseReplicator.start(t.db(), t.options(), t.destinations(), compaction, clock, events);
         } catch (NoSuchFileException e) {
             closeQuietly(t.destinations());
-            throw new IOException("database %s does not exist".formatted(t.db().toAbsolutePath()), e);
+            throw new IOException("database %s does not exist".formatted(t.db().toAbsolutePath())); // the whole story: no cause to repeat it
         } catch (IOException | RuntimeException e) {
             closeQuietly(t.destinations());
             throw e;
@@ -128,7 +128,7 @@ final class Replication implements AutoCloseable {
         running.clear();
     }
 
-    private static void closeQuietly(List<DatabaseReplicator.Destination> destinations) {
+    static void closeQuietly(List<DatabaseReplicator.Destination> destinations) {
         for (DatabaseReplicator.Destination d : destinations) {
             try {
                 d.client().close();

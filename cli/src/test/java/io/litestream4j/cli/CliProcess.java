@@ -88,6 +88,14 @@ final class CliProcess {
         process.destroy();
     }
 
+    /** Sends signal {@code name} ({@code HUP}, {@code INT}...) to the JVM. */
+    void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-s", name, String.valueOf(process.pid())).inheritIO().start();
+        if (!kill.waitFor(30, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new AssertionError("kill -s " + name + " " + process.pid() + " failed");
+        }
+    }
+
     /** SIGKILL: no shutdown, no final sync. */
     void kill() throws InterruptedException {
         process.destroyForcibly();

@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code replicate -exec}: the application runs beside replication, gets our signals, and its exit status is ours. */
 @Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
@@ -47,6 +47,7 @@ class ExecCliIT {
         CliProcess.Result r = CliProcess.run(dir, "replicate", "-config", cfg.toString());
         assertThat(r.code()).as(r.toString()).isEqualTo(3);
         assertThat(r.err()).contains("sh exited with status 3").contains("litestream shut down");
+        assertThat(r.err().split("exited with status", -1)).as("the exit is logged once").hasSize(2);
         assertThat(Files.list(dir.resolve("replica").resolve("ltx").resolve("0")).count()).isPositive();
     }
 
@@ -60,6 +61,39 @@ class ExecCliIT {
         assertThat(withOnce.err()).contains("-once cannot be combined with -exec");
         CliProcess.Result missing = CliProcess.run(dir, "replicate", "-exec", "no-such-program-xyz", db.toString(), dir.resolve("r").toString());
         assertThat(missing.code()).isEqualTo(1);
-        assertThat(missing.err()).contains("-exec: cannot start no-such-program-xyz");
+        assertThat(missing.err()).contains("Error: -exec: command not found: no-such-program-xyz\n").doesNotContain("error=2").doesNotContain("error: 2");
+        assertThat(dir.resolve("r")).as("checked before replication starts").doesNotExist();
+        CliProcess.Result noFile = CliProcess.run(dir, "replicate", "-exec", "./not-here.sh", db.toString(), dir.resolve("r").toString());
+        assertThat(noFile.err()).contains("Error: -exec: no such file: ./not-here.sh\n");
+    }
+
+    @Test
+    void aHangupIsForwardedToTheApplicationAndStopsReplicationAfterAFinalSync() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        String app = "sh -c 'trap \"echo app got HUP; exit 5\" HUP; echo app running; while :; do sleep 0.1; done'";
+        CliProcess p = CliProcess.start(dir, "replicate", "-exec", app, db.toString(), replica.toString());
+        assertThat(p.awaitLog("started sh", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
+        try (Connection c = TestDb.open(db)) {
+            for (int i = 0; i < 20; i++) {
+                TestDb.insert(c, 1, 100);
+            }
+        }
+        p.signal("HUP");
+        CliProcess.Result r = p.await(Duration.ofSeconds(60));
+        assertThat(r.code()).as(r.toString()).isEqualTo(5);
+        assertThat(r.out()).contains("app got HUP");
+        assertThat(r.err()).contains("sending SIGHUP to sh").contains("sh exited with status 5").contains("litestream shut down");
+        CliProcess.Result restored = CliProcess.run(dir, "restore", "-o", dir.resolve("out.db").toString(), replica.toString());
+        assertThat(restored.code()).as(restored.toString()).isZero();
+        assertThat(TestDb.digest(dir.resolve("out.db"))).as("the final sync ran").isEqualTo(TestDb.digest(db));
+    }
+
+    @Test
+    void anApplicationKilledByASignalIsReportedSo() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 1);
+        CliProcess.Result r = CliProcess.run(dir, "replicate", "-exec", "sh -c 'sleep 0.5; kill -9 $$'", db.toString(), dir.resolve("r").toString());
+        assertThat(r.code()).as(r.toString()).isEqualTo(137);
+        assertThat(r.err()).contains("sh was killed by signal 9 (SIGKILL)").doesNotContain("exited with status");
     }
 }

@@ -69,4 +69,30 @@ class MainTest {
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("litestream nosuch: unknown command");
     }
+
+    @Test
+    void helpFlagsWorkOnTheTopLevelAndEveryCommand() {
+        for (String[] args : new String[][] {{"-h"}, {"--help"}, {"-help"}, {"version", "-h"}, {"help", "-help"}, {"replicate", "-h"},
+            {"restore", "--help"}, {"ltx", "-help"}, {"status", "-h"}, {"databases", "-h"}}) {
+            Result r = run(args);
+            assertThat(r.code()).as(String.join(" ", args)).isZero();
+            assertThat(r.out()).as(String.join(" ", args)).contains("Usage: litestream").contains("-h, -help, --help");
+            assertThat(r.err()).isEmpty();
+        }
+    }
+
+    @Test
+    void helpShowsEnvironmentVariablesLiterally() {
+        for (String command : new String[] {"replicate", "restore", "ltx", "status", "databases"}) {
+            assertThat(run(command, "-h").out()).as(command).contains("do not expand $VAR and ${VAR} in the config file").doesNotContain("null");
+        }
+    }
+
+    @Test
+    void anErrorWithoutAMessageIsNamedWithItsCause() {
+        assertThat(Main.errorLine(new java.io.EOFException())).isEqualTo("Error: EOFException");
+        assertThat(Main.errorLine(new java.io.IOException(null, new java.io.IOException("disk on fire")))).isEqualTo("Error: IOException: disk on fire");
+        assertThat(Main.errorLine(new IllegalStateException("upload failed", new java.io.IOException("connection reset"))))
+                .isEqualTo("Error: upload failed: connection reset");
+    }
 }
