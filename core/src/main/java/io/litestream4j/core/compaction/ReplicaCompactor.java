@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -27,9 +26,8 @@ import java.util.OptionalLong;
  * <p>Guarantees: an output is streamed through a temporary local file (memory holds one page per
  * input), uploaded, then read back from the replica and fully verified (file checksum, and
  * database checksums when present) before anything may rely on it; inputs are never deleted
- * here, only by {@link #enforceRetention}, which deletes nothing a restore inside the retention
- * window needs: the newest snapshot at or before the window's start is kept along with every
- * file after it.
+ * here, only by {@link #enforceRetention}, which deletes nothing a point-in-time restore inside
+ * the retention window needs.
  */
 public final class ReplicaCompactor {
     private static final System.Logger LOG = System.getLogger(ReplicaCompactor.class.getName());
@@ -226,39 +224,16 @@ public final class ReplicaCompactor {
     }
 
     /**
-     * Deletes what the retention rules allow: snapshots before the newest one that is at least
-     * {@code snapshotRetention} old (so any moment in the window can still be restored; the newest
-     * snapshot always stays), files of levels 1-8 that end at or before the oldest kept snapshot,
-     * and L0 files older than {@code l0Retention} up to the end of a level-1 file.
+     * Deletes what the retention rules allow and nothing a point-in-time restore inside the
+     * retention window needs (see {@link RetentionPlanner}): the restores of the window's edges
+     * are planned against the files that would remain before anything is deleted.
      */
     public void enforceRetention(Instant now, CompactionSettings settings) throws IOException {
-        if (!settings.retentionEnabled()) {
-            return;
+        List<LtxFileInfo> doomed = RetentionPlanner.deletable(client.location(), RestorePlanner.listAll(client), now, settings);
+        for (int level = LtxFileInfo.MAX_LEVEL; level >= 0; level--) {
+            int l = level;
+            deleteAll(level, doomed.stream().filter(f -> f.level() == l).toList());
         }
-        List<LtxFileInfo> snapshots = new ArrayList<>(client.listFiles(LtxFileInfo.SNAPSHOT_LEVEL, 0));
-        snapshots.sort(Comparator.comparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
-        if (!snapshots.isEmpty()) {
-            Instant cutoff = now.minus(settings.snapshotRetention());
-            int keepFrom = 0;
-            for (int i = 0; i < snapshots.size(); i++) {
-                if (!snapshots.get(i).createdAt().isAfter(cutoff)) {
-                    keepFrom = i;
-                }
-            }
-            deleteAll(LtxFileInfo.SNAPSHOT_LEVEL, snapshots.subList(0, keepFrom));
-            long oldestKept = snapshots.get(keepFrom).maxTxid();
-            for (int level = 1; level < LtxFileInfo.SNAPSHOT_LEVEL; level++) {
-                deleteAll(level, client.listFiles(level, 0).stream().filter(f -> Long.compareUnsigned(f.maxTxid(), oldestKept) <= 0).toList());
-            }
-        }
-        Instant l0Cutoff = now.minus(settings.l0Retention());
-        List<LtxFileInfo> l0 = client.listFiles(0, 0);
-        long expired = l0.stream().filter(f -> f.createdAt().isBefore(l0Cutoff)).mapToLong(LtxFileInfo::maxTxid).reduce(0, Txid::max);
-        // Only up to the end of a level-1 file: the L0 files left must continue a level-1 chain,
-        // or a TXID in the l0-retention window would need a deleted L0 file whose only copy is
-        // inside a level-1 file that runs past it.
-        long boundary = client.listFiles(1, 0).stream().mapToLong(LtxFileInfo::maxTxid).filter(end -> Long.compareUnsigned(end, expired) <= 0).reduce(0, Txid::max);
-        deleteAll(0, l0.stream().filter(f -> Long.compareUnsigned(f.maxTxid(), boundary) <= 0 && f.createdAt().isBefore(l0Cutoff)).toList());
     }
 
     private void deleteAll(int level, List<LtxFileInfo> files) throws IOException {

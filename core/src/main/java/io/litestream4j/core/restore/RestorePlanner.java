@@ -59,27 +59,26 @@ public final class RestorePlanner {
      * what range is available.
      */
     public static RestorePlan planAt(ReplicaClient client, Instant time) throws IOException {
-        List<LtxFileInfo> all = listAllExact(client);
+        return planAt(client.location(), listAllExact(client), time);
+    }
+
+    /** {@link #planAt(ReplicaClient, Instant)} from a listing of every level ({@link #listAll}). */
+    public static RestorePlan planAt(String location, List<LtxFileInfo> all, Instant time) throws IOException {
         if (all.isEmpty()) {
-            throw new NoBackupException("replica %s: no backup found (no LTX files in any level)".formatted(client.location()));
+            throw new NoBackupException("replica %s: no backup found (no LTX files in any level)".formatted(location));
         }
         Instant first = all.stream().map(LtxFileInfo::createdAt).min(Comparator.naturalOrder()).orElseThrow();
         Instant last = all.stream().map(LtxFileInfo::createdAt).max(Comparator.naturalOrder()).orElseThrow();
         if (time.isAfter(last)) {
-            LOG.log(System.Logger.Level.INFO, "{0}: {1} is after the newest file ({2}); restoring the newest state", client.location(), time, last);
+            LOG.log(System.Logger.Level.INFO, "{0}: {1} is after the newest file ({2}); restoring the newest state", location, time, last);
         }
-        List<Long> candidates = all.stream().filter(f -> !f.createdAt().isAfter(time)).map(LtxFileInfo::maxTxid).distinct()
-                .sorted(Comparator.<Long>naturalOrder().reversed()).toList();
-        for (long txid : candidates) {
-            try {
-                return plan(client.location(), all, OptionalLong.of(txid));
-            } catch (NoBackupException e) {
-                throw e;
-            } catch (IOException unreachable) {
-                // that TXID's chain has a gap (retention removed its pieces); try an older one
-            }
+        // The newest TXID a file created by then reached and a chain can rebuild exactly (older
+        // TXIDs of merged files are gone as units; retention removed pieces of some chains).
+        OptionalLong txid = RestorableTimeline.of(all).txidAt(time);
+        if (txid.isEmpty()) {
+            throw new IOException("replica %s: no restorable state at %s; the replica covers %s to %s".formatted(location, time, first, last));
         }
-        throw new IOException("replica %s: no restorable state at %s; the replica covers %s to %s".formatted(client.location(), time, first, last));
+        return plan(location, all, txid);
     }
 
     static RestorePlan plan(String location, List<LtxFileInfo> all, OptionalLong target) throws IOException {

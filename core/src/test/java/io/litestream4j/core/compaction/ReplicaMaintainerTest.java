@@ -43,15 +43,31 @@ class ReplicaMaintainerTest {
     @TempDir
     Path dir;
 
-    /** Writes L0 files as a replicator would, keeping a model of the database. */
-    private static final class Writer {
+    /** Writes L0 files as a replicator would, keeping a model of the database and when each TXID was written. */
+    static final class Writer {
         final ReplicaClient client;
         final TreeMap<Integer, byte[]> db = new TreeMap<>();
-        final Random random = new Random(7);
+        final Random random;
+        /** The time TXID {@code i + 1} was written. */
+        final List<Instant> writtenAt = new java.util.ArrayList<>();
         long txid;
 
         Writer(ReplicaClient client) {
+            this(client, 7);
+        }
+
+        Writer(ReplicaClient client, long seed) {
             this.client = client;
+            this.random = new Random(seed);
+        }
+
+        /** The TXID current at {@code moment}: the last one written at or before it, 0 if none. */
+        long txidAt(Instant moment) {
+            long t = 0;
+            for (int i = 0; i < writtenAt.size() && !writtenAt.get(i).isAfter(moment); i++) {
+                t = i + 1;
+            }
+            return t;
         }
 
         long checksum() {
@@ -81,6 +97,7 @@ class ReplicaMaintainerTest {
             enc.finish(checksum());
             client.write(0, new TxidRange(next, next), new ByteArrayInputStream(out.toByteArray()), at);
             txid = next;
+            writtenAt.add(at);
         }
 
         private byte[] page() {
