@@ -115,4 +115,9 @@ final class Metrics implements ReplicationEvents {
             operationErrors.labelValues(replicaType, operation, errorCode).inc();
         }
     }
+
+    @Override
+    public void replicaFileCorrupt(String replicaType, String errorCode) {
+        operationErrors.labelValues(replicaType, "GET", errorCode).inc();
+    }
 }

@@ -140,7 +140,7 @@ public final class DatabaseReplicator implements AutoCloseable {
             for (int i = 0; i < destinations.size(); i++) {
                 Destination d = destinations.get(i);
                 ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(d.client(), db.metaDir().resolve("tmp")),
-                        d.compaction() != null ? d.compaction() : compaction, clock, uploaders.get(i).health());
+                        d.compaction() != null ? d.compaction() : compaction, clock, uploaders.get(i).health(), events);
                 m.start();
                 r.maintainers.add(m);
             }

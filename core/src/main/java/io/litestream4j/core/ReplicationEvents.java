@@ -21,4 +21,12 @@ public interface ReplicationEvents {
      * {@code LIST}; {@code errorCode} is null on success, else a short name of the failure.
      */
     default void replicaOperation(String replicaType, String operation, long bytes, long nanos, String errorCode) {}
+
+    /**
+     * A file read from a replica is not what was written (found at compaction, restore or a
+     * check): its read succeeded but its contents failed verification. Counted with the failed
+     * requests as a {@code GET} with {@code errorCode} ({@code LtxFormatException},
+     * {@code LtxChecksumException}).
+     */
+    default void replicaFileCorrupt(String replicaType, String errorCode) {}
 }

@@ -1,6 +1,8 @@
 package io.litestream4j.core.compaction;
 
 import io.litestream4j.core.ReplicaHealth;
+import io.litestream4j.core.ReplicationEvents;
+import io.litestream4j.ltx.LtxFormatException;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -10,6 +12,12 @@ import java.time.Instant;
  * Runs a replica's compactions, snapshots and retention on their wall-clock schedules, on a
  * virtual thread. {@link #runDue} does one round for a given time, so tests drive the schedule
  * with a fake clock instead of sleeping.
+ *
+ * <p>A failure makes the replica unhealthy (under the task's key in {@link ReplicaHealth}) until
+ * the task works again. It is logged as a warning the first times, and as an error (an alarm)
+ * once the same task failed {@link #ALARM_AFTER} times in a row, or at once when a stored file is
+ * corrupt: that never heals by retrying. A corrupt file is also counted with the replica's
+ * failed requests ({@link ReplicationEvents#replicaFileCorrupt}).
  */
 public final class ReplicaMaintainer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ReplicaMaintainer.class.getName());
@@ -18,6 +26,11 @@ public final class ReplicaMaintainer implements AutoCloseable {
     private final CompactionSettings settings;
     private final Clock clock;
     private final ReplicaHealth health;
+    /** Consecutive failures of one task that make an alarm: a transient error rarely lasts three rounds. */
+    public static final int ALARM_AFTER = 3;
+
+    private final ReplicationEvents events;
+    private final java.util.Map<String, Integer> failuresInARow = new java.util.HashMap<>();
     private final Instant[] nextLevel;
     private Instant nextSnapshot;
     private Instant nextRetention;
@@ -30,6 +43,12 @@ public final class ReplicaMaintainer implements AutoCloseable {
 
     /** Reports failed compactions, snapshots and retention runs to {@code health} (and clears them when they work again). */
     public ReplicaMaintainer(ReplicaCompactor compactor, CompactionSettings settings, Clock clock, ReplicaHealth health) {
+        this(compactor, settings, clock, health, ReplicationEvents.NONE);
+    }
+
+    /** Also reports stored files found corrupt to {@code events}, for the error metrics. */
+    public ReplicaMaintainer(ReplicaCompactor compactor, CompactionSettings settings, Clock clock, ReplicaHealth health, ReplicationEvents events) {
+        this.events = events;
         this.compactor = compactor;
         this.health = health;
         this.settings = settings;
@@ -58,10 +77,9 @@ public final class ReplicaMaintainer implements AutoCloseable {
         if (!now.isBefore(nextRetention)) {
             try {
                 compactor.enforceRetention(now, settings);
-                health.clear(ReplicaHealth.RETENTION);
+                succeeded(ReplicaHealth.RETENTION);
             } catch (IOException | RuntimeException e) {
-                health.report(ReplicaHealth.RETENTION, e);
-                LOG.log(System.Logger.Level.WARNING, "{0}: retention failed: {1}", compactor.client().location(), ReplicaHealth.describe(e));
+                failed(ReplicaHealth.RETENTION, e);
             }
             nextRetention = CompactionSchedule.next(now, settings.retentionCheckInterval());
         }
@@ -74,12 +92,44 @@ public final class ReplicaMaintainer implements AutoCloseable {
             } else {
                 compactor.compact(level);
             }
-            health.clear(what); // per level: a level with nothing to do must not clear another's failure
+            succeeded(what); // per level: a level with nothing to do must not clear another's failure
         } catch (IOException | RuntimeException e) {
             // The next round retries; inputs are never deleted before an output is verified.
-            health.report(what, "failed: " + ReplicaHealth.describe(e));
-            LOG.log(System.Logger.Level.WARNING, "{0}: {1} failed: {2}", compactor.client().location(), what, ReplicaHealth.describe(e));
+            failed(what, e);
         }
+    }
+
+    private void succeeded(String what) {
+        health.clear(what);
+        failuresInARow.remove(what);
+    }
+
+    private void failed(String what, Exception e) {
+        int inARow = failuresInARow.merge(what, 1, Integer::sum);
+        LtxFormatException corrupt = corruptFile(e);
+        String location = compactor.client().location();
+        if (corrupt != null) {
+            events.replicaFileCorrupt(compactor.client().type(), corrupt.getClass().getSimpleName());
+            health.report(what, "failed: stored file corrupt: " + ReplicaHealth.describe(e));
+            LOG.log(System.Logger.Level.ERROR, "{0}: {1} failed ({2} in a row): a stored file is corrupt: {3}", location, what, inARow,
+                    ReplicaHealth.describe(e));
+        } else if (inARow >= ALARM_AFTER) {
+            health.report(what, "failed %d times in a row: %s".formatted(inARow, ReplicaHealth.describe(e)));
+            LOG.log(System.Logger.Level.ERROR, "{0}: {1} failed {2} times in a row: {3}", location, what, inARow, ReplicaHealth.describe(e));
+        } else {
+            health.report(what, "failed: " + ReplicaHealth.describe(e));
+            LOG.log(System.Logger.Level.WARNING, "{0}: {1} failed: {2}", location, what, ReplicaHealth.describe(e));
+        }
+    }
+
+    /** The malformed LTX file behind a failure (its message names the file), or null if none is. */
+    private static LtxFormatException corruptFile(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof LtxFormatException f) {
+                return f;
+            }
+        }
+        return null;
     }
 
     /** The earliest time anything is due. */

@@ -15,11 +15,14 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * Uploads a stream as an S3 multipart upload: parts of {@code partSize} bytes, up to
  * {@code concurrency} in flight (so memory is part size times concurrency, whatever the file
- * size), completed in order, and aborted on any failure so no orphaned parts are billed.
+ * size), completed in order, and aborted on any failure so no orphaned parts are billed. Each
+ * part carries its {@code Content-MD5} and its ETag is checked like a single PUT's.
  */
 final class MultipartUpload implements AutoCloseable {
     private final S3Client s3;
@@ -56,13 +59,16 @@ final class MultipartUpload implements AutoCloseable {
                 final int n = number;
                 parts.add(pool.submit(() -> {
                     try {
-                        var req = software.amazon.awssdk.services.s3.model.UploadPartRequest.builder()
-                                .bucket(settings.bucket()).key(key).uploadId(uploadId).partNumber(n);
+                        BodyDigest digest = BodyDigest.of(body);
+                        var req = UploadPartRequest.builder().bucket(settings.bucket()).key(key).uploadId(uploadId).partNumber(n)
+                                .contentMD5(digest.base64());
                         if (settings.sseCustomerAlgorithm() != null) {
                             req.sseCustomerAlgorithm(settings.sseCustomerAlgorithm()).sseCustomerKey(settings.sseCustomerKey());
                         }
-                        String etag = s3.uploadPart(req.build(), RequestBody.fromBytes(body)).eTag();
-                        return CompletedPart.builder().partNumber(n).eTag(etag).build();
+                        UploadPartResponse uploaded = s3.uploadPart(req.build(), RequestBody.fromBytes(body));
+                        digest.checkEtag("put %s part %d".formatted(key, n), uploaded.eTag(), uploaded.serverSideEncryptionAsString(),
+                                settings.sseCustomerAlgorithm() != null);
+                        return CompletedPart.builder().partNumber(n).eTag(uploaded.eTag()).build();
                     } finally {
                         inFlight.release();
                     }
@@ -84,6 +90,9 @@ final class MultipartUpload implements AutoCloseable {
             abort(key, uploadId, parts);
             if (e.getCause() instanceof SdkException sdk) {
                 throw sdk;
+            }
+            if (e.getCause() instanceof UploadVerificationException v) {
+                throw v;
             }
             throw new IOException("upload part of " + key + ": " + e.getCause(), e.getCause());
         } catch (IOException | RuntimeException e) {

@@ -28,7 +28,9 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.SdkHttpConfigurationOption;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.LegacyMd5Plugin;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -37,6 +39,7 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.utils.AttributeMap;
@@ -50,6 +53,11 @@ import software.amazon.awssdk.utils.AttributeMap;
  * {@code concurrency} parts in flight (memory: part size times concurrency). Deletes go in
  * batches of at most 1000. Reads are ranged GETs. Every error names the bucket and endpoint and
  * never a credential.
+ *
+ * <p>Every upload is verified: each body (a single PUT or a part) is sent plain with its length
+ * and {@code Content-MD5}, so the store refuses one that changed on the way, and an ETag that is
+ * an MD5 must be the body's. Either failure is an {@link UploadVerificationException} and the
+ * file does not count as written.
  */
 public final class S3ReplicaClient implements ReplicaClient {
     static final String TIMESTAMP_METADATA = "litestream-timestamp";
@@ -78,9 +86,17 @@ public final class S3ReplicaClient implements ReplicaClient {
                 .region(Region.of(settings.effectiveRegion()))
                 .credentialsProvider(credentials(settings, scheme))
                 .forcePathStyle(settings.forcePathStyle())
-                // S3-compatible stores (R2, B2, older MinIO, OSS) reject the newer default checksums.
+                // Bodies every S3-compatible store keeps byte for byte: the SDK's defaults send
+                // uploads as aws-chunked (signed chunks over HTTP, checksum trailers over HTTPS),
+                // which s3rver and OSS store verbatim, framing and all. So: no flexible checksums
+                // unless an operation requires one, no chunked signing (a plain body with
+                // Content-Length and its SHA-256 over HTTP, UNSIGNED-PAYLOAD over HTTPS), and
+                // Content-MD5 (set per upload here; by the legacy plugin for DeleteObjects,
+                // which some stores refuse without it) for the store to verify.
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build())
+                .addPlugin(LegacyMd5Plugin.create());
         if (settings.endpoint() != null) {
             builder.endpointOverride(settings.endpoint());
         }
@@ -229,19 +245,28 @@ public final class S3ReplicaClient implements ReplicaClient {
         long size;
         try {
             if (first.length < settings.partSize()) {
-                s3.putObject(putRequest(key, metadata), RequestBody.fromBytes(first));
+                BodyDigest digest = BodyDigest.of(first);
+                PutObjectResponse put = s3.putObject(putRequest(key, metadata, digest), RequestBody.fromBytes(first));
+                try {
+                    digest.checkEtag("put " + key, put.eTag(), put.serverSideEncryptionAsString(), settings.sseCustomerAlgorithm() != null);
+                } catch (UploadVerificationException e) {
+                    deleteKeys(List.of(key)); // the store kept other bytes under the file's name: no one may read them
+                    throw e;
+                }
                 size = first.length;
             } else {
                 size = multipart.upload(key, metadata, first, data);
             }
+        } catch (UploadVerificationException e) {
+            throw new UploadVerificationException("s3 replica %s: %s".formatted(location(), e.getMessage()), e);
         } catch (SdkException e) {
             throw failure("put " + key, e);
         }
         return new LtxFileInfo(level, range, size, createdAt);
     }
 
-    private PutObjectRequest putRequest(String key, Map<String, String> metadata) {
-        var put = PutObjectRequest.builder().bucket(settings.bucket()).key(key).metadata(metadata);
+    private PutObjectRequest putRequest(String key, Map<String, String> metadata, BodyDigest digest) {
+        var put = PutObjectRequest.builder().bucket(settings.bucket()).key(key).metadata(metadata).contentMD5(digest.base64());
         if (settings.storageClass() != null) {
             put.storageClass(settings.storageClass());
         }
@@ -295,8 +320,31 @@ public final class S3ReplicaClient implements ReplicaClient {
         }
     }
 
-    /** An error naming the replica, the operation and what S3 said: never a credential. */
+    /** Error codes of a store that refused a body because it did not match its digest: the body changed on the way. */
+    private static final java.util.Set<String> DIGEST_ERRORS = java.util.Set.of("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch",
+            "InvalidContentMD5");
+
+    /** The store refused a body for its digest: by code, or (S3Mock's 400 BadRequest) by what it says. */
+    private static boolean refusedDigest(S3Exception e) {
+        if (e.awsErrorDetails() == null) {
+            return false;
+        }
+        String message = e.awsErrorDetails().errorMessage();
+        return DIGEST_ERRORS.contains(e.awsErrorDetails().errorCode())
+                || (e.statusCode() == 400 && message != null && DIGEST_WORDS.matcher(message).find());
+    }
+
+    private static final java.util.regex.Pattern DIGEST_WORDS = java.util.regex.Pattern.compile("(?i)md5|digest|checksum|sha-?256");
+
+    /**
+     * An error naming the replica, the operation and what S3 said: never a credential. A body the
+     * store refused for its digest is an {@link UploadVerificationException}.
+     */
     IOException failure(String operation, Exception e) {
+        if (e instanceof S3Exception s3e && refusedDigest(s3e)) {
+            return new UploadVerificationException("s3 replica %s: %s: the store refused the body: %s (HTTP %d: %s): it changed on the way"
+                    .formatted(location(), operation, s3e.awsErrorDetails().errorCode(), s3e.statusCode(), s3e.awsErrorDetails().errorMessage()), e);
+        }
         String detail;
         if (e instanceof S3Exception s3e && s3e.awsErrorDetails() != null) {
             String code = s3e.awsErrorDetails().errorCode();
@@ -304,7 +352,7 @@ public final class S3ReplicaClient implements ReplicaClient {
                 case 403 -> ": access denied, check the credentials and the bucket policy";
                 case 404 -> "NoSuchBucket".equals(code) ? ": the bucket does not exist" : "";
                 case 301 -> ": wrong region for this bucket";
-                default -> "";
+                default -> s3e.awsErrorDetails().errorMessage() != null ? ": " + s3e.awsErrorDetails().errorMessage() : "";
             });
         } else {
             detail = e.getMessage();

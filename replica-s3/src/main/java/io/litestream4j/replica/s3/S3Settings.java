@@ -71,6 +71,12 @@ public record S3Settings(
                 sseCustomerKey, sseKmsKeyId, accessKeyId, secretAccessKey);
     }
 
+    /** These settings accepting any TLS certificate (a self-signed test server). */
+    public S3Settings withSkipVerify(boolean skipVerify) {
+        return new S3Settings(bucket, path, region, endpoint, forcePathStyle, skipVerify, storageClass, partSize, concurrency,
+                sseCustomerAlgorithm, sseCustomerKey, sseKmsKeyId, accessKeyId, secretAccessKey);
+    }
+
     public S3Settings withCredentials(String accessKeyId, String secretAccessKey) {
         return new S3Settings(bucket, path, region, endpoint, forcePathStyle, skipVerify, storageClass, partSize, concurrency,
                 sseCustomerAlgorithm, sseCustomerKey, sseKmsKeyId, accessKeyId, secretAccessKey);

@@ -12,17 +12,13 @@ import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.blobstore.BlobStore;
 import org.gaul.s3proxy.blobstore.Constants;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A real S3 server (S3Proxy over an on-disk store) on a loopback port, with signature checks on.
  * It counts the storage operations its requests make, so tests can see that an idle replicator
  * sends nothing.
  */
-public final class S3TestServer implements AutoCloseable {
+public final class S3TestServer implements S3Store {
     public static final String ACCESS_KEY = "test-access-key";
     public static final String SECRET_KEY = "test-secret-key-do-not-log";
 
@@ -78,6 +74,7 @@ public final class S3TestServer implements AutoCloseable {
         return new S3TestServer(proxy, real, operations, byMethod);
     }
 
+    @Override
     public URI endpoint() {
         return URI.create("http://127.0.0.1:" + proxy.getPort());
     }
@@ -87,17 +84,19 @@ public final class S3TestServer implements AutoCloseable {
         return operations.get();
     }
 
-    /** Creates a bucket through the S3 API itself. */
-    public void createBucket(String bucket) {
-        try (S3Client s3 = S3Client.builder().endpointOverride(endpoint()).region(Region.US_EAST_1).forcePathStyle(true)
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY))).build()) {
-            s3.createBucket(b -> b.bucket(bucket));
-        }
+    @Override
+    public String name() {
+        return "s3proxy";
     }
 
-    /** Settings for a replica in {@code bucket} under {@code path} on this server. */
-    public S3Settings settings(String bucket, String path) {
-        return S3Settings.of(bucket, path).withEndpoint(endpoint()).withCredentials(ACCESS_KEY, SECRET_KEY);
+    @Override
+    public String accessKey() {
+        return ACCESS_KEY;
+    }
+
+    @Override
+    public String secretKey() {
+        return SECRET_KEY;
     }
 
     @Override

@@ -1,0 +1,131 @@
+package io.litestream4j.core.compaction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.litestream4j.core.FakeClock;
+import io.litestream4j.core.ReplicaHealth;
+import io.litestream4j.core.ReplicationEvents;
+import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.ltx.TxidRange;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A failing compaction is an alarm, not a warning that repeats forever: a corrupt stored file
+ * is an error at once, naming the file, counted as a failed read, and the replica is unhealthy
+ * until compaction works again; other failures turn into errors after three rounds in a row.
+ */
+class ReplicaMaintainerAlarmTest {
+    private static final Instant START = Instant.parse("2026-11-23T00:00:05Z");
+
+    @TempDir
+    Path dir;
+
+    private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
+    private final Logger logger = Logger.getLogger(ReplicaMaintainer.class.getName());
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord r) {
+            logged.add(r);
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+    };
+
+    @BeforeEach
+    void listen() {
+        logger.addHandler(capture);
+    }
+
+    @AfterEach
+    void stopListening() {
+        logger.removeHandler(capture);
+    }
+
+    private List<LogRecord> at(Level level) {
+        return logged.stream().filter(r -> r.getLevel() == level).toList();
+    }
+
+    private static String text(LogRecord r) {
+        return java.text.MessageFormat.format(r.getMessage(), r.getParameters());
+    }
+
+    @Test
+    void aCorruptStoredFileIsAnErrorNamingItAndCounted() throws Exception {
+        FileReplicaClient client = new FileReplicaClient(dir.resolve("replica"));
+        // What an S3 server that keeps aws-chunked framing stores instead of an LTX file.
+        byte[] framed = "20000;chunk-signature=0123456789abcdef\r\n".repeat(8).getBytes(StandardCharsets.US_ASCII);
+        client.write(0, new TxidRange(1, 1), new ByteArrayInputStream(framed), START);
+        List<String> corrupt = new CopyOnWriteArrayList<>();
+        ReplicationEvents events = new ReplicationEvents() {
+            @Override
+            public void replicaFileCorrupt(String replicaType, String errorCode) {
+                corrupt.add(replicaType + " " + errorCode);
+            }
+        };
+        FakeClock clock = new FakeClock(START);
+        ReplicaHealth health = new ReplicaHealth();
+        ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(client, dir.resolve("tmp")), CompactionSettings.defaults(), clock,
+                health, events);
+        clock.advance(Duration.ofSeconds(30));
+        m.runDue(clock.instant());
+
+        assertThat(health.problem("compact level 1")).contains("corrupt").contains("0000000000000001-0000000000000001.ltx");
+        assertThat(at(Level.SEVERE)).hasSize(1);
+        assertThat(text(at(Level.SEVERE).getFirst())).contains(client.location()).contains("compact level 1")
+                .contains("level 0 file 0000000000000001-0000000000000001.ltx").contains("magic");
+        assertThat(corrupt).containsExactly("file LtxFormatException");
+    }
+
+    @Test
+    void repeatedFailuresBecomeAnAlarmAndClearWhenCompactionWorksAgain() throws Exception {
+        FileReplicaClient files = new FileReplicaClient(dir.resolve("replica"));
+        files.write(0, new TxidRange(1, 1), new ByteArrayInputStream(new byte[] {1}), START);
+        boolean[] down = {true};
+        ReplicaMaintainerTest.ForwardingClient flaky = new ReplicaMaintainerTest.ForwardingClient(files) {
+            @Override
+            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+                if (down[0]) {
+                    throw new IOException("connection reset");
+                }
+                return super.open(level, range, offset, length);
+            }
+        };
+        FakeClock clock = new FakeClock(START);
+        ReplicaHealth health = new ReplicaHealth();
+        ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(flaky, dir.resolve("tmp")), CompactionSettings.defaults(), clock, health);
+        for (int round = 1; round <= ReplicaMaintainer.ALARM_AFTER; round++) {
+            clock.advance(Duration.ofSeconds(30));
+            m.runDue(clock.instant());
+            assertThat(health.problem("compact level 1")).as("round %d", round).contains("connection reset");
+            assertThat(at(Level.SEVERE)).as("round %d", round).hasSize(round < ReplicaMaintainer.ALARM_AFTER ? 0 : 1);
+        }
+        assertThat(at(Level.WARNING)).hasSize(ReplicaMaintainer.ALARM_AFTER - 1);
+        assertThat(text(at(Level.SEVERE).getFirst())).contains("failed 3 times in a row").contains("connection reset");
+
+        // The store is back, but the file it holds is no LTX file: now that is the problem.
+        down[0] = false;
+        clock.advance(Duration.ofSeconds(30));
+        m.runDue(clock.instant());
+        assertThat(health.problem("compact level 1")).contains("corrupt");
+    }
+}

@@ -1,0 +1,9 @@
+package io.litestream4j.replica.s3;
+
+/** The S3 replica contract on S3rverHttps (see {@link S3ContractTest}). */
+class S3rverHttpsContractTest extends S3ContractTest {
+    @Override
+    S3Store startStore() throws Exception {
+        return S3rverServer.start(true);
+    }
+}
