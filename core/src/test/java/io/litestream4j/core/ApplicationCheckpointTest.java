@@ -169,7 +169,4 @@ class ApplicationCheckpointTest {
         }
         return out;
     }
-
-        return out;
-    }
 }
