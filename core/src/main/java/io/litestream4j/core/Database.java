@@ -383,6 +383,7 @@ public final class Database implements AutoCloseable {
             if (gapPossible && !unverifiedGeneration && !isCopiedGeneration(header)) {
                 return catchUp();
             }
+            boolean pagesAtOurTxid = !unverifiedGeneration;
             Optional<NewFrames> found = scanNewFrames(wal, header);
             if (needSnapshot) {
                 return snapshot();
@@ -397,7 +398,7 @@ public final class Database implements AutoCloseable {
             } catch (ImageFiles.WalRestartedException e) {
                 // Only possible with a pin taken after frames we had not copied yet, at read mark
                 // 0: the WAL was restarted, and those frames are in the database file now.
-                return catchUp();
+                return pagesAtOurTxid ? catchUp() : snapshot();
             }
         } catch (NoSuchFileException e) {
             if (gapPossible && !unverifiedGeneration && haveWalPosition) {

@@ -22,8 +22,13 @@ final class AppCheckpoints {
     static final Duration WRITER_PAUSE = Duration.ofMillis(2);
     private static final List<String> MODES = List.of("FULL", "RESTART", "TRUNCATE");
 
-    /** Each checkpoint's duration, the checkpoints that returned busy, the writers' SQLITE_BUSY errors. */
-    record Result(List<Double> millis, int busy, long writerBusy) {}
+    /**
+     * Each checkpoint's duration; the checkpoints that returned busy after waiting for readers or
+     * writers, and those that returned busy at once because another connection's checkpoint (an
+     * automatic one of SQLite's, or a replicator's) held SQLite's checkpoint lock, for which SQLite
+     * never waits (log and checkpointed frames -1); the writers' SQLITE_BUSY errors.
+     */
+    record Result(List<Double> millis, int busy, int lockedOut, long writerBusy) {}
 
     private AppCheckpoints() {}
 
@@ -37,6 +42,7 @@ final class AppCheckpoints {
         }
         List<Double> millis = new ArrayList<>();
         int busy = 0;
+        int lockedOut = 0;
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
             st.execute("PRAGMA busy_timeout = 5000");
             for (int i = 0; i < count; i++) {
@@ -44,7 +50,11 @@ final class AppCheckpoints {
                 long start = System.nanoTime();
                 try (ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(" + MODES.get(i % MODES.size()) + ")")) {
                     rs.next();
-                    busy += rs.getInt(1) != 0 ? 1 : 0;
+                    if (rs.getInt(1) != 0 && rs.getInt(2) == -1) {
+                        lockedOut++;
+                    } else if (rs.getInt(1) != 0) {
+                        busy++;
+                    }
                 }
                 millis.add((System.nanoTime() - start) / 1e6);
             }
@@ -57,7 +67,7 @@ final class AppCheckpoints {
         if (!errors.isEmpty()) {
             throw new IllegalStateException("writer failed", errors.getFirst());
         }
-        return new Result(millis, busy, writerBusy.get());
+        return new Result(millis, busy, lockedOut, writerBusy.get());
     }
 
     private static void write(Path db, AtomicBoolean stop, AtomicLong writerBusy, List<Throwable> errors) {

@@ -334,6 +334,7 @@ public final class CompareBench {
             AppCheckpoints.Result result = AppCheckpoints.run(db, APP_CHECKPOINTS, APP_CHECKPOINT_SPACING);
             result.millis().forEach(ms -> samples.add("app_checkpoint_ms", name, ms));
             samples.add("app_checkpoint_busy", name, result.busy());
+            samples.add("app_checkpoint_locked_out", name, result.lockedOut());
             samples.add("app_writer_busy", name, result.writerBusy());
         } finally {
             if (r != null) {
