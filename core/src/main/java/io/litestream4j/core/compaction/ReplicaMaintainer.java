@@ -103,6 +103,9 @@ public final class ReplicaMaintainer implements AutoCloseable {
                 compactor.enforceRetention(now, settings);
                 health.clear(ReplicaHealth.RETENTION);
             } catch (IOException | RuntimeException e) {
+                if (stopped("retention", e)) {
+                    return;
+                }
                 health.report(ReplicaHealth.RETENTION, e);
                 LOG.log(System.Logger.Level.WARNING, "{0}: retention failed: {1}", compactor.client().location(), ReplicaHealth.describe(e));
             }
@@ -119,11 +122,27 @@ public final class ReplicaMaintainer implements AutoCloseable {
             }
             health.clear(what); // per level: a level with nothing to do must not clear another's failure
         } catch (IOException | RuntimeException e) {
+            if (stopped(what, e)) {
+                return;
+            }
             // The next round retries; inputs are never deleted before an output is verified.
             filesVanished |= e instanceof NoSuchFileException;
             health.report(what, "failed: " + ReplicaHealth.describe(e));
             LOG.log(System.Logger.Level.WARNING, "{0}: {1} failed: {2}", compactor.client().location(), what, ReplicaHealth.describe(e));
         }
+    }
+
+    /**
+     * True if {@code e} is our own stop interrupting the task (a channel closed by the interrupt,
+     * an interrupted download): a stop, not a failure, so it is neither logged as one nor reported
+     * to health. The task runs again at the next start; nothing half-done was relied on.
+     */
+    private boolean stopped(String what, Exception e) {
+        if (running) {
+            return false;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "{0}: {1} stopped by shutdown ({2})", compactor.client().location(), what, ReplicaHealth.describe(e));
+        return true;
     }
 
     /** Lists every level afresh and hands the listing to the chain check; false if the chain is lost or the listing failed. */
@@ -136,8 +155,10 @@ public final class ReplicaMaintainer implements AutoCloseable {
             }
             return chainCheck.check(RestorePlanner.listAll(compactor.client()), before);
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}: listing the replica to check its chain failed: {1}", compactor.client().location(),
-                    ReplicaHealth.describe(e));
+            if (!stopped("chain check", e)) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: listing the replica to check its chain failed: {1}", compactor.client().location(),
+                        ReplicaHealth.describe(e));
+            }
             return false;
         }
     }
