@@ -22,7 +22,8 @@ final class ReplicaArgument {
     private ReplicaArgument() {}
 
     /** True if {@code arg} names a replica directly (a URL or an existing folder), not a database. */
-    static boolean isReplica(String arg) {
+    static boolean isReplica(String arg) throws IOException {
+        ReplicaClients.checkNotMalformedUrl(arg);
         return ReplicaClients.isUrl(arg) || Files.isDirectory(Path.of(arg));
     }
 

@@ -87,6 +87,9 @@ final class RestoreCommand implements Callable<Integer> {
             throw new IllegalArgumentException("invalid -parallelism %d: want at least 1".formatted(parallelism));
         }
         OptionalLong target = txid == null ? OptionalLong.empty() : OptionalLong.of(Txid.parse(txid).value());
+        if (target.isPresent() && target.getAsLong() == 0) {
+            throw new IllegalArgumentException("invalid -txid %s: TXIDs start at %s".formatted(txid, Txid.format(1)));
+        }
         Instant time = timestamp == null ? null : parseTimestamp(timestamp);
         DatabaseConfig db = null;
         if (ReplicaArgument.isReplica(replica)) {

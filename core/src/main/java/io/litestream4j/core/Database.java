@@ -221,9 +221,9 @@ public final class Database implements AutoCloseable {
         Optional<LocalLtxStore.Last> last = readLocalState();
         long localTxid = last.map(l -> l.range().max()).orElse(0L);
         if (last.isPresent() && Long.compareUnsigned(replica.maxTxid(), localTxid) > 0) {
-            throw new IOException(("database %s: the replica holds TXID %s but local state ends at %s: another replicator may be "
-                    + "writing to the same replica; stop it, or delete %s to start over from the replica with a snapshot")
-                    .formatted(path, Txid.format(replica.maxTxid()), Txid.format(localTxid), store.dir().getParent().getParent()));
+            throw new IOException(("database %s: the replica holds TXID %s but local state ends at %s: another replicator is "
+                    + "probably writing to the same replica; stop it, or give this database a replica of its own")
+                    .formatted(path, Txid.format(replica.maxTxid()), Txid.format(localTxid)));
         }
         if (last.isEmpty() && replica.maxTxid() != 0) {
             txid = replica.maxTxid();
@@ -243,6 +243,9 @@ public final class Database implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "{0}: database file matches TXID {1} (checksum {2}); continuing without a snapshot", path,
                     Txid.format(txid), Checksums.format(postApply));
             pages = images.checksums();
+        } else if (txid == 0) {
+            LOG.log(System.Logger.Level.INFO, "{0}: first snapshot follows (nothing replicated before)", path);
+            needSnapshot = true;
         } else {
             LOG.log(System.Logger.Level.INFO, "{0}: the database changed since TXID {1} was replicated (or it cannot be told); a snapshot follows",
                     path, Txid.format(txid));
@@ -319,6 +322,11 @@ public final class Database implements AutoCloseable {
             unverifiedGeneration = false;
         }
         return true;
+    }
+
+    /** The next sync writes a file holding every page (a replica needs a new snapshot). Sync-loop thread only. */
+    void requestSnapshot() {
+        needSnapshot = true;
     }
 
     /** The outcome of one sync. */

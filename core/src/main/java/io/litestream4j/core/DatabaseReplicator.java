@@ -6,6 +6,8 @@ import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.CachingReplicaClient;
 import io.litestream4j.core.replica.InstrumentedReplicaClient;
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.restore.RestorePlanner;
+import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -104,9 +106,11 @@ public final class DatabaseReplicator implements AutoCloseable {
                         d.syncInterval(), d.compaction()))
                 .toList();
         List<Database.ReplicaState> states = new ArrayList<>();
+        List<List<LtxFileInfo>> listings = new ArrayList<>();
         for (Destination d : destinations) {
             try {
-                states.add(ReplicaUploader.readState(d.client()));
+                listings.add(RestorePlanner.listAll(d.client()));
+                states.add(ReplicaUploader.readState(d.client(), listings.getLast()));
             } catch (IOException e) {
                 throw new IOException("replica %s: cannot read it: %s".formatted(d.client().location(), IoErrors.describe(e)), e);
             }
@@ -125,6 +129,14 @@ public final class DatabaseReplicator implements AutoCloseable {
         r.watcher = WalWatcher.shared();
         r.listen();
         try {
+            for (int i = 0; i < uploaders.size(); i++) {
+                // A replica that cannot continue (wiped, newly added, behind the local files) is
+                // seeded with a snapshot by the first sync, not refused.
+                ReplicaUploader u = uploaders.get(i);
+                u.onSeedRequest(r::signalChange);
+                u.checkChain(listings.get(i), states.get(i).maxTxid());
+                u.gapBefore(db.txid() + 1).ifPresent(u::requestSeed);
+            }
             r.syncOnce();
             for (ReplicaUploader u : uploaders) {
                 // The first upload runs here, so an unreachable or unwritable replica fails the start.
@@ -139,8 +151,19 @@ public final class DatabaseReplicator implements AutoCloseable {
         if (compaction != null) {
             for (int i = 0; i < destinations.size(); i++) {
                 Destination d = destinations.get(i);
+                ReplicaUploader u = uploaders.get(i);
                 ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(d.client(), db.metaDir().resolve("tmp")),
-                        d.compaction() != null ? d.compaction() : compaction, clock, uploaders.get(i).health(), events);
+                        d.compaction() != null ? d.compaction() : compaction, clock, u.health(), events, new ReplicaMaintainer.ChainCheck() {
+                            @Override
+                            public long position() {
+                                return u.position();
+                            }
+
+                            @Override
+                            public boolean check(List<LtxFileInfo> all, long positionBefore) {
+                                return u.checkChain(all, positionBefore);
+                            }
+                        });
                 m.start();
                 r.maintainers.add(m);
             }
@@ -370,13 +393,21 @@ public final class DatabaseReplicator implements AutoCloseable {
     private synchronized boolean sync() throws IOException {
         long start = System.nanoTime();
         Database.SyncResult r;
+        boolean seeding = uploaders.stream().anyMatch(ReplicaUploader::awaitingSeed);
         try {
+            if (seeding) {
+                db.requestSnapshot();
+            }
             r = db.sync();
         } catch (IOException | RuntimeException e) {
             events.synced(db.path(), System.nanoTime() - start, false);
             throw e;
         }
         events.synced(db.path(), System.nanoTime() - start, true);
+        if (seeding && r.written().isPresent()) {
+            TxidRange full = r.written().get();
+            uploaders.forEach(u -> u.seedFrom(full));
+        }
         boolean checkpointed = db.checkpointIfNeeded();
         if (r.written().isPresent() || checkpointed) {
             wakeUploaders();

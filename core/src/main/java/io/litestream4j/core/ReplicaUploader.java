@@ -1,6 +1,8 @@
 package io.litestream4j.core;
 
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.restore.RestorableTimeline;
+import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.ltx.LtxCompactor;
 import io.litestream4j.ltx.LtxDecoder;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -19,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Sends a database's local L0 files to one replica, strictly in TXID order, on a virtual thread.
@@ -56,6 +59,16 @@ final class ReplicaUploader {
     private long pendingSinceMillis;
     private volatile long lastSuccessMillis;
     private final ReplicaHealth health = new ReplicaHealth();
+    /**
+     * The replica holds no restorable chain (wiped, emptied by a lifecycle rule, newly added, or
+     * behind the local files): nothing is uploaded until a full local file exists to seed it with
+     * a snapshot. Guarded by lock.
+     */
+    private boolean seeding;
+    /** The full local file (every page) the seed is made from, once the sync loop wrote it. Guarded by lock. */
+    private TxidRange seedFile;
+    /** Asks the sync loop for a full local file (a snapshot) to seed the replica with. */
+    private volatile Runnable seedRequested = () -> {};
     private Thread thread;
 
     ReplicaUploader(ReplicaClient client, LocalLtxStore store, Duration syncInterval, Clock clock, long replicaPosition) {
@@ -82,16 +95,12 @@ final class ReplicaUploader {
 
     /** What the replica holds: its highest TXID over all levels and the checksum after it. */
     static Database.ReplicaState readState(ReplicaClient client) throws IOException {
-        LtxFileInfo newest = null;
-        for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
-            List<LtxFileInfo> files = client.listFiles(level, 0);
-            if (!files.isEmpty()) {
-                LtxFileInfo f = files.stream().max((a, b) -> Long.compareUnsigned(a.maxTxid(), b.maxTxid())).orElseThrow();
-                if (newest == null || Long.compareUnsigned(f.maxTxid(), newest.maxTxid()) > 0) {
-                    newest = f;
-                }
-            }
-        }
+        return readState(client, RestorePlanner.listAll(client));
+    }
+
+    /** {@link #readState(ReplicaClient)} from a listing of every level. */
+    static Database.ReplicaState readState(ReplicaClient client, List<LtxFileInfo> all) throws IOException {
+        LtxFileInfo newest = all.stream().max((a, b) -> Long.compareUnsigned(a.maxTxid(), b.maxTxid())).orElse(null);
         if (newest == null) {
             return Database.ReplicaState.EMPTY;
         }
@@ -107,6 +116,85 @@ final class ReplicaUploader {
             }
         }
         return new Database.ReplicaState(newest.maxTxid(), postApply);
+    }
+
+    /** Called (on any thread) when this replica needs a full local file to be seeded from. */
+    void onSeedRequest(Runnable r) {
+        seedRequested = r;
+    }
+
+    /**
+     * Checks a fresh listing of every level: a replica whose files cannot rebuild its newest TXID,
+     * or that lost files this uploader had written before the listing began ({@code
+     * positionBefore}), holds no restorable chain. Then health turns red ({@link
+     * ReplicaHealth#CHAIN}) and a new snapshot is requested. Returns whether the chain is whole.
+     */
+    boolean checkChain(List<LtxFileInfo> all, long positionBefore) {
+        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+        if (Long.compareUnsigned(newest, positionBefore) < 0) {
+            requestSeed("holds TXIDs up to %s but TXIDs up to %s were uploaded to it (wiped, or emptied by a lifecycle rule?)"
+                    .formatted(Txid.format(newest), Txid.format(positionBefore)));
+            return false;
+        }
+        if (newest != 0 && !RestorableTimeline.of(all).rebuildable(newest)) {
+            String why;
+            try {
+                RestorePlanner.plan(client.location(), all, 0, java.util.OptionalLong.of(newest));
+                why = "cannot be restored";
+            } catch (IOException e) {
+                why = e.getMessage();
+            }
+            requestSeed("has files that cannot rebuild its newest TXID %s: %s".formatted(Txid.format(newest), why));
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Whether the local files continue this replica's chain from its position: empty if they do;
+     * else why not (then {@link #uploadPending} seeds it with a snapshot instead). {@code nextTxid}
+     * is the TXID the next local file will have, for when none is there yet.
+     */
+    Optional<String> gapBefore(long nextTxid) throws IOException {
+        TxidRange first = store.list().stream().filter(r -> Long.compareUnsigned(r.max(), position) > 0).findFirst().orElse(null);
+        long min = first != null ? first.min() : nextTxid;
+        if (Long.compareUnsigned(min, position + 1) > 0 && min != 1) {
+            return Optional.of(("holds TXIDs up to %s but the local files continue at %s (TXIDs %s-%s were never uploaded to it: a new "
+                    + "replica, or one that fell behind)").formatted(Txid.format(position), Txid.format(min), Txid.format(position + 1),
+                    Txid.format(min - 1)));
+        }
+        return Optional.empty();
+    }
+
+    /** Starts seeding: nothing more is uploaded until the replica has a new snapshot. */
+    void requestSeed(String why) {
+        synchronized (lock) {
+            if (seeding) {
+                return;
+            }
+            seeding = true;
+            seedFile = null;
+        }
+        health.report(ReplicaHealth.CHAIN, "no restorable chain: the replica " + why + "; a new snapshot follows");
+        LOG.log(System.Logger.Level.WARNING, "replica {0} holds no restorable chain: it {1}; writing a new snapshot to it", client.location(), why);
+        seedRequested.run();
+    }
+
+    /** True while this replica waits for a full local file to be seeded from. */
+    boolean awaitingSeed() {
+        synchronized (lock) {
+            return seeding && seedFile == null;
+        }
+    }
+
+    /** The sync loop wrote {@code full}, a local file holding every page: the seed, if one is awaited. */
+    void seedFrom(TxidRange full) {
+        synchronized (lock) {
+            if (seeding && seedFile == null) {
+                seedFile = full;
+            }
+        }
+        wake();
     }
 
     void start() {
@@ -259,6 +347,21 @@ final class ReplicaUploader {
      * for the range, so a restore can stop at its end but not inside it.
      */
     private void uploadPending() throws IOException {
+        TxidRange seed;
+        synchronized (lock) {
+            if (seeding && seedFile == null) {
+                return; // the sync loop writes the full file it needs
+            }
+            seed = seeding ? seedFile : null;
+        }
+        if (seed != null) {
+            uploadSeed(seed);
+        }
+        Optional<String> gap = gapBefore(position + 1);
+        if (gap.isPresent()) {
+            requestSeed(gap.get());
+            return;
+        }
         List<TxidRange> batch = new ArrayList<>();
         for (TxidRange range : store.list()) {
             long end = batch.isEmpty() ? position : batch.getLast().max();
@@ -270,14 +373,40 @@ final class ReplicaUploader {
                 batch.clear();
             }
             if (batch.isEmpty() && Long.compareUnsigned(range.min(), position + 1) > 0 && range.min() != 1) {
-                throw new IOException("replica %s holds TXIDs up to %s but the next local file is %s: TXIDs %s-%s are missing locally"
-                        .formatted(client.location(), Txid.format(position), range, Txid.format(position + 1), Txid.format(range.min() - 1)));
+                requestSeed(gapBefore(range.min()).orElse("has a gap before local file " + range));
+                return;
             }
             batch.add(range);
         }
         if (!batch.isEmpty()) {
             upload(batch);
         }
+    }
+
+    /** Writes the full local file {@code full} to the replica as a snapshot (level 9, TXIDs 1 to its max). */
+    private void uploadSeed(TxidRange full) throws IOException {
+        TxidRange range = new TxidRange(1, full.max());
+        Path file = full.min() == 1 ? store.path(full) : SnapshotFiles.fromFullFile(store.path(full), store.dir());
+        try {
+            Instant created;
+            try (InputStream in = Files.newInputStream(file)) {
+                created = Instant.ofEpochMilli(LtxHeader.parse(range.fileName(), in.readNBytes(LtxHeader.SIZE), 0).timestamp());
+            }
+            try (InputStream in = Files.newInputStream(file)) {
+                client.write(LtxFileInfo.SNAPSHOT_LEVEL, range, in, created);
+            }
+        } finally {
+            if (full.min() != 1) {
+                Files.deleteIfExists(file);
+            }
+        }
+        synchronized (lock) {
+            seeding = false;
+            seedFile = null;
+        }
+        position = full.max();
+        health.clear(ReplicaHealth.CHAIN);
+        LOG.log(System.Logger.Level.INFO, "replica {0}: wrote snapshot {1}; it holds a restorable chain again", client.location(), range);
     }
 
     /** Uploads one local file, or several consecutive ones merged, as one L0 file. */

@@ -282,7 +282,7 @@ class ReplicationTest {
         }
         stop(ra);
         assertThatThrownBy(() -> start(b, replica, FAST))
-                .hasMessageContaining("another replicator may be writing to the same replica");
+                .hasMessageContaining("another replicator is probably writing to the same replica");
     }
 
     @Test

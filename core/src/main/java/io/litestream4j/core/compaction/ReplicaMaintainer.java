@@ -3,10 +3,15 @@ package io.litestream4j.core.compaction;
 import io.litestream4j.core.ReplicaHealth;
 import io.litestream4j.core.ReplicationEvents;
 import io.litestream4j.ltx.LtxFormatException;
+import io.litestream4j.core.replica.CachingReplicaClient;
+import io.litestream4j.core.restore.RestorePlanner;
+import io.litestream4j.ltx.LtxFileInfo;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * Runs a replica's compactions, snapshots and retention on their wall-clock schedules, on a
@@ -21,6 +26,25 @@ import java.time.Instant;
  */
 public final class ReplicaMaintainer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ReplicaMaintainer.class.getName());
+    /**
+     * How often the replica is listed afresh (bypassing the listing cache) to make sure it still
+     * holds a restorable chain: one LIST per level every 5 minutes, so a replica wiped or emptied
+     * by a lifecycle rule while the database is idle turns health red within minutes, at a cost of
+     * about 2,900 LIST requests a day per replica. A compaction that finds an input gone checks at once.
+     */
+    static final Duration CHAIN_CHECK_INTERVAL = Duration.ofMinutes(5);
+
+    /** Who is told what a fresh listing holds: the replica's uploader, which seeds a replica that lost its chain. */
+    public interface ChainCheck {
+        /** The highest TXID uploaded to the replica so far. */
+        long position();
+
+        /**
+         * {@code all}: every file of every level, listed after the position was {@code
+         * positionBefore}; returns whether the replica holds a restorable chain.
+         */
+        boolean check(List<LtxFileInfo> all, long positionBefore);
+    }
 
     private final ReplicaCompactor compactor;
     private final CompactionSettings settings;
@@ -34,6 +58,10 @@ public final class ReplicaMaintainer implements AutoCloseable {
     private final Instant[] nextLevel;
     private Instant nextSnapshot;
     private Instant nextRetention;
+    private final ChainCheck chainCheck;
+    private Instant nextChainCheck;
+    /** A task found a file gone: the replica changed behind our back; list it afresh at the next round. */
+    private boolean filesVanished;
     private volatile boolean running = true;
     private Thread thread;
 
@@ -43,13 +71,18 @@ public final class ReplicaMaintainer implements AutoCloseable {
 
     /** Reports failed compactions, snapshots and retention runs to {@code health} (and clears them when they work again). */
     public ReplicaMaintainer(ReplicaCompactor compactor, CompactionSettings settings, Clock clock, ReplicaHealth health) {
-        this(compactor, settings, clock, health, ReplicationEvents.NONE);
+        this(compactor, settings, clock, health, ReplicationEvents.NONE, null);
     }
 
-    /** Also reports stored files found corrupt to {@code events}, for the error metrics. */
-    public ReplicaMaintainer(ReplicaCompactor compactor, CompactionSettings settings, Clock clock, ReplicaHealth health, ReplicationEvents events) {
+    /**
+     * Also reports stored files found corrupt to {@code events}, for the error metrics, and lists
+     * the replica afresh now and then for {@code chainCheck} (null: never).
+     */
+    public ReplicaMaintainer(ReplicaCompactor compactor, CompactionSettings settings, Clock clock, ReplicaHealth health,
+            ReplicationEvents events, ChainCheck chainCheck) {
         this.events = events;
         this.compactor = compactor;
+        this.chainCheck = chainCheck;
         this.health = health;
         this.settings = settings;
         this.clock = clock;
@@ -60,10 +93,15 @@ public final class ReplicaMaintainer implements AutoCloseable {
         }
         this.nextSnapshot = CompactionSchedule.next(now, settings.snapshotInterval());
         this.nextRetention = CompactionSchedule.next(now, settings.retentionCheckInterval());
+        this.nextChainCheck = now.plus(CHAIN_CHECK_INTERVAL);
     }
 
-    /** Runs every task due at {@code now}, lowest level first, then the snapshot, then retention. */
+    /** Runs every task due at {@code now}: the chain check, each level lowest first, the snapshot, retention. */
     public void runDue(Instant now) {
+        if (chainCheck != null && (filesVanished || !now.isBefore(nextChainCheck))) {
+            checkChain();
+            nextChainCheck = now.plus(CHAIN_CHECK_INTERVAL);
+        }
         for (int level = 1; level <= settings.maxLevel(); level++) {
             if (!now.isBefore(nextLevel[level])) {
                 run("compact level " + level, level);
@@ -71,7 +109,11 @@ public final class ReplicaMaintainer implements AutoCloseable {
             }
         }
         if (!now.isBefore(nextSnapshot)) {
-            run("snapshot", 0);
+            // A snapshot merges the whole chain: list it afresh first (a replica wiped since the
+            // last listing is seeded by the uploader instead; merging from it would fail).
+            if (chainCheck == null || checkChain()) {
+                run("snapshot", 0);
+            }
             nextSnapshot = CompactionSchedule.next(now, settings.snapshotInterval());
         }
         if (!now.isBefore(nextRetention)) {
@@ -79,6 +121,9 @@ public final class ReplicaMaintainer implements AutoCloseable {
                 compactor.enforceRetention(now, settings);
                 succeeded(ReplicaHealth.RETENTION);
             } catch (IOException | RuntimeException e) {
+                if (stopped("retention", e)) {
+                    return;
+                }
                 failed(ReplicaHealth.RETENTION, e);
             }
             nextRetention = CompactionSchedule.next(now, settings.retentionCheckInterval());
@@ -94,7 +139,11 @@ public final class ReplicaMaintainer implements AutoCloseable {
             }
             succeeded(what); // per level: a level with nothing to do must not clear another's failure
         } catch (IOException | RuntimeException e) {
+            if (stopped(what, e)) {
+                return;
+            }
             // The next round retries; inputs are never deleted before an output is verified.
+            filesVanished |= e instanceof NoSuchFileException;
             failed(what, e);
         }
     }
@@ -132,9 +181,43 @@ public final class ReplicaMaintainer implements AutoCloseable {
         return null;
     }
 
+    /**
+     * True if {@code e} is our own stop interrupting the task (a channel closed by the interrupt,
+     * an interrupted download): a stop, not a failure, so it is neither logged as one nor reported
+     * to health. The task runs again at the next start; nothing half-done was relied on.
+     */
+    private boolean stopped(String what, Exception e) {
+        if (running) {
+            return false;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "{0}: {1} stopped by shutdown ({2})", compactor.client().location(), what, ReplicaHealth.describe(e));
+        return true;
+    }
+
+    /** Lists every level afresh and hands the listing to the chain check; false if the chain is lost or the listing failed. */
+    private boolean checkChain() {
+        filesVanished = false;
+        try {
+            long before = chainCheck.position();
+            if (compactor.client() instanceof CachingReplicaClient cache) {
+                cache.forget();
+            }
+            return chainCheck.check(RestorePlanner.listAll(compactor.client()), before);
+        } catch (IOException | RuntimeException e) {
+            if (!stopped("chain check", e)) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: listing the replica to check its chain failed: {1}", compactor.client().location(),
+                        ReplicaHealth.describe(e));
+            }
+            return false;
+        }
+    }
+
     /** The earliest time anything is due. */
     Instant nextDue() {
         Instant next = nextSnapshot.isBefore(nextRetention) ? nextSnapshot : nextRetention;
+        if (chainCheck != null && nextChainCheck.isBefore(next)) {
+            next = nextChainCheck;
+        }
         for (int level = 1; level <= settings.maxLevel(); level++) {
             if (nextLevel[level].isBefore(next)) {
                 next = nextLevel[level];

@@ -41,6 +41,7 @@ final class RetentionPlanner {
         Instant windowStart = now.minus(settings.snapshotRetention());
         Duration granularity = settings.interval(1).multipliedBy(2);
         RestorableTimeline before = RestorableTimeline.of(all);
+        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
         List<Instant> edges = edges(before, windowStart, now, granularity);
         Set<LtxFileInfo> remaining = new HashSet<>(all);
         List<LtxFileInfo> deleted = new ArrayList<>();
@@ -53,7 +54,10 @@ final class RetentionPlanner {
             }
             Set<LtxFileInfo> doomed = new HashSet<>(group);
             List<LtxFileInfo> left = remaining.stream().filter(f -> !doomed.contains(f)).toList();
-            Optional<String> harm = harm(before, RestorableTimeline.of(left), edges, granularity);
+            RestorableTimeline after = RestorableTimeline.of(left);
+            Optional<String> harm = before.rebuildable(newest) && !after.rebuildable(newest)
+                    ? Optional.of("would leave the newest TXID %s unrestorable".formatted(Txid.format(newest)))
+                    : harm(before, after, edges, granularity);
             if (harm.isPresent()) {
                 LOG.log(System.Logger.Level.INFO, "{0}: retention keeps {1} files of level {2} ({3}...): deleting them {4}", location,
                         group.size(), group.getFirst().level(), group.getFirst().fileName(), harm.get());

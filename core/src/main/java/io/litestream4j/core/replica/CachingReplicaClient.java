@@ -100,6 +100,11 @@ public final class CachingReplicaClient implements ReplicaClient {
         }
     }
 
+    /** Forgets every listing: the next list of each level asks the store (to see changes made behind our back). */
+    public synchronized void forget() {
+        levels.replaceAll(l -> null);
+    }
+
     @Override
     public void deleteAll() throws IOException {
         try {

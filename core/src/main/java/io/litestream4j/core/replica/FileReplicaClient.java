@@ -24,7 +24,7 @@ import java.util.List;
  * {@code <root>/ltx/<level>/<min>-<max>.ltx}. Writes go to a temporary name, are fsynced, renamed
  * into place and the directory fsynced; the file's modification time is set to its creation time.
  */
-public final class FileReplicaClient implements ReplicaClient, LocalFiles {
+public final class FileReplicaClient implements ReplicaClient, LocalFiles, LegacyLayout {
     private final Path root;
 
     public FileReplicaClient(Path root) {
@@ -49,6 +49,11 @@ public final class FileReplicaClient implements ReplicaClient, LocalFiles {
     @Override
     public java.time.Duration defaultSyncInterval() {
         return java.time.Duration.ZERO;
+    }
+
+    @Override
+    public boolean holdsLitestream03() {
+        return Files.isDirectory(root.resolve("generations"));
     }
 
     Path levelDir(int level) {

@@ -28,8 +28,25 @@ public final class ReplicaClients {
         return s.matches("[A-Za-z][A-Za-z0-9+.-]*://.*");
     }
 
+    /**
+     * Rejects a string that starts with a known scheme and a colon but is not a URL
+     * ({@code s3:/bucket}, {@code file:relative}): a typo, which would otherwise be taken as a
+     * relative folder and replicate into {@code ./s3:/bucket}.
+     */
+    public static void checkNotMalformedUrl(String s) throws IOException {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*):(?!//).*").matcher(s);
+        if (m.matches()) {
+            String scheme = m.group(1).toLowerCase(java.util.Locale.ROOT);
+            if (factories().containsKey(scheme)) {
+                throw new IOException("invalid replica URL \"%s\": want %s".formatted(redact(s),
+                        scheme.equals("file") ? "file:///absolute/path or a plain path" : scheme + "://BUCKET_OR_HOST/PATH"));
+            }
+        }
+    }
+
     /** Parses a replica URL or a plain path (a file replica). */
     public static URI parse(String urlOrPath) throws IOException {
+        checkNotMalformedUrl(urlOrPath);
         if (!isUrl(urlOrPath)) {
             return Path.of(urlOrPath).toAbsolutePath().normalize().toUri();
         }

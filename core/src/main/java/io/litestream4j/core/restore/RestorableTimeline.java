@@ -29,9 +29,13 @@ public final class RestorableTimeline {
     /** The highest rebuildable TXID of the files created at or before {@code times[i]}. */
     private final long[] newest;
 
-    private RestorableTimeline(long[] times, long[] newest) {
+    /** Every TXID a chain from a snapshot ends on exactly (and 0). */
+    private final TreeSet<Long> reachable;
+
+    private RestorableTimeline(long[] times, long[] newest, TreeSet<Long> reachable) {
         this.times = times;
         this.newest = newest;
+        this.reachable = reachable;
     }
 
     public static RestorableTimeline of(Collection<LtxFileInfo> files) {
@@ -57,7 +61,12 @@ public final class RestorableTimeline {
             times[i] = f.createdAt().toEpochMilli();
             newest[i] = best;
         }
-        return new RestorableTimeline(times, newest);
+        return new RestorableTimeline(times, newest, reachable);
+    }
+
+    /** Whether the files rebuild exactly the state of {@code txid}. */
+    public boolean rebuildable(long txid) {
+        return txid != 0 && reachable.contains(txid);
     }
 
     /** The TXID a restore of {@code moment} gets; empty if none (no rebuildable file is that old). */

@@ -1,5 +1,6 @@
 package io.litestream4j.core.restore;
 
+import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.Txid;
@@ -50,7 +51,20 @@ public final class RestorePlanner {
 
     /** Plans the restore of {@code target}'s TXID, or of the newest state if empty. */
     public static RestorePlan plan(ReplicaClient client, OptionalLong target) throws IOException {
-        return plan(client.location(), listAll(client), target);
+        return plan(client.location(), notLegacy(client, listAll(client)), target);
+    }
+
+    /**
+     * {@code all}, unless it is empty because the replica holds a Litestream 0.3 backup: that is
+     * an error naming the format, never "no backup" (a restore skipped on "no backup" would start
+     * an application on an empty database).
+     */
+    private static List<LtxFileInfo> notLegacy(ReplicaClient client, List<LtxFileInfo> all) throws IOException {
+        if (all.isEmpty() && client instanceof LegacyLayout legacy && legacy.holdsLitestream03()) {
+            throw new IOException(("replica %s holds a Litestream 0.3 backup (generations/ with snapshots and WAL segments), not the LTX "
+                    + "files of Litestream 0.5: litestream4j does not restore that format yet; restore it with Litestream 0.3").formatted(client.location()));
+        }
+        return all;
     }
 
     /**
@@ -59,7 +73,7 @@ public final class RestorePlanner {
      * what range is available.
      */
     public static RestorePlan planAt(ReplicaClient client, Instant time) throws IOException {
-        return planAt(client.location(), listAllExact(client), time);
+        return planAt(client.location(), notLegacy(client, listAllExact(client)), time);
     }
 
     /** {@link #planAt(ReplicaClient, Instant)} from a listing of every level ({@link #listAll}). */
@@ -74,11 +88,45 @@ public final class RestorePlanner {
         }
         // The newest TXID a file created by then reached and a chain can rebuild exactly (older
         // TXIDs of merged files are gone as units; retention removed pieces of some chains).
-        OptionalLong txid = RestorableTimeline.of(all).txidAt(time);
+        RestorableTimeline timeline = RestorableTimeline.of(all);
+        OptionalLong txid = timeline.txidAt(time);
         if (txid.isEmpty()) {
             throw new IOException("replica %s: no restorable state at %s; the replica covers %s to %s".formatted(location, time, first, last));
         }
-        return plan(location, all, txid);
+        RestorePlan plan = plan(location, all, txid);
+        inexact(location, all, timeline, time, txid.getAsLong())
+                .ifPresent(why -> LOG.log(System.Logger.Level.WARNING, "{0}", why));
+        return plan;
+    }
+
+    /**
+     * Why the restore of {@code time} may not be the exact state then, or empty if it is: the next
+     * TXID after the one restored exists only inside files that merged several TXIDs (an upload
+     * after a sync interval, a compaction whose L0 files retention removed), so some of them may
+     * have been committed at or before {@code time}. Says which state is restored, how long
+     * before {@code time} it was written, and the nearest later restorable time.
+     */
+    static java.util.Optional<String> inexact(String location, List<LtxFileInfo> all, RestorableTimeline timeline, Instant time, long txid) {
+        long next = txid + 1;
+        List<LtxFileInfo> holding = all.stream()
+                .filter(f -> Long.compareUnsigned(f.minTxid(), next) <= 0 && Long.compareUnsigned(next, f.maxTxid()) <= 0).toList();
+        if (holding.isEmpty() || holding.stream().anyMatch(f -> f.minTxid() == f.maxTxid())) {
+            return java.util.Optional.empty(); // nothing after it, or the next TXID has a file (and a time) of its own
+        }
+        LtxFileInfo merged = holding.stream().min(Comparator.comparing(LtxFileInfo::maxTxid, Long::compareUnsigned)).orElseThrow();
+        Instant stateTime = all.stream().filter(f -> f.maxTxid() == txid).map(LtxFileInfo::createdAt).min(Comparator.naturalOrder()).orElse(time);
+        String later = timeline.nextChangeAfter(time)
+                .map(t -> "the nearest later restorable time is %s (TXID %s)".formatted(t, Txid.format(timeline.txidAt(t).orElseThrow())))
+                .orElse("no later state can be restored");
+        return java.util.Optional.of(("replica %s: %s may fall inside level %d file %s, which holds TXIDs %s-%s (written by %s) as one unit; "
+                + "restoring TXID %s, the state as of %s, %s before %s; %s").formatted(location, time, merged.level(), merged.fileName(),
+                Txid.format(merged.minTxid()), Txid.format(merged.maxTxid()), merged.createdAt(), Txid.format(txid), stateTime,
+                humanDuration(java.time.Duration.between(stateTime, time)), time, later));
+    }
+
+    private static String humanDuration(java.time.Duration d) {
+        long ms = Math.max(0, d.toMillis());
+        return ms < 1000 ? ms + " ms" : ms < 120_000 ? String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0) : (ms / 60_000) + " min " + (ms / 1000 % 60) + " s";
     }
 
     static RestorePlan plan(String location, List<LtxFileInfo> all, OptionalLong target) throws IOException {
@@ -92,6 +140,9 @@ public final class RestorePlanner {
         }
         long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
         long goal = target.orElse(newest);
+        if (target.isPresent() && goal == 0) {
+            throw new IOException("replica %s: TXID %s is not a state (TXIDs start at %s)".formatted(location, Txid.format(0), Txid.format(1)));
+        }
         if (Long.compareUnsigned(goal, newest) > 0) {
             throw new IOException("replica %s: TXID %s is not available; the newest is %s".formatted(location, Txid.format(goal), Txid.format(newest)));
         }

@@ -85,7 +85,7 @@ class ReplicaMaintainerAlarmTest {
         FakeClock clock = new FakeClock(START);
         ReplicaHealth health = new ReplicaHealth();
         ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(client, dir.resolve("tmp")), CompactionSettings.defaults(), clock,
-                health, events);
+                health, events, null);
         clock.advance(Duration.ofSeconds(30));
         m.runDue(clock.instant());
 

@@ -265,6 +265,37 @@ class ReplicaMaintainerTest {
         assertThat(result.checksumVerified()).isTrue();
     }
 
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aStopDuringACompactionIsNotAFailure() throws Exception {
+        FakeClock clock = new FakeClock(START);
+        FileReplicaClient files = new FileReplicaClient(dir.resolve("replica"));
+        Writer w = new Writer(files);
+        for (int i = 0; i < 5; i++) {
+            w.write(clock.instant());
+        }
+        java.util.concurrent.CountDownLatch downloading = new java.util.concurrent.CountDownLatch(1);
+        ReplicaClient slow = new ForwardingClient(files) {
+            @Override
+            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+                downloading.countDown();
+                try {
+                    Thread.sleep(60_000); // a download that is still running when the stop comes
+                } catch (InterruptedException e) {
+                    throw new java.nio.channels.ClosedByInterruptException();
+                }
+                return super.open(level, range, offset, length);
+            }
+        };
+        io.litestream4j.core.ReplicaHealth health = new io.litestream4j.core.ReplicaHealth();
+        ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(slow, dir.resolve("tmp")), CompactionSettings.defaults(), clock, health);
+        clock.advance(Duration.ofMinutes(1)); // level 1 is due at once
+        m.start();
+        assertThat(downloading.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the compaction started").isTrue();
+        m.close();
+        assertThat(health.summary()).as("a stop is not a failure").isNull();
+    }
+
     /** Passes every call through; tests override what they need. */
     static class ForwardingClient implements ReplicaClient {
         private final ReplicaClient delegate;
