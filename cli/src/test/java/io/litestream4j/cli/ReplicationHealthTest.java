@@ -77,68 +77,17 @@ class ReplicationHealthTest {
         }
     }
 
-    /**
-     * A file replica whose folder became unwritable: its uploads fail the way FileChannel.open
-     * fails on the temporary file (as root the tests cannot make a folder unwritable for real).
-     */
-    private static final class UnwritableReplica implements io.litestream4j.core.replica.ReplicaClient {
-        private final FileReplicaClient delegate;
-        private volatile boolean unwritable;
-
-        UnwritableReplica(FileReplicaClient delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String type() {
-            return delegate.type();
-        }
-
-        @Override
-        public String location() {
-            return delegate.location();
-        }
-
-        @Override
-        public List<io.litestream4j.ltx.LtxFileInfo> listFiles(int level, long fromTxid) throws java.io.IOException {
-            return delegate.listFiles(level, fromTxid);
-        }
-
-        @Override
-        public java.io.InputStream open(int level, io.litestream4j.ltx.TxidRange range, long offset, long length) throws java.io.IOException {
-            return delegate.open(level, range, offset, length);
-        }
-
-        @Override
-        public io.litestream4j.ltx.LtxFileInfo write(int level, io.litestream4j.ltx.TxidRange range, java.io.InputStream data, java.time.Instant createdAt)
-                throws java.io.IOException {
-            if (unwritable) {
-                throw new java.nio.file.AccessDeniedException(location() + "ltx/" + level + "/" + range + ".ltx.tmp");
-            }
-            return delegate.write(level, range, data, createdAt);
-        }
-
-        @Override
-        public void delete(int level, List<io.litestream4j.ltx.TxidRange> ranges) throws java.io.IOException {
-            delegate.delete(level, ranges);
-        }
-
-        @Override
-        public void deleteAll() throws java.io.IOException {
-            delegate.deleteAll();
-        }
-    }
-
     @Test
     void anUnwritableReplicaIsReportedWithItsCauseAndAStableErrorCode() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 5);
-        UnwritableReplica replica = new UnwritableReplica(new FileReplicaClient(dir.resolve("replica")));
+        // As root (CI) a folder cannot be made unwritable: the writes fail as FileChannel.open fails there.
+        FaultInjectingClient replica = new FaultInjectingClient(new FileReplicaClient(dir.resolve("replica")));
         Metrics metrics = new Metrics(List::of);
         DatabaseReplicator replicator = DatabaseReplicator.start(db, DatabaseOptions.defaults().withMonitorInterval(Duration.ofMillis(100)),
                 List.of(new DatabaseReplicator.Destination(replica, Duration.ZERO)), null, Clock.systemUTC(), metrics);
         HttpClient http = HttpClient.newHttpClient();
         try (replicator; MetricsServer server = MetricsServer.start("127.0.0.1:0", metrics, () -> List.of(replicator))) {
-            replica.unwritable = true;
+            replica.mode(Mode.PERMISSION_DENIED);
             try (Connection c = TestDb.open(db)) {
                 TestDb.insert(c, 10, 100);
             }
@@ -151,7 +100,7 @@ class ReplicationHealthTest {
                     HttpResponse.BodyHandlers.ofString()).body();
             assertThat(scraped).contains("litestream_replica_operation_errors_total{code=\"AccessDenied\",operation=\"PUT\",replica_type=\"file\"}")
                     .doesNotContain("Exception");
-            replica.unwritable = false;
+            replica.mode(Mode.NONE);
         }
     }
 
