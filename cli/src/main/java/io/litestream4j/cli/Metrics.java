@@ -32,6 +32,15 @@ final class Metrics implements ReplicationEvents {
     private final Histogram operationSeconds;
 
     Metrics(Supplier<List<DatabaseReplicator>> databases) {
+        this(databases, db -> List.of());
+    }
+
+    /**
+     * @param replicaNames a database's replicas' configured names (a replica's type when it has
+     *     none), in the order of its destinations: the {@code name} label beside {@code replica},
+     *     which stays the URL
+     */
+    Metrics(Supplier<List<DatabaseReplicator>> databases, java.util.function.Function<Path, List<String>> replicaNames) {
         accumulated("litestream_sync_count", "Number of sync operations", "db");
         accumulated("litestream_sync_error_count", "Number of sync errors", "db");
         accumulated("litestream_sync_seconds", "Time spent syncing shadow WAL, in seconds", "db");
@@ -51,17 +60,33 @@ final class Metrics implements ReplicationEvents {
                 .callback(cb -> databases.get().forEach(r -> cb.call(size(r.database().walPath()), name(r)))).register(registry);
         GaugeWithCallback.builder().name("litestream_txid").help("Current transaction ID").labelNames("db")
                 .callback(cb -> databases.get().forEach(r -> cb.call(r.database().txid(), name(r)))).register(registry);
-        GaugeWithCallback.builder().name("litestream_replica_txid").help("The highest TXID the replica holds").labelNames("db", "replica")
-                .callback(cb -> databases.get().forEach(r -> r.replicaStatuses().forEach(s -> cb.call(s.txid(), name(r), s.location()))))
+        GaugeWithCallback.builder().name("litestream_replica_txid").help("The highest TXID the replica holds").labelNames("db", "replica", "name")
+                .callback(cb -> eachReplica(databases, replicaNames, (r, s, n) -> cb.call(s.txid(), name(r), s.location(), n)))
                 .register(registry);
         GaugeWithCallback.builder().name("litestream_replica_lag_seconds")
-                .help("How long the oldest change the replica does not hold yet has waited; 0 when it holds everything").labelNames("db", "replica")
-                .callback(cb -> databases.get().forEach(r -> r.replicaStatuses().forEach(s -> cb.call(s.lagMillis() / 1000.0, name(r), s.location()))))
+                .help("How long the oldest change the replica does not hold yet has waited; 0 when it holds everything").labelNames("db", "replica", "name")
+                .callback(cb -> eachReplica(databases, replicaNames, (r, s, n) -> cb.call(s.lagMillis() / 1000.0, name(r), s.location(), n)))
                 .register(registry);
         GaugeWithCallback.builder().name("litestream_replica_last_sync_timestamp_seconds")
-                .help("When an upload to the replica last succeeded, in seconds since the epoch (0: none since start)").labelNames("db", "replica")
-                .callback(cb -> databases.get().forEach(r -> r.replicaStatuses().forEach(s -> cb.call(s.lastUploadMillis() / 1000.0, name(r), s.location()))))
+                .help("When an upload to the replica last succeeded, in seconds since the epoch (0: none since start)").labelNames("db", "replica", "name")
+                .callback(cb -> eachReplica(databases, replicaNames, (r, s, n) -> cb.call(s.lastUploadMillis() / 1000.0, name(r), s.location(), n)))
                 .register(registry);
+    }
+
+    private interface ReplicaSample {
+        void accept(DatabaseReplicator database, DatabaseReplicator.ReplicaStatus replica, String name);
+    }
+
+    /** Every replica of every database with its configured name ("" if unknown). */
+    private static void eachReplica(Supplier<List<DatabaseReplicator>> databases, java.util.function.Function<Path, List<String>> names,
+            ReplicaSample sample) {
+        for (DatabaseReplicator r : databases.get()) {
+            List<DatabaseReplicator.ReplicaStatus> statuses = r.replicaStatuses();
+            List<String> named = names.apply(r.database().path());
+            for (int i = 0; i < statuses.size(); i++) {
+                sample.accept(r, statuses.get(i), named != null && i < named.size() ? named.get(i) : "");
+            }
+        }
     }
 
     PrometheusRegistry registry() {

@@ -41,11 +41,17 @@ final class ReplicaArgument {
         return database(options.load(), path);
     }
 
-    /** The configured database at {@code path}; an error says which file was searched and what it holds. */
+    /** The configured database at {@code path}; an error says which file was searched and what it holds, and that a replica URL would do. */
     static DatabaseConfig database(Config config, String path) {
+        return database(config, path, "; or pass a replica URL");
+    }
+
+    /** The configured database at {@code path}; an error says which file was searched, what it holds, then {@code hint}. */
+    static DatabaseConfig database(Config config, String path, String hint) {
         return config.database(Path.of(path)).orElseThrow(() -> new IllegalArgumentException(
-                "database %s is not in config %s (it lists %s); or pass a replica URL".formatted(Path.of(path).toAbsolutePath().normalize(),
-                        config.file(), config.dbs().isEmpty() ? "no databases" : String.join(", ", config.dbs().stream().map(d -> d.path().toString()).toList()))));
+                "database %s is not in config %s (it lists %s)%s".formatted(Path.of(path).toAbsolutePath().normalize(),
+                        config.file(), config.dbs().isEmpty() ? "no databases" : String.join(", ", config.dbs().stream().map(d -> d.path().toString()).toList()),
+                        hint)));
     }
 
     /**

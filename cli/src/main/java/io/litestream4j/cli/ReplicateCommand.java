@@ -75,6 +75,13 @@ final class ReplicateCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    /**
+     * Each database's replicas' configured names (the type for a URL given on the command line),
+     * in destination order, by absolute database path: a metrics label. Not keyed by location,
+     * which can change once a replica's folder exists (a trailing slash).
+     */
+    private final java.util.Map<Path, List<String>> replicaNames = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** The config's compaction settings (Litestream's defaults without a config), each replica's own where it has them. */
     private CompactionSettings compaction;
 
@@ -129,7 +136,7 @@ final class ReplicateCommand implements Callable<Integer> {
         String addr = config != null ? config.addr() : null;
         AtomicReference<Replication> started = new AtomicReference<>();
         Supplier<List<DatabaseReplicator>> running = () -> started.get() == null ? List.of() : started.get().replicators();
-        Metrics metrics = addr != null ? new Metrics(running) : null;
+        Metrics metrics = addr != null ? new Metrics(running, db -> replicaNames.get(db.toAbsolutePath().normalize())) : null;
         // Bound before replication starts: a port in use fails the start, not a running service.
         try (MetricsServer server = addr != null ? MetricsServer.start(addr, metrics, running) : null;
                 Replication replication = Replication.start(targets, compaction, Clock.systemUTC(),
@@ -217,6 +224,7 @@ final class ReplicateCommand implements Callable<Integer> {
 
     private Replication.Target target(Path db, String url) throws IOException {
         ReplicaClient client = ReplicaClients.open(url);
+        replicaNames.put(db.toAbsolutePath().normalize(), List.of(client.type()));
         if (restoreIfDbNotExists) {
             restoreIfMissing(db, client);
         }
@@ -257,6 +265,7 @@ final class ReplicateCommand implements Callable<Integer> {
             }
             throw e;
         }
+        replicaNames.put(db.path().toAbsolutePath().normalize(), db.replicas().stream().map(ReplicaConfig::name).toList());
         return new Replication.Target(db.path(), db.options(), destinations);
     }
 

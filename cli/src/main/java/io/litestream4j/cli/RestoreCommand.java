@@ -126,8 +126,10 @@ final class RestoreCommand implements Callable<Integer> {
             }
             RestoreOptions options = new RestoreOptions(output, OptionalLong.of(plan.txid()), check, force);
             Restorer.Result r = Restorer.restore(client, plan, options, parallelism);
-            out.printf("restored %s to TXID %s from %d files (%d bytes)%s%n", output, Txid.format(r.txid()), r.files(), r.bytes(),
-                    r.checksumVerified() ? ", database checksum verified" : "");
+            // A restore whose integrity check finds a problem fails: reaching here means it passed.
+            out.printf("restored %s to TXID %s from %d files (%d bytes)%s%s%n", output, Txid.format(r.txid()), r.files(), r.bytes(),
+                    r.checksumVerified() ? ", database checksum verified" : "",
+                    check == RestoreOptions.IntegrityCheck.NONE ? "" : ", integrity check (%s) ok".formatted(check.name().toLowerCase(java.util.Locale.ROOT)));
             return 0;
         }
     }

@@ -54,7 +54,7 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Config config = configOptions.load();
         common.configureLogging(spec.commandLine(), config);
-        List<DatabaseConfig> dbs = dbPath == null ? config.allDatabases() : List.of(ReplicaArgument.database(config, dbPath.toString()));
+        List<DatabaseConfig> dbs = dbPath == null ? config.allDatabases() : List.of(ReplicaArgument.database(config, dbPath.toString(), "")); // status reads local state only: no replica URL to offer
         List<Row> rows = dbs.stream().map(StatusCommand::status).toList();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

@@ -184,6 +184,10 @@ class ConfigCliIT {
         assertThat(json.get(0).get("database").asText()).isEqualTo(a.toString());
         assertThat(json.get(0).get("status").asText()).isEqualTo("ok");
         assertThat(json.get(0).get("local_txid").asText()).isEqualTo("0000000000000001");
+        CliProcess.Result unknown = CliProcess.run(dir, "status", "-config", cfg.toString(), dir.resolve("z.db").toString());
+        assertThat(unknown.code()).isEqualTo(1);
+        assertThat(unknown.err()).as("status takes no replica URL, so it suggests none")
+                .contains("database " + dir.resolve("z.db") + " is not in config " + cfg).doesNotContain("replica URL");
 
         CliProcess.Result dbs = CliProcess.run(dir, "databases", "-config", cfg.toString());
         assertThat(dbs.code()).as(dbs.toString()).isZero();

@@ -17,11 +17,14 @@ class ExecCliIT {
     @TempDir
     Path dir;
 
-    @Test
-    void aSignalIsForwardedAndTheApplicationsStatusIsReturnedAfterTheFinalSync() throws Exception {
+    /**
+     * Runs an application that exits with {@code status} on {@code signal}, writes, sends the
+     * signal to replicate: it must reach the application, whose status is ours, after a final sync.
+     */
+    private void signalReachesTheApplicationAfterAFinalSync(String signal, int status) throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 10);
         Path replica = dir.resolve("replica");
-        String app = "sh -c 'trap \"echo app got TERM; exit 7\" TERM; echo app running; while :; do sleep 0.1; done'";
+        String app = "sh -c 'trap \"echo app got %1$s; exit %2$d\" %1$s; echo app running; while :; do sleep 0.1; done'".formatted(signal, status);
         CliProcess p = CliProcess.start(dir, "replicate", "-exec", app, db.toString(), replica.toString());
         assertThat(p.awaitLog("started sh", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
         try (Connection c = TestDb.open(db)) {
@@ -29,14 +32,26 @@ class ExecCliIT {
                 TestDb.insert(c, 1, 100);
             }
         }
-        p.terminate();
+        p.signal(signal);
         CliProcess.Result r = p.await(Duration.ofSeconds(60));
-        assertThat(r.code()).as(r.toString()).isEqualTo(7);
-        assertThat(r.out()).contains("app running").contains("app got TERM");
-        assertThat(r.err()).contains("sending SIGTERM to sh").contains("sh exited with status 7").contains("litestream shut down");
+        assertThat(r.code()).as(r.toString()).isEqualTo(status);
+        assertThat(r.out()).contains("app running").contains("app got " + signal);
+        assertThat(r.err()).contains("sending SIG" + signal + " to sh").contains("sh exited with status " + status).contains("litestream shut down");
+        assertThat(r.err().split("exited with status", -1)).as("the exit is logged once").hasSize(2);
         CliProcess.Result restored = CliProcess.run(dir, "restore", "-o", dir.resolve("out.db").toString(), replica.toString());
         assertThat(restored.code()).as(restored.toString()).isZero();
         assertThat(TestDb.digest(dir.resolve("out.db"))).as("the writes made before the signal are in the replica").isEqualTo(TestDb.digest(db));
+    }
+
+    @Test
+    void aSignalIsForwardedAndTheApplicationsStatusIsReturnedAfterTheFinalSync() throws Exception {
+        signalReachesTheApplicationAfterAFinalSync("TERM", 7);
+    }
+
+    /** A SIGHUP used to kill replicate (exit 129) with no final sync, leaving the application orphaned. */
+    @Test
+    void aHangupIsForwardedToTheApplicationAndStopsReplicationAfterAFinalSync() throws Exception {
+        signalReachesTheApplicationAfterAFinalSync("HUP", 5);
     }
 
     @Test
@@ -65,28 +80,6 @@ class ExecCliIT {
         assertThat(dir.resolve("r")).as("checked before replication starts").doesNotExist();
         CliProcess.Result noFile = CliProcess.run(dir, "replicate", "-exec", "./not-here.sh", db.toString(), dir.resolve("r").toString());
         assertThat(noFile.err()).contains("Error: -exec: no such file: ./not-here.sh\n");
-    }
-
-    @Test
-    void aHangupIsForwardedToTheApplicationAndStopsReplicationAfterAFinalSync() throws Exception {
-        Path db = TestDb.create(dir, "app.db", 4096, 10);
-        Path replica = dir.resolve("replica");
-        String app = "sh -c 'trap \"echo app got HUP; exit 5\" HUP; echo app running; while :; do sleep 0.1; done'";
-        CliProcess p = CliProcess.start(dir, "replicate", "-exec", app, db.toString(), replica.toString());
-        assertThat(p.awaitLog("started sh", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
-        try (Connection c = TestDb.open(db)) {
-            for (int i = 0; i < 20; i++) {
-                TestDb.insert(c, 1, 100);
-            }
-        }
-        p.signal("HUP");
-        CliProcess.Result r = p.await(Duration.ofSeconds(60));
-        assertThat(r.code()).as(r.toString()).isEqualTo(5);
-        assertThat(r.out()).contains("app got HUP");
-        assertThat(r.err()).contains("sending SIGHUP to sh").contains("sh exited with status 5").contains("litestream shut down");
-        CliProcess.Result restored = CliProcess.run(dir, "restore", "-o", dir.resolve("out.db").toString(), replica.toString());
-        assertThat(restored.code()).as(restored.toString()).isZero();
-        assertThat(TestDb.digest(dir.resolve("out.db"))).as("the final sync ran").isEqualTo(TestDb.digest(db));
     }
 
     @Test

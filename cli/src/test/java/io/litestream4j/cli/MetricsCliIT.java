@@ -45,6 +45,7 @@ class MetricsCliIT {
                   - path: %s
                     min-checkpoint-page-count: 20
                     replica:
+                      name: backup
                       path: %s
                 """.formatted(db, dir.resolve("replica")));
         CliProcess p = CliProcess.start(dir, "replicate", "-config", cfg.toString());
@@ -62,10 +63,10 @@ class MetricsCliIT {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (System.nanoTime() < deadline) {
             metrics = get(port, "/metrics").body();
-            String replicaLabels = "{db=\"" + db + "\",replica=\"file://" + dir.resolve("replica") + "/\"}";
+            String replicaLabels = "{db=\"" + db + "\",name=\"backup\",replica=\"file://" + dir.resolve("replica") + "/\"}";
             if (sample(metrics, "litestream_txid" + d) >= 2 && sample(metrics, "litestream_replica_txid" + replicaLabels) == sample(metrics, "litestream_txid" + d)
                     && !Double.isNaN(sample(metrics, "litestream_checkpoint_count{db=\"" + db + "\",mode=\"PASSIVE\"}"))
-                    && sample(metrics, "litestream_replica_lag_seconds{db=\"" + db + "\",replica=\"file://" + dir.resolve("replica") + "/\"}") == 0) {
+                    && sample(metrics, "litestream_replica_lag_seconds" + replicaLabels) == 0) {
                 break;
             }
             Thread.sleep(100);
@@ -81,8 +82,9 @@ class MetricsCliIT {
         assertThat(sample(metrics, "litestream_replica_operation_total{operation=\"PUT\",replica_type=\"file\"}")).isGreaterThanOrEqualTo(1);
         assertThat(sample(metrics, "litestream_replica_operation_bytes{operation=\"PUT\",replica_type=\"file\"}")).isPositive();
         assertThat(metrics).contains("litestream_replica_operation_duration_seconds_bucket{operation=\"PUT\",replica_type=\"file\",le=");
-        String replica = "{db=\"" + db + "\",replica=\"file://" + dir.resolve("replica") + "/\"}";
-        assertThat(sample(metrics, "litestream_replica_lag_seconds" + replica)).isZero();
+        // The configured name beside the URL (the URL label stays for existing dashboards).
+        String replica = "{db=\"" + db + "\",name=\"backup\",replica=\"file://" + dir.resolve("replica") + "/\"}";
+        assertThat(sample(metrics, "litestream_replica_lag_seconds" + replica)).as(metrics).isZero();
         assertThat(sample(metrics, "litestream_replica_txid" + replica)).isEqualTo(sample(metrics, "litestream_txid" + d));
         assertThat(sample(metrics, "litestream_replica_last_sync_timestamp_seconds" + replica))
                 .isCloseTo(System.currentTimeMillis() / 1000.0, org.assertj.core.data.Offset.offset(60.0));

@@ -80,6 +80,33 @@ class ReplicationHealthTest {
     }
 
     @Test
+    void anUnwritableReplicaIsReportedWithItsCauseAndAStableErrorCode() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 5);
+        // As root (CI) a folder cannot be made unwritable: the writes fail as FileChannel.open fails there.
+        FaultInjectingClient replica = new FaultInjectingClient(new FileReplicaClient(dir.resolve("replica")));
+        Metrics metrics = new Metrics(List::of);
+        DatabaseReplicator replicator = DatabaseReplicator.start(db, DatabaseOptions.defaults().withMonitorInterval(Duration.ofMillis(100)),
+                List.of(new DatabaseReplicator.Destination(replica, Duration.ZERO)), null, Clock.systemUTC(), metrics);
+        HttpClient http = HttpClient.newHttpClient();
+        try (replicator; MetricsServer server = MetricsServer.start("127.0.0.1:0", metrics, () -> List.of(replicator))) {
+            replica.mode(Mode.PERMISSION_DENIED);
+            try (Connection c = TestDb.open(db)) {
+                TestDb.insert(c, 10, 100);
+            }
+            awaitTrue(() -> replicator.replicaStatuses().getFirst().lastError() != null, "the upload to fail");
+            HttpResponse<String> failing = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:%d/healthz".formatted(server.port()))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(failing.statusCode()).isEqualTo(503);
+            assertThat(failing.body()).contains(".ltx.tmp: permission denied");
+            String scraped = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:%d/metrics".formatted(server.port()))).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(scraped).contains("litestream_replica_operation_errors_total{code=\"AccessDenied\",operation=\"PUT\",replica_type=\"file\"}")
+                    .doesNotContain("Exception");
+            replica.mode(Mode.NONE);
+        }
+    }
+
+    @Test
     void aReplicaBehindForTheIntervalIsAProblemForTheHeartbeatOnly() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 5);
         FaultInjectingClient faults = new FaultInjectingClient(new FileReplicaClient(dir.resolve("replica")));

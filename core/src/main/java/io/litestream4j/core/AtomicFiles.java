@@ -33,10 +33,15 @@ public final class AtomicFiles {
         T result;
         try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
-            OutputStream out = new java.io.BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+            // Failures name the file: a full disk otherwise logs only "No space left on device".
+            OutputStream out = new java.io.BufferedOutputStream(new NamedOutputStream(Channels.newOutputStream(ch), temp), 1 << 16);
             result = writer.writeTo(out);
             out.flush();
-            ch.force(true);
+            try {
+                ch.force(true);
+            } catch (IOException e) {
+                throw NamedOutputStream.naming(temp, e);
+            }
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(temp);
             throw e;

@@ -439,7 +439,7 @@ final class ReplicaUploader {
     private Path merge(List<TxidRange> batch, TxidRange range) throws IOException {
         Path out = Files.createTempFile(store.dir(), "upload-", AtomicFiles.TEMP_SUFFIX);
         List<LtxDecoder> inputs = new ArrayList<>();
-        try (OutputStream o = new BufferedOutputStream(Files.newOutputStream(out), 1 << 16)) {
+        try (OutputStream o = new BufferedOutputStream(io.litestream4j.core.NamedOutputStream.open(out), 1 << 16)) {
             for (TxidRange r : batch) {
                 inputs.add(new LtxDecoder(store.open(r), store.path(r).toString()));
             }

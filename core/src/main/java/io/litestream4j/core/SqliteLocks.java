@@ -72,7 +72,14 @@ final class SqliteLocks implements AutoCloseable {
             reader = connect(path, busyTimeout);
             writer = connect(path, busyTimeout);
             try (Statement st = writer.createStatement()) {
-                String mode = queryString(st, "PRAGMA journal_mode = wal");
+                String mode;
+                try {
+                    mode = queryString(st, "PRAGMA journal_mode = wal");
+                } catch (SQLException e) {
+                    throw new IOException("database %s: cannot switch it to WAL mode, which replication needs: %s%s".formatted(path, describe(e),
+                            isBusy(e) ? " (another connection holds a lock on it in rollback-journal mode; switch it to WAL mode from the application,"
+                                    + " PRAGMA journal_mode=wal, or stop what holds the lock)" : ""), e);
+                }
                 if (!"wal".equalsIgnoreCase(mode)) {
                     throw new IOException("database %s: cannot switch to WAL mode: journal mode is %s".formatted(path, mode));
                 }

@@ -206,7 +206,7 @@ public final class ReplicaCompactor {
                     : "%s level %d file %s".formatted(client.location(), infos.get(i).level(), infos.get(i).fileName());
             decoders.add(new LtxDecoder(streams.get(i), inputName));
         }
-        try (OutputStream o = new java.io.BufferedOutputStream(Files.newOutputStream(out), 1 << 16)) {
+        try (OutputStream o = new java.io.BufferedOutputStream(io.litestream4j.core.NamedOutputStream.open(out), 1 << 16)) {
             LtxCompactor.compact(decoders, o, name);
         }
     }

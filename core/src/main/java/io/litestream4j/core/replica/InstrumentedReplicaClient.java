@@ -6,7 +6,6 @@ import io.litestream4j.ltx.TxidRange;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -42,9 +41,9 @@ public final class InstrumentedReplicaClient implements ReplicaClient {
         }
     }
 
-    /** A short, label-safe name for a failure: never its message, which may name anything. */
+    /** A short, label-safe name for a failure: never its message, which may name anything (see {@link ErrorCodes}). */
     static String errorCode(Exception e) {
-        return e instanceof NoSuchFileException ? "NotFound" : e.getClass().getSimpleName();
+        return ErrorCodes.of(e);
     }
 
     @Override

@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class FaultInjectingClient implements ReplicaClient {
     /** What the next calls suffer. */
     public enum Mode {
-        NONE, SERVER_ERRORS, THROTTLED, RESET_MID_UPLOAD, SLOW
+        NONE, SERVER_ERRORS, THROTTLED, RESET_MID_UPLOAD, SLOW,
+        /** Writes fail as a file replica's do in a folder that became unwritable (reads still work). */
+        PERMISSION_DENIED
     }
 
     private final ReplicaClient delegate;
@@ -97,6 +99,10 @@ public final class FaultInjectingClient implements ReplicaClient {
     @Override
     public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
         before("put");
+        if (mode == Mode.PERMISSION_DENIED) {
+            injected.incrementAndGet();
+            throw new java.nio.file.AccessDeniedException(delegate.location() + "ltx/" + level + "/" + range + ".ltx.tmp");
+        }
         if (mode == Mode.RESET_MID_UPLOAD) {
             injected.incrementAndGet();
             data.readNBytes(Math.max(1, data.available() / 2));
