@@ -89,6 +89,10 @@ public record LtxHeader(
         if (!PageSizes.isValid(Integer.toUnsignedLong(pageSize))) {
             p.add("page size: want a power of two from 512 to 65536, got " + Integer.toUnsignedLong(pageSize));
         }
+        if (commit < 0) {
+            // SQLite allows up to 2^32-2 pages; we hold page numbers in ints (2^31-1 pages is 1 TiB at 512 bytes a page).
+            p.add("commit: want at most %d pages, got %d".formatted(Integer.MAX_VALUE, Integer.toUnsignedLong(commit)));
+        }
         if (minTxid == 0 || maxTxid == 0) {
             p.add("txid range: want non-zero min and max, got %s-%s".formatted(Txid.format(minTxid), Txid.format(maxTxid)));
         } else if (Long.compareUnsigned(minTxid, maxTxid) > 0) {

@@ -145,6 +145,9 @@ public final class Restorer {
                     }
                     pages += applyPages(d, writer, sums, page);
                     postApply = d.trailer().postApplyChecksum();
+                } catch (RuntimeException e) {
+                    // Corrupt data that slipped past a format check must still end as an error naming the file.
+                    throw new IOException("%s: unreadable: %s".formatted(name, e), e);
                 }
                 pos = f.maxTxid();
                 bytes += f.size();
