@@ -107,11 +107,11 @@ class S3CorruptionCliIT {
                 assertThat(proxy.corruptionsLeft()).as("three uploads went through the corrupting proxy").isZero();
                 String metrics = "";
                 while (System.nanoTime() < deadline
-                        && counter(metrics = get(port, "/metrics").body(), "litestream_replica_operation_errors_total", "code=\"UploadVerificationException\"",
+                        && counter(metrics = get(port, "/metrics").body(), "litestream_replica_operation_errors_total", "code=\"BadDigest\"",
                                 "operation=\"PUT\"") < 3) {
                     Thread.sleep(100);
                 }
-                assertThat(counter(metrics, "litestream_replica_operation_errors_total", "code=\"UploadVerificationException\"", "operation=\"PUT\""))
+                assertThat(counter(metrics, "litestream_replica_operation_errors_total", "code=\"BadDigest\"", "operation=\"PUT\""))
                         .as(metrics).isGreaterThanOrEqualTo(3);
                 for (int i = 0; i < 5; i++) {
                     TestDb.insert(c, 2, 1000);
@@ -165,7 +165,7 @@ class S3CorruptionCliIT {
         assertThat(health.body()).contains("replica s3://later/app.db").contains("compact level 1").contains("corrupt")
                 .contains("0000000000000001-0000000000000001.ltx");
         String metrics = get(port, "/metrics").body();
-        assertThat(counter(metrics, "litestream_replica_operation_errors_total", "code=\"LtxFormatException\"", "operation=\"GET\"",
+        assertThat(counter(metrics, "litestream_replica_operation_errors_total", "code=\"Corrupt\"", "operation=\"GET\"",
                 "replica_type=\"s3\"")).as(metrics).isGreaterThanOrEqualTo(1);
         assertThat(p.awaitLog("level=ERROR", Duration.ofSeconds(10))).isTrue();
         p.terminate();

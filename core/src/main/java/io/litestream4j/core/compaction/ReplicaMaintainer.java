@@ -4,6 +4,7 @@ import io.litestream4j.core.ReplicaHealth;
 import io.litestream4j.core.ReplicationEvents;
 import io.litestream4j.ltx.LtxFormatException;
 import io.litestream4j.core.replica.CachingReplicaClient;
+import io.litestream4j.core.replica.ErrorCodes;
 import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.ltx.LtxFileInfo;
 import java.io.IOException;
@@ -158,7 +159,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
         LtxFormatException corrupt = corruptFile(e);
         String location = compactor.client().location();
         if (corrupt != null) {
-            events.replicaFileCorrupt(compactor.client().type(), corrupt.getClass().getSimpleName());
+            events.replicaFileCorrupt(compactor.client().type(), ErrorCodes.of(corrupt));
             health.report(what, "failed: stored file corrupt: " + ReplicaHealth.describe(e));
             LOG.log(System.Logger.Level.ERROR, "{0}: {1} failed ({2} in a row): a stored file is corrupt: {3}", location, what, inARow,
                     ReplicaHealth.describe(e));

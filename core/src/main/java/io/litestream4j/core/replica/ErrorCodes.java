@@ -28,6 +28,7 @@ import java.util.regex.Pattern;
  * <tr><td>{@code Network}</td><td>connection refused or reset, unknown host</td></tr>
  * <tr><td>{@code Interrupted}</td><td>the request was cancelled (a stop)</td></tr>
  * <tr><td>{@code Corrupt}</td><td>an LTX file failed its checks</td></tr>
+ * <tr><td>a backend's own</td><td>a {@link CodedFailure}'s code, e.g. {@code BadDigest}: an upload the store did not receive intact</td></tr>
  * <tr><td>{@code HTTP<status>}</td><td>another HTTP error without a store code</td></tr>
  * <tr><td>{@code IOError}, {@code Internal}</td><td>any other I/O failure; a bug</td></tr>
  * </table>
@@ -50,6 +51,7 @@ public final class ErrorCodes {
     private static String ofOne(Throwable t) {
         String message = t.getMessage() != null ? t.getMessage() : "";
         return switch (t) {
+            case CodedFailure e -> e.errorCode();
             case NoSuchFileException e -> "NotFound";
             case FileNotFoundException e -> "NotFound";
             case AccessDeniedException e -> "AccessDenied";
