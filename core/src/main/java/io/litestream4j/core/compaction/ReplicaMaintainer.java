@@ -12,7 +12,9 @@ import java.nio.file.NoSuchFileException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Runs a replica's compactions, snapshots and retention on their wall-clock schedules, on a
@@ -27,6 +29,9 @@ import java.util.List;
  */
 public final class ReplicaMaintainer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ReplicaMaintainer.class.getName());
+    /** Consecutive failures of one task that make an alarm: a transient error rarely lasts three rounds. */
+    public static final int ALARM_AFTER = 3;
+
     /**
      * How often the replica is listed afresh (bypassing the listing cache) to make sure it still
      * holds a restorable chain: one LIST per level every 5 minutes, so a replica wiped or emptied
@@ -51,11 +56,9 @@ public final class ReplicaMaintainer implements AutoCloseable {
     private final CompactionSettings settings;
     private final Clock clock;
     private final ReplicaHealth health;
-    /** Consecutive failures of one task that make an alarm: a transient error rarely lasts three rounds. */
-    public static final int ALARM_AFTER = 3;
-
     private final ReplicationEvents events;
-    private final java.util.Map<String, Integer> failuresInARow = new java.util.HashMap<>();
+    /** Per task ("compact level 1", "snapshot", "retention"): failures since it last worked. Used by the maintainer's thread only. */
+    private final Map<String, Integer> failuresInARow = new HashMap<>();
     private final Instant[] nextLevel;
     private Instant nextSnapshot;
     private Instant nextRetention;

@@ -65,11 +65,13 @@ public final class S3TestServer implements S3Store {
         S3Proxy proxy = S3Proxy.builder().blobStore(counting).endpoint(URI.create("http://127.0.0.1:0"))
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
         proxy.start();
-        for (int i = 0; i < 3000 && !"STARTED".equals(proxy.getState()); i++) { // at most 30 s
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+        while (!"STARTED".equals(proxy.getState())) {
+            if (System.nanoTime() > deadline) {
+                proxy.stop();
+                throw new IllegalStateException("S3Proxy did not start within 60 s: " + proxy.getState());
+            }
             Thread.sleep(10);
-        }
-        if (!"STARTED".equals(proxy.getState())) {
-            throw new IllegalStateException("S3Proxy not started after 30 s: " + proxy.getState());
         }
         return new S3TestServer(proxy, real, operations, byMethod);
     }
