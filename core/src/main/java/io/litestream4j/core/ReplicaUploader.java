@@ -40,6 +40,8 @@ final class ReplicaUploader {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
     /** Bounds one merged upload's open files and page buffers; a longer backlog goes out in several. */
     static final int MAX_FILES_PER_UPLOAD = 256;
+    /** Consecutive failed rounds after which a failure is logged as an ERROR: a transient error rarely lasts three retries. */
+    static final int ALARM_AFTER = 3;
 
     private final ReplicaClient client;
     private final LocalLtxStore store;
@@ -280,6 +282,7 @@ final class ReplicaUploader {
 
     private void run() {
         Duration backoff = FIRST_BACKOFF;
+        int failuresInARow = 0;
         while (!halted) {
             try {
                 boolean last = awaitWork();
@@ -292,9 +295,14 @@ final class ReplicaUploader {
                     if (halted) {
                         return;
                     }
-                    health.report(ReplicaHealth.UPLOAD, e);
-                    LOG.log(System.Logger.Level.WARNING, "upload to {0} failed, retrying in {1} ms: {2}", client.location(), backoff.toMillis(),
-                            e instanceof IOException io ? IoErrors.describe(io) : e.toString());
+                    failuresInARow++;
+                    health.report(ReplicaHealth.UPLOAD, failuresInARow >= ALARM_AFTER
+                            ? "failed %d times in a row: %s".formatted(failuresInARow, ReplicaHealth.describe(e)) : ReplicaHealth.describe(e));
+                    // A blip is a warning; a failure that outlasts a few retries (a store refusing
+                    // every body, a revoked key) is an alarm, logged as such at every retry.
+                    LOG.log(failuresInARow >= ALARM_AFTER ? System.Logger.Level.ERROR : System.Logger.Level.WARNING,
+                            "upload to {0} failed ({1} in a row), retrying in {2,number,#} ms: {3}", client.location(), failuresInARow, backoff.toMillis(),
+                            ReplicaHealth.describe(e));
                     Thread.sleep(backoff);
                     backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
                     synchronized (lock) {
@@ -303,6 +311,7 @@ final class ReplicaUploader {
                     continue;
                 }
                 health.clear(ReplicaHealth.UPLOAD);
+                failuresInARow = 0;
                 roundSucceeded();
                 backoff = FIRST_BACKOFF;
                 if (last) {
