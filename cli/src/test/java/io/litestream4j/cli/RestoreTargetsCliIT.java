@@ -121,5 +121,16 @@ class RestoreTargetsCliIT {
         assertThat(config.code()).isEqualTo(1);
         assertThat(config.err()).contains("invalid replica URL \"file:replica\": want file:///absolute/path");
         assertThat(dir.resolve("file:replica")).doesNotExist();
+
+        Files.writeString(cfg, """
+                dbs:
+                  - path: %s
+                    replica:
+                      path: s3:/bucket
+                """.formatted(db));
+        CliProcess.Result path = CliProcess.run(dir, "replicate", "-once", "-config", cfg.toString());
+        assertThat(path.code()).as(path.toString()).isEqualTo(1);
+        assertThat(path.err()).contains("invalid replica URL \"s3:/bucket\": want s3://");
+        assertThat(dir.resolve("s3:")).doesNotExist();
     }
 }

@@ -31,6 +31,7 @@ public final class FileReplicaClientFactory implements ReplicaClientFactory {
             if (path == null || path.isBlank()) {
                 throw new IOException("file replica: want path (the replica folder) or url");
             }
+            ReplicaClients.checkNotMalformedUrl(path); // "s3:/bucket" as a path is a mistyped URL, not a folder
             return create(Path.of(path).toAbsolutePath().normalize().toUri());
         }
         return ReplicaClientFactory.super.create(type, url, config);
