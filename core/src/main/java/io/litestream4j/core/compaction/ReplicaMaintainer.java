@@ -33,10 +33,11 @@ public final class ReplicaMaintainer implements AutoCloseable {
     public static final int ALARM_AFTER = 3;
 
     /**
-     * How often the replica is listed afresh (bypassing the listing cache) to make sure it still
-     * holds a restorable chain: one LIST per level every 5 minutes, so a replica wiped or emptied
-     * by a lifecycle rule while the database is idle turns health red within minutes, at a cost of
-     * about 2,900 LIST requests a day per replica. A compaction that finds an input gone checks at once.
+     * How often the replica is probed (levels 0 and 9 listed, bypassing the listing cache) to make
+     * sure it still holds what we wrote, so a replica wiped or emptied by a lifecycle rule while
+     * the database is idle turns health red and is seeded within minutes, at a cost of 576 LIST
+     * requests a day per replica (see {@link #replicaChangedBehindOurBack}). A compaction that
+     * finds an input gone checks at once.
      */
     static final Duration CHAIN_CHECK_INTERVAL = Duration.ofMinutes(5);
 
@@ -102,8 +103,10 @@ public final class ReplicaMaintainer implements AutoCloseable {
 
     /** Runs every task due at {@code now}: the chain check, each level lowest first, the snapshot, retention. */
     public void runDue(Instant now) {
-        if (chainCheck != null && (filesVanished || !now.isBefore(nextChainCheck))) {
+        if (chainCheck != null && (filesVanished || (!now.isBefore(nextChainCheck) && replicaChangedBehindOurBack()))) {
             checkChain();
+        }
+        if (chainCheck != null && !now.isBefore(nextChainCheck)) {
             nextChainCheck = now.plus(CHAIN_CHECK_INTERVAL);
         }
         for (int level = 1; level <= settings.maxLevel(); level++) {
@@ -196,6 +199,28 @@ public final class ReplicaMaintainer implements AutoCloseable {
         }
         LOG.log(System.Logger.Level.DEBUG, "{0}: {1} stopped by shutdown ({2})", compactor.client().location(), what, ReplicaHealth.describe(e));
         return true;
+    }
+
+    /**
+     * The periodic probe, two LISTs: do level 0 (where every upload lands) and the snapshot level
+     * still hold what we wrote there? A wipe or an emptying lifecycle rule empties level 0; a rule
+     * that removes snapshots shows at level 9. Only a difference costs the full listing of every
+     * level, so an idle replica costs two requests per {@link #CHAIN_CHECK_INTERVAL}, not eleven.
+     * Without the listing cache (tests) every probe is a full check.
+     */
+    private boolean replicaChangedBehindOurBack() {
+        if (!(compactor.client() instanceof CachingReplicaClient cache)) {
+            return true;
+        }
+        try {
+            return !cache.levelUnchanged(0) || !cache.levelUnchanged(LtxFileInfo.SNAPSHOT_LEVEL);
+        } catch (IOException | RuntimeException e) {
+            if (!stopped("chain probe", e)) {
+                LOG.log(System.Logger.Level.WARNING, "{0}: listing the replica to check its chain failed: {1}", compactor.client().location(),
+                        ReplicaHealth.describe(e));
+            }
+            return false;
+        }
     }
 
     /** Lists every level afresh and hands the listing to the chain check; false if the chain is lost or the listing failed. */

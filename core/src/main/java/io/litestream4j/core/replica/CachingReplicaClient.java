@@ -100,6 +100,24 @@ public final class CachingReplicaClient implements ReplicaClient {
         }
     }
 
+    /**
+     * Lists {@code level} in the store (one request) and tells whether it holds exactly the files
+     * this cache believes it does: false means someone else changed the replica (a wipe, a
+     * lifecycle rule) or an upload through this cache is still in flight. A level not listed yet
+     * is listed and remembered, and counts as unchanged.
+     */
+    public boolean levelUnchanged(int level) throws IOException {
+        List<TxidRange> stored = delegate.listFiles(level, 0).stream().map(LtxFileInfo::range).sorted(BY_TXID).toList();
+        synchronized (this) {
+            TreeMap<TxidRange, LtxFileInfo> files = levels.get(level);
+            if (files == null) {
+                listFiles(level, 0);
+                return true;
+            }
+            return stored.equals(List.copyOf(files.keySet()));
+        }
+    }
+
     /** Forgets every listing: the next list of each level asks the store (to see changes made behind our back). */
     public synchronized void forget() {
         levels.replaceAll(l -> null);

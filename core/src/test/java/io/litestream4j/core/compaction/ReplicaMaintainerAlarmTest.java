@@ -93,7 +93,7 @@ class ReplicaMaintainerAlarmTest {
         assertThat(at(Level.SEVERE)).hasSize(1);
         assertThat(text(at(Level.SEVERE).getFirst())).contains(client.location()).contains("compact level 1")
                 .contains("level 0 file 0000000000000001-0000000000000001.ltx").contains("magic");
-        assertThat(corrupt).containsExactly("file LtxFormatException");
+        assertThat(corrupt).containsExactly("file Corrupt");
     }
 
     @Test

@@ -1,0 +1,84 @@
+package io.litestream4j.core.compaction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.litestream4j.core.FakeClock;
+import io.litestream4j.core.ReplicaHealth;
+import io.litestream4j.core.ReplicationEvents;
+import io.litestream4j.core.replica.CachingReplicaClient;
+import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.ltx.LtxFileInfo;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The periodic check that a replica still holds its chain: an idle replica costs two LISTs per
+ * interval (levels 0 and 9), and only a replica changed behind our back is listed in full and
+ * handed to the chain check. Time is a fake clock; nothing sleeps.
+ */
+class ChainProbeTest {
+    private static final Instant START = Instant.parse("2026-11-23T00:00:05Z");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anIdleReplicaCostsTwoListsPerIntervalAndAWipeIsNoticedAtTheNextProbe() throws Exception {
+        FakeClock clock = new FakeClock(START);
+        FileReplicaClient store = new FileReplicaClient(dir.resolve("replica"));
+        AtomicInteger lists = new AtomicInteger();
+        CachingReplicaClient cache = new CachingReplicaClient(new ReplicaMaintainerTest.ForwardingClient(store) {
+            @Override
+            public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
+                lists.incrementAndGet();
+                return super.listFiles(level, fromTxid);
+            }
+        });
+        ReplicaMaintainerTest.Writer writer = new ReplicaMaintainerTest.Writer(cache);
+        writer.write(clock.instant());
+        writer.write(clock.instant());
+
+        List<List<LtxFileInfo>> checked = new ArrayList<>();
+        ReplicaMaintainer.ChainCheck check = new ReplicaMaintainer.ChainCheck() {
+            @Override
+            public long position() {
+                return writer.txid;
+            }
+
+            @Override
+            public boolean check(List<LtxFileInfo> all, long positionBefore) {
+                checked.add(all);
+                return !all.isEmpty();
+            }
+        };
+        // Compaction and snapshots far apart: only the probe runs in the hour below.
+        CompactionSettings settings = new CompactionSettings(List.of(Duration.ofDays(1)), Duration.ofDays(7), Duration.ofDays(7),
+                Duration.ofMinutes(5), false);
+        ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(cache, dir.resolve("tmp")), settings, clock, new ReplicaHealth(),
+                ReplicationEvents.NONE, check);
+
+        for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
+            cache.listFiles(level, 0); // the replicator's start-up listing
+        }
+        lists.set(0);
+        for (int round = 0; round < 12; round++) {
+            clock.advance(ReplicaMaintainer.CHAIN_CHECK_INTERVAL);
+            m.runDue(clock.instant());
+        }
+        assertThat(checked).as("no full check while the replica holds what we wrote").isEmpty();
+        assertThat(lists.get()).as("LISTs in an idle hour: two per probe").isEqualTo(24);
+
+        store.deleteAll(); // a wipe (or a lifecycle rule) behind our back
+        clock.advance(ReplicaMaintainer.CHAIN_CHECK_INTERVAL);
+        m.runDue(clock.instant());
+        assertThat(checked).as("the wipe is seen at the next probe and the replica listed in full").hasSize(1);
+        assertThat(checked.getFirst()).isEmpty();
+    }
+}
