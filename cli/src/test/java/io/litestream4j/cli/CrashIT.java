@@ -68,6 +68,11 @@ class CrashIT {
         long lastRestored = 0;
         for (int kill = 1; kill <= KILLS; kill++) {
             CliProcess p = CliProcess.start(dir, "replicate", db.toString(), replica.toString());
+            if (kill == 1) {
+                // The first run reaches the replica before its kill: on a loaded machine a start takes
+                // seconds (10-14 s measured at load 16 on 2 cores), longer than any random delay below.
+                assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
+            }
             Thread.sleep(200 + random.nextInt(1200));
             p.kill();
             if (kill % 10 == 0) {

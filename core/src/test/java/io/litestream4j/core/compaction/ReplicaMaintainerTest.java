@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.core.FakeClock;
 import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.core.replica.ForwardingClient;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.restore.RestoreOptions;
 import io.litestream4j.core.restore.RestorePlan;
@@ -246,49 +247,5 @@ class ReplicaMaintainerTest {
         assertThat(level(files, 0)).as("retention really ran").hasSizeLessThan(40);
         assertThat(result.txid()).isEqualTo(40);
         assertThat(result.checksumVerified()).isTrue();
-    }
-
-    /** Passes every call through; tests override what they need. */
-    static class ForwardingClient implements ReplicaClient {
-        private final ReplicaClient delegate;
-
-        ForwardingClient(ReplicaClient delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String type() {
-            return delegate.type();
-        }
-
-        @Override
-        public String location() {
-            return delegate.location();
-        }
-
-        @Override
-        public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
-            return delegate.listFiles(level, fromTxid);
-        }
-
-        @Override
-        public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
-            return delegate.open(level, range, offset, length);
-        }
-
-        @Override
-        public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
-            return delegate.write(level, range, data, createdAt);
-        }
-
-        @Override
-        public void delete(int level, List<TxidRange> ranges) throws IOException {
-            delegate.delete(level, ranges);
-        }
-
-        @Override
-        public void deleteAll() throws IOException {
-            delegate.deleteAll();
-        }
     }
 }
