@@ -32,9 +32,14 @@ class LockPageIT {
     /**
      * The lock page is at byte 1 GiB whatever the page size, so every database crossing it is over
      * 1 GiB; small pages only mean more of them (a million at 1 KiB). CI runs 64 KiB pages (the
-     * fewest, the fastest); the soak profile adds 4096, 1024 and 512.
+     * fewest, the fastest); the soak profile adds 4096, 1024 and 512; {@code -Dlockpage.pageSizes}
+     * chooses others.
      */
     static java.util.stream.IntStream pageSizes() {
+        String chosen = System.getProperty("lockpage.pageSizes"); // e.g. -Dlockpage.pageSizes=1024
+        if (chosen != null && !chosen.isBlank()) {
+            return java.util.Arrays.stream(chosen.split(",")).mapToInt(p -> Integer.parseInt(p.strip()));
+        }
         return Soak.enabled() ? java.util.stream.IntStream.of(65536, 4096, 1024, 512) : java.util.stream.IntStream.of(65536);
     }
 

@@ -7,6 +7,7 @@ import io.litestream4j.core.ReplicaHealth;
 import io.litestream4j.core.ReplicationEvents;
 import io.litestream4j.core.replica.CachingReplicaClient;
 import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.core.replica.ForwardingClient;
 import io.litestream4j.ltx.LtxFileInfo;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class ChainProbeTest {
         FakeClock clock = new FakeClock(START);
         FileReplicaClient store = new FileReplicaClient(dir.resolve("replica"));
         AtomicInteger lists = new AtomicInteger();
-        CachingReplicaClient cache = new CachingReplicaClient(new ReplicaMaintainerTest.ForwardingClient(store) {
+        CachingReplicaClient cache = new CachingReplicaClient(new ForwardingClient(store) {
             @Override
             public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
                 lists.incrementAndGet();

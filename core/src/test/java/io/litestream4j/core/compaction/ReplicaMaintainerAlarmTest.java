@@ -6,6 +6,7 @@ import io.litestream4j.core.FakeClock;
 import io.litestream4j.core.ReplicaHealth;
 import io.litestream4j.core.ReplicationEvents;
 import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.core.replica.ForwardingClient;
 import io.litestream4j.ltx.TxidRange;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -101,7 +102,7 @@ class ReplicaMaintainerAlarmTest {
         FileReplicaClient files = new FileReplicaClient(dir.resolve("replica"));
         files.write(0, new TxidRange(1, 1), new ByteArrayInputStream(new byte[] {1}), START);
         boolean[] down = {true};
-        ReplicaMaintainerTest.ForwardingClient flaky = new ReplicaMaintainerTest.ForwardingClient(files) {
+        ForwardingClient flaky = new ForwardingClient(files) {
             @Override
             public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
                 if (down[0]) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.core.FakeClock;
 import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.core.replica.ForwardingClient;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.restore.RestoreOptions;
 import io.litestream4j.core.restore.RestorePlan;
@@ -294,49 +295,5 @@ class ReplicaMaintainerTest {
         assertThat(downloading.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the compaction started").isTrue();
         m.close();
         assertThat(health.summary()).as("a stop is not a failure").isNull();
-    }
-
-    /** Passes every call through; tests override what they need. */
-    static class ForwardingClient implements ReplicaClient {
-        private final ReplicaClient delegate;
-
-        ForwardingClient(ReplicaClient delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String type() {
-            return delegate.type();
-        }
-
-        @Override
-        public String location() {
-            return delegate.location();
-        }
-
-        @Override
-        public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
-            return delegate.listFiles(level, fromTxid);
-        }
-
-        @Override
-        public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
-            return delegate.open(level, range, offset, length);
-        }
-
-        @Override
-        public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
-            return delegate.write(level, range, data, createdAt);
-        }
-
-        @Override
-        public void delete(int level, List<TxidRange> ranges) throws IOException {
-            delegate.delete(level, ranges);
-        }
-
-        @Override
-        public void deleteAll() throws IOException {
-            delegate.deleteAll();
-        }
     }
 }

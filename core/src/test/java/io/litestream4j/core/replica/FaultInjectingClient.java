@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * SlowDown), connections reset in the middle of an upload, and slow responses. Tests switch the
  * mode while replication runs.
  */
-public final class FaultInjectingClient implements ReplicaClient {
+public final class FaultInjectingClient extends ForwardingClient {
     /** What the next calls suffer. */
     public enum Mode {
         NONE, SERVER_ERRORS, THROTTLED, RESET_MID_UPLOAD, SLOW,
@@ -22,13 +22,12 @@ public final class FaultInjectingClient implements ReplicaClient {
         PERMISSION_DENIED
     }
 
-    private final ReplicaClient delegate;
     private volatile Mode mode = Mode.NONE;
     private volatile Duration slowness = Duration.ofMillis(500);
     private final AtomicLong injected = new AtomicLong();
 
     public FaultInjectingClient(ReplicaClient delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     public void mode(Mode mode) {
@@ -70,21 +69,6 @@ public final class FaultInjectingClient implements ReplicaClient {
     }
 
     @Override
-    public String type() {
-        return delegate.type();
-    }
-
-    @Override
-    public String location() {
-        return delegate.location();
-    }
-
-    @Override
-    public java.time.Duration defaultSyncInterval() {
-        return delegate.defaultSyncInterval();
-    }
-
-    @Override
     public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
         before("list");
         return delegate.listFiles(level, fromTxid);
@@ -121,10 +105,5 @@ public final class FaultInjectingClient implements ReplicaClient {
     public void deleteAll() throws IOException {
         before("delete-all");
         delegate.deleteAll();
-    }
-
-    @Override
-    public void close() throws IOException {
-        delegate.close();
     }
 }
