@@ -11,6 +11,20 @@ import java.util.concurrent.TimeUnit;
 
 /** Runs the real {@code bin/litestream} launcher as a separate process, as a user would. */
 final class CliProcess {
+    /**
+     * Every process started and not yet known to have ended. A test that fails before it stops its
+     * replicator would leave it running after the test JVM exits (seen: four orphaned replicators
+     * adding load to the next runs), so whatever is left is killed when the JVM exits.
+     */
+    private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(p -> {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        })));
+    }
+
     private final Process process;
     private final Path stdout;
     private final Path stderr;
@@ -53,7 +67,10 @@ final class CliProcess {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile())
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().putAll(env);
-        return new CliProcess(pb.start(), out, err);
+        Process process = pb.start();
+        LIVE.add(process);
+        process.onExit().thenRun(() -> LIVE.remove(process));
+        return new CliProcess(process, out, err);
     }
 
     /** Runs to completion (at most {@code timeout}). */
