@@ -108,4 +108,23 @@ class S3CliIT {
         assertThat(unreachable.err()).contains("s3://backups/x (endpoint http://127.0.0.1:1)");
         assertNoSecret(unreachable);
     }
+
+    @Test
+    void aLitestream03ReplicaOnS3IsNamedNeverSkipped() throws Exception {
+        // What Litestream 0.3 leaves in a bucket: generations/<id>/snapshots and wal, no LTX levels.
+        try (var s3 = server.adminClient()) {
+            s3.putObject(b -> b.bucket("backups").key("old/generations/a1b2c3d4e5f60718/snapshots/00000000.snapshot.lz4"),
+                    software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[] {4, 34, 77, 24}));
+        }
+        Path out = dir.resolve("legacy.db");
+        CliProcess.Result skipped = CliProcess.run(credentials(S3TestServer.SECRET_KEY), dir, "restore", "-if-replica-exists", "-o", out.toString(),
+                url("backups", "old"));
+        assertThat(skipped.code()).as(skipped.toString()).isEqualTo(1);
+        assertThat(skipped.err()).contains("holds a Litestream 0.3 backup");
+        assertThat(skipped.out() + skipped.err()).doesNotContain("skipping");
+        assertThat(out).doesNotExist();
+        CliProcess.Result empty = CliProcess.run(credentials(S3TestServer.SECRET_KEY), dir, "restore", "-if-replica-exists", "-o", out.toString(),
+                url("backups", "nothing-here"));
+        assertThat(empty.code()).as("a replica with no backup at all is still skipped: %s", empty).isZero();
+    }
 }

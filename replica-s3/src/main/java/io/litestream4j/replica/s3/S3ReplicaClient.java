@@ -1,5 +1,6 @@
 package io.litestream4j.replica.s3;
 
+import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.TxidRange;
@@ -59,7 +60,7 @@ import software.amazon.awssdk.utils.AttributeMap;
  * an MD5 must be the body's. Either failure is an {@link UploadVerificationException} and the
  * file does not count as written.
  */
-public final class S3ReplicaClient implements ReplicaClient {
+public final class S3ReplicaClient implements ReplicaClient, LegacyLayout {
     static final String TIMESTAMP_METADATA = "litestream-timestamp";
     private static final int DELETE_BATCH = 1000;
 
@@ -139,6 +140,17 @@ public final class S3ReplicaClient implements ReplicaClient {
 
     String key(int level, TxidRange range) {
         return levelPrefix(level) + range.fileName();
+    }
+
+    /** One LIST of at most one key: is there anything under {@code <path>/generations/}? */
+    @Override
+    public boolean holdsLitestream03() throws IOException {
+        String prefix = (settings.path().isEmpty() ? "" : settings.path() + "/") + "generations/";
+        try {
+            return !s3.listObjectsV2(ListObjectsV2Request.builder().bucket(settings.bucket()).prefix(prefix).maxKeys(1).build()).contents().isEmpty();
+        } catch (SdkException e) {
+            throw failure("list " + prefix, e);
+        }
     }
 
     @Override
