@@ -40,6 +40,22 @@ public record S3Settings(
         String accessKeyId,
         String secretAccessKey) {
 
+    /**
+     * Every setting but the secrets: the secret key and the SSE-C key print as {@code <redacted>},
+     * so a settings record in a log line, an exception or a debugger never shows them.
+     */
+    @Override
+    public String toString() {
+        return ("S3Settings[bucket=%s, path=%s, region=%s, endpoint=%s, forcePathStyle=%s, skipVerify=%s, storageClass=%s, partSize=%d, "
+                + "concurrency=%d, sseCustomerAlgorithm=%s, sseCustomerKey=%s, sseKmsKeyId=%s, accessKeyId=%s, secretAccessKey=%s]")
+                .formatted(bucket, path, region, endpoint, forcePathStyle, skipVerify, storageClass, partSize, concurrency, sseCustomerAlgorithm,
+                        redactedSecret(sseCustomerKey), sseKmsKeyId, accessKeyId, redactedSecret(secretAccessKey));
+    }
+
+    private static String redactedSecret(String secret) {
+        return secret == null ? null : "<redacted>";
+    }
+
     /** S3's smallest part (the last one may be smaller). Litestream's default part size too. */
     public static final long MIN_PART_SIZE = 5L << 20;
     public static final int DEFAULT_CONCURRENCY = 5;

@@ -76,4 +76,13 @@ class S3SettingsTest {
         S3Settings internal = S3Settings.parseOss(URI.create("oss://b.oss-cn-shanghai-internal.aliyuncs.com/p"));
         assertThat(internal.effectiveRegion()).isEqualTo("cn-shanghai");
     }
+
+    @Test
+    void toStringNeverShowsTheSecrets() {
+        S3Settings s = S3Settings.of("bkt", "app").withCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI-secret");
+        S3Settings sse = new S3Settings("bkt", "app", "us-east-1", null, false, false, null, S3Settings.MIN_PART_SIZE, 1, "AES256",
+                "c2VjcmV0LXNzZS1jdXN0b21lci1rZXktMzItYnl0ZXM=", null, "AKIDEXAMPLE", "wJalrXUtnFEMI-secret");
+        assertThat(s.toString()).contains("bucket=bkt", "accessKeyId=AKIDEXAMPLE", "secretAccessKey=<redacted>").doesNotContain("wJalrXUtnFEMI");
+        assertThat(sse.toString()).contains("sseCustomerKey=<redacted>").doesNotContain("c2VjcmV0").doesNotContain("wJalrXUtnFEMI");
+    }
 }
