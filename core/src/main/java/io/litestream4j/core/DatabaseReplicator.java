@@ -134,7 +134,7 @@ public final class DatabaseReplicator implements AutoCloseable {
                 // seeded with a snapshot by the first sync, not refused.
                 ReplicaUploader u = uploaders.get(i);
                 u.onSeedRequest(r::signalChange);
-                u.checkChain(listings.get(i), states.get(i).maxTxid());
+                u.check(listings.get(i), states.get(i).maxTxid());
                 u.gapBefore(db.txid() + 1).ifPresent(u::requestSeed);
             }
             r.syncOnce();
@@ -153,17 +153,7 @@ public final class DatabaseReplicator implements AutoCloseable {
                 Destination d = destinations.get(i);
                 ReplicaUploader u = uploaders.get(i);
                 ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(d.client(), db.metaDir().resolve("tmp")),
-                        d.compaction() != null ? d.compaction() : compaction, clock, u.health(), events, new ReplicaMaintainer.ChainCheck() {
-                            @Override
-                            public long position() {
-                                return u.position();
-                            }
-
-                            @Override
-                            public boolean check(List<LtxFileInfo> all, long positionBefore) {
-                                return u.checkChain(all, positionBefore);
-                            }
-                        });
+                        d.compaction() != null ? d.compaction() : compaction, clock, u.health(), events, u);
                 m.start();
                 r.maintainers.add(m);
             }

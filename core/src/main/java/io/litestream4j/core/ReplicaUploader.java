@@ -1,5 +1,6 @@
 package io.litestream4j.core;
 
+import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.restore.RestorableTimeline;
 import io.litestream4j.core.restore.RestorePlanner;
@@ -29,7 +30,7 @@ import java.util.Optional;
  * uploads after that, so a sync costs one write and no listing. Files that piled up go out merged
  * in one write. A failed upload is retried with backoff without losing its place.
  */
-final class ReplicaUploader {
+final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
     private static final System.Logger LOG = System.getLogger(ReplicaUploader.class.getName());
     /**
      * Retries start fast and back off to at most 5 s: long enough not to hammer a throttled store
@@ -86,7 +87,8 @@ final class ReplicaUploader {
     }
 
     /** The highest TXID the replica holds, as far as this uploader knows. */
-    long position() {
+    @Override
+    public long position() {
         return position;
     }
 
@@ -131,8 +133,9 @@ final class ReplicaUploader {
      * positionBefore}), holds no restorable chain. Then health turns red ({@link
      * ReplicaHealth#CHAIN}) and a new snapshot is requested. Returns whether the chain is whole.
      */
-    boolean checkChain(List<LtxFileInfo> all, long positionBefore) {
-        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+    @Override
+    public boolean check(List<LtxFileInfo> all, long positionBefore) {
+        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, Txid::max);
         if (Long.compareUnsigned(newest, positionBefore) < 0) {
             requestSeed("holds TXIDs up to %s but TXIDs up to %s were uploaded to it (wiped, or emptied by a lifecycle rule?)"
                     .formatted(Txid.format(newest), Txid.format(positionBefore)));

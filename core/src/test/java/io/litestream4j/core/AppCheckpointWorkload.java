@@ -110,7 +110,10 @@ public final class AppCheckpointWorkload implements AutoCloseable {
     public void close() throws InterruptedException {
         stop.set(true);
         for (Thread t : writers) {
-            t.join();
+            // A writer's statement waits at most its 5 s busy timeout: 30 s is a hang, not a slow machine.
+            if (!t.join(java.time.Duration.ofSeconds(30))) {
+                throw new IllegalStateException("writer " + t.getName() + " did not stop within 30 s");
+            }
         }
     }
 

@@ -144,7 +144,7 @@ class ReplicaSeedingTest {
         TxidRange newest = store.list().getLast();
         ReplicaUploader u = new ReplicaUploader(client, store, Duration.ZERO, Clock.systemUTC(), newest.max());
         client.deleteAll();
-        u.checkChain(RestorePlanner.listAll(client), newest.max());
+        u.check(RestorePlanner.listAll(client), newest.max());
         assertThat(u.health().problem(ReplicaHealth.CHAIN)).contains("no restorable chain").contains("wiped");
         assertThat(u.awaitingSeed()).isTrue();
         u.uploadNow();

@@ -8,6 +8,7 @@ import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
 /** The encoder refuses to write a file that breaks the format's rules, naming the file and the rule. */
+@org.junit.jupiter.api.Timeout(60) // in-memory only; a hang must fail fast
 class LtxEncoderRulesTest {
     private static final byte[] PAGE = new byte[512];
 

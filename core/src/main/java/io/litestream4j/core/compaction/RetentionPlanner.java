@@ -41,7 +41,7 @@ final class RetentionPlanner {
         Instant windowStart = now.minus(settings.snapshotRetention());
         Duration granularity = settings.interval(1).multipliedBy(2);
         RestorableTimeline before = RestorableTimeline.of(all);
-        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, Txid::max);
         List<Instant> edges = edges(before, windowStart, now, granularity);
         Set<LtxFileInfo> remaining = new HashSet<>(all);
         List<LtxFileInfo> deleted = new ArrayList<>();

@@ -138,7 +138,7 @@ public final class RestorePlanner {
         if (all.isEmpty()) {
             throw new NoBackupException("replica %s: no backup found (no LTX files in any level)".formatted(location));
         }
-        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+        long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, Txid::max);
         long goal = target.orElse(newest);
         if (target.isPresent() && goal == 0) {
             throw new IOException("replica %s: TXID %s is not a state (TXIDs start at %s)".formatted(location, Txid.format(0), Txid.format(1)));
