@@ -52,6 +52,13 @@ final class CliProcess {
         return bin;
     }
 
+    /** Writes {@code yaml} as {@code dir/litestream.yml} and returns its path, for {@code -config}. */
+    static Path writeConfig(Path dir, String yaml) throws IOException {
+        Path file = dir.resolve("litestream.yml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
     /** Starts {@code bin/litestream args...} in {@code cwd}. */
     static CliProcess start(Path cwd, String... args) throws IOException {
         return start(java.util.Map.of(), cwd, args);

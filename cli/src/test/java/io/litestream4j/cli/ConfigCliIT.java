@@ -19,9 +19,7 @@ class ConfigCliIT {
     Path dir;
 
     private Path config(String yaml) throws Exception {
-        Path file = dir.resolve("litestream.yml");
-        Files.writeString(file, yaml);
-        return file;
+        return CliProcess.writeConfig(dir, yaml);
     }
 
     @Test

@@ -3,7 +3,6 @@ package io.litestream4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.core.TestDb;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -24,9 +23,7 @@ class ReplicaHistoryCliIT {
     Path dir;
 
     private Path config(String yaml) throws Exception {
-        Path file = dir.resolve("litestream.yml");
-        Files.writeString(file, yaml);
-        return file;
+        return CliProcess.writeConfig(dir, yaml);
     }
 
     @Test
