@@ -228,7 +228,7 @@ final class ReplicateCommand implements Callable<Integer> {
         if (restoreIfDbNotExists) {
             restoreIfMissing(db, client);
         }
-        return new Replication.Target(db, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, client.defaultSyncInterval())));
+        return new Replication.Target(db, DatabaseOptions.defaults(), List.of(new DatabaseReplicator.Destination(client, ReplicaClients.factory(url).defaultSyncInterval())));
     }
 
     /**
@@ -257,7 +257,7 @@ final class ReplicateCommand implements Callable<Integer> {
         try {
             for (ReplicaConfig r : db.replicas()) {
                 ReplicaClient client = r.open();
-                destinations.add(new DatabaseReplicator.Destination(client, r.syncInterval(client), r.compaction(compaction)));
+                destinations.add(new DatabaseReplicator.Destination(client, r.effectiveSyncInterval(), r.compaction(compaction)));
             }
         } catch (IOException | RuntimeException e) {
             for (DatabaseReplicator.Destination d : destinations) {

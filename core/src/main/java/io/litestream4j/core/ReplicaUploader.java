@@ -405,7 +405,7 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
                 created = Instant.ofEpochMilli(LtxHeader.parse(range.fileName(), in.readNBytes(LtxHeader.SIZE), 0).timestamp());
             }
             try (InputStream in = Files.newInputStream(file)) {
-                client.write(LtxFileInfo.SNAPSHOT_LEVEL, range, in, created);
+                client.write(LtxFileInfo.SNAPSHOT_LEVEL, range, in, Files.size(file), created);
             }
         } finally {
             if (full.min() != 1) {
@@ -435,7 +435,7 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
                 created = Instant.ofEpochMilli(LtxHeader.parse(range.fileName(), in.readNBytes(LtxHeader.SIZE), 0).timestamp());
             }
             try (InputStream in = Files.newInputStream(file)) {
-                client.write(0, range, in, created);
+                client.write(0, range, in, Files.size(file), created);
             }
         } finally {
             if (batch.size() > 1) {

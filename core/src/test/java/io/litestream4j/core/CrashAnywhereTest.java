@@ -73,9 +73,9 @@ class CrashAnywhereTest {
         }
 
         @Override
-        public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
+        public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
             before();
-            LtxFileInfo info = super.write(level, range, data, createdAt);
+            LtxFileInfo info = super.write(level, range, data, size, createdAt);
             after();
             return info;
         }

@@ -46,9 +46,9 @@ public record ReplicaConfig(String name, String type, URI url, Map<String, Strin
                 base.l0Retention(), base.retentionEnabled(), base.retentionCheckInterval());
     }
 
-    /** The sync interval to use with {@code client}: the configured one, else the backend's default. */
-    public Duration syncInterval(ReplicaClient client) {
-        return syncInterval != null ? syncInterval : client.defaultSyncInterval();
+    /** The sync interval to use: the configured one, else the backend's default. */
+    public Duration effectiveSyncInterval() {
+        return syncInterval != null ? syncInterval : factory.defaultSyncInterval();
     }
 
     /** The same replica, one level down: {@code relative} appended to its URL's path or its {@code path} key. */

@@ -146,7 +146,7 @@ class ConfigLoaderTest {
         assertThat(s3.toString()).doesNotContain("AKIA123");
         try (ReplicaClient client = s3.open()) {
             assertThat(client.location()).contains("s3://backups/app").contains("127.0.0.1:9000").doesNotContain("AKIA123");
-            assertThat(s3.syncInterval(client)).isEqualTo(Duration.ofSeconds(1));
+            assertThat(s3.effectiveSyncInterval()).isEqualTo(Duration.ofSeconds(1));
         }
         assertThat(replicas.get(0).keys()).as("S3 credentials are not file replica keys").containsOnlyKeys("path");
     }

@@ -185,7 +185,7 @@ public final class ReplicaCompactor {
             }
             LtxFileInfo info;
             try (InputStream in = Files.newInputStream(tmp)) {
-                info = client.write(level, range, in, Instant.ofEpochMilli(timestamp));
+                info = client.write(level, range, in, Files.size(tmp), Instant.ofEpochMilli(timestamp));
             }
             verify(level, range, name);
             LOG.log(System.Logger.Level.INFO, "compacted {0} files into {1}", inputs.size(), name);

@@ -42,11 +42,6 @@ public final class CachingReplicaClient implements ReplicaClient {
     }
 
     @Override
-    public java.time.Duration defaultSyncInterval() {
-        return delegate.defaultSyncInterval();
-    }
-
-    @Override
     public synchronized List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
         TreeMap<TxidRange, LtxFileInfo> files = levels.get(level);
         if (files == null) {
@@ -70,8 +65,8 @@ public final class CachingReplicaClient implements ReplicaClient {
     }
 
     @Override
-    public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
-        LtxFileInfo info = delegate.write(level, range, data, createdAt);
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
+        LtxFileInfo info = delegate.write(level, range, data, size, createdAt);
         synchronized (this) {
             TreeMap<TxidRange, LtxFileInfo> files = levels.get(level);
             if (files != null) {

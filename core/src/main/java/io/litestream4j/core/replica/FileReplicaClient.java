@@ -45,12 +45,6 @@ public final class FileReplicaClient implements ReplicaClient, LocalFiles, Legac
         return root.toUri().toString();
     }
 
-    /** A local write costs nothing: upload each sync at once. */
-    @Override
-    public java.time.Duration defaultSyncInterval() {
-        return java.time.Duration.ZERO;
-    }
-
     @Override
     public boolean holdsLitestream03() {
         return Files.isDirectory(root.resolve("generations"));
@@ -113,10 +107,10 @@ public final class FileReplicaClient implements ReplicaClient, LocalFiles, Legac
     }
 
     @Override
-    public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
         Path target = path(level, range);
         Files.createDirectories(target.getParent());
-        long size = AtomicFiles.write(target, data::transferTo);
+        AtomicFiles.write(target, new SizedInput(data, size, target.toString())::transferTo);
         Files.setLastModifiedTime(target, FileTime.from(createdAt));
         return new LtxFileInfo(level, range, size, createdAt);
     }

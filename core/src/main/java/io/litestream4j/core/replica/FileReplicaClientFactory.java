@@ -13,6 +13,12 @@ public final class FileReplicaClientFactory implements ReplicaClientFactory {
         return Set.of("file");
     }
 
+    /** A local write costs nothing: upload each sync at once. */
+    @Override
+    public java.time.Duration defaultSyncInterval() {
+        return java.time.Duration.ZERO;
+    }
+
     @Override
     public ReplicaClient create(URI url) throws IOException {
         if (url.getPath() == null || url.getPath().isEmpty()) {

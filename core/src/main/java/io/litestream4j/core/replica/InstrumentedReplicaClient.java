@@ -57,11 +57,6 @@ public final class InstrumentedReplicaClient implements ReplicaClient {
     }
 
     @Override
-    public Duration defaultSyncInterval() {
-        return delegate.defaultSyncInterval();
-    }
-
-    @Override
     public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
         return timed("LIST", () -> delegate.listFiles(level, fromTxid), l -> 0);
     }
@@ -112,8 +107,8 @@ public final class InstrumentedReplicaClient implements ReplicaClient {
     }
 
     @Override
-    public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
-        return timed("PUT", () -> delegate.write(level, range, data, createdAt), LtxFileInfo::size);
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
+        return timed("PUT", () -> delegate.write(level, range, data, size, createdAt), LtxFileInfo::size);
     }
 
     @Override

@@ -22,15 +22,6 @@ public interface ReplicaClient extends AutoCloseable {
     String location();
 
     /**
-     * The least time between two uploads unless configured: object stores bill per request, so
-     * 1 s (Litestream's default) batches what arrives meanwhile into one file; local folders
-     * override it with zero.
-     */
-    default java.time.Duration defaultSyncInterval() {
-        return java.time.Duration.ofSeconds(1);
-    }
-
-    /**
      * The files of {@code level} whose max TXID is at least {@code fromTxid}, sorted by min TXID
      * (then max TXID). Names that are not LTX file names are ignored. An empty or missing level
      * gives an empty list, not an error.
@@ -54,11 +45,15 @@ public interface ReplicaClient extends AutoCloseable {
     InputStream open(int level, TxidRange range, long offset, long length) throws IOException;
 
     /**
-     * Stores a file, replacing one of the same name. Atomic: a reader sees the whole file or no
-     * file, never part of one, even if the writer crashes. {@code createdAt} is recorded as the
-     * file's timestamp (the LTX header's timestamp is the authority).
+     * Stores a file of {@code size} bytes read from {@code data}, replacing one of the same name.
+     * Every caller has the file on local disk, so the size is known before the first byte: a
+     * backend can send a Content-Length and need not buffer the file. Atomic: a reader sees the
+     * whole file or no file, never part of one, even if the writer crashes or {@code data} fails
+     * half-way. {@code data} holding fewer or more than {@code size} bytes is an error and stores
+     * nothing ({@link SizedInput} checks it). {@code createdAt} is recorded as the file's
+     * timestamp where the backend can keep one (the LTX header's timestamp is the authority).
      */
-    LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException;
+    LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException;
 
     /** Deletes files of {@code level}; files already gone are not an error. */
     void delete(int level, List<TxidRange> ranges) throws IOException;

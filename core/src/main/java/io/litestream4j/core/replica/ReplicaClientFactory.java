@@ -25,6 +25,15 @@ public interface ReplicaClientFactory {
         return Set.of("path");
     }
 
+    /**
+     * The least time between two uploads unless configured: object stores bill per request, so
+     * 1 s (Litestream's default) batches what arrives meanwhile into one file. Policy, so it is
+     * the factory's and not the client's.
+     */
+    default java.time.Duration defaultSyncInterval() {
+        return java.time.Duration.ofSeconds(1);
+    }
+
     /** Keys whose values are secrets: never printed, not even in an error about their value. */
     default Set<String> secretKeys() {
         return Set.of();

@@ -12,12 +12,23 @@ import java.util.TreeMap;
 public final class ReplicaClients {
     private ReplicaClients() {}
 
-    /** Every registered scheme and its factory. */
+    /**
+     * Every registered scheme and its factory. Two factories claiming one scheme is an error
+     * naming both: which one served the scheme would otherwise depend on class-path order.
+     */
     public static Map<String, ReplicaClientFactory> factories() {
+        return byScheme(ServiceLoader.load(ReplicaClientFactory.class));
+    }
+
+    static Map<String, ReplicaClientFactory> byScheme(Iterable<ReplicaClientFactory> factories) {
         Map<String, ReplicaClientFactory> out = new TreeMap<>();
-        for (ReplicaClientFactory f : ServiceLoader.load(ReplicaClientFactory.class)) {
+        for (ReplicaClientFactory f : factories) {
             for (String scheme : f.schemes()) {
-                out.putIfAbsent(scheme, f);
+                ReplicaClientFactory other = out.putIfAbsent(scheme, f);
+                if (other != null && other.getClass() != f.getClass()) {
+                    throw new IllegalStateException("replica scheme \"%s\" is claimed by both %s and %s: remove one of their modules from the class path"
+                            .formatted(scheme, other.getClass().getName(), f.getClass().getName()));
+                }
             }
         }
         return out;
@@ -59,15 +70,19 @@ public final class ReplicaClients {
 
     /** A client for a replica URL or plain path. */
     public static ReplicaClient open(String urlOrPath) throws IOException {
-        URI url = parse(urlOrPath);
-        String scheme = url.getScheme().toLowerCase(java.util.Locale.ROOT);
+        return factory(urlOrPath).create(parse(urlOrPath));
+    }
+
+    /** The factory that serves a replica URL or plain path; an unknown scheme is an error listing the known ones. */
+    public static ReplicaClientFactory factory(String urlOrPath) throws IOException {
+        String scheme = parse(urlOrPath).getScheme().toLowerCase(java.util.Locale.ROOT);
         Map<String, ReplicaClientFactory> factories = factories();
         ReplicaClientFactory factory = factories.get(scheme);
         if (factory == null) {
             throw new IOException("replica URL %s: unknown scheme \"%s\" (supported: %s)"
                     .formatted(redact(urlOrPath), scheme, String.join(", ", factories.keySet())));
         }
-        return factory.create(url);
+        return factory;
     }
 
     /** The URL with any password replaced, safe for logs and errors. */

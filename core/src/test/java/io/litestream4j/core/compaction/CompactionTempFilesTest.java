@@ -75,7 +75,7 @@ class CompactionTempFilesTest {
         try (FileReplicaClient files = new FileReplicaClient(replica)) {
             ForwardingClient failingUpload = new ForwardingClient(files) {
                 @Override
-                public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
+                public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
                     data.readNBytes(100);
                     throw new IOException("put: InternalError (HTTP 500)");
                 }

@@ -75,7 +75,7 @@ class ReplicaMaintainerAlarmTest {
         FileReplicaClient client = new FileReplicaClient(dir.resolve("replica"));
         // What an S3 server that keeps aws-chunked framing stores instead of an LTX file.
         byte[] framed = "20000;chunk-signature=0123456789abcdef\r\n".repeat(8).getBytes(StandardCharsets.US_ASCII);
-        client.write(0, new TxidRange(1, 1), new ByteArrayInputStream(framed), START);
+        client.write(0, new TxidRange(1, 1), new ByteArrayInputStream(framed), framed.length, START);
         List<String> corrupt = new CopyOnWriteArrayList<>();
         ReplicationEvents events = new ReplicationEvents() {
             @Override
@@ -100,7 +100,7 @@ class ReplicaMaintainerAlarmTest {
     @Test
     void repeatedFailuresBecomeAnAlarmAndClearWhenCompactionWorksAgain() throws Exception {
         FileReplicaClient files = new FileReplicaClient(dir.resolve("replica"));
-        files.write(0, new TxidRange(1, 1), new ByteArrayInputStream(new byte[] {1}), START);
+        files.write(0, new TxidRange(1, 1), new ByteArrayInputStream(new byte[] {1}), 1, START);
         boolean[] down = {true};
         ForwardingClient flaky = new ForwardingClient(files) {
             @Override

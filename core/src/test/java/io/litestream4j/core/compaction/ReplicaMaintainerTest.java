@@ -96,7 +96,7 @@ class ReplicaMaintainerTest {
                 enc.writePage(e.getKey(), e.getValue());
             }
             enc.finish(checksum());
-            client.write(0, new TxidRange(next, next), new ByteArrayInputStream(out.toByteArray()), at);
+            client.write(0, new TxidRange(next, next), new ByteArrayInputStream(out.toByteArray()), out.size(), at);
             txid = next;
             writtenAt.add(at);
         }

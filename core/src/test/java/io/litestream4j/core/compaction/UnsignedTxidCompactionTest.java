@@ -33,7 +33,7 @@ class UnsignedTxidCompactionTest {
         Arrays.fill(page, (byte) max);
         enc.writePage(1, page);
         enc.finish(0);
-        client.write(0, new TxidRange(min, max), new ByteArrayInputStream(out.toByteArray()), Instant.ofEpochMilli(1000));
+        client.write(0, new TxidRange(min, max), new ByteArrayInputStream(out.toByteArray()), out.size(), Instant.ofEpochMilli(1000));
     }
 
     @Test

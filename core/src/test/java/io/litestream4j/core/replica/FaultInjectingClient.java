@@ -81,7 +81,7 @@ public final class FaultInjectingClient extends ForwardingClient {
     }
 
     @Override
-    public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
         before("put");
         if (mode == Mode.PERMISSION_DENIED) {
             injected.incrementAndGet();
@@ -92,7 +92,7 @@ public final class FaultInjectingClient extends ForwardingClient {
             data.readNBytes(Math.max(1, data.available() / 2));
             throw new java.net.SocketException("Connection reset");
         }
-        return delegate.write(level, range, data, createdAt);
+        return delegate.write(level, range, data, size, createdAt);
     }
 
     @Override

@@ -29,11 +29,6 @@ public class ForwardingClient implements ReplicaClient {
     }
 
     @Override
-    public java.time.Duration defaultSyncInterval() {
-        return delegate.defaultSyncInterval();
-    }
-
-    @Override
     public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
         return delegate.listFiles(level, fromTxid);
     }
@@ -44,8 +39,8 @@ public class ForwardingClient implements ReplicaClient {
     }
 
     @Override
-    public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
-        return delegate.write(level, range, data, createdAt);
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
+        return delegate.write(level, range, data, size, createdAt);
     }
 
     @Override

@@ -60,8 +60,8 @@ public final class MemoryReplicaClient implements ReplicaClient {
     }
 
     @Override
-    public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
-        byte[] bytes = data.readAllBytes();
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
+        byte[] bytes = new SizedInput(data, size, location + " level " + level + " file " + range.fileName()).readAllBytes();
         synchronized (this) {
             level(level).put(range, new Stored(bytes, createdAt));
         }

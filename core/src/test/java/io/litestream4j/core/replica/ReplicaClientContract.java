@@ -54,7 +54,7 @@ public abstract class ReplicaClientContract {
     }
 
     private LtxFileInfo put(int level, long min, long max, byte[] data, Instant at) throws IOException {
-        return client.write(level, new TxidRange(min, max), new ByteArrayInputStream(data), at);
+        return client.write(level, new TxidRange(min, max), new ByteArrayInputStream(data), data.length, at);
     }
 
     private byte[] read(int level, long min, long max, long offset, long length) throws IOException {
@@ -174,5 +174,92 @@ public abstract class ReplicaClientContract {
         assertThat(read(9, 1, 1000, 0, -1)).isEqualTo(data);
         int mid = data.length / 2;
         assertThat(read(9, 1, 1000, mid, 4096)).isEqualTo(Arrays.copyOfRange(data, mid, mid + 4096));
+    }
+
+    @Test
+    void aWriteWhoseInputFailsHalfWayStoresNothing() throws Exception {
+        byte[] data = bytes(largeFileBytes(), 11);
+        InputStream failing = new java.io.FilterInputStream(new ByteArrayInputStream(data)) {
+            private long read;
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (read > data.length / 2) {
+                    throw new IOException("disk read failed half-way");
+                }
+                int n = super.read(b, off, Math.min(len, 64 << 10));
+                read += Math.max(n, 0);
+                return n;
+            }
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+        };
+        assertThatThrownBy(() -> client.write(0, new TxidRange(1, 1), failing, data.length, T0)).isInstanceOf(IOException.class);
+        assertThat(client.listFiles(0, 0)).as("a failed write leaves no file").isEmpty();
+        assertThatThrownBy(() -> client.open(0, new TxidRange(1, 1), 0, -1)).isInstanceOf(NoSuchFileException.class);
+    }
+
+    @Test
+    void anInputShorterOrLongerThanItsSizeIsAnErrorAndStoresNothing() throws Exception {
+        byte[] data = bytes(1000, 12);
+        assertThatThrownBy(() -> client.write(0, new TxidRange(1, 1), new ByteArrayInputStream(data), 1001, T0))
+                .isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> client.write(0, new TxidRange(2, 2), new ByteArrayInputStream(data), 999, T0))
+                .isInstanceOf(IOException.class);
+        assertThat(client.listFiles(0, 0)).isEmpty();
+    }
+
+    @Test
+    void anInputThatGivesOneByteAtATimeIsStoredWhole() throws Exception {
+        byte[] data = bytes(70_000, 13);
+        InputStream trickle = new java.io.FilterInputStream(new ByteArrayInputStream(data)) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return super.read(b, off, Math.min(len, 1));
+            }
+
+            @Override
+            public int available() {
+                return 0;
+            }
+        };
+        LtxFileInfo info = client.write(0, new TxidRange(1, 1), trickle, data.length, T0);
+        assertThat(info.size()).isEqualTo(data.length);
+        assertThat(read(0, 1, 1, 0, -1)).isEqualTo(data);
+    }
+
+    @Test
+    void anOverwriteIsWhatTheListingReports() throws Exception {
+        put(0, 1, 1, bytes(500, 1), T0);
+        assertThat(client.listFiles(0, 0)).extracting(LtxFileInfo::size).containsExactly(500L);
+        put(0, 1, 1, bytes(2000, 2), T0.plusSeconds(3));
+        assertThat(client.listFiles(0, 0)).extracting(LtxFileInfo::size).containsExactly(2000L);
+        assertThat(client.listFilesExact(0, 0).getFirst().createdAt().truncatedTo(ChronoUnit.MILLIS)).isEqualTo(T0.plusSeconds(3));
+    }
+
+    @Test
+    void concurrentWritersOfDifferentFilesAllLand() throws Exception {
+        int writers = 8;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        try {
+            List<java.util.concurrent.Future<LtxFileInfo>> done = new java.util.ArrayList<>();
+            for (int i = 1; i <= writers; i++) {
+                long txid = i;
+                done.add(pool.submit(() -> put(0, txid, txid, bytes(10_000 + (int) txid, txid), T0)));
+            }
+            for (var f : done) {
+                f.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(client.listFiles(0, 0)).extracting(f -> f.range().min()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+        for (long t = 1; t <= writers; t++) {
+            assertThat(read(0, t, t, 0, -1)).as("file %d", t).isEqualTo(bytes(10_000 + (int) t, t));
+        }
     }
 }

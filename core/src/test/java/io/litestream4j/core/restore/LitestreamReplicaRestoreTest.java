@@ -46,7 +46,7 @@ class LitestreamReplicaRestoreTest {
             enc.writePage(pgnos[i], pages[pgnos[i] - 1]);
         }
         enc.finish(0);
-        client.write(0, new TxidRange(min, max), new ByteArrayInputStream(out.toByteArray()), Instant.ofEpochMilli(1000 * max));
+        client.write(0, new TxidRange(min, max), new ByteArrayInputStream(out.toByteArray()), out.size(), Instant.ofEpochMilli(1000 * max));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.litestream4j.replica.s3;
 
 import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
@@ -250,13 +251,15 @@ public final class S3ReplicaClient implements ReplicaClient, LegacyLayout {
     }
 
     @Override
-    public LtxFileInfo write(int level, TxidRange range, InputStream data, Instant createdAt) throws IOException {
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
         String key = key(level, range);
         Map<String, String> metadata = Map.of(TIMESTAMP_METADATA, DateTimeFormatter.ISO_INSTANT.format(createdAt));
-        byte[] first = data.readNBytes((int) Math.min(settings.partSize(), Integer.MAX_VALUE - 8));
-        long size;
+        SizedInput body = new SizedInput(data, size, "s3 replica %s: put %s".formatted(location(), key));
+        // One part's worth is held in memory at a time: the digest must precede the body.
+        byte[] first = body.readNBytes((int) Math.min(Math.min(size, settings.partSize()), Integer.MAX_VALUE - 8));
         try {
-            if (first.length < settings.partSize()) {
+            if (size < settings.partSize()) {
+                body.requireEnd();
                 BodyDigest digest = BodyDigest.of(first);
                 PutObjectResponse put = s3.putObject(putRequest(key, metadata, digest), RequestBody.fromBytes(first));
                 try {
@@ -265,9 +268,8 @@ public final class S3ReplicaClient implements ReplicaClient, LegacyLayout {
                     deleteKeys(List.of(key)); // the store kept other bytes under the file's name: no one may read them
                     throw e;
                 }
-                size = first.length;
             } else {
-                size = multipart.upload(key, metadata, first, data);
+                multipart.upload(key, metadata, first, body);
             }
         } catch (UploadVerificationException e) {
             throw new UploadVerificationException("s3 replica %s: %s".formatted(location(), e.getMessage()), e);

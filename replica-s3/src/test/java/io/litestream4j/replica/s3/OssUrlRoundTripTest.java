@@ -24,7 +24,7 @@ class OssUrlRoundTripTest {
                     .withCredentials(S3TestServer.ACCESS_KEY, S3TestServer.SECRET_KEY), "oss")) {
                 assertThat(c.type()).isEqualTo("oss");
                 assertThat(c.location()).startsWith("oss://oss-bucket/app.db");
-                c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(new byte[] {1, 2, 3}), Instant.parse("2026-11-24T00:00:00Z"));
+                c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(new byte[] {1, 2, 3}), 3, Instant.parse("2026-11-24T00:00:00Z"));
                 try (InputStream in = c.open(0, new TxidRange(1, 1), 0, -1)) {
                     assertThat(in.readAllBytes()).containsExactly(1, 2, 3);
                 }

@@ -74,8 +74,8 @@ abstract class S3ContractTest extends ReplicaClientContract {
         byte[] small = bytes(100_000, 1);
         byte[] large = bytes(11 << 20, 2); // three parts
         try (S3ReplicaClient c = new S3ReplicaClient(replica)) {
-            c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(small), T0);
-            c.write(9, new TxidRange(1, 2), new ByteArrayInputStream(large), T0);
+            c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(small), small.length, T0);
+            c.write(9, new TxidRange(1, 2), new ByteArrayInputStream(large), large.length, T0);
             assertThat(stored(replica, c.key(0, new TxidRange(1, 1)))).as("single PUT on %s", store.name()).isEqualTo(small);
             assertThat(stored(replica, c.key(9, new TxidRange(1, 2)))).as("multipart on %s", store.name()).isEqualTo(large);
         }
@@ -84,8 +84,8 @@ abstract class S3ContractTest extends ReplicaClientContract {
     @Test
     void requestsArePlainBodiesWithLengthAndMd5() throws Exception {
         try (BodyTamperingProxy proxy = proxyOrSkip(); S3ReplicaClient c = new S3ReplicaClient(freshReplica().withEndpoint(proxy.endpoint()))) {
-            c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(bytes(1000, 3)), T0);
-            c.write(9, new TxidRange(1, 2), new ByteArrayInputStream(bytes(11 << 20, 4)), T0);
+            c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(bytes(1000, 3)), 1000, T0);
+            c.write(9, new TxidRange(1, 2), new ByteArrayInputStream(bytes(11 << 20, 4)), 11 << 20, T0);
             var uploads = proxy.requests().stream().filter(r -> r.method().equals("PUT")).toList();
             assertThat(uploads).as("one PUT and three parts").hasSize(4);
             for (var r : uploads) {
@@ -103,19 +103,19 @@ abstract class S3ContractTest extends ReplicaClientContract {
         try (BodyTamperingProxy proxy = proxyOrSkip(); S3ReplicaClient c = new S3ReplicaClient(freshReplica().withEndpoint(proxy.endpoint()))) {
             byte[] small = bytes(5000, 5);
             proxy.corruptNextBodies(1);
-            assertThatThrownBy(() -> c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(small), T0))
+            assertThatThrownBy(() -> c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(small), small.length, T0))
                     .as(store.name()).isInstanceOf(UploadVerificationException.class).hasMessageContaining(c.key(0, new TxidRange(1, 1)));
             assertThat(proxy.corruptionsLeft()).isZero();
             assertThat(c.listFiles(0, 0)).as("nothing stored under the file's name on %s", store.name()).isEmpty();
 
             byte[] large = bytes(11 << 20, 6);
             proxy.corruptNextBodies(1); // the first part
-            assertThatThrownBy(() -> c.write(9, new TxidRange(1, 2), new ByteArrayInputStream(large), T0))
+            assertThatThrownBy(() -> c.write(9, new TxidRange(1, 2), new ByteArrayInputStream(large), large.length, T0))
                     .as(store.name()).isInstanceOf(UploadVerificationException.class).hasMessageContaining(c.key(9, new TxidRange(1, 2)));
             assertThat(c.listFiles(9, 0)).as("no multipart object completed on %s", store.name()).isEmpty();
 
             // The retry goes through whole.
-            c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(small), T0);
+            c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(small), small.length, T0);
             try (var in = c.open(0, new TxidRange(1, 1), 0, -1)) {
                 assertThat(in.readAllBytes()).isEqualTo(small);
             }
