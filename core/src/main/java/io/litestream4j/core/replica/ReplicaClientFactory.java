@@ -46,12 +46,21 @@ public interface ReplicaClientFactory {
      * naming the key.
      */
     default ReplicaClient create(String type, URI url, Map<String, String> config) throws IOException {
-        if (url != null) {
-            if (!config.isEmpty()) {
-                throw new IOException("replica %s: set url or %s, not both".formatted(url.getScheme() + "://...", String.join(", ", config.keySet())));
-            }
-            return create(url);
+        return create(ReplicaSpec.of(type, url, config, this));
+    }
+
+    /**
+     * A client from a URL, a config section, or both, read through {@link ReplicaSpec}: the one
+     * method a new backend implements (its {@link #create(URI)} then is {@code
+     * create(ReplicaSpec.of(url, this))}). The default accepts a URL only.
+     */
+    default ReplicaClient create(ReplicaSpec spec) throws IOException {
+        if (spec.url() == null) {
+            throw spec.error("want url");
         }
-        throw new IOException(type + " replica: want url");
+        if (!spec.keys().isEmpty()) {
+            throw spec.error("set url or %s, not both".formatted(String.join(", ", spec.keys().keySet())));
+        }
+        return create(spec.url());
     }
 }

@@ -85,8 +85,30 @@ public final class ReplicaClients {
         return factory;
     }
 
-    /** The URL with any password replaced, safe for logs and errors. */
+    /**
+     * The URL with its password, and the value of every query option that looks secret (its name
+     * has secret, password, token, key or sig in it), replaced: safe for logs and errors.
+     */
     public static String redact(String url) {
-        return url.replaceAll("(://[^/:@]*):[^/@]*@", "$1:*****@");
+        return redact(url, java.util.Set.of());
+    }
+
+    /** {@link #redact(String)}, also masking the query options named in {@code secretKeys} (any spelling). */
+    public static String redact(String url, java.util.Set<String> secretKeys) {
+        String noPassword = url.replaceAll("(://[^/:@]*):[^/@]*@", "$1:*****@");
+        int q = noPassword.indexOf('?');
+        if (q < 0) {
+            return noPassword;
+        }
+        StringBuilder out = new StringBuilder(noPassword.substring(0, q + 1));
+        String[] pairs = noPassword.substring(q + 1).split("&", -1);
+        for (int i = 0; i < pairs.length; i++) {
+            int eq = pairs[i].indexOf('=');
+            String name = ReplicaSpec.normalize(eq < 0 ? pairs[i] : pairs[i].substring(0, eq));
+            boolean secret = name.matches(".*(secret|password|token|key|sig).*")
+                    || secretKeys.stream().map(ReplicaSpec::normalize).anyMatch(name::equals);
+            out.append(i == 0 ? "" : "&").append(eq >= 0 && secret ? pairs[i].substring(0, eq + 1) + "*****" : pairs[i]);
+        }
+        return out.toString();
     }
 }
