@@ -1,9 +1,9 @@
 package io.litestream4j.cli.config;
 
+import io.litestream4j.core.GoDuration;
 import java.io.StringReader;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -22,8 +22,10 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
- * One mapping of a YAML config file, read key by key. It remembers which keys were read, so that
- * what is left can be reported as unknown, and every error names the file, the line and the key.
+ * One mapping of a YAML config file, read key by key. It remembers which keys were asked for and
+ * which were read, so that what is left can be reported as unknown, listing the keys the section
+ * knows: the keys its reader asked for, so that list cannot drift from the code. Every error
+ * names the file, the line and the key.
  */
 final class YamlSection {
     private final String file;
@@ -31,6 +33,7 @@ final class YamlSection {
     private final Node node;
     private final Map<String, NodeTuple> entries = new LinkedHashMap<>();
     private final Set<String> read = new LinkedHashSet<>();
+    private final Set<String> asked = new TreeSet<>();
 
     private YamlSection(String file, String path, MappingNode node) {
         this.file = file;
@@ -81,6 +84,7 @@ final class YamlSection {
     }
 
     boolean has(String key) {
+        asked.add(key);
         return entries.containsKey(key);
     }
 
@@ -100,6 +104,7 @@ final class YamlSection {
     }
 
     Optional<String> string(String key) {
+        asked.add(key);
         NodeTuple t = entries.get(key);
         if (t == null) {
             return Optional.empty();
@@ -140,6 +145,7 @@ final class YamlSection {
     }
 
     Optional<YamlSection> section(String key) {
+        asked.add(key);
         NodeTuple t = entries.get(key);
         if (t == null) {
             return Optional.empty();
@@ -156,6 +162,7 @@ final class YamlSection {
 
     /** A list of mappings ({@code dbs:}, {@code levels:}, {@code replicas:}); empty if absent. */
     List<YamlSection> sections(String key) {
+        asked.add(key);
         NodeTuple t = entries.get(key);
         if (t == null) {
             return List.of();
@@ -189,9 +196,10 @@ final class YamlSection {
 
     /**
      * Reports what was not read: a key of {@code legacy} (Litestream 0.3's) is a warning saying
-     * it is ignored; anything else is an error listing the keys this section knows.
+     * it is ignored; anything else is an error listing the keys this section knows. Call it after
+     * every key the section may hold was asked for.
      */
-    void finish(Collection<String> known, Map<String, String> legacy, List<String> warnings) {
+    void finish(Map<String, String> legacy, List<String> warnings) {
         for (Map.Entry<String, NodeTuple> e : entries.entrySet()) {
             String key = e.getKey();
             if (read.contains(key)) {
@@ -202,7 +210,7 @@ final class YamlSection {
                 continue;
             }
             throw new ConfigException(at(key) + "unknown key \"%s\"%s (known here: %s)".formatted(qualified(key),
-                    path.isEmpty() ? "" : " in " + path, String.join(", ", new TreeSet<>(known))));
+                    path.isEmpty() ? "" : " in " + path, String.join(", ", asked)));
         }
     }
 

@@ -201,6 +201,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theKeysAnErrorListsAreTheKeysEachBlockReads() {
+        // Each list comes from what the block's reader asked for: a key the code reads is listed, with no list to keep in step.
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    busy-timeot: 1s\n    replica:\n      path: /b\n"))
+                .hasMessageContaining("unknown key \"dbs[0].busy-timeot\"")
+                .hasMessageContaining("busy-timeout, checkpoint-interval, dir, max-sync-wal-bytes, meta-path, min-checkpoint-page-count, monitor-interval");
+        assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    replica:\n      path: /b\nlogging:\n  levle: debug\n"))
+                .hasMessageContaining("unknown key \"logging.levle\"").hasMessageContaining("known here: level, stderr, type");
+        assertThatThrownBy(() -> parse("l0-retension: 1h\ndbs:\n  - path: /a.db\n    replica:\n      path: /b\n"))
+                .hasMessageContaining("unknown key \"l0-retension\"").hasMessageContaining("l0-retention, l0-retention-check-interval, levels")
+                .hasMessageContaining("secret-access-key"); // a backend's key, a default for every replica, comes from its factory
+    }
+
+    @Test
     void errorsNameTheFileTheLineAndTheKey() {
         assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    replica:\n      url: file:///b\n      acess-key-id: x\n"))
                 .isInstanceOf(ConfigException.class)

@@ -1,5 +1,6 @@
 package io.litestream4j.core.replica;
 
+import io.litestream4j.core.GoDuration;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -147,29 +148,17 @@ public record ReplicaSpec(String scheme, URI url, Map<String, String> keys, Set<
         };
     }
 
-    /** A duration setting ({@code 500ms}, {@code 10s}, {@code 1m}, {@code 1h}, or Go's {@code 1m30s}), or {@code fallback}. */
+    /** A duration setting in Go's spelling ({@code 500ms}, {@code 10s}, {@code 1m30s}), or {@code fallback}. */
     public Duration duration(String key, Duration fallback) throws IOException {
         String v = get(key);
         if (v == null) {
             return fallback;
         }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)").matcher(v.trim());
-        long nanos = 0;
-        int end = 0;
-        while (m.find() && m.start() == end) {
-            double n = Double.parseDouble(m.group(1));
-            nanos += (long) (n * switch (m.group(2)) {
-                case "ms" -> 1e6;
-                case "s" -> 1e9;
-                case "m" -> 60e9;
-                default -> 3600e9;
-            });
-            end = m.end();
-        }
-        if (end == 0 || end != v.trim().length()) {
+        Duration d = GoDuration.parse(v);
+        if (d == null) {
             throw error("%s=%s: want a duration such as 500ms, 10s, 1m or 1h".formatted(key, shown(key, v)));
         }
-        return Duration.ofNanos(nanos);
+        return d;
     }
 
     /** An error about this replica, naming where it is (without secrets). */

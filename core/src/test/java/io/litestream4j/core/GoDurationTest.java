@@ -1,4 +1,4 @@
-package io.litestream4j.cli.config;
+package io.litestream4j.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

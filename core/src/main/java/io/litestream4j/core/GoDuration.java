@@ -1,17 +1,17 @@
-package io.litestream4j.cli.config;
+package io.litestream4j.core;
 
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Durations written as Go writes them, as Litestream's config does: {@code 1s}, {@code 500ms}, {@code 1h30m}, {@code 1.5s}. */
-final class GoDuration {
+public final class GoDuration {
     private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|ms|s|m|h)");
 
     private GoDuration() {}
 
     /** Parses {@code text}; null if it is not a Go duration. */
-    static Duration parse(String text) {
+    public static Duration parse(String text) {
         String s = text.strip();
         if (s.equals("0")) {
             return Duration.ZERO;
@@ -44,7 +44,7 @@ final class GoDuration {
     }
 
     /** Go's way of printing a duration, for messages and docs: {@code 1m0s} as {@code 1m}, {@code 500ms}. */
-    static String format(Duration d) {
+    public static String format(Duration d) {
         if (d.isZero()) {
             return "0s";
         }
