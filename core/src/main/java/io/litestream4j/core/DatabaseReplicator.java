@@ -55,6 +55,8 @@ public final class DatabaseReplicator implements AutoCloseable {
     private final DatabaseOptions options;
     /** The process's file-system watcher; null when the platform has none (then we poll). */
     private WalWatcher watcher;
+    /** The watcher acquired at start, released once at close (watcher itself may drop to null: polling). */
+    private WalWatcher watcherHeld;
     /** Our WAL's notifications; null when polling, always or while a writer is busy. Changed under changeSignal. */
     private volatile WalWatcher.Subscription subscription;
     /** A writer is committing continuously: the loop syncs every SYNC_SPACING, notifications off. */
@@ -126,7 +128,8 @@ public final class DatabaseReplicator implements AutoCloseable {
         }
         DatabaseReplicator r = new DatabaseReplicator(db, uploaders, options, events);
         r.destinations = destinations;
-        r.watcher = WalWatcher.shared();
+        r.watcher = WalWatcher.acquire();
+        r.watcherHeld = r.watcher;
         r.listen();
         try {
             for (int i = 0; i < uploaders.size(); i++) {
@@ -182,18 +185,6 @@ public final class DatabaseReplicator implements AutoCloseable {
     public List<Destination> destinations() {
         return destinations;
     }
-
-    /**
-     * A replica as seen from here, for metrics and health checks.
-     *
-     * @param type the backend type ({@code file}, {@code s3}...)
-     * @param location where it is, without credentials
-     * @param txid the highest TXID it holds
-     * @param lagMillis how long the oldest change it does not hold yet has waited; 0 when it holds everything
-     * @param lastUploadMillis when an upload to it last succeeded (epoch millis), 0 if none since start
-     * @param lastError the last upload error, or null if the last upload succeeded
-     */
-    public record ReplicaStatus(String type, String location, long txid, long lagMillis, long lastUploadMillis, String lastError) {}
 
     public List<ReplicaStatus> replicaStatuses() {
         return uploaders.stream().map(ReplicaUploader::status).toList();
@@ -373,6 +364,47 @@ public final class DatabaseReplicator implements AutoCloseable {
         return changed;
     }
 
+    /**
+     * Copies what is committed into a local file now and waits until every replica holds it.
+     *
+     * @return the TXID every replica holds: everything committed before the call
+     * @throws ReplicaFailedException an upload to a replica failed while waiting, or its replication stopped
+     * @throws ReplicationTimeoutException not every replica held it within {@code timeout}
+     * @throws IOException the sync itself failed
+     */
+    public long awaitReplicated(Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long[] failuresBefore = uploaders.stream().mapToLong(ReplicaUploader::failures).toArray();
+        long txid = syncNow();
+        for (int i = 0; i < uploaders.size(); i++) {
+            ReplicaUploader u = uploaders.get(i);
+            switch (u.awaitPosition(txid, failuresBefore[i], deadline)) {
+                case REACHED -> { }
+                case FAILED -> throw new ReplicaFailedException(u.client().location(), "replica %s: failed while waiting for TXID %s: %s"
+                        .formatted(u.client().location(), io.litestream4j.ltx.Txid.format(txid), u.health().summary()));
+                case HALTED -> throw new ReplicaFailedException(u.client().location(), "replica %s: replication stopped before it held TXID %s"
+                        .formatted(u.client().location(), io.litestream4j.ltx.Txid.format(txid)));
+                case TIMED_OUT -> {
+                    List<ReplicaStatus> behind = replicaStatuses().stream().filter(s -> Long.compareUnsigned(s.txid(), txid) < 0).toList();
+                    throw new ReplicationTimeoutException(db.path().toString(), txid, timeout, behind);
+                }
+            }
+        }
+        return txid;
+    }
+
+    /**
+     * Copies what is committed into a local file now and hands it to the uploaders, without
+     * waiting for them. Returns the local TXID: everything committed before the call.
+     */
+    public long syncNow() throws IOException {
+        if (!running) {
+            throw new IllegalStateException("replication of %s is stopped".formatted(db.path()));
+        }
+        sync();
+        return db.txid();
+    }
+
     /** One round: sync, checkpoint if due, hand new files to the uploaders, prune local files. */
     public void syncOnce() throws IOException {
         sync();
@@ -462,6 +494,7 @@ public final class DatabaseReplicator implements AutoCloseable {
         try {
             syncOnce();
         } catch (IOException | RuntimeException e) {
+            lastError = "final sync failed: " + ReplicaHealth.describe(e);
             LOG.log(System.Logger.Level.ERROR, "{0}: final sync failed: {1}", db.path(), e.getMessage());
         }
         long txid = db.txid();
@@ -498,6 +531,7 @@ public final class DatabaseReplicator implements AutoCloseable {
      * Stops at once, without a final sync or waiting for uploads: the loop finishes the sync it
      * is in (so no local file is left half-made by us), uploads in flight are interrupted (replica
      * writes are atomic), and the database is released. After {@link #stop}, this only releases.
+     * The replica clients are not closed: they belong to whoever opened them.
      */
     @Override
     public void close() {
@@ -514,12 +548,13 @@ public final class DatabaseReplicator implements AutoCloseable {
         }
         uploaders.forEach(ReplicaUploader::abort);
         db.close();
-        for (ReplicaUploader u : uploaders) {
-            try {
-                u.client().close();
-            } catch (Exception e) {
-                LOG.log(System.Logger.Level.WARNING, "{0}: closing replica {1} failed: {2}", db.path(), u.client().location(), ReplicaHealth.describe(e));
-            }
+        WalWatcher w;
+        synchronized (changeSignal) {
+            w = watcherHeld;
+            watcherHeld = null;
+        }
+        if (w != null) {
+            w.release();
         }
     }
 }
