@@ -136,6 +136,9 @@ public final class S3LagBench {
         }
         r.stop(Duration.ofSeconds(30));
         r.close();
+        for (var replica : r.replicaClients()) {
+            replica.close(); // ours: the replicator does not close the clients it is given
+        }
 
         // Sample moments after a 5 s warm-up.
         Random random = new Random(42);

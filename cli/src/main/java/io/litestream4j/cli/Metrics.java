@@ -1,6 +1,7 @@
 package io.litestream4j.cli;
 
 import io.litestream4j.core.DatabaseReplicator;
+import io.litestream4j.core.ReplicaStatus;
 import io.litestream4j.core.ReplicationEvents;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -74,14 +75,14 @@ final class Metrics implements ReplicationEvents {
     }
 
     private interface ReplicaSample {
-        void accept(DatabaseReplicator database, DatabaseReplicator.ReplicaStatus replica, String name);
+        void accept(DatabaseReplicator database, ReplicaStatus replica, String name);
     }
 
     /** Every replica of every database with its configured name ("" if unknown). */
     private static void eachReplica(Supplier<List<DatabaseReplicator>> databases, java.util.function.Function<Path, List<String>> names,
             ReplicaSample sample) {
         for (DatabaseReplicator r : databases.get()) {
-            List<DatabaseReplicator.ReplicaStatus> statuses = r.replicaStatuses();
+            List<ReplicaStatus> statuses = r.replicaStatuses();
             List<String> named = names.apply(r.database().path());
             for (int i = 0; i < statuses.size(); i++) {
                 sample.accept(r, statuses.get(i), named != null && i < named.size() ? named.get(i) : "");

@@ -21,7 +21,8 @@ import java.util.concurrent.Future;
 /**
  * The databases one {@code replicate} process replicates: started together (a failure to start
  * any of them stops the others and fails the command), stopped together, in parallel, each with
- * a final sync. In directory mode with {@code watch}, databases come and go while it runs.
+ * a final sync. In directory mode with {@code watch}, databases come and go while it runs. It
+ * owns the targets' replica clients: they are closed with their database, or on a failed start.
  */
 final class Replication implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("litestream");
@@ -86,7 +87,7 @@ final class Replication implements AutoCloseable {
         for (DatabaseReplicator r : running) {
             if (r.database().path().equals(db)) {
                 running.remove(r);
-                r.close();
+                close(r);
                 LOG.log(System.Logger.Level.INFO, "{0}: removed, replication stopped", db);
             }
         }
@@ -123,9 +124,15 @@ final class Replication implements AutoCloseable {
     @Override
     public void close() {
         for (DatabaseReplicator r : running) {
-            r.close();
+            close(r);
         }
         running.clear();
+    }
+
+    /** Releases a database and then its replica clients, which this process opened (the replicator never closes them). */
+    private static void close(DatabaseReplicator r) {
+        r.close();
+        closeQuietly(r.destinations());
     }
 
     static void closeQuietly(List<DatabaseReplicator.Destination> destinations) {
@@ -133,7 +140,7 @@ final class Replication implements AutoCloseable {
             try {
                 d.client().close();
             } catch (IOException | RuntimeException e) {
-                // on the way out of a failed start: the start's error is the one reported
+                // on the way out (a failed start, a stop): the error that led here is the one reported
                 LOG.log(System.Logger.Level.WARNING, "closing replica {0} failed: {1}", d.client().location(), ReplicaHealth.describe(e));
             }
         }

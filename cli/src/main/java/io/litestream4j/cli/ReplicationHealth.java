@@ -1,6 +1,7 @@
 package io.litestream4j.cli;
 
 import io.litestream4j.core.DatabaseReplicator;
+import io.litestream4j.core.ReplicaStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,7 @@ final class ReplicationHealth {
             if (r.lastError() != null) {
                 problems.add(r.database().path() + ": sync failing: " + r.lastError());
             }
-            for (DatabaseReplicator.ReplicaStatus s : r.replicaStatuses()) {
+            for (ReplicaStatus s : r.replicaStatuses()) {
                 if (s.lastError() != null) {
                     problems.add(r.database().path() + ": replica " + s.location() + " failing: " + s.lastError());
                 } else if (maxLag != null && s.lagMillis() >= maxLag.toMillis()) {

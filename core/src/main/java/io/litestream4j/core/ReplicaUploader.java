@@ -73,6 +73,10 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
     /** Asks the sync loop for a full local file (a snapshot) to seed the replica with. */
     private volatile Runnable seedRequested = () -> {};
     private Thread thread;
+    /** Notified when the position advances, an upload fails, or the uploader halts: what {@link #awaitPosition} waits on. */
+    private final Object progress = new Object();
+    /** Failed upload rounds since start. Guarded by progress. */
+    private long failures;
 
     ReplicaUploader(ReplicaClient client, LocalLtxStore store, Duration syncInterval, Clock clock, long replicaPosition) {
         this.client = client;
@@ -235,12 +239,12 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
     }
 
     /** Position, lag and last success, for metrics and health checks. */
-    DatabaseReplicator.ReplicaStatus status() {
+    ReplicaStatus status() {
         long behind;
         synchronized (lock) {
             behind = behindSinceMillis;
         }
-        return new DatabaseReplicator.ReplicaStatus(client.type(), client.location(), position, behind == 0 ? 0 : Math.max(0, clock.millis() - behind),
+        return new ReplicaStatus(client.type(), client.location(), position, behind == 0 ? 0 : Math.max(0, clock.millis() - behind),
                 lastSuccessMillis, health.summary());
     }
 
@@ -273,12 +277,57 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
     /** Stops now, interrupting an upload in flight; what is not uploaded stays local for the next start. */
     void abort() {
         halted = true;
+        synchronized (progress) {
+            progress.notifyAll();
+        }
         if (thread != null) {
             thread.interrupt();
             try {
                 thread.join(5000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void advanceTo(long txid) {
+        synchronized (progress) {
+            position = txid;
+            progress.notifyAll();
+        }
+    }
+
+    /** Failed upload rounds since start: {@link #awaitPosition} fails on one that comes after it was called. */
+    long failures() {
+        synchronized (progress) {
+            return failures;
+        }
+    }
+
+    /** How a wait for the replica to hold a TXID ended. */
+    enum Progress { REACHED, FAILED, HALTED, TIMED_OUT }
+
+    /**
+     * Waits until the replica holds {@code txid}, or an upload fails after {@code failuresBefore}
+     * failures were counted, or this uploader halts, or {@code deadlineNanos} (System.nanoTime) passes.
+     */
+    Progress awaitPosition(long txid, long failuresBefore, long deadlineNanos) throws InterruptedException {
+        synchronized (progress) {
+            while (true) {
+                if (Long.compareUnsigned(position, txid) >= 0) {
+                    return Progress.REACHED;
+                }
+                if (failures != failuresBefore) {
+                    return Progress.FAILED;
+                }
+                if (halted) {
+                    return Progress.HALTED;
+                }
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return Progress.TIMED_OUT;
+                }
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(progress, left);
             }
         }
     }
@@ -301,6 +350,10 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
                     failuresInARow++;
                     health.report(ReplicaHealth.UPLOAD, failuresInARow >= ALARM_AFTER
                             ? "failed %d times in a row: %s".formatted(failuresInARow, ReplicaHealth.describe(e)) : ReplicaHealth.describe(e));
+                    synchronized (progress) {
+                        failures++; // after the report: a waiter woken by it reads the cause from health
+                        progress.notifyAll();
+                    }
                     // A blip is a warning; a failure that outlasts a few retries (a store refusing
                     // every body, a revoked key) is an alarm, logged as such at every retry.
                     LOG.log(failuresInARow >= ALARM_AFTER ? System.Logger.Level.ERROR : System.Logger.Level.WARNING,
@@ -416,7 +469,7 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
             seeding = false;
             seedFile = null;
         }
-        position = full.max();
+        advanceTo(full.max());
         health.clear(ReplicaHealth.CHAIN);
         LOG.log(System.Logger.Level.INFO, "replica {0}: wrote snapshot {1}; it holds a restorable chain again", client.location(), range);
     }
@@ -442,7 +495,7 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
                 Files.deleteIfExists(file);
             }
         }
-        position = range.max();
+        advanceTo(range.max());
         lastUploadMillis = started;
         LOG.log(System.Logger.Level.DEBUG, "uploaded {0} ({1} local files) to {2}", range, batch.size(), client.location());
     }

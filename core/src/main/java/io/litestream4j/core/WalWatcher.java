@@ -17,10 +17,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * inotify instance and one thread however many databases there are (a watch service per
  * database would cost a platform thread each, and Linux allows 128 inotify instances per user
  * by default). Each database subscribes to its WAL's name in its directory.
+ *
+ * <p>Lifetime: each replicated database {@link #acquire acquires} the watcher when it starts and
+ * {@link #release releases} it when it closes; the last release closes the watch service and its
+ * thread ends, so an application that stops replicating is left with no thread of ours. The next
+ * acquire starts a new one.
  */
 final class WalWatcher {
     private static final System.Logger LOG = System.getLogger(WalWatcher.class.getName());
+    /** The watcher in use, or null when no database uses one. Guarded by WalWatcher.class. */
     private static WalWatcher shared;
+    /** Databases that acquired {@link #shared} and have not released it. Guarded by WalWatcher.class. */
+    private static int users;
 
     private final WatchService service;
     /** Per watched directory: its key and the subscriptions by file name. */
@@ -29,22 +37,60 @@ final class WalWatcher {
 
     private record Directory(WatchKey key, Map<String, CopyOnWriteArrayList<Runnable>> listeners) {}
 
+    /** The name of the watcher's thread (the JDK's watch service may run one of its own). */
+    static final String THREAD_NAME = "wal watcher";
+    private final Thread thread;
+
     private WalWatcher(WatchService service) {
         this.service = service;
-        Thread.ofPlatform().daemon().name("wal watcher").start(this::run);
+        this.thread = Thread.ofPlatform().daemon().name(THREAD_NAME).start(this::run);
     }
 
-    /** The process's watcher, or null if the platform gives none (then databases poll). */
-    static synchronized WalWatcher shared() {
-        if (shared == null) {
-            try {
-                shared = new WalWatcher(FileSystems.getDefault().newWatchService());
-            } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "no file-system notifications ({0}); databases are polled every monitor-interval", e.getMessage());
-                return null;
+    /**
+     * The process's watcher, started if no database uses one, or null if the platform gives none
+     * (then databases poll). Every non-null result must be {@link #release released} once.
+     */
+    static WalWatcher acquire() {
+        synchronized (WalWatcher.class) {
+            if (shared == null) {
+                try {
+                    shared = new WalWatcher(FileSystems.getDefault().newWatchService());
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "no file-system notifications ({0}); databases are polled every monitor-interval", e.getMessage());
+                    return null;
+                }
             }
+            users++;
+            return shared;
         }
-        return shared;
+    }
+
+    /** How many databases use the watcher now (for tests). */
+    static int users() {
+        synchronized (WalWatcher.class) {
+            return users;
+        }
+    }
+
+    /** One user is done with the watcher; the last one closes it and waits for its thread to end. */
+    void release() {
+        synchronized (WalWatcher.class) {
+            if (shared != this || users == 0) {
+                throw new IllegalStateException("wal watcher released more often than acquired");
+            }
+            if (--users > 0) {
+                return;
+            }
+            shared = null;
+        }
+        try {
+            service.close(); // take() throws ClosedWatchServiceException: the thread returns
+            thread.join(10_000);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing the wal watcher failed: {0}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** One database's interest in one file; {@link #close} ends it. */

@@ -328,7 +328,7 @@ class ReplicationTest {
                 offDuringBurst |= !r.listening();
             }
             assertThat(offDuringBurst).as("notifications off while the writer is busy").isTrue();
-            Thread.sleep(DatabaseReplicator.BUSY_GAP.toMillis() * 5);
+            Thread.sleep(SyncLoop.BUSY_GAP.toMillis() * 5);
             assertThat(r.listening()).as("notifications back on after the burst").isTrue();
             awaitReplicaAt(r, r.database().txid(), Duration.ofSeconds(5));
             long before = r.replicaPositions().getFirst();

@@ -18,7 +18,7 @@ class WalWatcherTest {
 
     @Test
     void oneWatcherDispatchesEachFilesChangesToItsSubscribers() throws Exception {
-        WalWatcher watcher = WalWatcher.shared();
+        WalWatcher watcher = WalWatcher.acquire();
         assertThat(watcher).as("this platform has file-system notifications").isNotNull();
         Files.createDirectories(dir.resolve("b"));
         Semaphore a = new Semaphore(0);
@@ -39,5 +39,36 @@ class WalWatcherTest {
         Files.writeString(dir.resolve("a.db-wal"), "z");
         Thread.sleep(300);
         assertThat(a.availablePermits()).isZero();
+        watcher.release();
+    }
+
+    @Test
+    void theLastReleaseEndsTheWatchersThreadAndTheNextAcquireStartsAnother() throws Exception {
+        assertThat(WalWatcher.users()).as("databases still replicating, left by an earlier test").isZero();
+        WalWatcher first = WalWatcher.acquire();
+        WalWatcher again = WalWatcher.acquire();
+        assertThat(again).as("one watcher for the process").isSameAs(first);
+        first.release();
+        assertThat(watcherThreads()).as("still used by one").isPositive();
+        Semaphore changed = new Semaphore(0);
+        try (var s = again.watch(dir.resolve("x.db-wal"), changed::release)) {
+            Files.writeString(dir.resolve("x.db-wal"), "x");
+            assertThat(changed.tryAcquire(5, TimeUnit.SECONDS)).as("the remaining user is still notified").isTrue();
+        }
+        int before = watcherThreads();
+        again.release();
+        assertThat(watcherThreads()).as("the watcher's thread ended with the last release").isEqualTo(before - 1);
+        WalWatcher next = WalWatcher.acquire();
+        assertThat(next).as("a new watcher after the last release").isNotSameAs(first);
+        try (var s = next.watch(dir.resolve("y.db-wal"), changed::release)) {
+            Files.writeString(dir.resolve("y.db-wal"), "y");
+            assertThat(changed.tryAcquire(5, TimeUnit.SECONDS)).as("the new watcher notifies").isTrue();
+        } finally {
+            next.release();
+        }
+    }
+
+    private static int watcherThreads() {
+        return (int) Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && t.getName().equals(WalWatcher.THREAD_NAME)).count();
     }
 }

@@ -1,0 +1,214 @@
+package io.litestream4j.core;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Tells one database's sync loop when its WAL may have changed: a file-system notification
+ * (through the process's {@link WalWatcher}), or, without notifications, a change of the WAL's
+ * size or modification time seen by polling every monitor interval. It never touches the
+ * database: the loop passes in what it needs to know (whether the pin waits for a quiet WAL, when
+ * a timed checkpoint falls due).
+ *
+ * <p>Thread-safe: {@link #await} runs on the sync loop's thread; {@link #signal} on any (the
+ * watcher's, an uploader asking for a seed, a stop).
+ */
+final class WalChangeWaiter {
+    private static final System.Logger LOG = System.getLogger(WalChangeWaiter.class.getName());
+    /** With notifications, the WAL is still looked at every this many monitor-intervals. */
+    static final int NOTIFIED_LOOKS = 10;
+
+    private final Path db;
+    private final Path wal;
+    private final Duration monitorInterval;
+    /** The watcher acquired at construction; null once released, or when the platform has none. */
+    private WalWatcher held;
+    /** The watcher subscriptions come from; null when polling (no notifications, or they failed). Guarded by signal. */
+    private WalWatcher watcher;
+    /** Our WAL's notifications; null when polling, always or while a writer is busy. Guarded by signal. */
+    private volatile WalWatcher.Subscription subscription;
+    /** A writer is committing continuously: the loop syncs every SYNC_SPACING with notifications off. Guarded by signal. */
+    private boolean busy;
+    private boolean closed;
+    private final Object signal = new Object();
+    private boolean signalled;
+    private long seenWalSize = -1;
+    private long seenWalModified = -1;
+
+    /** Acquires the process's watcher and subscribes to {@code wal}'s changes; {@link #close} releases both. */
+    WalChangeWaiter(Path db, Path wal, Duration monitorInterval) {
+        this.db = db;
+        this.wal = wal;
+        this.monitorInterval = monitorInterval;
+        this.held = WalWatcher.acquire();
+        this.watcher = held;
+        listen();
+    }
+
+    /** The WAL may have changed (or the loop must look at once: a seed request, a stop). Any thread; it must only signal. */
+    void signal() {
+        synchronized (signal) {
+            signalled = true;
+            signal.notifyAll();
+        }
+    }
+
+    /**
+     * A writer at full speed modifies the WAL thousands of times a second, and each modification
+     * is an inotify event that wakes two threads: on two cores that is CPU taken from the writer
+     * (the writer was preempted ten to twenty times as often with them). While it is busy the loop
+     * syncs every SYNC_SPACING anyway, so the events are of no use: stop them.
+     */
+    void becomeBusy() {
+        synchronized (signal) {
+            busy = true;
+            unsubscribe();
+        }
+    }
+
+    /** The burst is over: notifications on again, if the platform has them and we are not closed. */
+    void listen() {
+        synchronized (signal) {
+            busy = false;
+            if (watcher == null || subscription != null || closed) {
+                return;
+            }
+            try {
+                subscription = watcher.watch(wal, this::signal);
+            } catch (IOException e) {
+                watcher = null; // polling from now on: no warning at every end of a burst
+                LOG.log(System.Logger.Level.WARNING, "{0}: no file-system notifications ({1}); polling every {2}", db, e.getMessage(), monitorInterval);
+            }
+        }
+    }
+
+    boolean busy() {
+        synchronized (signal) {
+            return busy;
+        }
+    }
+
+    /** Whether notifications are on for our WAL (off while a writer is busy). */
+    boolean listening() {
+        return subscription != null;
+    }
+
+    /**
+     * Returns when the WAL may have changed (true), or when {@code lookInterval} passed without a
+     * change (false: the loop's chance to run a timed checkpoint), or at once after {@link #close}.
+     *
+     * @param pinWaiting the pin is held where it could hold back a checkpoint: look again within
+     *     SYNC_SPACING even without a notification (an application checkpoint waiting for our pin
+     *     holds the write lock, so nothing changes until the sync that finds nothing lets go)
+     * @param millisUntilCheckpoint when the timed checkpoint falls due ({@link Long#MAX_VALUE}: none waits)
+     */
+    boolean await(boolean pinWaiting, long millisUntilCheckpoint) throws InterruptedException, IOException {
+        if (busy() || pinWaiting) {
+            // No stat: a commit that overwrites a restarted WAL within the same clock tick
+            // changes neither its size nor its time. The sync that follows looks at the frames.
+            synchronized (signal) {
+                if (!signalled && !closed) {
+                    signal.wait(SyncLoop.SYNC_SPACING.toMillis());
+                }
+                signalled = false;
+            }
+            return true;
+        }
+        long deadline = System.nanoTime() + lookInterval(millisUntilCheckpoint).toNanos();
+        while (true) {
+            if (walChanged()) {
+                return true;
+            }
+            long left = deadline - System.nanoTime();
+            synchronized (signal) {
+                if (closed) {
+                    return false;
+                }
+                if (left <= 0) {
+                    return false;
+                }
+                if (!signalled) {
+                    // Without notifications, look at least once a second.
+                    long waitMillis = TimeUnit.NANOSECONDS.toMillis(left) + 1;
+                    signal.wait(subscription == null ? Math.min(waitMillis, 1000) : waitMillis);
+                }
+                if (signalled) {
+                    signalled = false;
+                    return true;
+                }
+            }
+        }
+    }
+
+    /**
+     * How long to wait before looking at the WAL unprompted. Polling, every monitor-interval.
+     * With notifications, only when a time-based checkpoint falls due, and otherwise every
+     * NOTIFIED_LOOKS monitor-intervals as a safety net: a process with hundreds of idle
+     * databases then wakes a few times a second in all, not hundreds.
+     */
+    private Duration lookInterval(long millisUntilCheckpoint) {
+        if (subscription == null) {
+            return monitorInterval;
+        }
+        Duration safetyNet = monitorInterval.multipliedBy(NOTIFIED_LOOKS);
+        if (millisUntilCheckpoint >= safetyNet.toMillis()) {
+            return safetyNet;
+        }
+        return millisUntilCheckpoint <= monitorInterval.toMillis() ? monitorInterval : Duration.ofMillis(millisUntilCheckpoint);
+    }
+
+    private boolean walChanged() throws IOException {
+        long size;
+        long modified;
+        try {
+            size = Files.size(wal);
+            modified = Files.getLastModifiedTime(wal).toMillis();
+        } catch (NoSuchFileException e) {
+            size = -2;
+            modified = -2;
+        }
+        boolean changed = size != seenWalSize || modified != seenWalModified;
+        seenWalSize = size;
+        seenWalModified = modified;
+        return changed;
+    }
+
+    private void unsubscribe() {
+        if (subscription != null) {
+            subscription.close();
+            subscription = null;
+        }
+    }
+
+    /**
+     * Ends the notifications and wakes {@link #await} (an interrupt could cut a file write short);
+     * every later await returns at once. The watcher is released by {@link #release}, once the
+     * loop has ended.
+     */
+    void close() {
+        synchronized (signal) {
+            closed = true;
+            unsubscribe();
+        }
+        signal();
+    }
+
+    /** Gives the process's watcher back (its last user's release ends its thread). Idempotent. */
+    void release() {
+        WalWatcher w;
+        synchronized (signal) {
+            closed = true;
+            unsubscribe();
+            w = held;
+            held = null;
+            watcher = null;
+        }
+        if (w != null) {
+            w.release();
+        }
+    }
+}
