@@ -1,0 +1,370 @@
+package io.litestream4j.replica.abs;
+
+import com.azure.core.credential.AzureSasCredential;
+import com.azure.core.http.HttpClient;
+import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
+import com.azure.core.util.BinaryData;
+import com.azure.core.util.Context;
+import com.azure.identity.DefaultAzureCredentialBuilder;
+import com.azure.storage.blob.BlobContainerClient;
+import com.azure.storage.blob.BlobServiceClientBuilder;
+import com.azure.storage.blob.models.AccessTier;
+import com.azure.storage.blob.models.BlobErrorCode;
+import com.azure.storage.blob.models.BlobHttpHeaders;
+import com.azure.storage.blob.models.BlobItem;
+import com.azure.storage.blob.models.BlobListDetails;
+import com.azure.storage.blob.models.BlobRange;
+import com.azure.storage.blob.models.BlobStorageException;
+import com.azure.storage.blob.models.DeleteSnapshotsOptionType;
+import com.azure.storage.blob.models.ListBlobsOptions;
+import com.azure.storage.blob.options.BlobInputStreamOptions;
+import com.azure.storage.blob.options.BlockBlobCommitBlockListOptions;
+import com.azure.storage.blob.options.BlockBlobSimpleUploadOptions;
+import com.azure.storage.blob.options.BlockBlobStageBlockOptions;
+import com.azure.storage.blob.specialized.BlockBlobClient;
+import com.azure.storage.common.StorageSharedKeyCredential;
+import com.azure.storage.common.policy.RequestRetryOptions;
+import com.azure.storage.common.policy.RetryPolicyType;
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.SizedInput;
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.TxidRange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+
+/**
+ * A replica in an Azure Blob Storage container, laid out exactly as Litestream 0.5 writes it:
+ * block blobs {@code <path>/ltx/<level>/<min>-<max>.ltx}, content type
+ * {@code application/octet-stream}, Hot tier, each carrying the time its data was written as the
+ * {@code litestreamtimestamp} metadata (RFC 3339; Azure forbids hyphens in metadata names). The
+ * flat listing returns that metadata, so {@link #listFiles} already gives the writer's times at
+ * no extra request.
+ *
+ * <p>Writes are atomic: a file up to one block is one Put Blob whose body is read completely
+ * before the request; a larger file is staged block by block (one block in memory at a time) and
+ * becomes visible only when the block list is committed after the last block, so an input that
+ * fails half-way leaves no blob (the uncommitted blocks expire on their own). Every body is sent
+ * with its length and a Content-MD5 the service checks, so a body changed on the way is refused.
+ *
+ * <p>Requests go through the JDK's own HTTP client (no Netty). Transient failures (timeouts,
+ * 408/429/5xx, resets) are retried by the SDK with exponential backoff, briefly: the replicator
+ * retries the whole operation on its own schedule. Every error names the replica and never a
+ * secret.
+ */
+public final class AbsReplicaClient implements ReplicaClient {
+    static final String TIMESTAMP_METADATA = "litestreamtimestamp";
+    /** The largest body sent in one request, and so the memory a write holds. */
+    static final int DEFAULT_BLOCK_SIZE = 4 << 20;
+    private static final int PARALLEL_REQUESTS = 16;
+
+    private final AbsSettings settings;
+    private final BlobContainerClient container;
+    private final int blockSize;
+
+    public AbsReplicaClient(AbsSettings settings) {
+        this(settings, DEFAULT_BLOCK_SIZE);
+    }
+
+    /** With bodies of at most {@code blockSize} bytes per request. */
+    AbsReplicaClient(AbsSettings settings, int blockSize) {
+        if (blockSize < 1) {
+            throw new IllegalArgumentException("block size: want 1 or more, got " + blockSize);
+        }
+        this.settings = settings;
+        this.blockSize = blockSize;
+        this.container = buildClient(settings).getBlobContainerClient(settings.container());
+    }
+
+    private static com.azure.storage.blob.BlobServiceClient buildClient(AbsSettings settings) {
+        // HTTP/1.1: the blob service speaks nothing else, and an h2c upgrade offer only costs.
+        HttpClient http = new JdkHttpClientBuilder(java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1))
+                .connectionTimeout(Duration.ofSeconds(10)).build();
+        var builder = new BlobServiceClientBuilder().endpoint(settings.endpoint().toString()).httpClient(http)
+                // A few quick tries per request; the replicator's own loop retries after that.
+                .retryOptions(new RequestRetryOptions(RetryPolicyType.EXPONENTIAL, 4, Duration.ofMinutes(2), Duration.ofMillis(500),
+                        Duration.ofSeconds(8), null));
+        switch (settings.auth()) {
+            case SAS_TOKEN -> builder.credential(new AzureSasCredential(settings.sasToken()));
+            case SHARED_KEY -> builder.credential(new StorageSharedKeyCredential(settings.accountName(), settings.accountKey()));
+            case DEFAULT_CHAIN -> builder.credential(new DefaultAzureCredentialBuilder().build());
+        }
+        return builder.buildClient();
+    }
+
+    @Override
+    public String type() {
+        return "abs";
+    }
+
+    @Override
+    public String location() {
+        return settings.describe();
+    }
+
+    private String levelPrefix(int level) {
+        return (settings.path().isEmpty() ? "" : settings.path() + "/") + "ltx/" + level + "/";
+    }
+
+    /** The blob name of a file: {@code <path>/ltx/<level>/<min>-<max>.ltx}. */
+    String blobName(int level, TxidRange range) {
+        return levelPrefix(level) + range.fileName();
+    }
+
+    @Override
+    public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
+        String prefix = levelPrefix(level);
+        List<LtxFileInfo> out = new ArrayList<>();
+        try {
+            var options = new ListBlobsOptions().setPrefix(prefix).setDetails(new BlobListDetails().setRetrieveMetadata(true));
+            for (BlobItem item : container.listBlobs(options, null)) {
+                String name = item.getName().substring(prefix.length());
+                Optional<TxidRange> range = name.contains("/") ? Optional.empty() : TxidRange.fromFileName(name);
+                if (range.isPresent() && Long.compareUnsigned(range.get().max(), fromTxid) >= 0) {
+                    out.add(new LtxFileInfo(level, range.get(), item.getProperties().getContentLength(), recordedTime(item)));
+                }
+            }
+        } catch (RuntimeException e) {
+            throw failure("list level " + level, e);
+        }
+        out.sort(Comparator.comparing((LtxFileInfo f) -> f.minTxid(), Long::compareUnsigned).thenComparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
+        return out;
+    }
+
+    /** The {@code litestreamtimestamp} metadata, else (as Litestream) the blob's creation time. */
+    private static Instant recordedTime(BlobItem item) {
+        Map<String, String> metadata = item.getMetadata();
+        String recorded = metadata == null ? null : metadata.get(TIMESTAMP_METADATA);
+        if (recorded != null) {
+            try {
+                return OffsetDateTime.parse(recorded, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+            } catch (DateTimeParseException e) {
+                // Litestream ignores an unreadable value too; the LTX header holds the authority.
+            }
+        }
+        OffsetDateTime created = item.getProperties().getCreationTime();
+        return (created != null ? created : item.getProperties().getLastModified()).toInstant();
+    }
+
+    @Override
+    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+        if (length == 0) {
+            return InputStream.nullInputStream();
+        }
+        String name = blobName(level, range);
+        try {
+            var options = new BlobInputStreamOptions().setBlockSize(blockSize).setRange(new BlobRange(offset, length > 0 ? length : null));
+            return new ScrubbingInput(container.getBlobClient(name).openInputStream(options, Context.NONE), name);
+        } catch (BlobStorageException e) {
+            if (e.getErrorCode() == BlobErrorCode.BLOB_NOT_FOUND) {
+                throw new NoSuchFileException(name, null, "ltx file not found in replica " + location());
+            }
+            if (e.getStatusCode() == 416) {
+                return InputStream.nullInputStream(); // the range starts at or past the end
+            }
+            throw failure("get " + name, e);
+        } catch (RuntimeException e) {
+            throw failure("get " + name, e);
+        }
+    }
+
+    /** Turns the SDK's unchecked failures while reading a body into IOExceptions naming the blob. */
+    private final class ScrubbingInput extends java.io.FilterInputStream {
+        private final String name;
+
+        ScrubbingInput(InputStream in, String name) {
+            super(in);
+            this.name = name;
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (RuntimeException e) {
+                throw failure("read " + name, e);
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (RuntimeException e) {
+                throw failure("read " + name, e);
+            }
+        }
+    }
+
+    @Override
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
+        String name = blobName(level, range);
+        Map<String, String> metadata = Map.of(TIMESTAMP_METADATA, DateTimeFormatter.ISO_INSTANT.format(createdAt));
+        BlobHttpHeaders headers = new BlobHttpHeaders().setContentType("application/octet-stream");
+        SizedInput body = new SizedInput(data, size, "abs replica %s: put %s".formatted(location(), name));
+        BlockBlobClient blob = container.getBlobClient(name).getBlockBlobClient();
+        byte[] first = body.readNBytes((int) Math.min(size, blockSize));
+        try {
+            if (size <= blockSize) {
+                body.requireEnd(); // the whole body is read before the request: a failing input sends nothing
+                blob.uploadWithResponse(new BlockBlobSimpleUploadOptions(BinaryData.fromBytes(first)).setContentMd5(md5(first)).setHeaders(headers)
+                        .setMetadata(metadata).setTier(AccessTier.HOT), null, Context.NONE);
+            } else {
+                // Block IDs must all have one length within a blob; a fresh prefix keeps this
+                // attempt's blocks apart from those of an earlier attempt that failed.
+                String attempt = UUID.randomUUID().toString();
+                List<String> ids = new ArrayList<>();
+                byte[] block = first;
+                while (block.length > 0) {
+                    String id = Base64.getEncoder().encodeToString("%s-%08d".formatted(attempt, ids.size()).getBytes(StandardCharsets.US_ASCII));
+                    blob.stageBlockWithResponse(new BlockBlobStageBlockOptions(id, BinaryData.fromBytes(block)).setContentMd5(md5(block)), null,
+                            Context.NONE);
+                    ids.add(id);
+                    block = body.readNBytes(blockSize);
+                }
+                body.requireEnd(); // commits only a body of exactly its size
+                blob.commitBlockListWithResponse(new BlockBlobCommitBlockListOptions(ids).setHeaders(headers).setMetadata(metadata)
+                        .setTier(AccessTier.HOT), null, Context.NONE);
+            }
+        } catch (RuntimeException e) {
+            throw failure("put " + name, e);
+        }
+        return new LtxFileInfo(level, range, size, createdAt);
+    }
+
+    private static byte[] md5(byte[] data) {
+        try {
+            return MessageDigest.getInstance("MD5").digest(data);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has MD5", e);
+        }
+    }
+
+    @Override
+    public void delete(int level, List<TxidRange> ranges) throws IOException {
+        deleteBlobs(ranges.stream().map(r -> blobName(level, r)).toList());
+    }
+
+    @Override
+    public void deleteAll() throws IOException {
+        String prefix = (settings.path().isEmpty() ? "" : settings.path() + "/") + "ltx/";
+        List<String> names = new ArrayList<>();
+        try {
+            for (BlobItem item : container.listBlobs(new ListBlobsOptions().setPrefix(prefix), null)) {
+                // Only the level folders: nothing else a user keeps under the same path.
+                if (item.getName().substring(prefix.length()).matches("\\d/.*")) {
+                    names.add(item.getName());
+                }
+            }
+        } catch (RuntimeException e) {
+            throw failure("list for delete-all", e);
+        }
+        deleteBlobs(names);
+    }
+
+    /** One DELETE per blob (the service has no multi-delete outside batch requests), several at a time; a blob already gone is no error. */
+    private void deleteBlobs(List<String> names) throws IOException {
+        if (names.isEmpty()) {
+            return;
+        }
+        Semaphore limit = new Semaphore(PARALLEL_REQUESTS);
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Void>> done = new ArrayList<>();
+            for (String name : names) {
+                done.add(pool.submit(() -> {
+                    limit.acquire();
+                    try {
+                        deleteBlob(name);
+                    } finally {
+                        limit.release();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<Void> f : done) {
+                f.get();
+            }
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while deleting from " + location());
+        }
+    }
+
+    private void deleteBlob(String name) throws IOException {
+        try {
+            container.getBlobClient(name).deleteIfExistsWithResponse(DeleteSnapshotsOptionType.INCLUDE, null, null, Context.NONE);
+        } catch (RuntimeException e) {
+            throw failure("delete " + name, e);
+        }
+    }
+
+    /** An error naming the replica, the operation and what the service said: never a credential. */
+    IOException failure(String operation, RuntimeException e) {
+        String detail;
+        if (e instanceof BlobStorageException bse) {
+            BlobErrorCode code = bse.getErrorCode();
+            detail = "%s (HTTP %d)%s".formatted(code != null ? code : "error", bse.getStatusCode(), switch (bse.getStatusCode()) {
+                case 403 -> ": access denied, check " + switch (settings.auth()) {
+                    case SAS_TOKEN -> "the sas-token (its permissions and expiry)";
+                    case SHARED_KEY -> "account-name and account-key";
+                    case DEFAULT_CHAIN -> "the Azure identity's role on the container";
+                };
+                case 404 -> code == BlobErrorCode.CONTAINER_NOT_FOUND ? ": container " + settings.container() + " does not exist" : "";
+                default -> "";
+            });
+        } else {
+            detail = causes(e);
+        }
+        return new IOException(settings.scrub("abs replica %s: %s: %s".formatted(location(), operation, detail)), new ScrubbedCause(settings.scrub(causes(e))));
+    }
+
+    /** The messages of {@code e} and its causes, for errors (the SDK wraps I/O failures). */
+    private static String causes(Throwable e) {
+        StringBuilder out = new StringBuilder();
+        java.util.Set<Throwable> seen = new java.util.HashSet<>();
+        for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+            String m = t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+            if (out.indexOf(m) < 0) {
+                out.append(out.isEmpty() ? "" : ": ").append(m);
+            }
+        }
+        return out.toString();
+    }
+
+    /** The original exception's story without its objects, which may hold a request URL with a SAS signature. */
+    private static final class ScrubbedCause extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        ScrubbedCause(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    @Override
+    public void close() {
+        // The SDK's clients hold no resources to release; the JDK HTTP client's threads end with it.
+    }
+}
