@@ -221,7 +221,7 @@ public final class ConfigLoader {
         Map<String, String> out = new LinkedHashMap<>();
         root.duration("sync-interval"); // checked here, where its line is known
         for (String key : globalReplicaKeys()) {
-            root.string(key).ifPresent(v -> out.put(key, v));
+            root.stringOrList(key).ifPresent(v -> out.put(key, v));
         }
         return out;
     }
@@ -332,7 +332,7 @@ public final class ConfigLoader {
         }
         Map<String, String> keys = new LinkedHashMap<>();
         for (String key : new TreeSet<>(factory.configKeys())) {
-            r.string(key).ifPresent(v -> keys.put(key, v));
+            r.stringOrList(key).ifPresent(v -> keys.put(key, v));
         }
         for (Map.Entry<String, String> e : defaults.entrySet()) {
             if (factory.configKeys().contains(e.getKey())) {
