@@ -32,7 +32,7 @@ final class ReplicaSection {
         this.warnings = warnings;
         root.duration("sync-interval"); // checked here, where its line is known
         for (String key : globalKeys()) {
-            root.string(key).ifPresent(v -> defaults.put(key, v));
+            root.stringOrList(key).ifPresent(v -> defaults.put(key, v));
         }
     }
 
@@ -83,7 +83,7 @@ final class ReplicaSection {
         }
         Map<String, String> keys = new LinkedHashMap<>();
         for (String key : new TreeSet<>(factory.configKeys())) {
-            r.string(key).ifPresent(v -> keys.put(key, v));
+            r.stringOrList(key).ifPresent(v -> keys.put(key, v));
         }
         for (Map.Entry<String, String> e : defaults.entrySet()) {
             if (factory.configKeys().contains(e.getKey())) {

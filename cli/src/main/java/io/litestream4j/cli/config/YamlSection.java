@@ -103,6 +103,20 @@ final class YamlSection {
         return path.isEmpty() ? key : path + "." + key;
     }
 
+    /**
+     * A single value, or a list of single values joined with commas: for backend keys Litestream
+     * takes as lists (NATS {@code root-cas}), which the backend splits again.
+     */
+    Optional<String> stringOrList(String key) {
+        asked.add(key);
+        NodeTuple t = entries.get(key);
+        if (t != null && t.getValueNode() instanceof SequenceNode seq && seq.getValue().stream().allMatch(ScalarNode.class::isInstance)) {
+            read.add(key);
+            return Optional.of(String.join(",", seq.getValue().stream().map(n -> ((ScalarNode) n).getValue()).toList()));
+        }
+        return string(key);
+    }
+
     Optional<String> string(String key) {
         asked.add(key);
         NodeTuple t = entries.get(key);
