@@ -335,9 +335,20 @@ public final class Database implements AutoCloseable {
         needSnapshot = true;
     }
 
-    /** The outcome of one sync. */
+    /** The outcome of one sync: the TXIDs of the files it wrote (one file, or several after a backlog), and their pages. */
     public record SyncResult(Optional<TxidRange> written, int pageCount) {
         static final SyncResult NOTHING = new SyncResult(Optional.empty(), 0);
+
+        /** This result followed by {@code next}, the files written after it. */
+        SyncResult then(SyncResult next) {
+            if (written.isEmpty()) {
+                return next;
+            }
+            if (next.written.isEmpty()) {
+                return this;
+            }
+            return new SyncResult(Optional.of(new TxidRange(written.get().min(), next.written.get().max())), pageCount + next.pageCount);
+        }
     }
 
     /**
@@ -390,6 +401,11 @@ public final class Database implements AutoCloseable {
         return r;
     }
 
+    /**
+     * Copies the committed frames past our position, as one L0 file per max-sync-wal-bytes of WAL
+     * (at commit boundaries): a backlog larger than that becomes several files, each indexed and
+     * encoded on its own, so neither a file nor the memory to index it grows with the backlog.
+     */
     private SyncResult copyNewFrames(boolean gapPossible) throws IOException {
         try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
             Optional<WalHeader> header = WalScanner.readHeader(wal);
@@ -397,22 +413,32 @@ public final class Database implements AutoCloseable {
             if (gapPossible && !unverifiedGeneration && !isCopiedGeneration(header)) {
                 return catchUp();
             }
-            boolean pagesAtOurTxid = !unverifiedGeneration;
-            Optional<NewFrames> found = scanNewFrames(wal, header, Long.MAX_VALUE);
-            if (needSnapshot) {
-                return snapshot();
-            }
-            if (found.isEmpty()) {
-                keepPinWhenQuiet |= header.isEmpty(); // no WAL frames under the pin: it has read mark 0
-                return SyncResult.NOTHING;
-            }
-            try {
-                return writeIncrement(found.get().header(), found.get().segment(), pagesInWal(wal, found.get().segment()),
-                        () -> ImageFiles.checkSameGeneration(walPath, wal, found.get().header()));
-            } catch (ImageFiles.WalRestartedException e) {
-                // Only possible with a pin taken after frames we had not copied yet, at read mark
-                // 0: the WAL was restarted, and those frames are in the database file now.
-                return pagesAtOurTxid ? catchUp() : snapshot();
+            long limit = options.syncWalLimit();
+            SyncResult copied = SyncResult.NOTHING;
+            while (true) {
+                boolean pagesAtOurTxid = !unverifiedGeneration;
+                Optional<NewFrames> found = scanNewFrames(wal, header, limit);
+                if (needSnapshot) {
+                    return copied.then(snapshot());
+                }
+                if (found.isEmpty()) {
+                    if (copied.written().isEmpty()) {
+                        keepPinWhenQuiet |= header.isEmpty(); // no WAL frames under the pin: it has read mark 0
+                    }
+                    return copied;
+                }
+                WalSegment segment = found.get().segment();
+                try {
+                    copied = copied.then(writeIncrement(found.get().header(), segment, pagesInWal(wal, segment),
+                            () -> ImageFiles.checkSameGeneration(walPath, wal, found.get().header())));
+                } catch (ImageFiles.WalRestartedException e) {
+                    // Only possible with a pin taken after frames we had not copied yet, at read mark
+                    // 0: the WAL was restarted, and those frames are in the database file now.
+                    return copied.then(pagesAtOurTxid ? catchUp() : snapshot());
+                }
+                if (segment.end() - segment.start() < limit) {
+                    return copied; // the scan reached the WAL's end, not the limit
+                }
             }
         } catch (NoSuchFileException e) {
             if (gapPossible && !unverifiedGeneration && haveWalPosition) {

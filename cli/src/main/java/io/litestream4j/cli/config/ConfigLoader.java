@@ -227,10 +227,6 @@ public final class ConfigLoader {
     }
 
     private DatabaseConfig database(YamlSection db, Map<String, String> replicaDefaults) {
-        if (db.has("max-sync-wal-bytes")) {
-            db.string("max-sync-wal-bytes");
-            throw db.unsupported("max-sync-wal-bytes", NOT_YET);
-        }
         if (db.has("dir") && db.has("path")) {
             throw new ConfigException(db.at("dir") + "\"%s\": set path (one database) or dir (directory mode), not both".formatted(db.path()));
         }
@@ -255,9 +251,10 @@ public final class ConfigLoader {
         Duration checkpointInterval = db.duration("checkpoint-interval").orElse(d.checkpointInterval());
         int minPages = db.integer("min-checkpoint-page-count").orElse(d.minCheckpointPageCount());
         int truncatePages = db.integer("truncate-page-n").orElse(d.truncatePageN());
+        long maxSyncWalBytes = db.bytes("max-sync-wal-bytes").orElse(d.maxSyncWalBytes());
         DatabaseOptions options;
         try {
-            options = new DatabaseOptions(metaPath, busyTimeout, monitorInterval, checkpointInterval, minPages, truncatePages);
+            options = new DatabaseOptions(metaPath, busyTimeout, monitorInterval, checkpointInterval, minPages, truncatePages, maxSyncWalBytes);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(db.here() + db.path() + ": " + e.getMessage());
         }
