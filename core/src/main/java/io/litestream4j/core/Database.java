@@ -60,8 +60,13 @@ import java.util.Optional;
  */
 public final class Database implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Database.class.getName());
-    /** The most bytes of new frames read into memory under the barrier; a larger tail is written there. */
-    private static final long MAX_CAPTURED_BYTES = 16L << 20;
+    /**
+     * The most bytes of new WAL frames read into memory under the barrier; a larger tail is
+     * copied without it first. Reading it takes a few milliseconds from the page cache.
+     */
+    static final long MAX_CAPTURED_BYTES = 16L << 20;
+    /** Times the barrier is raised and let go for work to do without it before a checkpoint is skipped. */
+    private static final int BARRIER_ATTEMPTS = 3;
     /** Checkpoints up to the pin before the barrier, while more than SMALL_TAIL_FRAMES are left. */
     private static final int EARLY_CHECKPOINT_ROUNDS = 3;
     private static final int SMALL_TAIL_FRAMES = 64;
@@ -122,6 +127,7 @@ public final class Database implements AutoCloseable {
     private long catchUpCount;
     private volatile long checkpointCount;
     private ReplicationEvents events = ReplicationEvents.NONE;
+    private Runnable beforeBarrier = () -> {};
 
     private Database(Path path, DatabaseOptions options, Clock clock) {
         this.path = path.toAbsolutePath();
@@ -329,9 +335,20 @@ public final class Database implements AutoCloseable {
         needSnapshot = true;
     }
 
-    /** The outcome of one sync. */
+    /** The outcome of one sync: the TXIDs of the files it wrote (one file, or several after a backlog), and their pages. */
     public record SyncResult(Optional<TxidRange> written, int pageCount) {
         static final SyncResult NOTHING = new SyncResult(Optional.empty(), 0);
+
+        /** This result followed by {@code next}, the files written after it. */
+        SyncResult then(SyncResult next) {
+            if (written.isEmpty()) {
+                return next;
+            }
+            if (next.written.isEmpty()) {
+                return this;
+            }
+            return new SyncResult(Optional.of(new TxidRange(written.get().min(), next.written.get().max())), pageCount + next.pageCount);
+        }
     }
 
     /**
@@ -384,6 +401,11 @@ public final class Database implements AutoCloseable {
         return r;
     }
 
+    /**
+     * Copies the committed frames past our position, as one L0 file per max-sync-wal-bytes of WAL
+     * (at commit boundaries): a backlog larger than that becomes several files, each indexed and
+     * encoded on its own, so neither a file nor the memory to index it grows with the backlog.
+     */
     private SyncResult copyNewFrames(boolean gapPossible) throws IOException {
         try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
             Optional<WalHeader> header = WalScanner.readHeader(wal);
@@ -391,22 +413,32 @@ public final class Database implements AutoCloseable {
             if (gapPossible && !unverifiedGeneration && !isCopiedGeneration(header)) {
                 return catchUp();
             }
-            boolean pagesAtOurTxid = !unverifiedGeneration;
-            Optional<NewFrames> found = scanNewFrames(wal, header);
-            if (needSnapshot) {
-                return snapshot();
-            }
-            if (found.isEmpty()) {
-                keepPinWhenQuiet |= header.isEmpty(); // no WAL frames under the pin: it has read mark 0
-                return SyncResult.NOTHING;
-            }
-            try {
-                return writeIncrement(found.get().header(), found.get().segment(), pagesInWal(wal, found.get().segment()),
-                        () -> ImageFiles.checkSameGeneration(walPath, wal, found.get().header()));
-            } catch (ImageFiles.WalRestartedException e) {
-                // Only possible with a pin taken after frames we had not copied yet, at read mark
-                // 0: the WAL was restarted, and those frames are in the database file now.
-                return pagesAtOurTxid ? catchUp() : snapshot();
+            long limit = options.syncWalLimit();
+            SyncResult copied = SyncResult.NOTHING;
+            while (true) {
+                boolean pagesAtOurTxid = !unverifiedGeneration;
+                Optional<NewFrames> found = scanNewFrames(wal, header, limit);
+                if (needSnapshot) {
+                    return copied.then(snapshot());
+                }
+                if (found.isEmpty()) {
+                    if (copied.written().isEmpty()) {
+                        keepPinWhenQuiet |= header.isEmpty(); // no WAL frames under the pin: it has read mark 0
+                    }
+                    return copied;
+                }
+                WalSegment segment = found.get().segment();
+                try {
+                    copied = copied.then(writeIncrement(found.get().header(), segment, pagesInWal(wal, segment),
+                            () -> ImageFiles.checkSameGeneration(walPath, wal, found.get().header())));
+                } catch (ImageFiles.WalRestartedException e) {
+                    // Only possible with a pin taken after frames we had not copied yet, at read mark
+                    // 0: the WAL was restarted, and those frames are in the database file now.
+                    return copied.then(pagesAtOurTxid ? catchUp() : snapshot());
+                }
+                if (segment.end() - segment.start() < limit) {
+                    return copied; // the scan reached the WAL's end, not the limit
+                }
             }
         } catch (NoSuchFileException e) {
             if (gapPossible && !unverifiedGeneration && haveWalPosition) {
@@ -477,7 +509,7 @@ public final class Database implements AutoCloseable {
      * Scans the WAL past our position. Returns empty, with {@link #needSnapshot} set, when the WAL
      * was restarted before a resumed replicator caught up with it.
      */
-    private Optional<NewFrames> scanNewFrames(FileChannel wal, Optional<WalHeader> header) throws IOException {
+    private Optional<NewFrames> scanNewFrames(FileChannel wal, Optional<WalHeader> header, long maxBytes) throws IOException {
         if (header.isEmpty()) {
             return Optional.empty();
         }
@@ -498,7 +530,7 @@ public final class Database implements AutoCloseable {
             start = WalHeader.SIZE;
             checksum = h.checksum();
         }
-        WalSegment segment = WalScanner.scan(wal, h, start, checksum);
+        WalSegment segment = WalScanner.scan(wal, h, start, checksum, maxBytes);
         unverifiedGeneration = false;
         return segment.isEmpty() ? Optional.empty() : Optional.of(new NewFrames(h, segment));
     }
@@ -653,10 +685,70 @@ public final class Database implements AutoCloseable {
      * @return true if every WAL frame was copied into the database
      */
     public boolean passiveCheckpoint() throws IOException {
-        // Most of the work with writers running: copy the WAL, move the pin to its end (safe right
-        // after a sync, see the class comment), and let SQLite copy the frames up to the pin into
-        // the database. Writers commit more meanwhile, so again with those while they are many;
-        // the barrier then covers only what was committed since.
+        for (int attempt = 1; ; attempt++) {
+            SqliteLocks.CheckpointResult early = checkpointUpToPin();
+            beforeBarrier.run();
+            try {
+                locks.raiseBarrier();
+            } catch (SqliteLocks.BusyException e) {
+                // Someone held the write lock throughout, perhaps an application checkpoint waiting
+                // for our pin: let go of it.
+                releasePin();
+                throw e;
+            }
+            long raised = System.nanoTime();
+            Capture capture = Capture.NOTHING;
+            SqliteLocks.CheckpointResult result = null;
+            try {
+                try {
+                    capture = captureNewFrames();
+                    if (!(capture instanceof Capture.WorkOutside)) {
+                        result = locks.checkpoint("PASSIVE");
+                    }
+                } finally {
+                    locks.lowerBarrier();
+                }
+            } finally {
+                // Written even if the checkpoint failed: the frames are committed, and the WAL may be
+                // restarted over them as soon as writers go on.
+                if (capture instanceof Capture.Frames t) {
+                    writeIncrement(t.header(), t.segment(), i -> t.pages()[i]);
+                }
+            }
+            long blockedMicros = (System.nanoTime() - raised) / 1000;
+            if (capture instanceof Capture.WorkOutside w) {
+                // Nothing was taken under the barrier: the next attempt does the work first, with writers going on.
+                LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE: barrier let go after {1} us: {2} (attempt {3})",
+                        path, blockedMicros, w.why(), attempt);
+                if (attempt == BARRIER_ATTEMPTS) {
+                    throw new SqliteLocks.BusyException(new IOException(("database %s: checkpoint: %s at each of %d attempts; "
+                            + "trying again next round").formatted(path, w.why(), attempt)));
+                }
+                continue;
+            }
+            LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE: {1}, before the barrier {2}; writers blocked {3} us ({4} frames read under it)",
+                    path, result, early, blockedMicros, capture instanceof Capture.Frames f ? f.pages().length : 0);
+            // The pin was taken again under the barrier, after the tail was copied; with every frame
+            // in the database it has read mark 0, harmless to the application's checkpoints.
+            pinCoversCopied = true;
+            keepPinWhenQuiet = result.complete();
+            checkpointSalt1 = salt1;
+            checkpointSalt2 = salt2;
+            checkpointEnd = walEnd;
+            checkpointCount++;
+            lastCheckpointMillis = clock.millis();
+            changedSinceCheckpoint = false;
+            return result.complete();
+        }
+    }
+
+    /**
+     * Most of a checkpoint's work with writers running: copies the WAL, moves the pin to its end
+     * (safe right after a sync, see the class comment), and lets SQLite copy the frames up to the
+     * pin into the database. Writers commit more meanwhile, so again with those while they are
+     * many; the barrier then covers only what was committed since.
+     */
+    private SqliteLocks.CheckpointResult checkpointUpToPin() throws IOException {
         SqliteLocks.CheckpointResult early;
         int round = 0;
         do {
@@ -674,76 +766,52 @@ public final class Database implements AutoCloseable {
                         "database %s: checkpoint: another connection holds the checkpoint lock".formatted(path)));
             }
         } while (++round < EARLY_CHECKPOINT_ROUNDS && early.walFrames() - early.checkpointedFrames() > SMALL_TAIL_FRAMES);
-        try {
-            locks.raiseBarrier();
-        } catch (SqliteLocks.BusyException e) {
-            // Someone held the write lock throughout, perhaps an application checkpoint waiting
-            // for our pin: let go of it.
-            releasePin();
-            throw e;
-        }
-        locks.raiseBarrier();
-        long raised = System.nanoTime();
-        Optional<CapturedFrames> tail = Optional.empty();
-        SqliteLocks.CheckpointResult result;
-        try {
-            try {
-                tail = captureNewFrames();
-                result = locks.checkpoint("PASSIVE");
-            } finally {
-                locks.lowerBarrier();
-            }
-            LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE: {1}, before the barrier {2} in {3} rounds; writers blocked {4} us ({5} frames read under it)",
-                    path, result, early, round, (System.nanoTime() - raised) / 1000,
-                    tail.map(t -> t.pages().length).orElse(0));
-        } finally {
-            // Written even if the checkpoint failed: the frames are committed, and the WAL may be
-            // restarted over them as soon as writers go on.
-            if (tail.isPresent()) {
-                CapturedFrames t = tail.get();
-                writeIncrement(t.header(), t.segment(), i -> t.pages()[i]);
-            }
-        }
-        // The pin was taken again under the barrier, after the tail was copied; with every frame
-        // in the database it has read mark 0, harmless to the application's checkpoints.
-        pinCoversCopied = true;
-        keepPinWhenQuiet = result.complete();
-        checkpointSalt1 = salt1;
-        checkpointSalt2 = salt2;
-        checkpointEnd = walEnd;
-        checkpointCount++;
-        lastCheckpointMillis = clock.millis();
-        changedSinceCheckpoint = false;
-        return result.complete();
+        return early;
     }
 
-    /** New frames read under the barrier, written as the next L0 file once writers may go on. */
-    private record CapturedFrames(WalHeader header, WalSegment segment, byte[][] pages) {}
+    /** For tests: runs right before the barrier is raised, after the work done without it. */
+    void beforeBarrier(Runnable r) {
+        this.beforeBarrier = r;
+    }
 
-    /** Under the barrier: reads the new frames' pages (or writes a snapshot or a large tail). */
-    private Optional<CapturedFrames> captureNewFrames() throws IOException {
+    /** What the barrier found: new frames read into memory, nothing new, or work to do without it first. */
+    private sealed interface Capture {
+        Capture NOTHING = new Nothing();
+
+        record Nothing() implements Capture {}
+
+        /** New frames read under the barrier, written as the next L0 file once writers may go on. */
+        record Frames(WalHeader header, WalSegment segment, byte[][] pages) implements Capture {}
+
+        /** A snapshot is due or the tail is too large to read under the barrier. */
+        record WorkOutside(String why) implements Capture {}
+    }
+
+    /**
+     * Under the barrier: reads the new frames' pages into memory, at most MAX_CAPTURED_BYTES of
+     * WAL. Writes nothing: a snapshot that falls due or a larger tail is left for the work done
+     * without the barrier (Litestream issue #1332: encoding and fsyncing under a lock that blocks
+     * the application's writers stalled them for as long).
+     */
+    private Capture captureNewFrames() throws IOException {
         if (needSnapshot) {
-            snapshot();
-            return Optional.empty();
+            return new Capture.WorkOutside("a snapshot is due");
         }
         try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
-            Optional<NewFrames> found = scanNewFrames(wal, WalScanner.readHeader(wal));
+            Optional<NewFrames> found = scanNewFrames(wal, WalScanner.readHeader(wal), MAX_CAPTURED_BYTES);
             if (needSnapshot) {
-                snapshot();
-                return Optional.empty();
+                return new Capture.WorkOutside("a snapshot is due");
             }
             if (found.isEmpty()) {
-                return Optional.empty();
+                return Capture.NOTHING;
             }
             WalSegment segment = found.get().segment();
-            int n = committedPages(segment);
-            if ((long) n * pageSize > MAX_CAPTURED_BYTES) {
-                writeIncrement(found.get().header(), segment, pagesInWal(wal, segment));
-                return Optional.empty();
+            if (segment.end() - segment.start() >= MAX_CAPTURED_BYTES) {
+                return new Capture.WorkOutside("more than %d bytes of new WAL frames".formatted(MAX_CAPTURED_BYTES));
             }
-            return Optional.of(new CapturedFrames(found.get().header(), segment, WalScanner.readPages(wal, segment, n, pageSize)));
+            return new Capture.Frames(found.get().header(), segment, WalScanner.readPages(wal, segment, committedPages(segment), pageSize));
         } catch (NoSuchFileException e) {
-            return Optional.empty();
+            return Capture.NOTHING;
         }
     }
 

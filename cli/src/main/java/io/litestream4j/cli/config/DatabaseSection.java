@@ -11,7 +11,6 @@ import java.util.Set;
 
 /** The {@code dbs} list: one database by path, or a directory of them (directory mode), each with its replicas. */
 final class DatabaseSection {
-    private static final String NOT_YET = ConfigLoader.NOT_YET;
     private static final Map<String, String> LEGACY_KEYS = Map.of(
             "max-checkpoint-page-count", "checkpoints follow min-checkpoint-page-count and truncate-page-n");
 
@@ -47,10 +46,6 @@ final class DatabaseSection {
     }
 
     private DatabaseConfig database(YamlSection db) {
-        if (db.has("max-sync-wal-bytes")) {
-            db.string("max-sync-wal-bytes");
-            throw db.unsupported("max-sync-wal-bytes", NOT_YET);
-        }
         if (db.has("dir") && db.has("path")) {
             throw new ConfigException(db.at("dir") + "\"%s\": set path (one database) or dir (directory mode), not both".formatted(db.path()));
         }
@@ -99,8 +94,9 @@ final class DatabaseSection {
         Duration checkpointInterval = db.duration("checkpoint-interval").orElse(d.checkpointInterval());
         int minPages = db.integer("min-checkpoint-page-count").orElse(d.minCheckpointPageCount());
         int truncatePages = db.integer("truncate-page-n").orElse(d.truncatePageN());
+        long maxSyncWalBytes = db.bytes("max-sync-wal-bytes").orElse(d.maxSyncWalBytes());
         try {
-            return new DatabaseOptions(metaPath, busyTimeout, monitorInterval, checkpointInterval, minPages, truncatePages);
+            return new DatabaseOptions(metaPath, busyTimeout, monitorInterval, checkpointInterval, minPages, truncatePages, maxSyncWalBytes);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(db.here() + db.path() + ": " + e.getMessage());
         }

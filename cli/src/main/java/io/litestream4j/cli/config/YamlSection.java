@@ -150,6 +150,21 @@ final class YamlSection {
         });
     }
 
+    /** A whole number of bytes, at least 0. */
+    Optional<Long> bytes(String key) {
+        return string(key).map(v -> {
+            try {
+                long n = Long.parseLong(v.strip());
+                if (n >= 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw invalid(key, v, "a whole number of bytes, 0 or more");
+        });
+    }
+
     Optional<Boolean> bool(String key) {
         return string(key).map(v -> switch (v.strip().toLowerCase(java.util.Locale.ROOT)) {
             case "true", "yes", "on" -> true;

@@ -250,9 +250,24 @@ class ConfigLoaderTest {
     @Test
     void featuresNotBuiltYetAreErrorsNotSilence() {
         for (String yaml : List.of("mcp-addr: \":3001\"\n",
-                "socket:\n  enabled: true\n", "dbs:\n  - path: /a.db\n    max-sync-wal-bytes: 1000\n    replica:\n      path: /b\n")) {
+                "socket:\n  enabled: true\n")) {
             assertThatThrownBy(() -> parse(yaml)).as(yaml).isInstanceOf(ConfigException.class)
                     .hasMessageStartingWith(file() + " line ").hasMessageContaining("not supported by litestream4j yet");
+        }
+    }
+
+    @Test
+    void maxSyncWalBytesIsAWholeNumberOfBytes() {
+        assertThat(parse("dbs:\n  - path: /a.db\n    replica:\n      path: /b\n").dbs().getFirst().options().maxSyncWalBytes())
+                .as("Litestream 0.5's default").isEqualTo(64L << 20);
+        assertThat(parse("dbs:\n  - path: /a.db\n    max-sync-wal-bytes: 1000\n    replica:\n      path: /b\n").dbs().getFirst()
+                .options().maxSyncWalBytes()).isEqualTo(1000);
+        assertThat(parse("dbs:\n  - path: /a.db\n    max-sync-wal-bytes: 0\n    replica:\n      path: /b\n").dbs().getFirst()
+                .options().maxSyncWalBytes()).as("0: unlimited").isZero();
+        for (String bad : List.of("-1", "64MiB", "1.5")) {
+            assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    max-sync-wal-bytes: " + bad + "\n    replica:\n      path: /b\n"))
+                    .as(bad).isInstanceOf(ConfigException.class).hasMessageStartingWith(file() + " line 3: ")
+                    .hasMessageContaining("\"dbs[0].max-sync-wal-bytes\": invalid value \"" + bad + "\"");
         }
     }
 

@@ -67,6 +67,16 @@ public final class WalScanner {
      * it is {@code checksum}.
      */
     public static WalSegment scan(FileChannel wal, WalHeader header, long start, long checksum) throws IOException {
+        return scan(wal, header, start, checksum, Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #scan(FileChannel, WalHeader, long, long)}, stopping at the first commit that ends at
+     * least {@code maxBytes} past {@code start}: a segment is at most {@code maxBytes} plus its
+     * last transaction, and one whose size reaches {@code maxBytes} may have more frames after it.
+     * A transaction larger than {@code maxBytes} is still taken whole.
+     */
+    public static WalSegment scan(FileChannel wal, WalHeader header, long start, long checksum, long maxBytes) throws IOException {
         int frameSize = header.frameSize();
         long size = wal.size();
         Map<Integer, Long> committed = new HashMap<>();
@@ -105,6 +115,9 @@ public final class WalScanner {
                     commit = frameCommit;
                     end = offset + frameSize;
                     endChecksum = checksum;
+                    if (end - start >= maxBytes) {
+                        break scan;
+                    }
                 }
             }
         }
