@@ -4,6 +4,7 @@ import io.litestream4j.core.compaction.CompactionSettings;
 import io.litestream4j.core.compaction.ReplicaCompactor;
 import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.CachingReplicaClient;
+import io.litestream4j.core.replica.HealthReporting;
 import io.litestream4j.core.replica.InstrumentedReplicaClient;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.restore.RestorePlanner;
@@ -98,6 +99,7 @@ public final class DatabaseReplicator implements AutoCloseable {
         if (destinations.isEmpty()) {
             throw new IllegalArgumentException("database " + dbPath + ": want at least one replica");
         }
+        List<Destination> given = destinations;
         // Every list after the first comes from memory: an idle database costs no request.
         // Requests are counted beneath the cache: what reaches the store.
         destinations = destinations.stream()
@@ -123,6 +125,9 @@ public final class DatabaseReplicator implements AutoCloseable {
         for (int i = 0; i < destinations.size(); i++) {
             Destination d = destinations.get(i);
             uploaders.add(new ReplicaUploader(d.client(), db.store(), d.syncInterval(), clock, states.get(i).maxTxid()));
+            if (given.get(i).client() instanceof HealthReporting h) {
+                h.reportTo(uploaders.getLast().health()); // a lease's problems count in the replica's health
+            }
         }
         DatabaseReplicator r = new DatabaseReplicator(db, uploaders, options, events);
         r.destinations = destinations;
