@@ -13,14 +13,21 @@ import java.util.Map;
  * {@code {"generation":3,"expires_at":"2026-11-29T21:00:00.5Z","owner":"host:1234"}}. The
  * generation counts take-overs (a renewal keeps it); {@code expires_at} is RFC 3339 with
  * nanoseconds (Litestream writes its local offset, so any offset is read); the owner is
- * {@code hostname:pid}. Unknown fields are ignored, as Go's decoder ignores them.
+ * {@code hostname:pid}. Unknown fields are ignored, as Go's decoder ignores them. We add one,
+ * {@code process} ({@link LocalProcess}), by which a replicator restarted on the same machine
+ * sees that the holder is gone; Litestream ignores it.
  */
-public record Lease(long generation, Instant expiresAt, String owner) {
+public record Lease(long generation, Instant expiresAt, String owner, String process) {
     public Lease {
         if (expiresAt == null) {
             throw new IllegalArgumentException("lease: expires_at is required");
         }
         owner = owner == null ? "" : owner;
+        process = process == null ? "" : process;
+    }
+
+    public Lease(long generation, Instant expiresAt, String owner) {
+        this(generation, expiresAt, owner, "");
     }
 
     /** Whether the lease is over at {@code now}. */
@@ -29,8 +36,10 @@ public record Lease(long generation, Instant expiresAt, String owner) {
     }
 
     public byte[] toJson() {
-        return "{\"generation\":%d,\"expires_at\":\"%s\",\"owner\":\"%s\"}"
-                .formatted(generation, DateTimeFormatter.ISO_INSTANT.format(expiresAt), escape(owner)).getBytes(StandardCharsets.UTF_8);
+        return "{\"generation\":%d,\"expires_at\":\"%s\",\"owner\":\"%s\"%s}"
+                .formatted(generation, DateTimeFormatter.ISO_INSTANT.format(expiresAt), escape(owner),
+                        process.isEmpty() ? "" : ",\"process\":\"" + escape(process) + "\"")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** Reads a lease object; {@code where} names it in errors. */
@@ -47,7 +56,8 @@ public record Lease(long generation, Instant expiresAt, String owner) {
         }
         long generation = fields.get("generation") instanceof Number n ? n.longValue() : 0;
         String owner = fields.get("owner") instanceof String s ? s : "";
-        return new Lease(generation, expiresAt, owner);
+        String process = fields.get("process") instanceof String s ? s : "";
+        return new Lease(generation, expiresAt, owner, process);
     }
 
     /** The owner name Litestream uses: {@code hostname:pid}. */

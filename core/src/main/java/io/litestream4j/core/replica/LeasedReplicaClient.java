@@ -54,7 +54,7 @@ public final class LeasedReplicaClient implements ReplicaClient, HealthReporting
         }
         ReplicaLease lease;
         try {
-            lease = ReplicaLease.acquire(store, Lease.defaultOwner(), ttl, clock);
+            lease = ReplicaLease.acquire(store, Lease.defaultOwner(), LocalProcess.current(), ttl, clock);
         } catch (LeaseUnsupportedException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: replicating without a lease, so a second replicator writing to this replica would go "
                     + "unnoticed: {1}", client.location(), e.getMessage());

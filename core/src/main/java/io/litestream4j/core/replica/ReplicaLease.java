@@ -16,17 +16,20 @@ import java.util.Optional;
  * <p>Guarantee: while {@link #heldAt} is true, no other replicator using the same lease took the
  * replica since we last renewed. Not guaranteed: a write already sent when the lease ran out may
  * still land (object stores have no fencing tokens); renewing at a third of the TTL leaves two
- * thirds of it as the margin. Expiry compares the holder's {@code expires_at} with the reader's
+ * thirds of it as the margin. A holder that provably ended on this machine ({@link LocalProcess})
+ * is taken over before its lease expires. Expiry compares the holder's {@code expires_at} with the reader's
  * clock, so clocks must agree to well within the TTL.
  *
  * <p>Thread-safe; reading the state never waits for a request in flight.
  */
 public final class ReplicaLease {
+    private static final System.Logger LOG = System.getLogger(ReplicaLease.class.getName());
     /** Litestream's default time to live. */
     public static final Duration DEFAULT_TTL = Duration.ofSeconds(30);
 
     private final LeaseStore store;
     private final String owner;
+    private final String process;
     private final Duration ttl;
     private final Clock clock;
     private Lease lease;
@@ -36,9 +39,10 @@ public final class ReplicaLease {
     /** Someone else changed or deleted the lease object: it is not ours any more, for good. */
     private String lostBecause;
 
-    private ReplicaLease(LeaseStore store, String owner, Duration ttl, Clock clock, Lease lease, String version) {
+    private ReplicaLease(LeaseStore store, Lease lease, Duration ttl, Clock clock, String version) {
         this.store = store;
-        this.owner = owner;
+        this.owner = lease.owner();
+        this.process = lease.process();
         this.ttl = ttl;
         this.clock = clock;
         this.lease = lease;
@@ -51,6 +55,14 @@ public final class ReplicaLease {
      * an error naming it.
      */
     public static ReplicaLease acquire(LeaseStore store, String owner, Duration ttl, Clock clock) throws IOException {
+        return acquire(store, owner, "", ttl, clock);
+    }
+
+    /**
+     * {@link #acquire(LeaseStore, String, Duration, Clock)}, recording {@code process} (see
+     * {@link LocalProcess}); a live lease whose recorded process is provably gone is taken at once.
+     */
+    static ReplicaLease acquire(LeaseStore store, String owner, String process, Duration ttl, Clock clock) throws IOException {
         if (ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("lease ttl must be positive, got " + ttl);
         }
@@ -60,12 +72,16 @@ public final class ReplicaLease {
         if (existing.isPresent()) {
             Lease held = parse(store, existing.get());
             if (!held.expired(clock.instant())) {
-                throw new LeaseHeldException(store.leaseLocation(), held);
+                if (held.process().isEmpty() || !LocalProcess.isGone(held.process())) {
+                    throw new LeaseHeldException(store.leaseLocation(), held);
+                }
+                LOG.log(System.Logger.Level.INFO, "replica lease {0}: taking it over from {1}, a process of this machine that has ended",
+                        store.leaseLocation(), held.owner());
             }
             generation = held.generation() + 1;
             expected = existing.get().version();
         }
-        Lease mine = new Lease(generation, clock.instant().plus(ttl), owner);
+        Lease mine = new Lease(generation, clock.instant().plus(ttl), owner, process);
         String version;
         try {
             version = store.writeLease(mine.toJson(), expected);
@@ -77,7 +93,7 @@ public final class ReplicaLease {
             }
             throw new IOException("replica lease %s: changed while we took it (another replicator starting): try again".formatted(store.leaseLocation()), e);
         }
-        return new ReplicaLease(store, owner, ttl, clock, mine, version);
+        return new ReplicaLease(store, mine, ttl, clock, version);
     }
 
     private static Lease parse(LeaseStore store, LeaseStore.Stored stored) throws IOException {
@@ -124,7 +140,7 @@ public final class ReplicaLease {
                     throw new LeaseConflictException(lostBecause);
                 }
                 expected = version;
-                next = new Lease(lease.generation(), clock.instant().plus(ttl), owner);
+                next = new Lease(lease.generation(), clock.instant().plus(ttl), owner, process);
             }
             String written;
             try {
