@@ -109,6 +109,7 @@ final class ReplicateCommand implements Callable<Integer> {
         }
         compaction = config != null ? config.compaction() : CompactionSettings.defaults();
         Duration shutdownTimeout = config != null ? config.shutdownSyncTimeout() : Duration.ofSeconds(30);
+        Duration leaseTtl = Replication.leaseTtl(System.getenv());
         // Installed before anything starts: a SIGTERM during start-up still gets a clean stop.
         CountDownLatch signalled = new CountDownLatch(1);
         AtomicReference<String> signal = new AtomicReference<>();
@@ -140,7 +141,7 @@ final class ReplicateCommand implements Callable<Integer> {
         // Bound before replication starts: a port in use fails the start, not a running service.
         try (MetricsServer server = addr != null ? MetricsServer.start(addr, metrics, running) : null;
                 Replication replication = Replication.start(targets, compaction, Clock.systemUTC(),
-                        metrics != null ? metrics : io.litestream4j.core.ReplicationEvents.NONE)) {
+                        metrics != null ? metrics : io.litestream4j.core.ReplicationEvents.NONE, leaseTtl)) {
             started.set(replication);
             DirectoryWatch directoryWatch = watched.isEmpty() || once ? null : new DirectoryWatch(watched, replication, this::target);
             DatabaseWait databaseWait = awaited.isEmpty() ? null : new DatabaseWait(awaited, replication);

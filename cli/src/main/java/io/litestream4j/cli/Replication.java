@@ -5,6 +5,8 @@ import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.ReplicaHealth;
 import io.litestream4j.core.ReplicationEvents;
 import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.core.replica.LeasedReplicaClient;
+import io.litestream4j.core.replica.ReplicaLease;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -35,15 +37,28 @@ final class Replication implements AutoCloseable {
     private final Clock clock;
     private final ReplicationEvents events;
 
-    private Replication(CompactionSettings compaction, Clock clock, ReplicationEvents events) {
+    /** How long a replica's lease lasts unrenewed; null: no lease is taken. */
+    private final Duration leaseTtl;
+
+    private Replication(CompactionSettings compaction, Clock clock, ReplicationEvents events, Duration leaseTtl) {
         this.compaction = compaction;
         this.clock = clock;
         this.events = events;
+        this.leaseTtl = leaseTtl;
     }
 
-    /** Starts every target; on a failure, what started is closed and the error names the database. */
+    /** {@link #start(List, CompactionSettings, Clock, ReplicationEvents, Duration)} with Litestream's lease TTL. */
     static Replication start(List<Target> targets, CompactionSettings compaction, Clock clock, ReplicationEvents events) throws IOException {
-        Replication r = new Replication(compaction, clock, events);
+        return start(targets, compaction, clock, events, ReplicaLease.DEFAULT_TTL);
+    }
+
+    /**
+     * Starts every target, each replica under a lease of {@code leaseTtl} (null: none); on a
+     * failure, what started is closed and the error names the database.
+     */
+    static Replication start(List<Target> targets, CompactionSettings compaction, Clock clock, ReplicationEvents events, Duration leaseTtl)
+            throws IOException {
+        Replication r = new Replication(compaction, clock, events, leaseTtl);
         try {
             for (int i = 0; i < targets.size(); i++) {
                 try {
@@ -64,6 +79,7 @@ final class Replication implements AutoCloseable {
 
     /** Starts one more database; on failure its replica clients are closed. */
     void add(Target t) throws IOException {
+        t = withLeases(t);
         DatabaseReplicator replicator;
         try {
             replicator = DatabaseReplicator.start(t.db(), t.options(), t.destinations(), compaction, clock, events);
@@ -75,6 +91,44 @@ final class Replication implements AutoCloseable {
             throw e;
         }
         running.add(replicator);
+    }
+
+    /**
+     * Takes the lease of each of {@code t}'s replicas that can keep one, so that no two
+     * replicators write one replica. On a failure every client of {@code t} is closed (leases
+     * taken are released) and the error names the database and the lease's holder.
+     */
+    private Target withLeases(Target t) throws IOException {
+        if (leaseTtl == null) {
+            return t;
+        }
+        List<DatabaseReplicator.Destination> leased = new ArrayList<>();
+        try {
+            for (DatabaseReplicator.Destination d : t.destinations()) {
+                leased.add(new DatabaseReplicator.Destination(LeasedReplicaClient.acquire(d.client(), leaseTtl, clock), d.syncInterval(), d.compaction()));
+            }
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(leased);
+            closeQuietly(t.destinations().subList(leased.size(), t.destinations().size()));
+            throw new IOException("database %s: %s".formatted(t.db().toAbsolutePath(), ReplicaHealth.describe(e)), e);
+        }
+        return new Target(t.db(), t.options(), leased);
+    }
+
+    /**
+     * The lease TTL from {@code LITESTREAM_LEASE_TTL} (a Go duration): Litestream's 30 s when
+     * unset; null (no lease) for {@code 0}.
+     */
+    static Duration leaseTtl(java.util.Map<String, String> env) {
+        String text = env.get("LITESTREAM_LEASE_TTL");
+        if (text == null || text.isBlank()) {
+            return ReplicaLease.DEFAULT_TTL;
+        }
+        Duration ttl = io.litestream4j.cli.config.GoDuration.parse(text);
+        if (ttl == null || ttl.isNegative()) {
+            throw new IllegalArgumentException("LITESTREAM_LEASE_TTL=%s: want a duration such as 30s, or 0 to take no replica lease".formatted(text));
+        }
+        return ttl.isZero() ? null : ttl;
     }
 
     /** True if {@code db} is being replicated. */

@@ -128,6 +128,11 @@ final class CliProcess {
         }
     }
 
+    /** The JVM's pid (the launcher execs java). */
+    long pid() {
+        return process.pid();
+    }
+
     boolean isAlive() {
         return process.isAlive();
     }

@@ -4,6 +4,7 @@ import io.litestream4j.core.compaction.CompactionSettings;
 import io.litestream4j.core.compaction.ReplicaCompactor;
 import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.CachingReplicaClient;
+import io.litestream4j.core.replica.HealthReporting;
 import io.litestream4j.core.replica.InstrumentedReplicaClient;
 import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -56,6 +57,9 @@ final class ReplicationStart {
         for (int i = 0; i < destinations.size(); i++) {
             DatabaseReplicator.Destination d = destinations.get(i);
             uploaders.add(new ReplicaUploader(d.client(), db.store(), d.syncInterval(), clock, states.get(i).maxTxid()));
+            if (given.get(i).client() instanceof HealthReporting h) {
+                h.reportTo(uploaders.getLast().health()); // a lease's problems count in the replica's health
+            }
         }
         WalChangeWaiter waiter = new WalChangeWaiter(db.path(), db.walPath(), options.monitorInterval());
         LocalPruner pruner = new LocalPruner(db.path(), db.store(), uploaders);

@@ -23,12 +23,15 @@ import java.util.List;
  * A replica in a local folder (or any mounted file system), laid out as Litestream lays it:
  * {@code <root>/ltx/<level>/<min>-<max>.ltx}. Writes go to a temporary name, are fsynced, renamed
  * into place and the directory fsynced; the file's modification time is set to its creation time.
+ * The replica's lease is {@code <root>/lock.json} ({@link FileLeaseStore}).
  */
-public final class FileReplicaClient implements ReplicaClient, LocalFiles, LegacyLayout {
+public final class FileReplicaClient implements ReplicaClient, LocalFiles, LegacyLayout, LeaseStore {
     private final Path root;
+    private final FileLeaseStore lease;
 
     public FileReplicaClient(Path root) {
         this.root = root.toAbsolutePath().normalize();
+        this.lease = new FileLeaseStore(this.root);
     }
 
     public Path root() {
@@ -48,6 +51,26 @@ public final class FileReplicaClient implements ReplicaClient, LocalFiles, Legac
     @Override
     public boolean holdsLitestream03() {
         return Files.isDirectory(root.resolve("generations"));
+    }
+
+    @Override
+    public String leaseLocation() {
+        return lease.leaseLocation();
+    }
+
+    @Override
+    public java.util.Optional<Stored> readLease() throws IOException {
+        return lease.readLease();
+    }
+
+    @Override
+    public String writeLease(byte[] content, String expectedVersion) throws IOException {
+        return lease.writeLease(content, expectedVersion);
+    }
+
+    @Override
+    public void deleteLease(String expectedVersion) throws IOException {
+        lease.deleteLease(expectedVersion);
     }
 
     Path levelDir(int level) {

@@ -1,5 +1,6 @@
 package io.litestream4j.replica.s3;
 
+import io.litestream4j.core.replica.LeaseStore;
 import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
@@ -61,7 +62,7 @@ import software.amazon.awssdk.utils.AttributeMap;
  * an MD5 must be the body's. Either failure is an {@link UploadVerificationException} and the
  * file does not count as written.
  */
-public final class S3ReplicaClient implements ReplicaClient, LegacyLayout {
+public final class S3ReplicaClient implements ReplicaClient, LegacyLayout, LeaseStore {
     static final String TIMESTAMP_METADATA = "litestream-timestamp";
     private static final int DELETE_BATCH = 1000;
 
@@ -69,6 +70,7 @@ public final class S3ReplicaClient implements ReplicaClient, LegacyLayout {
     private final String scheme;
     private final S3Client s3;
     private final MultipartUpload multipart;
+    private final S3LeaseStore lease;
 
     public S3ReplicaClient(S3Settings settings) {
         this(settings, "s3");
@@ -80,6 +82,7 @@ public final class S3ReplicaClient implements ReplicaClient, LegacyLayout {
         this.scheme = scheme;
         this.s3 = buildClient(settings, scheme);
         this.multipart = new MultipartUpload(s3, settings);
+        this.lease = new S3LeaseStore(this, s3, settings);
     }
 
     private static S3Client buildClient(S3Settings settings, String scheme) {
@@ -132,6 +135,26 @@ public final class S3ReplicaClient implements ReplicaClient, LegacyLayout {
     @Override
     public String location() {
         return settings.describe(scheme);
+    }
+
+    @Override
+    public String leaseLocation() {
+        return lease.leaseLocation();
+    }
+
+    @Override
+    public Optional<Stored> readLease() throws IOException {
+        return lease.readLease();
+    }
+
+    @Override
+    public String writeLease(byte[] content, String expectedVersion) throws IOException {
+        return lease.writeLease(content, expectedVersion);
+    }
+
+    @Override
+    public void deleteLease(String expectedVersion) throws IOException {
+        lease.deleteLease(expectedVersion);
     }
 
     private String levelPrefix(int level) {

@@ -1,0 +1,150 @@
+package io.litestream4j.core.replica;
+
+import io.litestream4j.core.AtomicFiles;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/**
+ * A lease object as a file, {@code <root>/lock.json}, with compare-and-swap between processes
+ * (and hosts sharing the file system, where it honours POSIX locks):
+ *
+ * <ul>
+ * <li>a version is a hash of the file's bytes;
+ * <li>create: the content is written and fsynced under a unique temporary name, then hard-linked
+ *     to {@code lock.json}, which fails if the file exists (atomic, and never a partial file);
+ * <li>replace and delete: under an exclusive lock on the current file, its bytes are read again
+ *     by name and must have the expected version; a replacement is renamed over it. Whoever
+ *     waited for the lock on the old file then reads the new bytes by name and finds another
+ *     version, so two replicators expecting the same version cannot both succeed.
+ * </ul>
+ *
+ * Readers need no lock: {@code lock.json} is only ever created or replaced whole.
+ */
+final class FileLeaseStore implements LeaseStore {
+    static final String FILE_NAME = "lock.json";
+    /** File locks are per process: threads of one process (two replicators in one JVM) take turns here first. */
+    private static final Object IN_PROCESS = new Object();
+
+    private final Path root;
+    private final Path file;
+
+    FileLeaseStore(Path root) {
+        this.root = root;
+        this.file = root.resolve(FILE_NAME);
+    }
+
+    @Override
+    public String leaseLocation() {
+        return file.toUri().toString();
+    }
+
+    @Override
+    public Optional<Stored> readLease() throws IOException {
+        try {
+            byte[] content = Files.readAllBytes(file);
+            return Optional.of(new Stored(content, version(content)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public String writeLease(byte[] content, String expectedVersion) throws IOException {
+        synchronized (IN_PROCESS) {
+            Files.createDirectories(root);
+            Path temp = writeTemp(content);
+            try {
+                if (expectedVersion == null) {
+                    create(temp);
+                } else {
+                    try (FileChannel ch = openCurrent(); FileLock lock = ch.lock()) {
+                        requireVersion(expectedVersion);
+                        AtomicFiles.moveDurably(temp, file);
+                    }
+                }
+            } finally {
+                Files.deleteIfExists(temp);
+            }
+            return version(content);
+        }
+    }
+
+    private void create(Path temp) throws IOException {
+        try {
+            Files.createLink(file, temp);
+        } catch (FileAlreadyExistsException e) {
+            throw new LeaseConflictException(leaseLocation() + ": exists (another replicator took the lease)", e);
+        } catch (UnsupportedOperationException e) {
+            throw new IOException("%s: the file system has no hard links, needed to take the lease atomically".formatted(leaseLocation()), e);
+        }
+        AtomicFiles.syncDirectory(root);
+    }
+
+    @Override
+    public void deleteLease(String expectedVersion) throws IOException {
+        synchronized (IN_PROCESS) {
+            try (FileChannel ch = openCurrent(); FileLock lock = ch.lock()) {
+                requireVersion(expectedVersion);
+                Files.deleteIfExists(file);
+            } catch (LeaseConflictException e) {
+                if (Files.exists(file)) {
+                    throw e;
+                }
+                return; // gone already
+            }
+            AtomicFiles.syncDirectory(root);
+        }
+    }
+
+    private FileChannel openCurrent() throws IOException {
+        try {
+            return FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            throw new LeaseConflictException(leaseLocation() + ": gone (someone deleted the lease)", e);
+        }
+    }
+
+    private void requireVersion(String expected) throws IOException {
+        Optional<Stored> now = readLease();
+        if (now.isEmpty()) {
+            throw new LeaseConflictException(leaseLocation() + ": gone (someone deleted the lease)");
+        }
+        if (!now.get().version().equals(expected)) {
+            throw new LeaseConflictException("%s: changed (version %s, want %s)".formatted(leaseLocation(), now.get().version(), expected));
+        }
+    }
+
+    private Path writeTemp(byte[] content) throws IOException {
+        Path temp = root.resolve("%s.%d-%d%s".formatted(FILE_NAME, ProcessHandle.current().pid(), System.nanoTime(), AtomicFiles.TEMP_SUFFIX));
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(content);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw new IOException("write %s: %s".formatted(temp, io.litestream4j.core.IoErrors.describe(e)), e);
+        }
+        return temp;
+    }
+
+    static String version(byte[] content) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content), 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError("every JDK has SHA-256", e);
+        }
+    }
+}

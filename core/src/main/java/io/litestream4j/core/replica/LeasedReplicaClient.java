@@ -1,0 +1,216 @@
+package io.litestream4j.core.replica;
+
+import io.litestream4j.core.ReplicaHealth;
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.TxidRange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Writes to a replica only while holding its {@link ReplicaLease}: renews the lease every third
+ * of its TTL on a thread of its own, refuses writes and deletes (an {@link IOException} saying
+ * why) once the lease has expired unrenewed or another replicator took it, and releases it when
+ * closed. Reads pass through. Lease problems are reported under {@value #HEALTH_KEY} in the
+ * replica's {@link ReplicaHealth}, so /healthz turns red when the lease is lost.
+ *
+ * <p>A lease taken over by someone else is lost for good: from then on nothing is written to the
+ * replica by this process. A lease that expired only because renewing failed (the store
+ * unreachable) is renewed, if no one took it meanwhile, when the store answers again, and writes
+ * resume.
+ */
+public final class LeasedReplicaClient implements ReplicaClient, HealthReporting {
+    private static final System.Logger LOG = System.getLogger(LeasedReplicaClient.class.getName());
+    public static final String HEALTH_KEY = "lease";
+
+    private final ReplicaClient delegate;
+    private final ReplicaLease lease;
+    private final Clock clock;
+    private volatile ReplicaHealth health = new ReplicaHealth();
+    private Instant nextRenewal;
+    private Thread renewer;
+    private volatile boolean closed;
+
+    LeasedReplicaClient(ReplicaClient delegate, ReplicaLease lease, Clock clock) {
+        this.delegate = delegate;
+        this.lease = lease;
+        this.clock = clock;
+        this.nextRenewal = clock.instant().plus(renewEvery());
+    }
+
+    /**
+     * Takes {@code client}'s lease and returns the client wrapped to keep it, renewing on a thread
+     * of its own; a client that cannot keep a lease (not a {@link LeaseStore}, or a store that
+     * cannot write conditionally: a warning) is returned as it is.
+     * Another replicator's live lease is a {@link LeaseHeldException}; the caller still owns
+     * (and closes) {@code client} when this throws.
+     */
+    public static ReplicaClient acquire(ReplicaClient client, Duration ttl, Clock clock) throws IOException {
+        if (!(client instanceof LeaseStore store)) {
+            return client;
+        }
+        ReplicaLease lease;
+        try {
+            lease = ReplicaLease.acquire(store, Lease.defaultOwner(), LocalProcess.current(), ttl, clock);
+        } catch (LeaseUnsupportedException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: replicating without a lease, so a second replicator writing to this replica would go "
+                    + "unnoticed: {1}", client.location(), e.getMessage());
+            return client;
+        }
+        LeasedReplicaClient leased = new LeasedReplicaClient(client, lease, clock);
+        leased.renewer = Thread.ofVirtual().name("lease " + store.leaseLocation()).start(leased::renewLoop);
+        LOG.log(System.Logger.Level.DEBUG, "took replica lease {0} until {1}", store.leaseLocation(), leased.lease.lease().expiresAt());
+        return leased;
+    }
+
+    private Duration renewEvery() {
+        return lease.ttl().dividedBy(3);
+    }
+
+    public ReplicaLease lease() {
+        return lease;
+    }
+
+    @Override
+    public void reportTo(ReplicaHealth health) {
+        String current = this.health.problem(HEALTH_KEY);
+        this.health = health;
+        if (current != null) {
+            health.report(HEALTH_KEY, current);
+        }
+    }
+
+    private void renewLoop() {
+        Duration retry = lease.ttl().dividedBy(10);
+        while (!closed) {
+            try {
+                Thread.sleep(retry.toMillis() < 10 ? 10 : Math.min(retry.toMillis(), 1000));
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!closed) {
+                renewIfDue();
+            }
+        }
+    }
+
+    /**
+     * Renews the lease if a third of its TTL has passed since the last renewal (a tenth after a
+     * failed one). Returns whether the lease is ours at the end. Called by the renewal thread; by
+     * tests with a fake clock.
+     */
+    synchronized boolean renewIfDue() {
+        Instant now = clock.instant();
+        if (lease.lostBecause() != null) {
+            return false;
+        }
+        if (now.isBefore(nextRenewal)) {
+            return lease.heldAt(now);
+        }
+        try {
+            lease.renew();
+            nextRenewal = now.plus(renewEvery());
+            health.clear(HEALTH_KEY);
+            return true;
+        } catch (LeaseConflictException e) {
+            String problem = e.getMessage() + "; writes to this replica stopped: another replicator writes to it";
+            health.report(HEALTH_KEY, problem);
+            LOG.log(System.Logger.Level.ERROR, "{0}: {1}", delegate.location(), problem);
+            return false;
+        } catch (IOException | RuntimeException e) {
+            nextRenewal = now.plus(lease.ttl().dividedBy(10));
+            Instant expires = lease.lease().expiresAt();
+            String problem = "renewing replica lease %s failed: %s; %s".formatted(lease.location(), ReplicaHealth.describe(e),
+                    lease.heldAt(now) ? "held until " + expires : "expired at " + expires + ", writes to this replica paused until it renews");
+            // One failed renewal leaves two thirds of the TTL: an alarm only once a second one fails.
+            if (Duration.between(now, expires).compareTo(renewEvery()) < 0) {
+                health.report(HEALTH_KEY, problem);
+            }
+            LOG.log(System.Logger.Level.WARNING, "{0}: {1}", delegate.location(), problem);
+            return lease.heldAt(now);
+        }
+    }
+
+    /** Fails unless the lease is ours now. */
+    private void checkHeld() throws IOException {
+        Instant now = clock.instant();
+        if (lease.heldAt(now)) {
+            return;
+        }
+        String lost = lease.lostBecause();
+        String problem = lost != null ? lost + "; writes to this replica stopped"
+                : "replica lease %s expired at %s (not renewed): writes to this replica paused until it renews".formatted(lease.location(),
+                        lease.lease().expiresAt());
+        health.report(HEALTH_KEY, problem);
+        throw new IOException(problem);
+    }
+
+    @Override
+    public String type() {
+        return delegate.type();
+    }
+
+    @Override
+    public String location() {
+        return delegate.location();
+    }
+
+    @Override
+    public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
+        return delegate.listFiles(level, fromTxid);
+    }
+
+    @Override
+    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
+        return delegate.listFilesExact(level, fromTxid);
+    }
+
+    @Override
+    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+        return delegate.open(level, range, offset, length);
+    }
+
+    @Override
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
+        checkHeld();
+        return delegate.write(level, range, data, size, createdAt);
+    }
+
+    @Override
+    public void delete(int level, List<TxidRange> ranges) throws IOException {
+        checkHeld();
+        delegate.delete(level, ranges);
+    }
+
+    @Override
+    public void deleteAll() throws IOException {
+        checkHeld();
+        delegate.deleteAll();
+    }
+
+    /** Stops renewing, releases the lease (so another replicator can start at once), and closes the replica. */
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        Thread r = renewer;
+        if (r != null) {
+            r.interrupt();
+            try {
+                r.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            lease.release();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: releasing replica lease {1} failed (it expires by itself): {2}", delegate.location(),
+                    lease.location(), ReplicaHealth.describe(e));
+        } finally {
+            delegate.close();
+        }
+    }
+}

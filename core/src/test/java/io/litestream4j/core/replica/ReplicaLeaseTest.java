@@ -1,0 +1,198 @@
+package io.litestream4j.core.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.litestream4j.core.FakeClock;
+import io.litestream4j.core.ReplicaHealth;
+import io.litestream4j.ltx.TxidRange;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The replica lease with a fake clock: taking, refusing, renewing at a third of the TTL, losing, expiring, releasing. */
+@Timeout(60)
+class ReplicaLeaseTest {
+    private static final Instant T0 = Instant.parse("2026-11-29T10:00:00Z");
+    private static final Duration TTL = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+    private final FakeClock clock = new FakeClock(T0);
+
+    private FileReplicaClient replica() {
+        return new FileReplicaClient(dir.resolve("replica"));
+    }
+
+    private static void write(ReplicaClient c, long txid) throws IOException {
+        byte[] data = ("file " + txid).getBytes(StandardCharsets.UTF_8);
+        c.write(0, new TxidRange(txid, txid), new ByteArrayInputStream(data), data.length, T0);
+    }
+
+    private Lease stored() throws IOException {
+        return Lease.parse(Files.readAllBytes(dir.resolve("replica/lock.json")), "lock.json");
+    }
+
+    @Test
+    void aSecondReplicatorIsRefusedNamingTheHolderUntilTheLeaseExpires() throws Exception {
+        ReplicaLease a = ReplicaLease.acquire(replica(), "host-a:1", TTL, clock);
+        assertThat(stored()).isEqualTo(new Lease(1, T0.plus(TTL), "host-a:1"));
+        clock.advance(Duration.ofSeconds(29));
+        assertThatThrownBy(() -> ReplicaLease.acquire(replica(), "host-b:2", TTL, clock)).isInstanceOf(LeaseHeldException.class)
+                .hasMessageContaining("held by host-a:1 until 2026-11-29T10:00:30Z").hasMessageContaining("lock.json");
+        clock.advance(Duration.ofSeconds(1));
+        ReplicaLease b = ReplicaLease.acquire(replica(), "host-b:2", TTL, clock);
+        assertThat(b.lease()).isEqualTo(new Lease(2, T0.plus(Duration.ofSeconds(60)), "host-b:2"));
+        assertThat(a.heldAt(clock.instant())).isFalse();
+        assertThatThrownBy(a::renew).isInstanceOf(LeaseConflictException.class).hasMessageContaining("now held by host-b:2");
+        assertThat(a.lostBecause()).contains("host-b:2");
+        assertThat(stored().owner()).as("the loser's renewal changed nothing").isEqualTo("host-b:2");
+    }
+
+    @Test
+    void renewsEveryThirdOfTheTtlAndKeepsTheReplicaOverTime() throws Exception {
+        ReplicaLease lease = ReplicaLease.acquire(replica(), "me:1", TTL, clock);
+        LeasedReplicaClient c = new LeasedReplicaClient(replica(), lease, clock);
+        for (int second = 1; second <= 120; second++) {
+            clock.advance(Duration.ofSeconds(1));
+            assertThat(c.renewIfDue()).isTrue();
+            Instant expires = stored().expiresAt();
+            // Renewed at 10 s, 20 s, ...: never more than a third of the TTL spent.
+            assertThat(expires).as("at second %d", second).isEqualTo(T0.plusSeconds(second / 10 * 10).plus(TTL));
+        }
+        assertThat(stored().generation()).as("renewals keep the generation").isEqualTo(1);
+        write(c, 1);
+        assertThatThrownBy(() -> ReplicaLease.acquire(replica(), "other:2", TTL, clock)).isInstanceOf(LeaseHeldException.class);
+    }
+
+    @Test
+    void aLostLeaseStopsWritesAndTurnsHealthRed() throws Exception {
+        ReplicaHealth health = new ReplicaHealth();
+        LeasedReplicaClient a = new LeasedReplicaClient(replica(), ReplicaLease.acquire(replica(), "a:1", TTL, clock), clock);
+        a.reportTo(health);
+        write(a, 1);
+        // Paused long enough (a stopped VM) for the lease to expire, and another replicator took it.
+        clock.advance(Duration.ofSeconds(31));
+        ReplicaLease b = ReplicaLease.acquire(replica(), "b:2", TTL, clock);
+        assertThatThrownBy(() -> write(a, 2)).hasMessageContaining("expired");
+        assertThat(a.renewIfDue()).isFalse();
+        assertThat(health.problem(LeasedReplicaClient.HEALTH_KEY)).contains("lost").contains("now held by b:2").contains("writes to this replica stopped");
+        assertThat(health.summary()).isNotNull();
+        assertThatThrownBy(() -> write(a, 2)).hasMessageContaining("lost");
+        assertThatThrownBy(() -> a.delete(0, java.util.List.of(new TxidRange(1, 1)))).hasMessageContaining("lost");
+        assertThat(Files.exists(dir.resolve("replica/ltx/0/0000000000000002-0000000000000002.ltx"))).isFalse();
+        assertThat(Files.exists(dir.resolve("replica/ltx/0/0000000000000001-0000000000000001.ltx"))).as("nothing deleted").isTrue();
+        // Lost for good, even once b's lease expires: a restart decides, not a race.
+        clock.advance(Duration.ofSeconds(60));
+        assertThat(a.renewIfDue()).isFalse();
+        a.close();
+        assertThat(stored().owner()).as("closing the loser leaves the holder's lease").isEqualTo("b:2");
+        assertThat(b.heldAt(clock.instant().minusSeconds(61))).isTrue();
+    }
+
+    @Test
+    void renewalFailuresAlarmOnlyWhenTheLeaseRunsShortAndWritesPauseAfterExpiry() throws Exception {
+        FlakyStore store = new FlakyStore(replica());
+        ReplicaHealth health = new ReplicaHealth();
+        LeasedReplicaClient c = new LeasedReplicaClient(replica(), ReplicaLease.acquire(store, "me:1", TTL, clock), clock);
+        c.reportTo(health);
+        store.failing = true;
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(c.renewIfDue()).as("still held until 30 s").isTrue();
+        assertThat(health.summary()).as("one failed renewal is no alarm").isNull();
+        clock.advance(Duration.ofSeconds(11)); // 21 s: less than a third of the TTL left
+        assertThat(c.renewIfDue()).isTrue();
+        assertThat(health.problem(LeasedReplicaClient.HEALTH_KEY)).contains("renewing replica lease").contains("store unreachable");
+        write(c, 1);
+        clock.advance(Duration.ofSeconds(10)); // 31 s: expired
+        assertThat(c.renewIfDue()).isFalse();
+        assertThatThrownBy(() -> write(c, 2)).hasMessageContaining("expired").hasMessageContaining("paused");
+        assertThat(health.problem(LeasedReplicaClient.HEALTH_KEY)).contains("paused");
+        // The store answers again and no one took the lease: it renews, writes resume, health clears.
+        store.failing = false;
+        clock.advance(Duration.ofSeconds(3));
+        assertThat(c.renewIfDue()).isTrue();
+        assertThat(health.summary()).isNull();
+        write(c, 2);
+        assertThat(stored().expiresAt()).isEqualTo(clock.instant().plus(TTL));
+    }
+
+    @Test
+    void closingReleasesTheLeaseForTheNextReplicatorAtOnce() throws Exception {
+        ReplicaClient a = LeasedReplicaClient.acquire(replica(), TTL, clock);
+        assertThat(a).isInstanceOf(LeasedReplicaClient.class);
+        assertThat(stored().owner()).isEqualTo(Lease.defaultOwner()).contains(":" + ProcessHandle.current().pid());
+        a.close();
+        assertThat(Files.exists(dir.resolve("replica/lock.json"))).isFalse();
+        ReplicaLease b = ReplicaLease.acquire(replica(), "b:2", TTL, clock);
+        assertThat(b.lease().generation()).isEqualTo(1);
+    }
+
+    @Test
+    void aClientThatCannotKeepALeaseIsReturnedAsItIs() throws Exception {
+        MemoryReplicaClient memory = new MemoryReplicaClient("memory");
+        assertThat(LeasedReplicaClient.acquire(memory, TTL, clock)).isSameAs(memory);
+    }
+
+    @Test
+    void readsLeasesAsLitestreamWritesThem() throws Exception {
+        Lease l = Lease.parse("{\"generation\":7,\"expires_at\":\"2026-11-29T11:00:00.123456789+01:00\",\"owner\":\"web-1:4242\",\"extra\":[1]}"
+                .replace("[1]", "null").getBytes(StandardCharsets.UTF_8), "lock.json");
+        assertThat(l).isEqualTo(new Lease(7, Instant.parse("2026-11-29T10:00:00.123456789Z"), "web-1:4242"));
+        Lease noOwner = Lease.parse("{\"generation\":1,\"expires_at\":\"0001-01-01T00:00:00Z\"}".getBytes(StandardCharsets.UTF_8), "lock.json");
+        assertThat(noOwner.expired(T0)).isTrue();
+        Lease quoted = new Lease(2, T0, "we\"ird\\host:1");
+        assertThat(Lease.parse(quoted.toJson(), "x")).isEqualTo(quoted);
+        assertThat(new String(new Lease(3, T0, "h:1").toJson(), StandardCharsets.UTF_8))
+                .isEqualTo("{\"generation\":3,\"expires_at\":\"2026-11-29T10:00:00Z\",\"owner\":\"h:1\"}");
+        assertThatThrownBy(() -> Lease.parse("{\"generation\":1}".getBytes(StandardCharsets.UTF_8), "s3://b/p/lock.json"))
+                .hasMessageContaining("s3://b/p/lock.json").hasMessageContaining("expires_at");
+    }
+
+    /** A lease store whose requests fail while {@code failing} is set. */
+    private static final class FlakyStore implements LeaseStore {
+        private final LeaseStore delegate;
+        volatile boolean failing;
+
+        FlakyStore(LeaseStore delegate) {
+            this.delegate = delegate;
+        }
+
+        private void check() throws IOException {
+            if (failing) {
+                throw new IOException("store unreachable");
+            }
+        }
+
+        @Override
+        public Optional<Stored> readLease() throws IOException {
+            check();
+            return delegate.readLease();
+        }
+
+        @Override
+        public String writeLease(byte[] content, String expectedVersion) throws IOException {
+            check();
+            return delegate.writeLease(content, expectedVersion);
+        }
+
+        @Override
+        public void deleteLease(String expectedVersion) throws IOException {
+            check();
+            delegate.deleteLease(expectedVersion);
+        }
+
+        @Override
+        public String leaseLocation() {
+            return delegate.leaseLocation();
+        }
+    }
+}
