@@ -100,6 +100,11 @@ final class SftpConnection implements AutoCloseable {
             for (KeyPair k : privateKeys()) {
                 s.addPublicKeyIdentity(k);
             }
+        } catch (IOException e) {
+            s.close(true);
+            throw e;
+        }
+        try {
             s.auth().verify(settings.timeout());
             return s;
         } catch (IOException e) {
@@ -123,7 +128,7 @@ final class SftpConnection implements AutoCloseable {
             SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName(settings.keyPath().toString()), in, passphrase).forEach(out::add);
         } catch (NoSuchFileException e) {
             throw new IOException("sftp replica %s: key-path %s: no such file".formatted(settings.location(), settings.keyPath()), e);
-        } catch (GeneralSecurityException | IOException e) {
+        } catch (GeneralSecurityException | IOException | RuntimeException e) {
             throw new IOException("sftp replica %s: key-path %s: cannot read the private key%s: %s".formatted(settings.location(), settings.keyPath(),
                     settings.keyPassphrase() == null ? " (is it protected by a passphrase? set key-passphrase)" : "", e.getMessage()), e);
         }

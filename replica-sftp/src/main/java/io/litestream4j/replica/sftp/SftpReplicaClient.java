@@ -87,8 +87,9 @@ public final class SftpReplicaClient implements ReplicaClient {
     }
 
     private <T> T call(String what, Request<T> request) throws IOException {
+        SftpClient sftp = connection.sftp(); // a failure to connect or log in names the replica and the cause
         try {
-            return request.run(connection.sftp());
+            return request.run(sftp);
         } catch (IOException e) {
             if (e instanceof SftpException || connection.isOpen()) {
                 throw e; // the server answered, or the failure was not the connection's
@@ -97,7 +98,8 @@ public final class SftpReplicaClient implements ReplicaClient {
                 return request.run(connection.sftp());
             } catch (IOException again) {
                 again.addSuppressed(e);
-                throw again instanceof SftpException || again instanceof NoSuchFileException ? again
+                throw again instanceof SftpException || again instanceof NoSuchFileException || String.valueOf(again.getMessage()).startsWith("sftp replica")
+                        ? again
                         : new IOException("sftp replica %s: %s: %s".formatted(location(), what, again.getMessage()), again);
             }
         }
