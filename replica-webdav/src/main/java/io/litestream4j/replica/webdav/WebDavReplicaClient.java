@@ -230,7 +230,12 @@ public final class WebDavReplicaClient implements ReplicaClient {
     /** PUTs exactly the body's bytes, with their length, streamed; checks the body held no more. */
     private void put(int level, URI uri, SizedInput body) throws IOException {
         long size = body.size();
-        BodyPublisher publisher = size == 0 ? BodyPublishers.noBody() : BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(() -> body), size);
+        // The JDK's publisher closes the stream at its end; the caller owns it, and requireEnd reads it after.
+        InputStream unclosed = new java.io.FilterInputStream(body) {
+            @Override
+            public void close() {}
+        };
+        BodyPublisher publisher = size == 0 ? BodyPublishers.noBody() : BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(() -> unclosed), size);
         Duration timeout = settings.timeout().plusSeconds(size / MIN_UPLOAD_BYTES_PER_SECOND);
         HttpRequest request = http.request("PUT", uri, publisher, timeout).header("Content-Type", "application/octet-stream").build();
         String what = "put " + uri.getRawPath();
