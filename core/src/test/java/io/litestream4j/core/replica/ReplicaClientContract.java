@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * What every {@link ReplicaClient} must do, run against each backend by a subclass that supplies
- * a fresh, empty replica. The bytes stored are opaque here: clients never parse LTX contents.
+ * a fresh, empty replica. The bytes stored are opaque here: clients never parse LTX contents,
+ * except the header of a backend that keeps no time of its own (see {@link #recordsWriteTimes}).
  */
 @Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 public abstract class ReplicaClientContract {
@@ -31,6 +32,16 @@ public abstract class ReplicaClientContract {
 
     /** A client for a new, empty replica. */
     protected abstract ReplicaClient newClient() throws Exception;
+
+    /**
+     * Whether the backend keeps the time given to {@code write} (as metadata or a file time). One
+     * that cannot (WebDAV) answers false and reads each file's time from its LTX header in
+     * {@code listFilesExact}: the tests that check times then write data that starts with a
+     * header carrying the time, as every real LTX file does.
+     */
+    protected boolean recordsWriteTimes() {
+        return true;
+    }
 
     /** The size of the large-file test; backends with multipart uploads make it span several parts. */
     protected int largeFileBytes() {
@@ -71,6 +82,15 @@ public abstract class ReplicaClientContract {
         return client.write(level, new TxidRange(min, max), new ByteArrayInputStream(data), data.length, at);
     }
 
+    /** {@code data}, starting with an LTX header that carries {@code at} when the backend reads times from headers. */
+    private byte[] timed(byte[] data, long min, long max, Instant at) {
+        if (!recordsWriteTimes()) {
+            io.litestream4j.ltx.LtxHeader.of(4096, 1, min, max, at.toEpochMilli(), 0).withFlags(io.litestream4j.ltx.LtxHeader.FLAG_NO_CHECKSUM)
+                    .writeTo(data, 0);
+        }
+        return data;
+    }
+
     private byte[] read(int level, long min, long max, long offset, long length) throws IOException {
         try (InputStream in = client.open(level, new TxidRange(min, max), offset, length)) {
             return in.readAllBytes();
@@ -90,17 +110,17 @@ public abstract class ReplicaClientContract {
 
     @Test
     void listsAreSortedByTxidFilteredByMaxAndKeptPerLevel() throws Exception {
-        put(0, 3, 3, bytes(10, 3), T0);
-        put(0, 1, 1, bytes(11, 1), T0);
-        put(0, 0x10, 0x10, bytes(12, 16), T0); // hex names: 0x10 sorts after 0x3
-        put(0, 2, 2, bytes(13, 2), T0.plusSeconds(5));
+        put(0, 3, 3, timed(bytes(110, 3), 3, 3, T0), T0);
+        put(0, 1, 1, timed(bytes(111, 1), 1, 1, T0), T0);
+        put(0, 0x10, 0x10, timed(bytes(112, 16), 0x10, 0x10, T0), T0); // hex names: 0x10 sorts after 0x3
+        put(0, 2, 2, timed(bytes(113, 2), 2, 2, T0.plusSeconds(5)), T0.plusSeconds(5));
         put(1, 1, 3, bytes(14, 4), T0);
         put(9, 1, 0x10, bytes(15, 5), T0);
 
         List<LtxFileInfo> l0 = client.listFiles(0, 0);
         assertThat(l0).extracting(f -> f.range().min()).containsExactly(1L, 2L, 3L, 0x10L);
         assertThat(l0).allMatch(f -> f.level() == 0);
-        assertThat(l0.get(1).size()).isEqualTo(13);
+        assertThat(l0.get(1).size()).isEqualTo(113);
         assertThat(exactTime(client.listFilesExact(0, 0).get(1))).isEqualTo(T0.plusSeconds(5).truncatedTo(opaqueFileTimePrecision()));
         assertThat(client.listFiles(0, 3)).extracting(f -> f.range().min()).containsExactly(3L, 0x10L);
         assertThat(client.listFiles(0, 0x11)).isEmpty();
@@ -111,7 +131,7 @@ public abstract class ReplicaClientContract {
 
     @Test
     void writeReturnsWhatListReports() throws Exception {
-        LtxFileInfo written = put(2, 5, 9, bytes(1000, 7), T0);
+        LtxFileInfo written = put(2, 5, 9, timed(bytes(1000, 7), 5, 9, T0), T0);
         assertThat(written.level()).isEqualTo(2);
         assertThat(written.range()).isEqualTo(new TxidRange(5, 9));
         assertThat(written.size()).isEqualTo(1000);
@@ -250,7 +270,7 @@ public abstract class ReplicaClientContract {
     void anOverwriteIsWhatTheListingReports() throws Exception {
         put(0, 1, 1, bytes(500, 1), T0);
         assertThat(client.listFiles(0, 0)).extracting(LtxFileInfo::size).containsExactly(500L);
-        put(0, 1, 1, bytes(2000, 2), T0.plusSeconds(3));
+        put(0, 1, 1, timed(bytes(2000, 2), 1, 1, T0.plusSeconds(3)), T0.plusSeconds(3));
         assertThat(client.listFiles(0, 0)).extracting(LtxFileInfo::size).containsExactly(2000L);
         assertThat(exactTime(client.listFilesExact(0, 0).getFirst())).isEqualTo(T0.plusSeconds(3).truncatedTo(opaqueFileTimePrecision()));
     }

@@ -1,0 +1,227 @@
+package io.litestream4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.litestream4j.core.TestDb;
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.ReplicaClients;
+import io.litestream4j.ltx.LtxDecoder;
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.replica.webdav.DavServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real {@code bin/litestream} replicating to Apache httpd's mod_dav with concurrent writers,
+ * through a SIGKILL and restart and through the server being stopped and started again, then
+ * restoring the latest state, a TXID and a time; and the start-up errors (wrong password,
+ * unreachable server), which name the replica and never the password.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
+class WebDavCliIT {
+    private DavServer server;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    void startServer() throws Exception {
+        server = DavServer.apache();
+    }
+
+    @AfterAll
+    void stopServer() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private Path config(Path db, String path) throws Exception {
+        return CliProcess.writeConfig(dir, """
+                levels:
+                  - interval: 3s
+                dbs:
+                  - path: %s
+                    monitor-interval: 100ms
+                    replica:
+                      type: webdav
+                      webdav-url: %s
+                      webdav-username: %s
+                      webdav-password: $WEBDAV_PASSWORD
+                      path: %s
+                      sync-interval: 200ms
+                """.formatted(db, server.httpUrl(), DavServer.USER, path));
+    }
+
+    private static final Map<String, String> ENV = Map.of("WEBDAV_PASSWORD", DavServer.PASSWORD);
+
+    /** Writers inserting rows on their own connections until stopped. */
+    private static final class Writers implements AutoCloseable {
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final ExecutorService pool;
+        private final List<Future<Integer>> running = new ArrayList<>();
+
+        Writers(Path db, int n) {
+            pool = Executors.newFixedThreadPool(n);
+            for (int i = 0; i < n; i++) {
+                running.add(pool.submit(() -> {
+                    int tx = 0;
+                    try (Connection c = TestDb.open(db, 10_000)) {
+                        while (!stop.get()) {
+                            TestDb.insert(c, 1, 200);
+                            tx++;
+                            Thread.sleep(5);
+                        }
+                    }
+                    return tx;
+                }));
+            }
+        }
+
+        /** Stops the writers; returns how many transactions they committed. */
+        int stop() throws Exception {
+            stop.set(true);
+            int total = 0;
+            for (Future<Integer> f : running) {
+                total += f.get(60, TimeUnit.SECONDS);
+            }
+            return total;
+        }
+
+        @Override
+        public void close() {
+            stop.set(true);
+            pool.shutdownNow();
+        }
+    }
+
+    /** The highest L0 TXID on the server, once it has not changed for a second (the replicator is idle and caught up). */
+    private long settledTxid(ReplicaClient replica, Duration patience) throws Exception {
+        long deadline = System.nanoTime() + patience.toNanos();
+        long last = -1;
+        int stable = 0;
+        while (System.nanoTime() < deadline) {
+            List<LtxFileInfo> l0 = replica.listFiles(0, 0);
+            long max = l0.isEmpty() ? 0 : l0.getLast().maxTxid();
+            stable = max == last && max > 0 ? stable + 1 : 0;
+            if (stable >= 5) {
+                return max;
+            }
+            last = max;
+            Thread.sleep(200);
+        }
+        throw new AssertionError("the replica's TXID did not settle within " + patience + "; last " + last);
+    }
+
+    @Test
+    void concurrentWritersKillRestartServerOutageThenRestoreLatestTxidAndTime() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 50);
+        Path cfg = config(db, "app");
+        String url = server.url("app");
+        try (ReplicaClient replica = ReplicaClients.open(url); Writers first = new Writers(db, 3)) {
+            CliProcess p = CliProcess.start(ENV, dir, "replicate", "-config", cfg.toString());
+            assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
+            Thread.sleep(2000);
+            p.kill(); // SIGKILL mid-write: no final sync
+            p = CliProcess.start(ENV, dir, "replicate", "-config", cfg.toString());
+            assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
+            Thread.sleep(1500);
+            assertThat(first.stop()).isPositive();
+
+            // a state the TXID and time restores must find
+            long txid = settledTxid(replica, Duration.ofSeconds(60));
+            String atTxid = TestDb.digest(db);
+            Thread.sleep(1100); // header times are milliseconds, but keep the moment clear of both neighbours
+            Instant between = Instant.now();
+            Thread.sleep(1100);
+
+            // the server stops under load and comes back: nothing is lost, the replica catches up
+            try (Writers second = new Writers(db, 3)) {
+                Thread.sleep(1000);
+                server.stop();
+                Thread.sleep(10_000);
+                server.start();
+                long restarted = System.nanoTime();
+                long deadline = restarted + Duration.ofSeconds(60).toNanos();
+                while (replica.listFiles(0, txid + 1).isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                Duration recovered = Duration.ofNanos(System.nanoTime() - restarted);
+                assertThat(replica.listFiles(0, txid + 1)).as("uploads resumed after the server returned").isNotEmpty();
+                System.err.printf("webdav: first upload %d ms after the server returned%n", recovered.toMillis());
+                Thread.sleep(1000);
+                assertThat(second.stop()).isPositive();
+            }
+            p.terminate();
+            CliProcess.Result stopped = p.await(Duration.ofSeconds(120));
+            assertThat(stopped.code()).as(stopped.toString()).isZero();
+            assertThat(stopped.out() + stopped.err()).doesNotContain(DavServer.PASSWORD);
+
+            // what the server holds is whole LTX files, compacted into level 1 too
+            Path ltx = server.files().resolve("app/ltx");
+            try (Stream<Path> files = Files.walk(ltx)) {
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    assertThat(f.getFileName().toString()).as("no temporary upload left behind").matches("[0-9a-f]{16}-[0-9a-f]{16}\\.ltx");
+                    try (LtxDecoder d = new LtxDecoder(Files.newInputStream(f), f.toString())) {
+                        d.verify();
+                    }
+                }
+            }
+            assertThat(replica.listFiles(1, 0)).as("level 1 compactions on the server").isNotEmpty();
+
+            String latest = TestDb.digest(db);
+            Path out = dir.resolve("latest.db");
+            CliProcess.Result r = CliProcess.run(ENV, dir, "restore", "-config", cfg.toString(), "-integrity-check", "full", "-o", out.toString(),
+                    db.toString());
+            assertThat(r.code()).as(r.toString()).isZero();
+            assertThat(r.out()).contains("database checksum verified");
+            assertThat(TestDb.digest(out)).isEqualTo(latest);
+            assertThat(TestDb.integrityCheck(out)).isEqualTo("ok");
+
+            Path byTxid = dir.resolve("txid.db");
+            r = CliProcess.run(dir, "restore", "-txid", "%016x".formatted(txid), "-o", byTxid.toString(), url);
+            assertThat(r.code()).as(r.toString()).isZero();
+            assertThat(TestDb.digest(byTxid)).isEqualTo(atTxid);
+
+            Path byTime = dir.resolve("time.db");
+            r = CliProcess.run(dir, "restore", "-timestamp", between.toString(), "-o", byTime.toString(), url);
+            assertThat(r.code()).as(r.toString()).isZero();
+            assertThat(TestDb.digest(byTime)).isEqualTo(atTxid);
+            assertThat(r.out() + r.err()).doesNotContain(DavServer.PASSWORD);
+        }
+    }
+
+    @Test
+    void wrongPasswordAndUnreachableServerFailAtStartNamingTheReplica() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 5);
+        String wrong = "webdav://%s:not-the-password@127.0.0.1:%d/dav/x".formatted(DavServer.USER, server.port());
+        CliProcess.Result denied = CliProcess.run(dir, "replicate", "-once", db.toString(), wrong);
+        assertThat(denied.code()).as(denied.toString()).isEqualTo(1);
+        assertThat(denied.err()).contains("webdav://127.0.0.1:%d/dav/x".formatted(server.port())).contains("HTTP 401");
+        assertThat(denied.out() + denied.err()).doesNotContain("not-the-password");
+
+        CliProcess.Result unreachable = CliProcess.run(dir, "replicate", "-once", db.toString(), "webdav://u:p4ssw0rd@127.0.0.1:1/x");
+        assertThat(unreachable.code()).as(unreachable.toString()).isEqualTo(1);
+        assertThat(unreachable.err()).contains("webdav://127.0.0.1:1/x");
+        assertThat(unreachable.out() + unreachable.err()).doesNotContain("p4ssw0rd");
+    }
+}
