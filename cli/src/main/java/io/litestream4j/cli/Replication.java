@@ -124,7 +124,7 @@ final class Replication implements AutoCloseable {
         if (text == null || text.isBlank()) {
             return ReplicaLease.DEFAULT_TTL;
         }
-        Duration ttl = io.litestream4j.cli.config.GoDuration.parse(text);
+        Duration ttl = io.litestream4j.core.GoDuration.parse(text);
         if (ttl == null || ttl.isNegative()) {
             throw new IllegalArgumentException("LITESTREAM_LEASE_TTL=%s: want a duration such as 30s, or 0 to take no replica lease".formatted(text));
         }
