@@ -34,13 +34,20 @@ extra=jdk.crypto.ec,jdk.naming.dns,jdk.zipfs,jdk.charsets,jdk.management
 echo "build-release: jlink modules: $modules,$extra" >&2
 
 # Temurin 25 links from its own run-time image (JEP 493: "Linking from run-time image enabled"
-# in jlink --help), so it needs no jmods folder; a JDK that ships jmods (Debian's
-# openjdk-25-jmods) links from them.
+# in jlink --help), so it needs no jmods folder, and Debian 12 has no OpenJDK 25 package whose
+# jmods we could use instead. A JDK that has a jmods folder links from it.
 module_path=()
 [ -d "$jdk/jmods" ] && module_path=(--module-path "$jdk/jmods")
 "$jdk/bin/jlink" "${module_path[@]}" --add-modules "$modules,$extra" \
   --strip-debug --no-man-pages --no-header-files --compress=zip-0 \
   --output "$stage/runtime"
+
+# Native code without its symbol tables (as Debian's dh_strip does: lintian requires it, and the
+# runtime is smaller), and the runtime's read-only legal notices writable by their owner like
+# every other file.
+find "$stage/runtime" -type f \( -name '*.so' -o -path '*/bin/*' -o -name jexec -o -name jspawnhelper \) \
+  -exec strip --strip-unneeded --remove-section=.comment --remove-section=.note {} +
+chmod -R u+w,go+r "$stage/runtime"
 
 cp "$cli/litestream.jar" "$stage/app/"
 cp "$cli"/lib/*.jar "$stage/app/lib/"

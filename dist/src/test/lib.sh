@@ -3,25 +3,27 @@
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
-# replicate_and_restore WORK COMMAND...: a real database written by a concurrent writer,
+# replicate_and_restore WORK SEEN COMMAND...: a real database written by a concurrent writer,
 # replicated by "COMMAND replicate" with a config file for a few seconds, stopped by SIGTERM (a
 # last sync, exit 0), restored by "COMMAND restore", then compared: integrity_check ok and the
-# same rows. COMMAND must exec the launcher (no shell function), so SIGTERM reaches it.
+# same rows. COMMAND must exec the launcher (no shell function), so SIGTERM reaches it. SEEN is
+# the folder WORK as COMMAND sees it (WORK itself, or its path inside a chroot).
 replicate_and_restore() {
-  local work=$1
-  shift
-  local db="$work/data/app.db" replica="$work/replica" restored="$work/restored.db"
+  local work=$1 seen=$2
+  shift 2
+  local db="$work/data/app.db" restored="$work/restored.db"
   mkdir -p "$work/data"
   chmod 0777 "$work" "$work/data" # a service user may run the command
   sqlite3 "$db" "PRAGMA journal_mode=wal; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);" >/dev/null
+  chmod 0666 "$db" # SQLite gives the -wal and -shm files the database's mode
   cat > "$work/litestream.yml" <<YAML
 dbs:
-  - path: $db
+  - path: $seen/data/app.db
     replicas:
-      - url: file://$replica
+      - url: file://$seen/replica
 YAML
   chmod 0644 "$work/litestream.yml"
-  "$@" replicate -config "$work/litestream.yml" > "$work/replicate.log" 2>&1 &
+  "$@" replicate -config "$seen/litestream.yml" > "$work/replicate.log" 2>&1 &
   local rpid=$!
   pids+=("$rpid")
   # The concurrent writer: about 4 s of small transactions while the replicator runs.
@@ -38,7 +40,7 @@ YAML
   [ "$rc" = 0 ] || { cat "$work/replicate.log" >&2; fail "replicate exited $rc after SIGTERM"; }
   pass "replicate ran and stopped cleanly"
 
-  "$@" restore -o "$restored" "file://$replica" || fail "restore failed"
+  "$@" restore -o "$seen/restored.db" "file://$seen/replica" || fail "restore failed"
   [ "$(sqlite3 "$restored" 'PRAGMA integrity_check')" = ok ] || fail "restored database fails integrity_check"
   local want got
   want=$(sqlite3 "$db" "SELECT count(*), sum(length(v)), max(id) FROM t")

@@ -41,4 +41,4 @@ pass "start-up cache usable after unpacking"
 run databases -config "$home/etc/litestream.yml" | grep -q '/var/lib/app/app.db' || fail "etc/litestream.yml is not read as expected"
 pass "etc/litestream.yml parses"
 
-replicate_and_restore "$work" "${litestream[@]}"
+replicate_and_restore "$work" "$work" "${litestream[@]}"
