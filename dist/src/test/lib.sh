@@ -3,6 +3,20 @@
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
+# start_work NAME: makes the temporary folder $work; on exit the processes in $pids are ended,
+# the test's own before_exit runs (if it defines one) and $work is removed.
+pids=()
+start_work() {
+  work=$(mktemp -d "/tmp/litestream-$1-test.XXXXXX")
+  trap end_work EXIT
+}
+end_work() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if declare -F before_exit >/dev/null; then before_exit; fi
+  rm -rf "$work"
+}
+
 # replicate_and_restore WORK SEEN COMMAND...: a real database written by a concurrent writer,
 # replicated by "COMMAND replicate" with a config file for a few seconds, stopped by SIGTERM (a
 # last sync, exit 0), restored by "COMMAND restore", then compared: integrity_check ok and the

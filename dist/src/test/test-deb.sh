@@ -18,14 +18,8 @@ if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q installed; then
 fi
 [ ! -e /usr/bin/litestream ] || fail "/usr/bin/litestream exists and is not ours; not touching it"
 
-work=$(mktemp -d /tmp/litestream-deb-test.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  dpkg --purge "$pkg" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+before_exit() { dpkg --purge "$pkg" >/dev/null 2>&1 || true; }
+start_work deb
 
 # lintian: warnings are listed, errors fail.
 lintian --no-tag-display-limit "$deb" > "$work/lintian.txt" 2>&1 || true

@@ -11,13 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-work=$(mktemp -d /tmp/litestream-image-test.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+start_work image
 layout="$work/layout"
 mkdir -p "$layout"
 tar -C "$layout" -xf "$image"

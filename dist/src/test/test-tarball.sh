@@ -10,13 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-work=$(mktemp -d /tmp/litestream-tarball-test.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+start_work tarball
 
 tar -C "$work" -xzf "$tarball"
 home=$(echo "$work"/litestream-*)
