@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Builds the release from the cli module's output (cli/target/litestream.jar and lib/):
+#   target/litestream-VERSION-linux-x64/          the distribution, also as .tar.gz beside it
+#     bin/litestream        the launcher (src/main/bin/litestream)
+#     runtime/              a Java runtime trimmed by jlink to the modules our jars use
+#     app/litestream.jar    with app/lib/*.jar, and app/litestream.aot, the start-up cache
+#     etc/                  litestream.yml (commented example), litestream.service (systemd)
+# Usage: build-release.sh ROOT VERSION TARGET   (run by dist/pom.xml in the package phase)
+set -euo pipefail
+root=$1 version=$2 target=$3
+
+jdk=$("$root/bin/find-jdk" 25)
+name="litestream-$version-linux-x64"
+stage="$target/$name"
+cli="$root/cli/target"
+[ -f "$cli/litestream.jar" ] || { echo "build-release: $cli/litestream.jar is missing: build the cli module first" >&2; exit 1; }
+
+rm -rf "$stage" "$target/$name.tar.gz"
+mkdir -p "$stage/bin" "$stage/app/lib" "$stage/etc"
+
+# The modules the jars need, as jdeps finds them, plus those reached only by reflection or
+# service lookup, which jdeps cannot see: elliptic-curve TLS (jdk.crypto.ec; empty since JDK 22
+# but named by old code), DNS names in JNDI (jdk.naming.dns), zip file systems (jdk.zipfs),
+# charsets beyond the standard ones (jdk.charsets), and jcmd's attach target (jdk.attach is not
+# needed in the target VM: its own diagnostic commands are in java.base and jdk.management).
+modules=$("$jdk/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps \
+  --class-path "$cli/lib/*" "$cli/litestream.jar" "$cli"/lib/*.jar 2>/dev/null | tail -n1)
+case "$modules" in java.base*) ;; *) echo "build-release: jdeps printed no module list: '$modules'" >&2; exit 1 ;; esac
+# java.desktop (AWT, 25 MB) is named only for java.beans, which Jackson and SnakeYAML use for
+# bean mapping when it is present; we use neither's bean mapping (tested: the config file, JSON
+# logs and -json output work without it, see src/test/test-tarball.sh).
+modules=$(echo "$modules" | tr , '\n' | grep -vx java.desktop | paste -sd, -)
+extra=jdk.crypto.ec,jdk.naming.dns,jdk.zipfs,jdk.charsets,jdk.management
+echo "build-release: jlink modules: $modules,$extra" >&2
+
+# Temurin 25 links from its own run-time image (JEP 493: "Linking from run-time image enabled"
+# in jlink --help), so it needs no jmods folder, and Debian 12 has no OpenJDK 25 package whose
+# jmods we could use instead. A JDK that has a jmods folder links from it.
+module_path=()
+[ -d "$jdk/jmods" ] && module_path=(--module-path "$jdk/jmods")
+"$jdk/bin/jlink" "${module_path[@]}" --add-modules "$modules,$extra" \
+  --strip-debug --no-man-pages --no-header-files --compress=zip-0 \
+  --output "$stage/runtime"
+
+# Native code without its symbol tables (as Debian's dh_strip does: lintian requires it, and the
+# runtime is smaller), and the runtime's read-only legal notices writable by their owner like
+# every other file.
+find "$stage/runtime" -type f \( -name '*.so' -o -path '*/bin/*' -o -name jexec -o -name jspawnhelper \) \
+  -exec strip --strip-unneeded --remove-section=.comment --remove-section=.note {} +
+chmod -R u+w,go+r "$stage/runtime"
+
+cp "$cli/litestream.jar" "$stage/app/"
+cp "$cli"/lib/*.jar "$stage/app/lib/"
+install -m 0755 "$root/dist/src/main/bin/litestream" "$stage/bin/litestream"
+install -m 0644 "$root/etc/litestream.yml" "$root/etc/litestream.service" "$stage/etc/"
+
+# The start-up cache, made by the runtime it ships with, on the classpath the launcher uses
+# (the JVM accepts it after the folder moves, as long as app/ keeps its layout). The same
+# training as bin/litestream's in a checkout (cli's AotTraining, a few seconds).
+"$stage/runtime/bin/java" --enable-native-access=ALL-UNNAMED -Xlog:aot*=off -Xlog:cds*=off -XX:+UseSerialGC \
+  -XX:AOTCacheOutput="$stage/app/litestream.aot" -cp "$stage/app/litestream.jar" io.litestream4j.cli.AotTraining >/dev/null
+[ -s "$stage/app/litestream.aot" ] || { echo "build-release: the training run made no AOT cache" >&2; exit 1; }
+rm -f "$stage/app/litestream.aot.config"
+
+# A reproducible archive: sorted names, one owner, the files' own times.
+tar -C "$target" --sort=name --owner=0 --group=0 --numeric-owner -czf "$target/$name.tar.gz" "$name"
+echo "build-release: $target/$name.tar.gz ($(du -sh "$target/$name.tar.gz" | cut -f1); unpacked $(du -sh "$stage" | cut -f1))" >&2

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Tests the release tarball as a user on a machine without Java would use it: unpacks it to a new
+# folder (so the start-up cache must survive the move), hides every JDK of this machine (an empty
+# /usr/lib/jvm in a private mount namespace when run as root; always an empty PATH and no
+# JAVA_HOME), then runs `version`, replicates a database written by a concurrent writer for a few
+# seconds, restores it and compares. Usage: test-tarball.sh TARBALL. Exits non-zero on failure.
+set -euo pipefail
+tarball=$(readlink -f "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+start_work tarball
+
+tar -C "$work" -xzf "$tarball"
+home=$(echo "$work"/litestream-*)
+[ -x "$home/bin/litestream" ] || fail "no bin/litestream in $tarball"
+[ -f "$home/etc/litestream.yml" ] && [ -f "$home/etc/litestream.service" ] || fail "etc/ files missing in $tarball"
+
+# The unpacked command with no Java of this machine reachable.
+clean_env=("$here/no-jdk" timeout 120 env -i HOME="$work" PATH="$work/empty-path")
+litestream=("${clean_env[@]}" "$home/bin/litestream")
+run() { "${litestream[@]}" "$@"; }
+mkdir -p "$work/empty-path"
+
+out=$(run version)
+[[ "$out" == "litestream4j v"* ]] || fail "version printed '$out'"
+pass "version: $out"
+
+# The cache made at build time is used after the move: AOTMode=on makes the JVM fail otherwise.
+"${clean_env[@]}" LITESTREAM_JAVA_OPTS=-XX:AOTMode=on "$home/bin/litestream" version >/dev/null || fail "the start-up cache app/litestream.aot is not usable after unpacking"
+pass "start-up cache usable after unpacking"
+
+# The example config is valid (every key known to the parser).
+run databases -config "$home/etc/litestream.yml" | grep -q '/var/lib/app/app.db' || fail "etc/litestream.yml is not read as expected"
+pass "etc/litestream.yml parses"
+
+replicate_and_restore "$work" "$work" "${litestream[@]}"
