@@ -208,6 +208,13 @@ class NatsCliIT {
                     .await(Duration.ofSeconds(120));
             assertThat(unreachable.code()).as(unreachable.toString()).isEqualTo(1);
             assertThat(unreachable.err()).contains("cannot connect to nats://127.0.0.1:1");
+
+            // The daemon too: it does not start against a server it cannot reach.
+            server.stopProcess();
+            CliProcess.Result down = CliProcess.start(dir, "replicate", "-config", config(db, server).toString()).await(Duration.ofSeconds(120));
+            assertThat(down.code()).as(down.toString()).isEqualTo(1);
+            assertThat(down.err()).contains("cannot connect to nats://" + server.address()).contains("user litestream and password");
+            assertNoSecret(down);
         }
     }
 
