@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The real {@code bin/litestream} replicating to a real nats-server (JetStream object store,
  * user and password required) while several writers change the database: restore of the
- * latest state and of a point in time, the start-up errors, and the server going away under
+ * latest state, of a TXID and of a point in time, the start-up errors, and the server going away under
  * load for 20 s and coming back.
  */
 @Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
@@ -145,6 +145,7 @@ class NatsCliIT {
             }
             assertThat(caughtUp(port)).as("the replica caught up with the first writers").isTrue();
             String first = TestDb.digest(db);
+            long firstTxid = (long) sample(get(port, "/metrics").body(), "litestream_txid");
             long firstRows;
             try (Connection c = TestDb.open(db)) {
                 firstRows = TestDb.queryLong(c, "SELECT count(*) FROM t");
@@ -178,6 +179,12 @@ class NatsCliIT {
             try (Connection c = TestDb.open(then)) {
                 assertThat(TestDb.queryLong(c, "SELECT count(*) FROM t")).isEqualTo(firstRows);
             }
+
+            Path atTxid = dir.resolve("txid.db");
+            CliProcess.Result byTxid = CliProcess.start(dir, "restore", "-txid", "%016x".formatted(firstTxid), "-o", atTxid.toString(), url)
+                    .await(Duration.ofSeconds(120));
+            assertThat(byTxid.code()).as(byTxid.toString()).isZero();
+            assertRestoredEquals(atTxid, first);
 
             CliProcess.Result ltx = CliProcess.start(dir, "ltx", url).await(Duration.ofSeconds(120));
             assertThat(ltx.code()).as(ltx.toString()).isZero();
