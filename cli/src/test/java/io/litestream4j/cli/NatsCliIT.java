@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The real {@code bin/litestream} replicating to a real nats-server (JetStream object store,
  * user and password required) while several writers change the database: restore of the
- * latest state, of a TXID and of a point in time, the start-up errors, and the server going away under
- * load for 20 s and coming back.
+ * latest state, of a TXID and of a point in time, the start-up errors, kill -9 and restart, and the
+ * server going away under load for 20 s and coming back.
  */
 @Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class NatsCliIT {
@@ -275,6 +275,39 @@ class NatsCliIT {
             assertThat(stopped.err()).contains("nats replica nats://" + server.address() + "/" + BUCKET);
             assertNoSecret(stopped);
 
+            Path restored = dir.resolve("restored.db");
+            CliProcess.Result r = CliProcess.start(dir, "restore", "-integrity-check", "full", "-o", restored.toString(), server.url(BUCKET))
+                    .await(Duration.ofSeconds(120));
+            assertThat(r.code()).as(r.toString()).isZero();
+            assertRestoredEquals(restored, TestDb.digest(db));
+        }
+    }
+
+    @Test
+    void killedMidRunThenRestartedItResumesAndLosesNothing() throws Exception {
+        try (NatsServer server = NatsServer.start(NatsServer.Auth.PASSWORD)) {
+            server.createBucket(BUCKET);
+            Path db = TestDb.create(dir, "app.db", 4096, 100);
+            Path config = config(db, server);
+            try (Writers writers = new Writers(db, 2)) {
+                CliProcess first = CliProcess.start(dir, "replicate", "-config", config.toString());
+                assertThat(first.awaitLog("replicating to", Duration.ofSeconds(120))).as(first.output().toString()).isTrue();
+                Thread.sleep(3000);
+                first.kill(); // SIGKILL mid-run, writers still writing
+                Thread.sleep(1000);
+                CliProcess second = CliProcess.start(dir, "replicate", "-config", config.toString());
+                assertThat(second.awaitLog("replicating to", Duration.ofSeconds(120))).as(second.output().toString()).isTrue();
+                Thread.sleep(2000);
+                writers.stop();
+                int port = metricsPort(second);
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (!caughtUp(port) && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                second.terminate();
+                CliProcess.Result stopped = second.await(Duration.ofSeconds(120));
+                assertThat(stopped.code()).as(stopped.toString()).isZero();
+            }
             Path restored = dir.resolve("restored.db");
             CliProcess.Result r = CliProcess.start(dir, "restore", "-integrity-check", "full", "-o", restored.toString(), server.url(BUCKET))
                     .await(Duration.ofSeconds(120));
