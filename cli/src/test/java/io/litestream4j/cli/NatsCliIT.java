@@ -117,6 +117,22 @@ class NatsCliIT {
         return txid > 0 && sample(metrics, "litestream_replica_txid") == txid;
     }
 
+    /** Starts {@code replicate -config} for {@code db} and waits until it replicates. */
+    private CliProcess replicate(Path db, NatsServer server) throws Exception {
+        CliProcess p = CliProcess.start(dir, "replicate", "-config", config(db, server).toString());
+        assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
+        return p;
+    }
+
+    /** Waits (at most 60 s) until the replica holds the database's current TXID; true if it does. */
+    private boolean awaitCaughtUp(int port) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!caughtUp(port) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        return caughtUp(port);
+    }
+
     private static void assertNoSecret(CliProcess.Result r) {
         assertThat(r.out() + r.err()).doesNotContain(NatsServer.PASSWORD).doesNotContain("wrong-password-value");
     }
@@ -131,19 +147,14 @@ class NatsCliIT {
         try (NatsServer server = NatsServer.start(NatsServer.Auth.PASSWORD)) {
             server.createBucket(BUCKET);
             Path db = TestDb.create(dir, "app.db", 4096, 100);
-            CliProcess p = CliProcess.start(dir, "replicate", "-config", config(db, server).toString());
-            assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
+            CliProcess p = replicate(db, server);
             int port = metricsPort(p);
 
             try (Writers writers = new Writers(db, 3)) {
                 Thread.sleep(3000);
                 assertThat(writers.stop()).isPositive();
             }
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!caughtUp(port) && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertThat(caughtUp(port)).as("the replica caught up with the first writers").isTrue();
+            assertThat(awaitCaughtUp(port)).as("the replica caught up with the first writers").isTrue();
             String first = TestDb.digest(db);
             long firstTxid = (long) sample(get(port, "/metrics").body(), "litestream_txid");
             long firstRows;
@@ -230,8 +241,7 @@ class NatsCliIT {
         try (NatsServer server = NatsServer.start(NatsServer.Auth.PASSWORD)) {
             server.createBucket(BUCKET);
             Path db = TestDb.create(dir, "app.db", 4096, 100);
-            CliProcess p = CliProcess.start(dir, "replicate", "-config", config(db, server).toString());
-            assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
+            CliProcess p = replicate(db, server);
             int port = metricsPort(p);
             Duration recovery;
             try (Writers writers = new Writers(db, 2)) {
@@ -256,14 +266,11 @@ class NatsCliIT {
             }
             System.out.println("nats outage of 20 s: the replica reached the TXID at the server's return in " + recovery.toMillis() + " ms");
             assertThat(recovery).as("lag recovers within 10 s of the server's return").isLessThanOrEqualTo(Duration.ofSeconds(10));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!caughtUp(port) && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
+            assertThat(awaitCaughtUp(port)).as("caught up with the writers").isTrue();
             // Uploads recover at once; a compaction that failed during the outage reports until the
             // next one at its level's interval (L1: 30 s) succeeds, so health may take that long.
             HttpResponse<String> health = get(port, "/healthz");
-            deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
             while (health.statusCode() != 200 && System.nanoTime() < deadline) {
                 Thread.sleep(500);
                 health = get(port, "/healthz");
@@ -288,22 +295,16 @@ class NatsCliIT {
         try (NatsServer server = NatsServer.start(NatsServer.Auth.PASSWORD)) {
             server.createBucket(BUCKET);
             Path db = TestDb.create(dir, "app.db", 4096, 100);
-            Path config = config(db, server);
             try (Writers writers = new Writers(db, 2)) {
-                CliProcess first = CliProcess.start(dir, "replicate", "-config", config.toString());
-                assertThat(first.awaitLog("replicating to", Duration.ofSeconds(120))).as(first.output().toString()).isTrue();
+                CliProcess first = replicate(db, server);
                 Thread.sleep(3000);
                 first.kill(); // SIGKILL mid-run, writers still writing
                 Thread.sleep(1000);
-                CliProcess second = CliProcess.start(dir, "replicate", "-config", config.toString());
-                assertThat(second.awaitLog("replicating to", Duration.ofSeconds(120))).as(second.output().toString()).isTrue();
+                CliProcess second = replicate(db, server);
                 Thread.sleep(2000);
                 writers.stop();
                 int port = metricsPort(second);
-                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                while (!caughtUp(port) && System.nanoTime() < deadline) {
-                    Thread.sleep(100);
-                }
+                assertThat(awaitCaughtUp(port)).as("the restarted replicator caught up").isTrue();
                 second.terminate();
                 CliProcess.Result stopped = second.await(Duration.ofSeconds(120));
                 assertThat(stopped.code()).as(stopped.toString()).isZero();

@@ -4,13 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.litestream4j.core.replica.ReplicaClient;
-import io.litestream4j.core.replica.ReplicaClientContract;
 import java.io.IOException;
 import java.net.URI;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,37 +14,24 @@ import org.junit.jupiter.api.Test;
  * made for the run, and requires a token: the client is configured with Litestream's keys
  * {@code token}, {@code tls} and {@code root-cas}.
  */
-class NatsTlsTokenContractTest extends ReplicaClientContract {
-    private static final AtomicInteger BUCKETS = new AtomicInteger();
-    static NatsServer server;
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = NatsServer.start(NatsServer.Auth.TOKEN, true);
+class NatsTlsTokenContractTest extends NatsServerContract {
+    @Override
+    NatsServer startServer() throws Exception {
+        return NatsServer.start(NatsServer.Auth.TOKEN, true);
     }
 
-    @AfterAll
-    static void stopServer() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private static ReplicaClient open(String bucket, Map<String, String> keys) throws IOException {
+    private ReplicaClient open(String bucket, Map<String, String> keys) throws IOException {
         return new NatsReplicaClientFactory().create("nats", URI.create("nats://" + server.address() + "/" + bucket), keys);
     }
 
     @Override
-    protected ReplicaClient newClient() throws Exception {
-        String bucket = "tls-" + BUCKETS.incrementAndGet();
-        server.createBucket(bucket);
+    ReplicaClient open(String bucket) throws Exception {
         return open(bucket, Map.of("token", NatsServer.TOKEN, "tls", "true", "root-cas", server.caCertificate().toString()));
     }
 
     @Test
     void anUntrustedCertificateOrAWrongTokenIsAnErrorWithoutTheToken() throws Exception {
-        String bucket = "tls-" + BUCKETS.incrementAndGet();
-        server.createBucket(bucket);
+        String bucket = newBucket();
         try (ReplicaClient untrusting = open(bucket, Map.of("token", NatsServer.TOKEN, "tls", "true", "timeout", "5s"))) {
             assertThatThrownBy(() -> untrusting.listFiles(0, 0)).isInstanceOf(IOException.class)
                     .hasMessageContaining("cannot connect to nats://" + server.address())
