@@ -172,8 +172,11 @@ public final class NatsServer implements AutoCloseable {
 
     /** Creates an object store bucket (file storage) as an operator would with {@code nats object add}. */
     public void createBucket(String bucket) throws Exception {
-        try (Connection c = adminConnection()) {
+        Connection c = adminConnection();
+        try {
             c.objectStoreManagement().create(ObjectStoreConfiguration.builder(bucket).storageType(StorageType.File).build());
+        } finally {
+            c.close();
         }
     }
 
