@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The real {@code bin/litestream} replicating to a real nats-server (JetStream object store,
  * user and password required) while several writers change the database: restore of the
- * latest state and of a point in time, the start-up errors, and the server going away under
- * load for 20 s and coming back.
+ * latest state, of a TXID and of a point in time, the start-up errors, kill -9 and restart, and the
+ * server going away under load for 20 s and coming back.
  */
 @Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class NatsCliIT {
@@ -117,6 +117,22 @@ class NatsCliIT {
         return txid > 0 && sample(metrics, "litestream_replica_txid") == txid;
     }
 
+    /** Starts {@code replicate -config} for {@code db} and waits until it replicates. */
+    private CliProcess replicate(Path db, NatsServer server) throws Exception {
+        CliProcess p = CliProcess.start(dir, "replicate", "-config", config(db, server).toString());
+        assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
+        return p;
+    }
+
+    /** Waits (at most 60 s) until the replica holds the database's current TXID; true if it does. */
+    private boolean awaitCaughtUp(int port) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!caughtUp(port) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        return caughtUp(port);
+    }
+
     private static void assertNoSecret(CliProcess.Result r) {
         assertThat(r.out() + r.err()).doesNotContain(NatsServer.PASSWORD).doesNotContain("wrong-password-value");
     }
@@ -131,20 +147,16 @@ class NatsCliIT {
         try (NatsServer server = NatsServer.start(NatsServer.Auth.PASSWORD)) {
             server.createBucket(BUCKET);
             Path db = TestDb.create(dir, "app.db", 4096, 100);
-            CliProcess p = CliProcess.start(dir, "replicate", "-config", config(db, server).toString());
-            assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
+            CliProcess p = replicate(db, server);
             int port = metricsPort(p);
 
             try (Writers writers = new Writers(db, 3)) {
                 Thread.sleep(3000);
                 assertThat(writers.stop()).isPositive();
             }
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!caughtUp(port) && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertThat(caughtUp(port)).as("the replica caught up with the first writers").isTrue();
+            assertThat(awaitCaughtUp(port)).as("the replica caught up with the first writers").isTrue();
             String first = TestDb.digest(db);
+            long firstTxid = (long) sample(get(port, "/metrics").body(), "litestream_txid");
             long firstRows;
             try (Connection c = TestDb.open(db)) {
                 firstRows = TestDb.queryLong(c, "SELECT count(*) FROM t");
@@ -179,6 +191,12 @@ class NatsCliIT {
                 assertThat(TestDb.queryLong(c, "SELECT count(*) FROM t")).isEqualTo(firstRows);
             }
 
+            Path atTxid = dir.resolve("txid.db");
+            CliProcess.Result byTxid = CliProcess.start(dir, "restore", "-txid", "%016x".formatted(firstTxid), "-o", atTxid.toString(), url)
+                    .await(Duration.ofSeconds(120));
+            assertThat(byTxid.code()).as(byTxid.toString()).isZero();
+            assertRestoredEquals(atTxid, first);
+
             CliProcess.Result ltx = CliProcess.start(dir, "ltx", url).await(Duration.ofSeconds(120));
             assertThat(ltx.code()).as(ltx.toString()).isZero();
             assertThat(ltx.out()).contains("0000000000000001");
@@ -208,6 +226,13 @@ class NatsCliIT {
                     .await(Duration.ofSeconds(120));
             assertThat(unreachable.code()).as(unreachable.toString()).isEqualTo(1);
             assertThat(unreachable.err()).contains("cannot connect to nats://127.0.0.1:1");
+
+            // The daemon too: it does not start against a server it cannot reach.
+            server.stopProcess();
+            CliProcess.Result down = CliProcess.start(dir, "replicate", "-config", config(db, server).toString()).await(Duration.ofSeconds(120));
+            assertThat(down.code()).as(down.toString()).isEqualTo(1);
+            assertThat(down.err()).contains("cannot connect to nats://" + server.address()).contains("user litestream and password");
+            assertNoSecret(down);
         }
     }
 
@@ -216,8 +241,7 @@ class NatsCliIT {
         try (NatsServer server = NatsServer.start(NatsServer.Auth.PASSWORD)) {
             server.createBucket(BUCKET);
             Path db = TestDb.create(dir, "app.db", 4096, 100);
-            CliProcess p = CliProcess.start(dir, "replicate", "-config", config(db, server).toString());
-            assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
+            CliProcess p = replicate(db, server);
             int port = metricsPort(p);
             Duration recovery;
             try (Writers writers = new Writers(db, 2)) {
@@ -242,14 +266,11 @@ class NatsCliIT {
             }
             System.out.println("nats outage of 20 s: the replica reached the TXID at the server's return in " + recovery.toMillis() + " ms");
             assertThat(recovery).as("lag recovers within 10 s of the server's return").isLessThanOrEqualTo(Duration.ofSeconds(10));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!caughtUp(port) && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
+            assertThat(awaitCaughtUp(port)).as("caught up with the writers").isTrue();
             // Uploads recover at once; a compaction that failed during the outage reports until the
             // next one at its level's interval (L1: 30 s) succeeds, so health may take that long.
             HttpResponse<String> health = get(port, "/healthz");
-            deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
             while (health.statusCode() != 200 && System.nanoTime() < deadline) {
                 Thread.sleep(500);
                 health = get(port, "/healthz");
@@ -261,6 +282,33 @@ class NatsCliIT {
             assertThat(stopped.err()).contains("nats replica nats://" + server.address() + "/" + BUCKET);
             assertNoSecret(stopped);
 
+            Path restored = dir.resolve("restored.db");
+            CliProcess.Result r = CliProcess.start(dir, "restore", "-integrity-check", "full", "-o", restored.toString(), server.url(BUCKET))
+                    .await(Duration.ofSeconds(120));
+            assertThat(r.code()).as(r.toString()).isZero();
+            assertRestoredEquals(restored, TestDb.digest(db));
+        }
+    }
+
+    @Test
+    void killedMidRunThenRestartedItResumesAndLosesNothing() throws Exception {
+        try (NatsServer server = NatsServer.start(NatsServer.Auth.PASSWORD)) {
+            server.createBucket(BUCKET);
+            Path db = TestDb.create(dir, "app.db", 4096, 100);
+            try (Writers writers = new Writers(db, 2)) {
+                CliProcess first = replicate(db, server);
+                Thread.sleep(3000);
+                first.kill(); // SIGKILL mid-run, writers still writing
+                Thread.sleep(1000);
+                CliProcess second = replicate(db, server);
+                Thread.sleep(2000);
+                writers.stop();
+                int port = metricsPort(second);
+                assertThat(awaitCaughtUp(port)).as("the restarted replicator caught up").isTrue();
+                second.terminate();
+                CliProcess.Result stopped = second.await(Duration.ofSeconds(120));
+                assertThat(stopped.code()).as(stopped.toString()).isZero();
+            }
             Path restored = dir.resolve("restored.db");
             CliProcess.Result r = CliProcess.start(dir, "restore", "-integrity-check", "full", "-o", restored.toString(), server.url(BUCKET))
                     .await(Duration.ofSeconds(120));

@@ -40,6 +40,8 @@ final class BucketConnection implements AutoCloseable {
     private final NatsSettings settings;
     private Bucket open;
     private boolean closed;
+    /** Whether a connection was ever made, so a lost one (not a failed first one) is a warning. */
+    private volatile boolean everConnected;
 
     BucketConnection(NatsSettings settings) {
         this.settings = settings;
@@ -141,7 +143,10 @@ final class BucketConnection implements AutoCloseable {
 
     private void connectionEvent(Connection connection, ConnectionListener.Events event) {
         switch (event) {
-            case DISCONNECTED -> LOG.log(Level.WARNING, "nats replica {0}: disconnected; reconnecting", settings.describe());
+            case CONNECTED -> everConnected = true;
+            // jnats reports a failed first connect as a disconnect too: that failure is the connect's error.
+            case DISCONNECTED -> LOG.log(everConnected ? Level.WARNING : Level.DEBUG, "nats replica {0}: disconnected; reconnecting",
+                    settings.describe());
             case RECONNECTED -> LOG.log(Level.INFO, "nats replica {0}: reconnected", settings.describe());
             case CLOSED -> LOG.log(Level.DEBUG, "nats replica {0}: connection closed", settings.describe());
             default -> LOG.log(Level.DEBUG, "nats replica {0}: {1}", settings.describe(), event);

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Timeout;
  * for a missing bucket, wrong credentials and an unreachable server.
  */
 @Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
+@SuppressWarnings("try") // jnats' Connection.close() may throw InterruptedException; these tests throw Exception anyway
 class NatsReplicaClientTest {
     private static final AtomicInteger BUCKETS = new AtomicInteger();
     private static final Instant T0 = Instant.parse("2026-11-24T10:00:00.123Z");

@@ -92,7 +92,11 @@ public final class NatsServer implements AutoCloseable {
             case NONE -> {}
         }
         if (certificates != null) {
-            command.addAll(List.of("--tls", "--tlscert", certificates.serverCert().toString(), "--tlskey", certificates.serverKey().toString()));
+            // A config file for the handshake timeout: the default (2 s) is too short on a busy machine.
+            Path conf = dir.resolve("tls.conf");
+            Files.writeString(conf, "tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n  timeout: 30\n}\n".formatted(certificates.serverCert(),
+                    certificates.serverKey()));
+            command.addAll(List.of("-c", conf.toString()));
         }
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
@@ -168,8 +172,11 @@ public final class NatsServer implements AutoCloseable {
 
     /** Creates an object store bucket (file storage) as an operator would with {@code nats object add}. */
     public void createBucket(String bucket) throws Exception {
-        try (Connection c = adminConnection()) {
+        Connection c = adminConnection();
+        try {
             c.objectStoreManagement().create(ObjectStoreConfiguration.builder(bucket).storageType(StorageType.File).build());
+        } finally {
+            c.close();
         }
     }
 
