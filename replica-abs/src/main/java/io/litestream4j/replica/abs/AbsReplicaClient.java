@@ -79,6 +79,21 @@ public final class AbsReplicaClient implements ReplicaClient {
     static final int DEFAULT_BLOCK_SIZE = 4 << 20;
     private static final int PARALLEL_REQUESTS = 16;
 
+    /**
+     * The SDK logs every exception it throws at ERROR (once per retry) and warns about a header it
+     * cannot set (Content-Length: the JDK's client sends it itself from the body's known length);
+     * the errors this client throws tell the same story once, naming the replica. So the SDK is
+     * silent under java.util.logging unless Azure's own {@code AZURE_LOG_LEVEL} asks for it. Held
+     * here because java.util.logging keeps loggers only weakly.
+     */
+    private static final java.util.logging.Logger SDK_LOGGER = java.util.logging.Logger.getLogger("com.azure");
+
+    static {
+        if (System.getenv("AZURE_LOG_LEVEL") == null && SDK_LOGGER.getLevel() == null) {
+            SDK_LOGGER.setLevel(java.util.logging.Level.OFF);
+        }
+    }
+
     private final AbsSettings settings;
     private final BlobContainerClient container;
     private final int blockSize;
@@ -335,10 +350,23 @@ public final class AbsReplicaClient implements ReplicaClient {
                 case 404 -> code == BlobErrorCode.CONTAINER_NOT_FOUND ? ": container " + settings.container() + " does not exist" : "";
                 default -> "";
             });
+        } else if (has(e, java.net.ConnectException.class) || has(e, java.nio.channels.ClosedChannelException.class)) {
+            detail = "cannot connect to " + settings.endpoint() + ": " + causes(e);
+        } else if (has(e, java.util.concurrent.TimeoutException.class) || has(e, java.net.http.HttpTimeoutException.class)) {
+            detail = "no answer from " + settings.endpoint() + " in time: " + causes(e);
         } else {
             detail = causes(e);
         }
         return new IOException(settings.scrub("abs replica %s: %s: %s".formatted(location(), operation, detail)), new ScrubbedCause(settings.scrub(causes(e))));
+    }
+
+    private static boolean has(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The messages of {@code e} and its causes, for errors (the SDK wraps I/O failures). */
@@ -346,7 +374,7 @@ public final class AbsReplicaClient implements ReplicaClient {
         StringBuilder out = new StringBuilder();
         java.util.Set<Throwable> seen = new java.util.HashSet<>();
         for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
-            String m = t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+            String m = t.getMessage() != null && !t.getMessage().isBlank() ? t.getMessage() : t.getClass().getSimpleName();
             if (out.indexOf(m) < 0) {
                 out.append(out.isEmpty() ? "" : ": ").append(m);
             }

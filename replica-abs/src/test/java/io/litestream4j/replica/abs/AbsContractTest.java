@@ -137,7 +137,7 @@ class AbsContractTest {
         var settings = new AbsSettings(Azurite.ACCOUNT, Azurite.KEY, null, java.net.URI.create("http://127.0.0.1:" + closed + "/devstoreaccount1"),
                 CONTAINER, "db");
         try (AbsReplicaClient c = new AbsReplicaClient(settings)) {
-            assertThatThrownBy(() -> c.listFiles(0, 0)).hasMessageContaining("127.0.0.1:" + closed).hasMessageContaining("list level 0")
+            assertThatThrownBy(() -> c.listFiles(0, 0)).hasMessageContaining("cannot connect to http://127.0.0.1:" + closed).hasMessageContaining("list level 0")
                     .hasMessageNotContaining(Azurite.KEY);
         }
     }
