@@ -98,6 +98,11 @@ public final class AbsReplicaClientFactory implements ReplicaClientFactory {
         if (!sasGiven && key != null && !key.isBlank() && account == null) {
             throw spec.error("account-key needs account-name (or abs://ACCOUNT@CONTAINER/PATH)");
         }
-        return new AbsSettings(account, key, sas, endpoint, container, path);
+        AbsSettings settings = new AbsSettings(account, key, sas, endpoint, container, path);
+        if (settings.auth() == AbsSettings.Auth.DEFAULT_CHAIN && !"https".equalsIgnoreCase(endpoint.getScheme())) {
+            throw spec.error("no sas-token or account-key (nor %s or %s), and the default Azure credential chain needs an https endpoint, not %s"
+                    .formatted(SAS_TOKEN_ENV, ACCOUNT_KEY_ENV, endpoint));
+        }
+        return settings;
     }
 }
