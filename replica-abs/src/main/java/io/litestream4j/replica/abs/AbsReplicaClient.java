@@ -76,7 +76,7 @@ import java.util.concurrent.Semaphore;
 public final class AbsReplicaClient implements ReplicaClient {
     static final String TIMESTAMP_METADATA = "litestreamtimestamp";
     /** The largest body sent in one request, and so the memory a write holds. */
-    static final int DEFAULT_BLOCK_SIZE = 4 << 20;
+    static final int BLOCK_SIZE = 4 << 20;
     private static final int PARALLEL_REQUESTS = 16;
 
     /**
@@ -96,19 +96,9 @@ public final class AbsReplicaClient implements ReplicaClient {
 
     private final AbsSettings settings;
     private final BlobContainerClient container;
-    private final int blockSize;
 
     public AbsReplicaClient(AbsSettings settings) {
-        this(settings, DEFAULT_BLOCK_SIZE);
-    }
-
-    /** With bodies of at most {@code blockSize} bytes per request. */
-    AbsReplicaClient(AbsSettings settings, int blockSize) {
-        if (blockSize < 1) {
-            throw new IllegalArgumentException("block size: want 1 or more, got " + blockSize);
-        }
         this.settings = settings;
-        this.blockSize = blockSize;
         this.container = buildClient(settings).getBlobContainerClient(settings.container());
     }
 
@@ -189,7 +179,7 @@ public final class AbsReplicaClient implements ReplicaClient {
         }
         String name = blobName(level, range);
         try {
-            var options = new BlobInputStreamOptions().setBlockSize(blockSize).setRange(new BlobRange(offset, length > 0 ? length : null));
+            var options = new BlobInputStreamOptions().setBlockSize(BLOCK_SIZE).setRange(new BlobRange(offset, length > 0 ? length : null));
             return new ScrubbingInput(container.getBlobClient(name).openInputStream(options, Context.NONE), name);
         } catch (BlobStorageException e) {
             if (e.getErrorCode() == BlobErrorCode.BLOB_NOT_FOUND) {
@@ -239,9 +229,9 @@ public final class AbsReplicaClient implements ReplicaClient {
         BlobHttpHeaders headers = new BlobHttpHeaders().setContentType("application/octet-stream");
         SizedInput body = new SizedInput(data, size, "abs replica %s: put %s".formatted(location(), name));
         BlockBlobClient blob = container.getBlobClient(name).getBlockBlobClient();
-        byte[] first = body.readNBytes((int) Math.min(size, blockSize));
+        byte[] first = body.readNBytes((int) Math.min(size, BLOCK_SIZE));
         try {
-            if (size <= blockSize) {
+            if (size <= BLOCK_SIZE) {
                 body.requireEnd(); // the whole body is read before the request: a failing input sends nothing
                 blob.uploadWithResponse(new BlockBlobSimpleUploadOptions(BinaryData.fromBytes(first)).setContentMd5(md5(first)).setHeaders(headers)
                         .setMetadata(metadata).setTier(AccessTier.HOT), null, Context.NONE);
@@ -256,7 +246,7 @@ public final class AbsReplicaClient implements ReplicaClient {
                     blob.stageBlockWithResponse(new BlockBlobStageBlockOptions(id, BinaryData.fromBytes(block)).setContentMd5(md5(block)), null,
                             Context.NONE);
                     ids.add(id);
-                    block = body.readNBytes(blockSize);
+                    block = body.readNBytes(BLOCK_SIZE);
                 }
                 body.requireEnd(); // commits only a body of exactly its size
                 blob.commitBlockListWithResponse(new BlockBlobCommitBlockListOptions(ids).setHeaders(headers).setMetadata(metadata)
