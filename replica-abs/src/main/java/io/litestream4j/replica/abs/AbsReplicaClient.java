@@ -76,24 +76,29 @@ import java.util.concurrent.Semaphore;
 public final class AbsReplicaClient implements ReplicaClient {
     static final String TIMESTAMP_METADATA = "litestreamtimestamp";
     /** The largest body sent in one request, and so the memory a write holds. */
-    static final int DEFAULT_BLOCK_SIZE = 4 << 20;
+    static final int BLOCK_SIZE = 4 << 20;
     private static final int PARALLEL_REQUESTS = 16;
+
+    /**
+     * The SDK logs every exception it throws at ERROR (once per retry) and warns about a header it
+     * cannot set (Content-Length: the JDK's client sends it itself from the body's known length);
+     * the errors this client throws tell the same story once, naming the replica. So the SDK is
+     * silent under java.util.logging unless Azure's own {@code AZURE_LOG_LEVEL} asks for it. Held
+     * here because java.util.logging keeps loggers only weakly.
+     */
+    private static final java.util.logging.Logger SDK_LOGGER = java.util.logging.Logger.getLogger("com.azure");
+
+    static {
+        if (System.getenv("AZURE_LOG_LEVEL") == null && SDK_LOGGER.getLevel() == null) {
+            SDK_LOGGER.setLevel(java.util.logging.Level.OFF);
+        }
+    }
 
     private final AbsSettings settings;
     private final BlobContainerClient container;
-    private final int blockSize;
 
     public AbsReplicaClient(AbsSettings settings) {
-        this(settings, DEFAULT_BLOCK_SIZE);
-    }
-
-    /** With bodies of at most {@code blockSize} bytes per request. */
-    AbsReplicaClient(AbsSettings settings, int blockSize) {
-        if (blockSize < 1) {
-            throw new IllegalArgumentException("block size: want 1 or more, got " + blockSize);
-        }
         this.settings = settings;
-        this.blockSize = blockSize;
         this.container = buildClient(settings).getBlobContainerClient(settings.container());
     }
 
@@ -174,7 +179,7 @@ public final class AbsReplicaClient implements ReplicaClient {
         }
         String name = blobName(level, range);
         try {
-            var options = new BlobInputStreamOptions().setBlockSize(blockSize).setRange(new BlobRange(offset, length > 0 ? length : null));
+            var options = new BlobInputStreamOptions().setBlockSize(BLOCK_SIZE).setRange(new BlobRange(offset, length > 0 ? length : null));
             return new ScrubbingInput(container.getBlobClient(name).openInputStream(options, Context.NONE), name);
         } catch (BlobStorageException e) {
             if (e.getErrorCode() == BlobErrorCode.BLOB_NOT_FOUND) {
@@ -224,9 +229,9 @@ public final class AbsReplicaClient implements ReplicaClient {
         BlobHttpHeaders headers = new BlobHttpHeaders().setContentType("application/octet-stream");
         SizedInput body = new SizedInput(data, size, "abs replica %s: put %s".formatted(location(), name));
         BlockBlobClient blob = container.getBlobClient(name).getBlockBlobClient();
-        byte[] first = body.readNBytes((int) Math.min(size, blockSize));
+        byte[] first = body.readNBytes((int) Math.min(size, BLOCK_SIZE));
         try {
-            if (size <= blockSize) {
+            if (size <= BLOCK_SIZE) {
                 body.requireEnd(); // the whole body is read before the request: a failing input sends nothing
                 blob.uploadWithResponse(new BlockBlobSimpleUploadOptions(BinaryData.fromBytes(first)).setContentMd5(md5(first)).setHeaders(headers)
                         .setMetadata(metadata).setTier(AccessTier.HOT), null, Context.NONE);
@@ -241,7 +246,7 @@ public final class AbsReplicaClient implements ReplicaClient {
                     blob.stageBlockWithResponse(new BlockBlobStageBlockOptions(id, BinaryData.fromBytes(block)).setContentMd5(md5(block)), null,
                             Context.NONE);
                     ids.add(id);
-                    block = body.readNBytes(blockSize);
+                    block = body.readNBytes(BLOCK_SIZE);
                 }
                 body.requireEnd(); // commits only a body of exactly its size
                 blob.commitBlockListWithResponse(new BlockBlobCommitBlockListOptions(ids).setHeaders(headers).setMetadata(metadata)
@@ -335,10 +340,23 @@ public final class AbsReplicaClient implements ReplicaClient {
                 case 404 -> code == BlobErrorCode.CONTAINER_NOT_FOUND ? ": container " + settings.container() + " does not exist" : "";
                 default -> "";
             });
+        } else if (has(e, java.net.ConnectException.class) || has(e, java.nio.channels.ClosedChannelException.class)) {
+            detail = "cannot connect to " + settings.endpoint() + ": " + causes(e);
+        } else if (has(e, java.util.concurrent.TimeoutException.class) || has(e, java.net.http.HttpTimeoutException.class)) {
+            detail = "no answer from " + settings.endpoint() + " in time: " + causes(e);
         } else {
             detail = causes(e);
         }
         return new IOException(settings.scrub("abs replica %s: %s: %s".formatted(location(), operation, detail)), new ScrubbedCause(settings.scrub(causes(e))));
+    }
+
+    private static boolean has(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The messages of {@code e} and its causes, for errors (the SDK wraps I/O failures). */
@@ -346,7 +364,7 @@ public final class AbsReplicaClient implements ReplicaClient {
         StringBuilder out = new StringBuilder();
         java.util.Set<Throwable> seen = new java.util.HashSet<>();
         for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
-            String m = t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+            String m = t.getMessage() != null && !t.getMessage().isBlank() ? t.getMessage() : t.getClass().getSimpleName();
             if (out.indexOf(m) < 0) {
                 out.append(out.isEmpty() ? "" : ": ").append(m);
             }

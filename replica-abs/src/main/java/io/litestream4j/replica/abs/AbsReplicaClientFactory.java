@@ -98,6 +98,18 @@ public final class AbsReplicaClientFactory implements ReplicaClientFactory {
         if (!sasGiven && key != null && !key.isBlank() && account == null) {
             throw spec.error("account-key needs account-name (or abs://ACCOUNT@CONTAINER/PATH)");
         }
-        return new AbsSettings(account, key, sas, endpoint, container, path);
+        if (!sasGiven && key != null && !key.isBlank()) {
+            try {
+                java.util.Base64.getDecoder().decode(key.trim());
+            } catch (IllegalArgumentException e) {
+                throw spec.error("account-key: want the storage account's key as the Azure portal shows it (base64)");
+            }
+        }
+        AbsSettings settings = new AbsSettings(account, key, sas, endpoint, container, path);
+        if (settings.auth() == AbsSettings.Auth.DEFAULT_CHAIN && !"https".equalsIgnoreCase(endpoint.getScheme())) {
+            throw spec.error("no sas-token or account-key (nor %s or %s), and the default Azure credential chain needs an https endpoint, not %s"
+                    .formatted(SAS_TOKEN_ENV, ACCOUNT_KEY_ENV, endpoint));
+        }
+        return settings;
     }
 }

@@ -12,6 +12,7 @@ import io.litestream4j.core.replica.ReplicaClientContract;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.TxidRange;
 import java.io.ByteArrayInputStream;
+import java.net.URI;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -137,8 +138,19 @@ class AbsContractTest {
         var settings = new AbsSettings(Azurite.ACCOUNT, Azurite.KEY, null, java.net.URI.create("http://127.0.0.1:" + closed + "/devstoreaccount1"),
                 CONTAINER, "db");
         try (AbsReplicaClient c = new AbsReplicaClient(settings)) {
-            assertThatThrownBy(() -> c.listFiles(0, 0)).hasMessageContaining("127.0.0.1:" + closed).hasMessageContaining("list level 0")
+            assertThatThrownBy(() -> c.listFiles(0, 0)).hasMessageContaining("cannot connect to http://127.0.0.1:" + closed).hasMessageContaining("list level 0")
                     .hasMessageNotContaining(Azurite.KEY);
+        }
+    }
+
+    @Test
+    void withoutKeyOrTokenTheDefaultCredentialChainIsAskedAndItsFailureIsAnError() throws Exception {
+        // No identity exists on a test machine: the chain's failure must be a clear error. (It
+        // sends bearer tokens over HTTPS only; Azurite serves HTTP here, so a closed HTTPS port.)
+        URI https = URI.create("https://127.0.0.1:" + Azurite.freePort() + "/devstoreaccount1");
+        try (AbsReplicaClient c = new AbsReplicaClient(new AbsSettings(Azurite.ACCOUNT, null, null, https, CONTAINER, "chain"))) {
+            assertThatThrownBy(() -> c.listFiles(0, 0)).hasMessageStartingWith("abs replica abs://devstoreaccount1@contract/chain")
+                    .hasMessageMatching("(?is).*list level 0: .*(credential|identity).*");
         }
     }
 }

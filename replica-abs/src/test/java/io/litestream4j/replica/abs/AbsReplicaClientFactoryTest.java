@@ -73,6 +73,10 @@ class AbsReplicaClientFactoryTest {
         assertThatThrownBy(() -> url("abs://container/path")).hasMessageContaining("want account-name");
         assertThatThrownBy(() -> config(Map.of("bucket", "c", "account-key", "c2VjcmV0a2V5", "endpoint", "http://127.0.0.1:1/x")))
                 .hasMessageContaining("account-key needs account-name").hasMessageNotContaining("c2VjcmV0a2V5");
+        assertThatThrownBy(() -> config(Map.of("bucket", "c", "account-name", "a", "account-key", "not%base64!")))
+                .hasMessageContaining("account-key: want the storage account's key").hasMessageNotContaining("not%base64!");
+        assertThatThrownBy(() -> config(Map.of("bucket", "c", "account-name", "a", "endpoint", "http://127.0.0.1:10000/a")))
+                .hasMessageContaining("no sas-token or account-key").hasMessageContaining("needs an https endpoint, not http://127.0.0.1:10000/a");
         assertThatThrownBy(() -> config(Map.of("bucket", "c", "account-name", "a", "endpoint", "not a url", "sas-token", "sig=s3cr3t")))
                 .hasMessageContaining("endpoint=not a url").hasMessageNotContaining("s3cr3t");
     }
