@@ -15,11 +15,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Uploads read from a file, as every real caller's are: the JDK's body publisher closes its input
- * at the end, which once made the size check afterwards fail on a closed file. Against Apache.
+ * Uploads on Apache beyond the contract: read from a file, as every real caller's are (the JDK's
+ * body publisher closes its input at the end, which once made the size check afterwards fail on a
+ * closed file), and temporary uploads a crashed writer left behind.
  */
 @Timeout(120)
-class FileInputTest {
+class ApacheUploadTest {
     @TempDir
     Path dir;
 
@@ -39,6 +40,20 @@ class FileInputTest {
             try (var listing = Files.list(server.files().resolve("a/b/ltx/9"))) {
                 assertThat(listing.toList()).as("no temporary file left").hasSize(1);
             }
+        }
+    }
+
+    @Test
+    void temporaryUploadsAbandonedOverAnHourAgoAreDeletedByTheNextListing() throws Exception {
+        try (DavServer server = DavServer.apache(); ReplicaClient c = new WebDavReplicaClientFactory().create(URI.create(server.url("t")))) {
+            c.write(0, new TxidRange(1, 1), new java.io.ByteArrayInputStream(new byte[10]), 10, Instant.now());
+            Path level = server.files().resolve("t/ltx/0");
+            Path abandoned = Files.write(level.resolve(".0000000000000002-0000000000000002.ltx.00112233445566ff.tmp"), new byte[5]);
+            Path recent = Files.write(level.resolve(".0000000000000003-0000000000000003.ltx.00112233445566ff.tmp"), new byte[5]);
+            Files.setLastModifiedTime(abandoned, java.nio.file.attribute.FileTime.from(Instant.now().minus(WebDavReplicaClient.ABANDONED_AFTER).minusSeconds(60)));
+            assertThat(c.listFiles(0, 0)).extracting(f -> f.range().min()).containsExactly(1L);
+            assertThat(abandoned).doesNotExist();
+            assertThat(recent).as("an upload that may still be in flight stays").exists();
         }
     }
 }
