@@ -68,6 +68,12 @@ public final class WebDavReplicaClient implements ReplicaClient {
     /** Folders known to exist (created or seen): their MKCOLs are not repeated. */
     private final Set<URI> knownFolders = ConcurrentHashMap.newKeySet();
     private final HeaderTimes headerTimes = new HeaderTimes();
+    /**
+     * Temporary names of failed writes, deleted again after the next write that works: when the
+     * server went away mid-write, the first DELETE failed too (or the server finished the PUT after
+     * it).
+     */
+    private final java.util.Queue<URI> failedTemporaries = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Set once the server refused a MOVE: writes then PUT in place. */
     private volatile boolean moveRefused;
 
@@ -248,8 +254,10 @@ public final class WebDavReplicaClient implements ReplicaClient {
             move(temp, target);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(temp, e);
+            failedTemporaries.add(temp);
             throw e;
         }
+        deleteFailedTemporaries();
         return new LtxFileInfo(level, range, size, createdAt);
     }
 
@@ -287,6 +295,21 @@ public final class WebDavReplicaClient implements ReplicaClient {
                         + "so a reader may see a file that is still being written on servers whose PUT is not atomic", location(), e.status());
             }
             throw e;
+        }
+    }
+
+    /** Deletes the temporary names of earlier failed writes; one that still fails waits for the next write. */
+    private void deleteFailedTemporaries() {
+        List<URI> left = new ArrayList<>();
+        for (URI u; (u = failedTemporaries.poll()) != null; ) {
+            left.add(u);
+        }
+        for (URI u : left) {
+            try {
+                http.exchange(http.request("DELETE", u, null, settings.timeout()).build(), "delete " + u.getRawPath(), 200, 204, 404);
+            } catch (IOException e) {
+                failedTemporaries.add(u);
+            }
         }
     }
 
