@@ -32,7 +32,8 @@ import javax.net.ssl.SSLContext;
  *
  * <table>
  * <tr><th>operation</th><th>requests</th></tr>
- * <tr><td>list a level</td><td>PROPFIND, Depth 1, on the level's folder (a missing folder is an empty level)</td></tr>
+ * <tr><td>list a level</td><td>PROPFIND, Depth 1, on the level's folder (a missing folder is an empty level); a DELETE
+ *     of each temporary upload abandoned more than an hour ago</td></tr>
  * <tr><td>read</td><td>GET with {@code Range}; a server that answers 200 with the whole file is skipped to the offset</td></tr>
  * <tr><td>write</td><td>MKCOL of each missing folder (once per folder and process), PUT with a Content-Length to a
  *     temporary name in the same folder, then MOVE onto the file's name with {@code Overwrite: T}</td></tr>
@@ -57,11 +58,22 @@ public final class WebDavReplicaClient implements ReplicaClient {
     /** The slowest upload speed allowed for before a PUT times out, on top of the base timeout. */
     private static final long MIN_UPLOAD_BYTES_PER_SECOND = 256 << 10;
 
+    /** A temporary upload's name: {@code .<file name>.<16 hex digits>.tmp}. */
+    private static final java.util.regex.Pattern TEMPORARY = java.util.regex.Pattern.compile("\\.[0-9a-f]{16}-[0-9a-f]{16}\\.ltx\\.[0-9a-f]{16}\\.tmp");
+    /** Far longer than any upload takes, so no upload in flight is deleted. */
+    static final Duration ABANDONED_AFTER = Duration.ofHours(1);
+
     private final WebDavSettings settings;
     private final WebDavHttp http;
     /** Folders known to exist (created or seen): their MKCOLs are not repeated. */
     private final Set<URI> knownFolders = ConcurrentHashMap.newKeySet();
     private final HeaderTimes headerTimes = new HeaderTimes();
+    /**
+     * Temporary names of failed writes, deleted again after the next write that works: when the
+     * server went away mid-write, the first DELETE failed too (or the server finished the PUT after
+     * it).
+     */
+    private final java.util.Queue<URI> failedTemporaries = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Set once the server refused a MOVE: writes then PUT in place. */
     private volatile boolean moveRefused;
 
@@ -126,6 +138,7 @@ public final class WebDavReplicaClient implements ReplicaClient {
             entries = Multistatus.parse(body, "webdav replica %s: %s".formatted(location(), what));
         }
         knownFolders.add(folder);
+        deleteAbandonedUploads(level, entries);
         List<Listed> out = new ArrayList<>();
         for (Multistatus.Entry e : entries) {
             Optional<TxidRange> range = e.folder() ? Optional.empty() : TxidRange.fromFileName(e.name());
@@ -141,6 +154,25 @@ public final class WebDavReplicaClient implements ReplicaClient {
         out.sort(Comparator.comparing((Listed l) -> l.info().minTxid(), Long::compareUnsigned)
                 .thenComparing(l -> l.info().maxTxid(), Long::compareUnsigned));
         return out;
+    }
+
+    /**
+     * Deletes temporary uploads older than {@link #ABANDONED_AFTER}: left behind by a writer that
+     * crashed between its PUT and its MOVE, or whose clean-up DELETE failed. Never listed as
+     * files, they would otherwise only take space. Best effort: a failure is for the next listing.
+     */
+    private void deleteAbandonedUploads(int level, List<Multistatus.Entry> entries) {
+        Instant cutoff = Instant.now().minus(ABANDONED_AFTER);
+        for (Multistatus.Entry e : entries) {
+            if (!e.folder() && TEMPORARY.matcher(e.name()).matches() && e.modified() != null && e.modified().isBefore(cutoff)) {
+                URI uri = fileUri(level, e.name());
+                try {
+                    http.exchange(http.request("DELETE", uri, null, settings.timeout()).build(), "delete " + uri.getRawPath(), 200, 204, 404);
+                } catch (IOException x) {
+                    LOG.log(System.Logger.Level.DEBUG, "webdav replica {0}: abandoned upload not deleted yet: {1}", location(), x.getMessage());
+                }
+            }
+        }
     }
 
     /**
@@ -222,8 +254,10 @@ public final class WebDavReplicaClient implements ReplicaClient {
             move(temp, target);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(temp, e);
+            failedTemporaries.add(temp);
             throw e;
         }
+        deleteFailedTemporaries();
         return new LtxFileInfo(level, range, size, createdAt);
     }
 
@@ -261,6 +295,21 @@ public final class WebDavReplicaClient implements ReplicaClient {
                         + "so a reader may see a file that is still being written on servers whose PUT is not atomic", location(), e.status());
             }
             throw e;
+        }
+    }
+
+    /** Deletes the temporary names of earlier failed writes; one that still fails waits for the next write. */
+    private void deleteFailedTemporaries() {
+        List<URI> left = new ArrayList<>();
+        for (URI u; (u = failedTemporaries.poll()) != null; ) {
+            left.add(u);
+        }
+        for (URI u : left) {
+            try {
+                http.exchange(http.request("DELETE", u, null, settings.timeout()).build(), "delete " + u.getRawPath(), 200, 204, 404);
+            } catch (IOException e) {
+                failedTemporaries.add(u);
+            }
         }
     }
 

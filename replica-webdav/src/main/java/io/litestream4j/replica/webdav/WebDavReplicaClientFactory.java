@@ -69,18 +69,22 @@ public final class WebDavReplicaClientFactory implements ReplicaClientFactory {
             if (webdavUrl == null) {
                 throw spec.error("want webdav-url (the server, as in https://dav.example.com/backups) or url");
             }
+            if (webdavUrl.matches("(?s)^[^/]*//[^/]*@.*")) {
+                // not through spec.error: that would print the URL, password and all
+                throw new IOException("webdav replica: webdav-url must not hold a user or password: set webdav-username and webdav-password");
+            }
             URI base;
             try {
                 base = new URI(webdavUrl.trim());
             } catch (URISyntaxException e) {
-                throw spec.error("webdav-url %s: not a URL: %s".formatted(webdavUrl, e.getReason()));
+                throw spec.error("webdav-url: not a URL: %s".formatted(e.getReason()));
             }
             String scheme = base.getScheme() == null ? "" : base.getScheme().toLowerCase(java.util.Locale.ROOT);
             if (!scheme.equals("http") && !scheme.equals("https")) {
-                throw spec.error("webdav-url %s: want an http:// or https:// URL".formatted(withoutUserInfo(base)));
+                throw spec.error("webdav-url %s: want an http:// or https:// URL".formatted(base));
             }
             if (base.getHost() == null || base.getHost().isEmpty()) {
-                throw spec.error("webdav-url %s: want a host".formatted(withoutUserInfo(base)));
+                throw spec.error("webdav-url %s: want a host".formatted(base));
             }
             server = server(scheme, base.getHost(), base.getPort(), spec);
             folders.addAll(WebDavSettings.segments(base.getPath()));
@@ -95,10 +99,6 @@ public final class WebDavReplicaClientFactory implements ReplicaClientFactory {
         } catch (URISyntaxException e) {
             throw spec.error("host %s: %s".formatted(host, e.getReason()));
         }
-    }
-
-    private static String withoutUserInfo(URI u) {
-        return u.getRawUserInfo() == null ? u.toString() : u.toString().replace(u.getRawUserInfo() + "@", "");
     }
 
     private static String emptyToNull(String s) {

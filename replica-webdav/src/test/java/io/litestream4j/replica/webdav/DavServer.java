@@ -28,9 +28,12 @@ public final class DavServer implements AutoCloseable {
     private final Path files;
     private final String davPath;
     private final Path log;
+    /** The server's self-signed certificate (PEM) when it speaks HTTPS, else null. */
+    private final Path certificate;
     private Process process;
 
-    private DavServer(String name, List<String> command, int port, Path files, String davPath, Path log) {
+    private DavServer(String name, List<String> command, int port, Path files, String davPath, Path log, Path certificate) {
+        this.certificate = certificate;
         this.name = name;
         this.command = command;
         this.port = port;
@@ -41,6 +44,11 @@ public final class DavServer implements AutoCloseable {
 
     /** Apache httpd with mod_dav_fs, its own config in a new folder, the DAV tree at {@code /dav/}. */
     public static DavServer apache() throws IOException, InterruptedException {
+        return apache(false);
+    }
+
+    /** {@link #apache()}, over HTTPS with a self-signed certificate for 127.0.0.1 when {@code https}. */
+    public static DavServer apache(boolean https) throws IOException, InterruptedException {
         Path binary = Path.of("/usr/sbin/apache2");
         if (!Files.isExecutable(binary)) {
             throw missing("Apache httpd (/usr/sbin/apache2)", "apt-get install apache2");
@@ -66,6 +74,13 @@ public final class DavServer implements AutoCloseable {
         for (String m : List.of("mpm_event", "authn_core", "authn_file", "authz_core", "authz_user", "auth_basic", "alias", "dav", "dav_fs")) {
             conf.append("LoadModule %s_module %smod_%s.so%n".formatted(m, modules, m));
         }
+        Path cert = null;
+        if (https) {
+            cert = home.resolve("cert.pem");
+            selfSignedCertificate(cert, home.resolve("key.pem"));
+            conf.append("LoadModule ssl_module %smod_ssl.so%nSSLEngine on%nSSLCertificateFile %s%nSSLCertificateKeyFile %s%n"
+                    .formatted(modules, cert, home.resolve("key.pem")));
+        }
         conf.append("""
                 ServerName 127.0.0.1
                 Listen 127.0.0.1:%1$d
@@ -87,7 +102,8 @@ public final class DavServer implements AutoCloseable {
                 """.formatted(port, home, root ? "User www-data\nGroup www-data" : "", locks, files));
         Path config = home.resolve("httpd.conf");
         Files.writeString(config, conf);
-        DavServer s = new DavServer("apache", List.of(binary.toString(), "-f", config.toString(), "-DFOREGROUND"), port, files, "/dav", home.resolve("error.log"));
+        DavServer s = new DavServer(https ? "apache https" : "apache", List.of(binary.toString(), "-f", config.toString(), "-DFOREGROUND"), port, files,
+                "/dav", home.resolve("error.log"), cert);
         s.start();
         return s;
     }
@@ -102,7 +118,7 @@ public final class DavServer implements AutoCloseable {
         Path files = Files.createDirectories(home.resolve("files"));
         int port = freePort();
         DavServer s = new DavServer("rclone", List.of(binary.toString(), "serve", "webdav", files.toString(), "--addr", "127.0.0.1:" + port, "--user", USER,
-                "--pass", PASSWORD, "--config", "/dev/null"), port, files, "", home.resolve("rclone.log"));
+                "--pass", PASSWORD, "--config", "/dev/null"), port, files, "", home.resolve("rclone.log"), null);
         s.start();
         return s;
     }
@@ -118,12 +134,34 @@ public final class DavServer implements AutoCloseable {
 
     /** {@code webdav://user:password@127.0.0.1:port/<dav path>/<path>}. */
     public String url(String path) {
-        return "webdav://%s:%s@127.0.0.1:%d%s/%s".formatted(USER, PASSWORD, port, davPath, path);
+        return "%s://%s:%s@127.0.0.1:%d%s/%s".formatted(certificate != null ? "webdavs" : "webdav", USER, PASSWORD, port, davPath, path);
+    }
+
+    /** An SSL context that trusts this server's self-signed certificate (HTTPS servers only). */
+    public javax.net.ssl.SSLContext trustingSsl() throws Exception {
+        var cert = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(Files.newInputStream(certificate));
+        var store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+        store.load(null, null);
+        store.setCertificateEntry("dav", cert);
+        var trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(store);
+        var ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        ssl.init(null, trust.getTrustManagers(), null);
+        return ssl;
+    }
+
+    private static void selfSignedCertificate(Path cert, Path key) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(), "-out", cert.toString(), "-days",
+                "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("openssl could not make a certificate: " + out);
+        }
     }
 
     /** The server's {@code http://127.0.0.1:port<dav path>}, as {@code webdav-url} gives it. */
     public String httpUrl() {
-        return "http://127.0.0.1:%d%s".formatted(port, davPath);
+        return "%s://127.0.0.1:%d%s".formatted(certificate != null ? "https" : "http", port, davPath);
     }
 
     public int port() {

@@ -15,6 +15,14 @@ abstract class WebDavContractTest extends ReplicaClientContract {
         server = s;
     }
 
+    static DavServer server() {
+        return server;
+    }
+
+    static int nextFolder() {
+        return FOLDERS.incrementAndGet();
+    }
+
     @AfterAll
     static void stopServer() {
         if (server != null) {
@@ -32,6 +40,6 @@ abstract class WebDavContractTest extends ReplicaClientContract {
     @Override
     protected ReplicaClient newClient() throws Exception {
         // a folder two levels deep that does not exist yet: the first write creates it level by level
-        return new WebDavReplicaClientFactory().create(URI.create(server.url("contract/t" + FOLDERS.incrementAndGet())));
+        return new WebDavReplicaClientFactory().create(URI.create(server.url("contract/t" + nextFolder())));
     }
 }
