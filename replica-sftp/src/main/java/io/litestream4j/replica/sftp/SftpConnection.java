@@ -32,6 +32,17 @@ import org.apache.sshd.sftp.client.SftpClientFactory;
  * its wait for one answer): an idle database costs no traffic, and the next upload reconnects.
  */
 final class SftpConnection implements AutoCloseable {
+    /**
+     * MINA logs every connection's set-up at INFO (the security provider, the I/O factory, the
+     * server's extensions): routine here, so through java.util.logging (the CLI's SLF4J binding)
+     * only its warnings show. Held in a field: java.util.logging keeps loggers weakly.
+     */
+    private static final java.util.logging.Logger MINA_LOG = java.util.logging.Logger.getLogger("org.apache.sshd");
+
+    static {
+        MINA_LOG.setLevel(java.util.logging.Level.WARNING);
+    }
+
     private final SftpSettings settings;
     private final HostKeyCheck hostKeyCheck;
     private final SshClient ssh;

@@ -98,12 +98,14 @@ class OpenSshReplicaTest {
     }
 
     @Test
-    void aFileOfAnotherToolWithoutHeaderKeepsItsModificationTime() throws Exception {
+    void aFileWithoutHeaderKeepsItsModificationTimeAndTemporaryFilesAreNotListed() throws Exception {
         String sub = fresh();
         Path level = Files.createDirectories(server.rootDir().resolve(sub).resolve("ltx/0"));
         Path f = Files.write(level.resolve("0000000000000005-0000000000000005.ltx"), new byte[] {1, 2, 3});
         Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.from(AT));
         Files.write(level.resolve("not-an-ltx-file.txt"), new byte[] {1});
+        // What a writer that crashed mid-upload leaves behind (Litestream's temporary name): never listed.
+        Files.write(level.resolve("0000000000000006-0000000000000006.ltx.4242.1764410000000000000.tmp"), new byte[100]);
         try (ReplicaClient c = new SftpReplicaClient(server.settings(sub))) {
             assertThat(c.listFilesExact(0, 0)).singleElement().satisfies(i -> {
                 assertThat(i.range()).isEqualTo(new TxidRange(5, 5));
