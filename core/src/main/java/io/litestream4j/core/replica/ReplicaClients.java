@@ -87,7 +87,8 @@ public final class ReplicaClients {
 
     /**
      * The URL with its password, and the value of every query option that looks secret (its name
-     * has secret, password, token, key or sig in it), replaced: safe for logs and errors.
+     * has secret, password, passphrase, token, sig or seed in it, or is a key such as account-key but not host-key),
+     * replaced: safe for logs and errors.
      */
     public static String redact(String url) {
         return redact(url, java.util.Set.of());
@@ -105,7 +106,7 @@ public final class ReplicaClients {
         for (int i = 0; i < pairs.length; i++) {
             int eq = pairs[i].indexOf('=');
             String name = ReplicaSpec.normalize(eq < 0 ? pairs[i] : pairs[i].substring(0, eq));
-            boolean secret = name.matches(".*(secret|password|token|key|sig).*")
+            boolean secret = name.matches(".*(secret|password|passphrase|token|sig|seed).*") || name.matches("(.*-)?key") && !name.equals("host-key")
                     || secretKeys.stream().map(ReplicaSpec::normalize).anyMatch(name::equals);
             out.append(i == 0 ? "" : "&").append(eq >= 0 && secret ? pairs[i].substring(0, eq + 1) + "*****" : pairs[i]);
         }

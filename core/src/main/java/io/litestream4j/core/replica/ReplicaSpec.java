@@ -182,7 +182,7 @@ public record ReplicaSpec(String scheme, URI url, Map<String, String> keys, Set<
             return ReplicaClients.redact(url.toString(), secretKeys);
         }
         Map<String, String> shown = new LinkedHashMap<>();
-        keys.forEach((k, v) -> shown.put(k, shown(k, v)));
+        keys.forEach((k, v) -> shown.put(k, ReplicaClients.redact(shown(k, v)))); // a value may be a URL with a password
         return shown.toString();
     }
 }

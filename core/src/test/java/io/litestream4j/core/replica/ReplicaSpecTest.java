@@ -37,6 +37,8 @@ class ReplicaSpecTest {
         assertThat(spec.password()).isEqualTo("pw");
         assertThat(spec.path()).isEqualTo("b");
         assertThat(spec.toString()).doesNotContain("pw").contains("password=*****");
+        assertThat(new ReplicaSpec("webdav", null, Map.of("webdav-url", "https://u:hunter2@h/dav"), SECRETS).toString())
+                .doesNotContain("hunter2").contains("https://u:*****@h/dav");
         ReplicaSpec both = new ReplicaSpec("s3", URI.create("s3://b/p?region=a"), Map.of("region", "b"), SECRETS);
         assertThat(both.get("region")).isEqualTo("b");
     }
@@ -63,6 +65,8 @@ class ReplicaSpecTest {
         assertThat(ReplicaClients.redact("webdav://u:pw@h/p?x=1&sas-token=abc&sseCustomerKey=k&sig=zz"))
                 .isEqualTo("webdav://u:*****@h/p?x=1&sas-token=*****&sseCustomerKey=*****&sig=*****");
         assertThat(ReplicaClients.redact("nats://h/b?creds=/f", Set.of("creds"))).isEqualTo("nats://h/b?creds=*****");
+        assertThat(ReplicaClients.redact("sftp://u@h/p?host-key=ssh-ed25519%20AAAA&key-path=/k&key-passphrase=pp&account-key=ak"))
+                .isEqualTo("sftp://u@h/p?host-key=ssh-ed25519%20AAAA&key-path=/k&key-passphrase=*****&account-key=*****");
     }
 
     @Test
