@@ -3,12 +3,7 @@ package io.litestream4j.core;
 import io.litestream4j.core.wal.WalHeader;
 import io.litestream4j.core.wal.WalScanner;
 import io.litestream4j.core.wal.WalSegment;
-import io.litestream4j.ltx.Checksums;
-import io.litestream4j.ltx.LtxEncoder;
-import io.litestream4j.ltx.LtxFormatException;
-import io.litestream4j.ltx.LtxHeader;
 import io.litestream4j.ltx.PageChecksums;
-import io.litestream4j.ltx.Txid;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -19,10 +14,14 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * One replicated database: turns its WAL into L0 LTX files in the local store, one file per
- * {@link #sync}, and runs its checkpoints.
+ * {@link #sync} (or one per max-sync-wal-bytes of a backlog), and runs its checkpoints. It holds
+ * the sync state (TXID, page checksums, {@link WalPosition}, the pin); {@link ResumePlanner}
+ * decides where a start continues, {@link L0Writer} writes the files, {@link Checkpointer} runs
+ * the checkpoints that {@link CheckpointPolicy} calls for.
  *
  * <p>Guarantees:
  * <ul>
@@ -65,11 +64,6 @@ public final class Database implements AutoCloseable {
      * copied without it first. Reading it takes a few milliseconds from the page cache.
      */
     static final long MAX_CAPTURED_BYTES = 16L << 20;
-    /** Times the barrier is raised and let go for work to do without it before a checkpoint is skipped. */
-    private static final int BARRIER_ATTEMPTS = 3;
-    /** Checkpoints up to the pin before the barrier, while more than SMALL_TAIL_FRAMES are left. */
-    private static final int EARLY_CHECKPOINT_ROUNDS = 3;
-    private static final int SMALL_TAIL_FRAMES = 64;
 
     private final Path path;
     private final Path walPath;
@@ -78,6 +72,8 @@ public final class Database implements AutoCloseable {
     private final LocalLtxStore store;
     private SqliteLocks locks;
     private ImageFiles images;
+    private L0Writer l0;
+    private Checkpointer checkpointer;
     /**
      * The database file, opened once and closed only after SQLite's connections: closing any
      * descriptor of a file drops every POSIX lock this process holds on it, SQLite's included,
@@ -91,25 +87,16 @@ public final class Database implements AutoCloseable {
     private volatile long txid; // written by the sync loop, read by metrics and status threads
     /** Database checksum after the newest file; 0 when unknown (a file without checksums). */
     private long postApply;
-    private int salt1;
-    private int salt2;
-    /** WAL offset just past the frames copied so far, and the running WAL checksum there. */
-    private long walEnd;
-    private long walChecksum;
-    private boolean haveWalPosition;
+    /** Just past the frames copied so far; null when we hold no position in a WAL. */
+    private WalPosition position;
     /**
-     * True from a resume until the first sync has reached the end of the WAL generation the local
-     * files came from. Until then a new generation may hide frames we never saw, so it costs a
-     * snapshot; after it, every frame of the generation is ours and a restart is safe to follow.
+     * From a resume until the first sync has reached the end of the WAL generation the local
+     * files came from: that generation (only its salts count). Until then a new generation may
+     * hide frames we never saw, so it costs a snapshot; after it, every frame of the generation
+     * is ours and a restart is safe to follow. Null once verified.
      */
-    private boolean unverifiedGeneration;
+    private WalPosition unverified;
     private boolean needSnapshot;
-    private long lastCheckpointMillis;
-    private boolean changedSinceCheckpoint;
-    /** Where our last checkpoint left the WAL (generation and offset): frames after it are new. */
-    private int checkpointSalt1;
-    private int checkpointSalt2;
-    private long checkpointEnd;
     /**
      * True while the pin has been held without a break since our newest file was made: then the
      * WAL cannot have been restarted over a frame we did not copy (see the class comment), and a
@@ -125,9 +112,6 @@ public final class Database implements AutoCloseable {
      */
     private boolean keepPinWhenQuiet;
     private long catchUpCount;
-    private volatile long checkpointCount;
-    private ReplicationEvents events = ReplicationEvents.NONE;
-    private Runnable beforeBarrier = () -> {};
 
     private Database(Path path, DatabaseOptions options, Clock clock) {
         this.path = path.toAbsolutePath();
@@ -144,9 +128,9 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * Opens the database and decides where replication continues: from the local files if they
-     * still match the WAL, else with a snapshot at the next TXID after both the local files and
-     * the replicas.
+     * Opens the database and decides where replication continues ({@link ResumePlanner}): from
+     * the local files if they still match the WAL, else with a snapshot at the next TXID after
+     * both the local files and the replicas.
      */
     public static Database open(Path path, DatabaseOptions options, Clock clock, ReplicaState replica) throws IOException {
         Database db = new Database(path, options, clock);
@@ -185,11 +169,11 @@ public final class Database implements AutoCloseable {
      * The TXID of the newest local file of the database at {@code db} without opening it (for
      * {@code status}); empty if it was never replicated from here.
      */
-    public static java.util.OptionalLong localTxid(Path db, DatabaseOptions options) throws IOException {
+    public static OptionalLong localTxid(Path db, DatabaseOptions options) throws IOException {
         Path abs = db.toAbsolutePath();
         LocalLtxStore store = new LocalLtxStore(options.metaPath() != null ? options.metaPath() : LocalLtxStore.defaultMetaDir(abs));
-        List<io.litestream4j.ltx.TxidRange> files = store.list();
-        return files.isEmpty() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(files.getLast().max());
+        List<TxidRange> files = store.list();
+        return files.isEmpty() ? OptionalLong.empty() : OptionalLong.of(files.getLast().max());
     }
 
     /** TXID of the newest local file. */
@@ -203,12 +187,12 @@ public final class Database implements AutoCloseable {
 
     /** Where checkpoints are reported. */
     void events(ReplicationEvents e) {
-        this.events = e;
+        checkpointer.events(e);
     }
 
     /** Checkpoints this replicator has run. */
     public long checkpointCount() {
-        return checkpointCount;
+        return checkpointer.checkpointCount();
     }
 
     private void start(ReplicaState replica) throws IOException {
@@ -223,111 +207,23 @@ public final class Database implements AutoCloseable {
         locks = SqliteLocks.open(path, options.busyTimeout());
         pageSize = locks.pageSize();
         images = new ImageFiles(path, walPath, dbFile, pageSize, store, clock);
+        l0 = new L0Writer(store, pageSize, clock);
         store.open();
-        Optional<LocalLtxStore.Last> last = readLocalState();
-        long localTxid = last.map(l -> l.range().max()).orElse(0L);
-        if (last.isPresent() && Long.compareUnsigned(replica.maxTxid(), localTxid) > 0) {
-            throw new IOException(("database %s: the replica holds TXID %s but local state ends at %s: another replicator is "
-                    + "probably writing to the same replica; stop it, or give this database a replica of its own")
-                    .formatted(path, Txid.format(replica.maxTxid()), Txid.format(localTxid)));
-        }
-        if (last.isEmpty() && replica.maxTxid() != 0) {
-            txid = replica.maxTxid();
-            postApply = replica.postApplyChecksum();
-            LOG.log(System.Logger.Level.INFO, "{0}: no local state; continuing the replica''s TXID sequence after {1}", path, Txid.format(txid));
-        }
-        // Pin first, then check: from here on the WAL can be restarted only once everything in it
-        // was copied into the database, and the first sync refuses to follow such a restart (see
-        // unverifiedGeneration), so nothing between the check and that sync can be lost.
+        ResumePlanner planner = new ResumePlanner(path, walPath, pageSize, store, images);
+        ResumePlanner.Sequence sequence = planner.sequence(replica);
+        // Pin first, then plan (see ResumePlanner#plan).
         locks.pin();
         pinCoversCopied = true;
-        boolean resumed = last.isPresent() && resume(last.get());
-        if (resumed) {
-            LOG.log(System.Logger.Level.INFO, "{0}: resuming after TXID {1} at WAL offset {2}", path, Txid.format(txid), walEnd);
+        ResumePlanner.Plan plan = planner.plan(sequence);
+        txid = plan.txid();
+        postApply = plan.postApply();
+        position = plan.position().orElse(null);
+        unverified = plan.unverified().orElse(null);
+        needSnapshot = plan.kind() == ResumePlanner.Kind.SNAPSHOT;
+        if (!needSnapshot) {
             pages = images.checksums();
-        } else if (txid != 0 && postApply != 0 && databaseFileMatchesReplica()) {
-            LOG.log(System.Logger.Level.INFO, "{0}: database file matches TXID {1} (checksum {2}); continuing without a snapshot", path,
-                    Txid.format(txid), Checksums.format(postApply));
-            pages = images.checksums();
-        } else if (txid == 0) {
-            LOG.log(System.Logger.Level.INFO, "{0}: first snapshot follows (nothing replicated before)", path);
-            needSnapshot = true;
-        } else {
-            LOG.log(System.Logger.Level.INFO, "{0}: the database changed since TXID {1} was replicated (or it cannot be told); a snapshot follows",
-                    path, Txid.format(txid));
-            needSnapshot = true;
         }
-        lastCheckpointMillis = clock.millis();
-    }
-
-    private Optional<LocalLtxStore.Last> readLocalState() throws IOException {
-        try {
-            return store.last();
-        } catch (LtxFormatException e) {
-            long highest = store.list().isEmpty() ? 0 : store.list().getLast().max();
-            LOG.log(System.Logger.Level.WARNING, "{0}: newest local file is unreadable ({1}); a snapshot follows TXID {2}",
-                    path, e.getMessage(), Txid.format(highest));
-            txid = highest;
-            return Optional.empty();
-        }
-    }
-
-    /** Continues from the newest local file if the WAL is still the generation it copied, through its end. */
-    private boolean resume(LocalLtxStore.Last last) throws IOException {
-        txid = last.range().max();
-        postApply = last.trailer().postApplyChecksum();
-        LtxHeader h = last.header();
-        if (h.pageSize() != pageSize || h.walOffset() == 0) {
-            return false;
-        }
-        try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
-            Optional<WalHeader> header = WalScanner.readHeader(wal);
-            if (header.isEmpty() || !header.get().sameGeneration(h.walSalt1(), h.walSalt2())) {
-                LOG.log(System.Logger.Level.INFO, "{0}: the WAL was restarted while replication was stopped", path);
-                return false;
-            }
-            WalSegment all = WalScanner.scan(wal, header.get(), WalHeader.SIZE, header.get().checksum());
-            Optional<Long> sum = WalScanner.checksumBefore(wal, header.get(), last.walEnd());
-            if (all.end() < last.walEnd() || sum.isEmpty()) {
-                LOG.log(System.Logger.Level.INFO, "{0}: the WAL no longer holds the frames replicated last", path);
-                return false;
-            }
-            salt1 = h.walSalt1();
-            salt2 = h.walSalt2();
-            walEnd = last.walEnd();
-            walChecksum = sum.get();
-            haveWalPosition = true;
-            unverifiedGeneration = true;
-            return true;
-        } catch (NoSuchFileException e) {
-            return false;
-        }
-    }
-
-    /**
-     * True if the database file alone is exactly the state of the newest replicated TXID, as
-     * after a restore or when SQLite checkpointed and removed the WAL at the last close. Then
-     * every frame in the WAL came later, and the next sync copies the WAL from its start instead
-     * of uploading the whole database again. Runs under the pin, which keeps the WAL from being
-     * restarted until that sync.
-     */
-    private boolean databaseFileMatchesReplica() throws IOException {
-        if (images.fileChecksum() != postApply) {
-            return false;
-        }
-        haveWalPosition = false;
-        try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
-            Optional<WalHeader> header = WalScanner.readHeader(wal);
-            if (header.isPresent()) {
-                // The first sync must still find this generation, or it snapshots (see unverifiedGeneration).
-                salt1 = header.get().salt1();
-                salt2 = header.get().salt2();
-                unverifiedGeneration = true;
-            }
-        } catch (NoSuchFileException e) {
-            unverifiedGeneration = false;
-        }
-        return true;
+        checkpointer = new Checkpointer(this, locks, pageSize, CheckpointPolicy.of(options), clock);
     }
 
     /** The next sync writes a file holding every page (a replica needs a new snapshot). Sync-loop thread only. */
@@ -381,13 +277,18 @@ public final class Database implements AutoCloseable {
         return catchUpCount;
     }
 
-    private void releasePin() throws IOException {
+    void releasePin() throws IOException {
         locks.unpin();
         pinCoversCopied = false;
     }
 
+    /** Where our copy of the WAL stands; null when we hold no position in a WAL. */
+    WalPosition position() {
+        return position;
+    }
+
     /** {@link #sync}, leaving the pin held. */
-    private SyncResult syncPinned() throws IOException {
+    SyncResult syncPinned() throws IOException {
         boolean gapPossible = !pinCoversCopied;
         locks.pin();
         SyncResult r = needSnapshot ? snapshot() : copyNewFrames(gapPossible);
@@ -409,14 +310,14 @@ public final class Database implements AutoCloseable {
     private SyncResult copyNewFrames(boolean gapPossible) throws IOException {
         try (FileChannel wal = FileChannel.open(walPath, StandardOpenOption.READ)) {
             Optional<WalHeader> header = WalScanner.readHeader(wal);
-            // After a resume the page table is not our newest TXID's (see unverifiedGeneration).
-            if (gapPossible && !unverifiedGeneration && !isCopiedGeneration(header)) {
+            // After a resume the page table is not our newest TXID's (see unverified).
+            if (gapPossible && unverified == null && !isCopiedGeneration(header)) {
                 return catchUp();
             }
             long limit = options.syncWalLimit();
             SyncResult copied = SyncResult.NOTHING;
             while (true) {
-                boolean pagesAtOurTxid = !unverifiedGeneration;
+                boolean pagesAtOurTxid = unverified == null;
                 Optional<NewFrames> found = scanNewFrames(wal, header, limit);
                 if (needSnapshot) {
                     return copied.then(snapshot());
@@ -441,7 +342,7 @@ public final class Database implements AutoCloseable {
                 }
             }
         } catch (NoSuchFileException e) {
-            if (gapPossible && !unverifiedGeneration && haveWalPosition) {
+            if (gapPossible && unverified == null && position != null) {
                 return catchUp();
             }
             keepPinWhenQuiet = true; // no WAL under the pin: it has read mark 0
@@ -451,7 +352,7 @@ public final class Database implements AutoCloseable {
 
     /** True if {@code header} is the generation we copied from, or there is none and we had none. */
     private boolean isCopiedGeneration(Optional<WalHeader> header) {
-        return header.isPresent() ? haveWalPosition && header.get().sameGeneration(salt1, salt2) : !haveWalPosition;
+        return header.isPresent() ? position != null && position.sameGeneration(header.get()) : position == null;
     }
 
     /**
@@ -479,35 +380,23 @@ public final class Database implements AutoCloseable {
     /** Takes the outcome of a file made from the whole image as our position. */
     private SyncResult took(ImageFiles.Outcome o) {
         pages = o.pages();
-        setWalPosition(o.wal().header(), o.wal().all());
+        position = WalPosition.afterAll(o.wal().header(), o.wal().all()).orElse(null);
         if (o.range().isEmpty()) {
             return SyncResult.NOTHING;
         }
         txid = o.range().get().max();
         postApply = o.postApply();
-        changedSinceCheckpoint = true;
+        checkpointer.fileWritten();
         return new SyncResult(o.range(), o.pageCount());
-    }
-
-    /** Our WAL position after reading the whole of {@code all} (or, without a header, none). */
-    private void setWalPosition(Optional<WalHeader> header, WalSegment all) {
-        if (header.isPresent()) {
-            salt1 = header.get().salt1();
-            salt2 = header.get().salt2();
-            walEnd = all.isEmpty() ? WalHeader.SIZE : all.end();
-            walChecksum = all.isEmpty() ? header.get().checksum() : all.endChecksum();
-            haveWalPosition = true;
-        } else {
-            haveWalPosition = false;
-        }
     }
 
     /** Committed frames past our position: the WAL's header and where their pages are. */
     private record NewFrames(WalHeader header, WalSegment segment) {}
 
     /**
-     * Scans the WAL past our position. Returns empty, with {@link #needSnapshot} set, when the WAL
-     * was restarted before a resumed replicator caught up with it.
+     * Scans the WAL past our position, at most {@code maxBytes} of it (up to the next commit).
+     * Returns empty, with {@link #needSnapshot} set, when the WAL was restarted before a resumed
+     * replicator caught up with it.
      */
     private Optional<NewFrames> scanNewFrames(FileChannel wal, Optional<WalHeader> header, long maxBytes) throws IOException {
         if (header.isEmpty()) {
@@ -517,31 +406,20 @@ public final class Database implements AutoCloseable {
         if (h.pageSize() != pageSize) {
             throw new IOException("database %s: WAL page size %d differs from the database's %d".formatted(path, h.pageSize(), pageSize));
         }
-        long start = walEnd;
-        long checksum = walChecksum;
-        if (unverifiedGeneration && !h.sameGeneration(salt1, salt2)) {
+        if (unverified != null && !unverified.sameGeneration(h)) {
             LOG.log(System.Logger.Level.INFO, "{0}: the WAL was restarted before replication caught up; taking a snapshot", path);
-            unverifiedGeneration = false;
+            unverified = null;
             needSnapshot = true;
             return Optional.empty();
         }
-        if (!haveWalPosition || !h.sameGeneration(salt1, salt2)) {
-            // A new generation began after everything in the old one was copied (see class comment).
-            start = WalHeader.SIZE;
-            checksum = h.checksum();
-        }
-        WalSegment segment = WalScanner.scan(wal, h, start, checksum, maxBytes);
-        unverifiedGeneration = false;
+        // A new generation began after everything in the old one was copied (see class comment).
+        WalPosition from = position != null && position.sameGeneration(h) ? position : WalPosition.start(h);
+        WalSegment segment = WalScanner.scan(wal, h, from.end(), from.checksum(), maxBytes);
+        unverified = null;
         return segment.isEmpty() ? Optional.empty() : Optional.of(new NewFrames(h, segment));
     }
 
-    /** Page {@code i} of a segment (in the order of its page numbers). */
-    @FunctionalInterface
-    private interface SegmentPages {
-        byte[] page(int i) throws IOException;
-    }
-
-    private SegmentPages pagesInWal(FileChannel wal, WalSegment segment) {
+    private L0Writer.SegmentPages pagesInWal(FileChannel wal, WalSegment segment) {
         byte[] buffer = new byte[pageSize];
         return i -> {
             WalScanner.readPage(wal, segment.frameOffsets()[i], buffer);
@@ -549,50 +427,11 @@ public final class Database implements AutoCloseable {
         };
     }
 
-    /** Pages of a segment within the database's size after its last commit (page numbers increase). */
-    private static int committedPages(WalSegment segment) {
-        int n = 0;
-        while (n < segment.pgnos().length && segment.pgnos()[n] <= segment.commit()) {
-            n++;
-        }
-        return n;
-    }
-
-    /** A check run after a file's pages were read and before the page table takes them. */
-    @FunctionalInterface
-    private interface ReadCheck {
-        void verify() throws IOException;
-    }
-
-    private SyncResult writeIncrement(WalHeader h, WalSegment segment, SegmentPages source) throws IOException {
-        return writeIncrement(h, segment, source, () -> {});
-    }
-
-    private SyncResult writeIncrement(WalHeader h, WalSegment segment, SegmentPages source, ReadCheck pagesWereIntact) throws IOException {
-        long next = txid + 1;
-        long pre = postApply;
-        boolean checksummed = pre != 0;
-        LtxHeader header = new LtxHeader(checksummed ? 0 : LtxHeader.FLAG_NO_CHECKSUM, pageSize, segment.commit(), next, next,
-                clock.millis(), pre, segment.start(), segment.end() - segment.start(), h.salt1(), h.salt2(), 0);
-        TxidRange range = new TxidRange(next, next);
-        int[] pgnos = segment.pgnos();
-        int n = committedPages(segment);
-        long[] sums = new long[n];
+    private SyncResult writeIncrement(WalHeader h, WalSegment segment, L0Writer.SegmentPages source, L0Writer.ReadCheck pagesWereIntact)
+            throws IOException {
+        L0Writer.Written w;
         try {
-            AtomicFiles.write(store.path(range), out -> {
-                LtxEncoder enc = new LtxEncoder(out, header, store.path(range).toString());
-                for (int i = 0; i < n; i++) {
-                    byte[] page = source.page(i);
-                    sums[i] = Checksums.page(pgnos[i], page);
-                    enc.writePage(pgnos[i], page);
-                }
-                pagesWereIntact.verify();
-                pages.resize(segment.commit());
-                for (int i = 0; i < n; i++) {
-                    pages.set(pgnos[i], sums[i]);
-                }
-                return enc.finish(checksummed ? pages.value() : 0);
-            });
+            w = l0.write(txid, postApply, pages, h, segment, source, pagesWereIntact);
         } catch (ImageFiles.WalRestartedException e) {
             throw e; // the page table is untouched: the check runs before it takes the pages
         } catch (IOException | RuntimeException e) {
@@ -600,15 +439,11 @@ public final class Database implements AutoCloseable {
             needSnapshot = true;
             throw e;
         }
-        txid = next;
-        postApply = pages.value();
-        salt1 = h.salt1();
-        salt2 = h.salt2();
-        walEnd = segment.end();
-        walChecksum = segment.endChecksum();
-        haveWalPosition = true;
-        changedSinceCheckpoint = true;
-        return new SyncResult(Optional.of(range), n);
+        txid = w.range().max();
+        postApply = w.postApply();
+        position = w.position();
+        checkpointer.fileWritten();
+        return new SyncResult(Optional.of(w.range()), w.pageCount());
     }
 
     /**
@@ -619,163 +454,12 @@ public final class Database implements AutoCloseable {
         locks.pin();
         SyncResult r = took(images.snapshot(txid, postApply));
         needSnapshot = false;
-        unverifiedGeneration = false;
+        unverified = null;
         return r;
     }
 
-    /**
-     * Milliseconds until the time-based checkpoint falls due (0 if it is due), or
-     * {@link Long#MAX_VALUE} when no change since the last checkpoint waits for one.
-     */
-    public long millisUntilTimedCheckpoint() {
-        if (!changedSinceCheckpoint || framesSinceCheckpoint() == 0) {
-            return Long.MAX_VALUE;
-        }
-        return Math.max(0, lastCheckpointMillis + options.checkpointInterval().toMillis() - clock.millis());
-    }
-
-    /**
-     * Checkpoints if the WAL has grown past a threshold or the interval has passed since the
-     * last one with changes in between: PASSIVE under the barrier after copying the WAL's tail,
-     * or TRUNCATE far past its threshold, followed by a catch-up from the database file because
-     * frames committed between the copy and the truncation cannot be told apart afterwards.
-     *
-     * @return true if a checkpoint ran
-     */
-    public boolean checkpointIfNeeded() throws IOException {
-        long walFrames = walFrames();
-        long newFrames = framesSinceCheckpoint();
-        boolean dueByTime = changedSinceCheckpoint && clock.millis() - lastCheckpointMillis >= options.checkpointInterval().toMillis();
-        if (options.truncatePageN() > 0 && walFrames >= options.truncatePageN()) {
-            long start = System.nanoTime();
-            try {
-                truncateCheckpoint();
-            } catch (IOException | RuntimeException e) {
-                events.checkpointed(path, "TRUNCATE", System.nanoTime() - start, false);
-                throw e;
-            }
-            events.checkpointed(path, "TRUNCATE", System.nanoTime() - start, true);
-            return true;
-        }
-        if (newFrames >= options.minCheckpointPageCount() || (dueByTime && newFrames > 0)) {
-            long start = System.nanoTime();
-            try {
-                passiveCheckpoint();
-                events.checkpointed(path, "PASSIVE", System.nanoTime() - start, true);
-                return true;
-            } catch (SqliteLocks.BusyException e) {
-                // Writers held the lock for the whole busy timeout; the next round tries again,
-                // and a WAL that keeps growing ends in a TRUNCATE, which needs no barrier.
-                LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint skipped, database busy", path);
-                return false;
-            } catch (IOException | RuntimeException e) {
-                events.checkpointed(path, "PASSIVE", System.nanoTime() - start, false);
-                throw e;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * PASSIVE checkpoint with nothing committed between copying the WAL tail and checkpointing.
-     * Writers wait only for the tail to be read into memory and for SQLite to checkpoint it; the
-     * tail's L0 file is written after. A crash before that file is written costs a snapshot at the
-     * next start (the WAL may have been restarted past frames of ours), never data.
-     *
-     * @return true if every WAL frame was copied into the database
-     */
-    public boolean passiveCheckpoint() throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            SqliteLocks.CheckpointResult early = checkpointUpToPin();
-            beforeBarrier.run();
-            try {
-                locks.raiseBarrier();
-            } catch (SqliteLocks.BusyException e) {
-                // Someone held the write lock throughout, perhaps an application checkpoint waiting
-                // for our pin: let go of it.
-                releasePin();
-                throw e;
-            }
-            long raised = System.nanoTime();
-            Capture capture = Capture.NOTHING;
-            SqliteLocks.CheckpointResult result = null;
-            try {
-                try {
-                    capture = captureNewFrames();
-                    if (!(capture instanceof Capture.WorkOutside)) {
-                        result = locks.checkpoint("PASSIVE");
-                    }
-                } finally {
-                    locks.lowerBarrier();
-                }
-            } finally {
-                // Written even if the checkpoint failed: the frames are committed, and the WAL may be
-                // restarted over them as soon as writers go on.
-                if (capture instanceof Capture.Frames t) {
-                    writeIncrement(t.header(), t.segment(), i -> t.pages()[i]);
-                }
-            }
-            long blockedMicros = (System.nanoTime() - raised) / 1000;
-            if (capture instanceof Capture.WorkOutside w) {
-                // Nothing was taken under the barrier: the next attempt does the work first, with writers going on.
-                LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE: barrier let go after {1} us: {2} (attempt {3})",
-                        path, blockedMicros, w.why(), attempt);
-                if (attempt == BARRIER_ATTEMPTS) {
-                    throw new SqliteLocks.BusyException(new IOException(("database %s: checkpoint: %s at each of %d attempts; "
-                            + "trying again next round").formatted(path, w.why(), attempt)));
-                }
-                continue;
-            }
-            LOG.log(System.Logger.Level.DEBUG, "{0}: checkpoint PASSIVE: {1}, before the barrier {2}; writers blocked {3} us ({4} frames read under it)",
-                    path, result, early, blockedMicros, capture instanceof Capture.Frames f ? f.pages().length : 0);
-            // The pin was taken again under the barrier, after the tail was copied; with every frame
-            // in the database it has read mark 0, harmless to the application's checkpoints.
-            pinCoversCopied = true;
-            keepPinWhenQuiet = result.complete();
-            checkpointSalt1 = salt1;
-            checkpointSalt2 = salt2;
-            checkpointEnd = walEnd;
-            checkpointCount++;
-            lastCheckpointMillis = clock.millis();
-            changedSinceCheckpoint = false;
-            return result.complete();
-        }
-    }
-
-    /**
-     * Most of a checkpoint's work with writers running: copies the WAL, moves the pin to its end
-     * (safe right after a sync, see the class comment), and lets SQLite copy the frames up to the
-     * pin into the database. Writers commit more meanwhile, so again with those while they are
-     * many; the barrier then covers only what was committed since.
-     */
-    private SqliteLocks.CheckpointResult checkpointUpToPin() throws IOException {
-        SqliteLocks.CheckpointResult early;
-        int round = 0;
-        do {
-            syncPinned();
-            if (haveWalPosition) {
-                locks.movePin();
-            }
-            early = locks.checkpointUpToPin();
-            if (early.lockedOut()) {
-                // Another connection held SQLite's checkpoint lock all the while: most likely the
-                // application's FULL, RESTART or TRUNCATE checkpoint waiting for readers (a
-                // PASSIVE one never waits). Let go of the WAL so it completes; ours can wait.
-                releasePin();
-                throw new SqliteLocks.BusyException(new IOException(
-                        "database %s: checkpoint: another connection holds the checkpoint lock".formatted(path)));
-            }
-        } while (++round < EARLY_CHECKPOINT_ROUNDS && early.walFrames() - early.checkpointedFrames() > SMALL_TAIL_FRAMES);
-        return early;
-    }
-
-    /** For tests: runs right before the barrier is raised, after the work done without it. */
-    void beforeBarrier(Runnable r) {
-        this.beforeBarrier = r;
-    }
-
     /** What the barrier found: new frames read into memory, nothing new, or work to do without it first. */
-    private sealed interface Capture {
+    sealed interface Capture {
         Capture NOTHING = new Nothing();
 
         record Nothing() implements Capture {}
@@ -793,7 +477,7 @@ public final class Database implements AutoCloseable {
      * without the barrier (Litestream issue #1332: encoding and fsyncing under a lock that blocks
      * the application's writers stalled them for as long).
      */
-    private Capture captureNewFrames() throws IOException {
+    Capture captureNewFrames() throws IOException {
         if (needSnapshot) {
             return new Capture.WorkOutside("a snapshot is due");
         }
@@ -809,42 +493,61 @@ public final class Database implements AutoCloseable {
             if (segment.end() - segment.start() >= MAX_CAPTURED_BYTES) {
                 return new Capture.WorkOutside("more than %d bytes of new WAL frames".formatted(MAX_CAPTURED_BYTES));
             }
-            return new Capture.Frames(found.get().header(), segment, WalScanner.readPages(wal, segment, committedPages(segment), pageSize));
+            return new Capture.Frames(found.get().header(), segment,
+                    WalScanner.readPages(wal, segment, L0Writer.committedPages(segment), pageSize));
         } catch (NoSuchFileException e) {
             return Capture.NOTHING;
         }
     }
 
-    private void truncateCheckpoint() throws IOException {
-        syncPinned();
-        SqliteLocks.CheckpointResult result = locks.checkpoint("TRUNCATE");
-        // Frames committed between that sync and the truncation are in the database file only:
-        // the next sync finds them by comparing pages (see catchUp).
-        pinCoversCopied = false;
-        keepPinWhenQuiet = false;
-        checkpointCount++;
-        LOG.log(System.Logger.Level.INFO, "{0}: checkpoint TRUNCATE: {1}; catching up from the database file", path, result);
-        lastCheckpointMillis = clock.millis();
-        changedSinceCheckpoint = false;
-        sync();
+    /** Writes frames captured under the barrier as the next L0 file, once writers may go on. */
+    void writeCaptured(Capture.Frames t) throws IOException {
+        writeIncrement(t.header(), t.segment(), i -> t.pages()[i], () -> {});
     }
 
     /**
-     * Committed frames in the current WAL generation, as far as we have copied them. Not the
-     * file's size: SQLite reuses a restarted WAL file without shrinking it, so the size would
-     * call for a checkpoint on every sync.
+     * After our PASSIVE checkpoint: the pin was taken again under the barrier, after the tail was
+     * copied; with every frame in the database it has read mark 0, harmless to the application's
+     * checkpoints, and kept through quiet syncs.
      */
-    long walFrames() {
-        return haveWalPosition ? (walEnd - WalHeader.SIZE) / (WalHeader.FRAME_HEADER_SIZE + pageSize) : 0;
+    void checkpointed(boolean complete) {
+        pinCoversCopied = true;
+        keepPinWhenQuiet = complete;
     }
 
-    /** Committed frames copied since our last checkpoint (all of them in a newer generation). */
-    long framesSinceCheckpoint() {
-        if (!haveWalPosition) {
-            return 0;
-        }
-        long from = salt1 == checkpointSalt1 && salt2 == checkpointSalt2 ? checkpointEnd : WalHeader.SIZE;
-        return Math.max(0, walEnd - from) / (WalHeader.FRAME_HEADER_SIZE + pageSize);
+    /** After our TRUNCATE checkpoint: frames committed since our last copy are in the database file only. */
+    void truncated() {
+        pinCoversCopied = false;
+        keepPinWhenQuiet = false;
+    }
+
+    /** See {@link CheckpointPolicy#millisUntilTimed}. */
+    public long millisUntilTimedCheckpoint() {
+        return checkpointer.millisUntilTimedCheckpoint();
+    }
+
+    /**
+     * Checkpoints if the WAL has grown past a threshold or the interval has passed since the last
+     * one with changes in between ({@link Checkpointer}).
+     *
+     * @return true if a checkpoint ran
+     */
+    public boolean checkpointIfNeeded() throws IOException {
+        return checkpointer.checkpointIfNeeded();
+    }
+
+    /**
+     * Our PASSIVE checkpoint ({@link Checkpointer#passiveCheckpoint}).
+     *
+     * @return true if every WAL frame was copied into the database
+     */
+    public boolean passiveCheckpoint() throws IOException {
+        return checkpointer.passiveCheckpoint();
+    }
+
+    /** For tests: runs right before the checkpoint's barrier is raised. */
+    void beforeBarrier(Runnable r) {
+        checkpointer.beforeBarrier(r);
     }
 
     @Override

@@ -29,17 +29,16 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Both connections have auto-checkpoint off, so only this class's {@link #checkpoint}
  * checkpoints on our behalf. Not thread-safe: one database's sync loop owns it.
  *
- * <p>Both have SQLite's busy timeout at 0: SQLite's busy handler sleeps inside the native call,
- * which pins a virtual thread to its carrier for as long (up to the whole busy timeout while a
- * TRUNCATE checkpoint waits for readers), and two such waits on a 2-core machine would stall
- * every other virtual thread of the process, uploaders included. Where a lock is worth waiting
- * for, this class tries again itself and parks in between ({@link #retryWhileBusy}), which
- * unmounts a virtual thread; the busy timeout bounds the total as SQLite's would.
+ * <p>SQLite's busy handler sleeps inside the native call, which pins a virtual thread to its
+ * carrier for as long. The long waits (a TRUNCATE checkpoint waiting for the application's
+ * readers, up to the whole busy timeout; the barrier) run with SQLite's busy timeout at 0 and
+ * retry here, parking in between, which unmounts a virtual thread: with as many such waits as
+ * cores, every other virtual thread of the process (uploads, other databases' syncs) would stop.
  */
 final class SqliteLocks implements AutoCloseable {
     /** Between two attempts at a lock SQLite does not wait for on our behalf: the write lock for the barrier, the checkpoint lock. */
     private static final Duration BARRIER_RETRY = Duration.ofNanos(100_000);
-    /** The first and the longest pause between two attempts at a lock in {@link #retryWhileBusy} (doubling in between). */
+    /** The first and the longest pause between two attempts of a TRUNCATE checkpoint kept out by readers (doubling in between). */
     private static final Duration FIRST_BUSY_PAUSE = Duration.ofMillis(1);
     private static final Duration LONGEST_BUSY_PAUSE = Duration.ofMillis(20);
     /**
@@ -57,11 +56,6 @@ final class SqliteLocks implements AutoCloseable {
      */
     static final Duration BARRIER_PATIENCE = Duration.ofMillis(100);
     static final Duration CHECKPOINT_UNDER_BARRIER_PATIENCE = Duration.ofMillis(50);
-    /**
-     * Creating Litestream's tables at start-up may wait this long beyond the busy timeout for the
-     * write lock: about what 30 tries of the busy timeout, 100 ms apart, gave before.
-     */
-    private static final Duration CREATE_TABLES_PATIENCE = Duration.ofSeconds(30);
 
     private final Path path;
     private final Duration busyTimeout;
@@ -89,7 +83,7 @@ final class SqliteLocks implements AutoCloseable {
             try (Statement st = writer.createStatement()) {
                 String mode;
                 try {
-                    mode = retryWhileBusy(busyTimeout, () -> queryString(st, "PRAGMA journal_mode = wal"));
+                    mode = queryString(st, "PRAGMA journal_mode = wal");
                 } catch (SQLException e) {
                     throw new IOException("database %s: cannot switch it to WAL mode, which replication needs: %s%s".formatted(path, describe(e),
                             isBusy(e) ? " (another connection holds a lock on it in rollback-journal mode; switch it to WAL mode from the application,"
@@ -98,11 +92,7 @@ final class SqliteLocks implements AutoCloseable {
                 if (!"wal".equalsIgnoreCase(mode)) {
                     throw new IOException("database %s: cannot switch to WAL mode: journal mode is %s".formatted(path, mode));
                 }
-                retryWhileBusy(busyTimeout.plus(CREATE_TABLES_PATIENCE), () -> {
-                    st.execute("CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)");
-                    st.execute("CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER)");
-                    return null;
-                });
+                createTables(st, path);
             }
             return new SqliteLocks(path, busyTimeout, reader, writer);
         } catch (SQLException e) {
@@ -116,30 +106,23 @@ final class SqliteLocks implements AutoCloseable {
         }
     }
 
-    /** A statement run on one of our connections. */
-    @FunctionalInterface
-    private interface SqlCall<T> {
-        T run() throws SQLException;
-    }
-
-    /**
-     * Runs {@code call}, again while it fails with SQLITE_BUSY, for up to {@code patience}, parking
-     * between attempts (1 ms, doubling up to LONGEST_BUSY_PAUSE) where SQLite's busy handler would
-     * have slept in native code. The last failure is thrown when the time is up.
-     */
-    private static <T> T retryWhileBusy(Duration patience, SqlCall<T> call) throws SQLException {
-        long deadline = System.nanoTime() + patience.toNanos();
-        long pause = FIRST_BUSY_PAUSE.toNanos();
-        while (true) {
+    /** Litestream's two tables; creating them needs the write lock, so a busy database is retried. */
+    private static void createTables(Statement st, Path path) throws SQLException, IOException {
+        for (int attempt = 1; ; attempt++) {
             try {
-                return call.run();
+                st.execute("CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)");
+                st.execute("CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER)");
+                return;
             } catch (SQLException e) {
-                long left = deadline - System.nanoTime();
-                if (!isBusy(e) || left <= 0) {
+                if (!isBusy(e) || attempt == 30) {
                     throw e;
                 }
-                LockSupport.parkNanos(Math.min(pause, left));
-                pause = Math.min(pause * 2, LONGEST_BUSY_PAUSE.toNanos());
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while creating tables in " + path, ie);
+                }
             }
         }
     }
@@ -147,13 +130,10 @@ final class SqliteLocks implements AutoCloseable {
     private static Connection connect(Path path, Duration busyTimeout) throws SQLException {
         Connection c = DriverManager.getConnection("jdbc:sqlite:" + path.toAbsolutePath());
         try (Statement st = c.createStatement()) {
-            st.execute("PRAGMA busy_timeout = 0"); // we wait ourselves, see the class comment
+            st.execute("PRAGMA busy_timeout = " + busyTimeout.toMillis());
             st.execute("PRAGMA wal_autocheckpoint = 0");
             // Touch the schema: a file that is not a database fails here, not later.
-            retryWhileBusy(busyTimeout, () -> queryString(st, "SELECT count(*) FROM sqlite_master"));
-        } catch (SQLException | RuntimeException e) {
-            closeQuietly(c);
-            throw e;
+            queryString(st, "SELECT count(*) FROM sqlite_master");
         }
         return c;
     }
@@ -182,15 +162,8 @@ final class SqliteLocks implements AutoCloseable {
 
     private void beginRead(Connection c) throws IOException {
         try (Statement st = c.createStatement()) {
-            retryWhileBusy(busyTimeout, () -> {
-                try {
-                    st.execute("BEGIN");
-                    return queryString(st, "SELECT COUNT(1) FROM _litestream_seq");
-                } catch (SQLException e) {
-                    rollbackQuietly(c);
-                    throw e;
-                }
-            });
+            st.execute("BEGIN");
+            queryString(st, "SELECT COUNT(1) FROM _litestream_seq");
         } catch (SQLException e) {
             rollbackQuietly(c);
             throw failure("begin read transaction", e);
@@ -249,23 +222,28 @@ final class SqliteLocks implements AutoCloseable {
         }
         long deadline = System.nanoTime() + Math.min(busyTimeout.toNanos(), BARRIER_PATIENCE.toNanos());
         try (Statement st = writer.createStatement()) {
-            while (true) {
-                try {
-                    st.execute("BEGIN IMMEDIATE");
-                    barrier = true;
-                    return;
-                } catch (SQLException e) {
-                    if (!isBusy(e)) {
-                        throw failure("take write lock", e);
+            st.execute("PRAGMA busy_timeout = 0");
+            try {
+                while (true) {
+                    try {
+                        st.execute("BEGIN IMMEDIATE");
+                        barrier = true;
+                        return;
+                    } catch (SQLException e) {
+                        if (!isBusy(e)) {
+                            throw failure("take write lock", e);
+                        }
+                        if (System.nanoTime() - deadline >= 0) {
+                            throw new BusyException(failure("take write lock", e));
+                        }
+                        LockSupport.parkNanos(BARRIER_RETRY.toNanos());
                     }
-                    if (System.nanoTime() - deadline >= 0) {
-                        throw new BusyException(failure("take write lock", e));
-                    }
-                    LockSupport.parkNanos(BARRIER_RETRY.toNanos());
                 }
+            } finally {
+                st.execute("PRAGMA busy_timeout = " + busyTimeout.toMillis());
             }
         } catch (SQLException e) {
-            throw failure("take write lock", e);
+            throw failure("set busy timeout", e);
         }
     }
 
@@ -310,16 +288,34 @@ final class SqliteLocks implements AutoCloseable {
      * Runs a checkpoint in {@code mode} (PASSIVE or TRUNCATE) on the reader connection, with the
      * pin released for the duration and taken again after, even on failure. Under the barrier
      * (PASSIVE) another connection's checkpoint is waited for CHECKPOINT_UNDER_BARRIER_PATIENCE
-     * at most: it may be an application's FULL checkpoint waiting for our barrier to end.
+     * at most: it may be an application's FULL checkpoint waiting for our barrier to end. A
+     * TRUNCATE waits up to the busy timeout, retrying rather than in SQLite's busy handler (see
+     * the class comment).
      */
     CheckpointResult checkpoint(String mode) throws IOException {
         unpin();
+        boolean waitsForReaders = !"PASSIVE".equals(mode);
         try {
-            return checkpointOn(reader, mode, barrier ? CHECKPOINT_UNDER_BARRIER_PATIENCE : busyTimeout);
+            if (waitsForReaders) {
+                setBusyTimeout(reader, Duration.ZERO);
+            }
+            try {
+                return checkpointOn(reader, mode, barrier ? CHECKPOINT_UNDER_BARRIER_PATIENCE : busyTimeout);
+            } finally {
+                if (waitsForReaders) {
+                    setBusyTimeout(reader, busyTimeout);
+                }
+            }
         } catch (SQLException e) {
             throw failure("checkpoint " + mode, e);
         } finally {
             pin();
+        }
+    }
+
+    private static void setBusyTimeout(Connection c, Duration timeout) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("PRAGMA busy_timeout = " + timeout.toMillis());
         }
     }
 
@@ -347,8 +343,8 @@ final class SqliteLocks implements AutoCloseable {
      * connection's checkpoint holds SQLite's checkpoint lock (every BARRIER_RETRY: SQLite calls
      * no busy handler for that lock, and the application's automatic checkpoint takes it right
      * after its commits, so without retries our checkpoint under the barrier would mostly do
-     * nothing), and for a TRUNCATE also while the write lock or readers are in its way (what
-     * SQLite's busy handler would wait for, see the class comment; each attempt copies what it can).
+     * nothing), and for a TRUNCATE also while the write lock or readers are in its way, what
+     * SQLite's busy handler would wait for (each attempt copies what it can).
      */
     private CheckpointResult checkpointOn(Connection c, String mode, Duration patience) throws SQLException {
         long deadline = System.nanoTime() + patience.toNanos();

@@ -25,11 +25,15 @@ class WriteBarrierTest {
     private static final int TAIL_ROWS = 24 * 1024;
     private static final int ROW_BYTES = 3000;
     /**
-     * Real time is the point: the longest commit of a real writer. Generous for a loaded 2-core
-     * machine (268 ms measured there with the fix, the machine busy with a benchmark), and far
-     * below the stall when the 70 MiB tail was encoded and fsynced under the barrier (4.1 s).
+     * Real time is the point: the longest commit of a real writer, bounded twice. Absolutely, and
+     * generously for a loaded 2-core machine: 268 ms measured with the fix at load 10-20, 1,077 ms
+     * at load 25 (then most likely SQLite's own fsync of the checkpoint under the barrier, with
+     * the disk busy with our 70 MiB file), against 4,144 ms when the tail was encoded and fsynced
+     * under the barrier. And relatively: with the fix the writer waits a few percent of the
+     * checkpoint's time (4-7 % measured), before it waited 43 % of it.
      */
-    private static final long MAX_STALL_MILLIS = 700;
+    private static final long MAX_STALL_MILLIS = 2000;
+    private static final int MAX_STALL_PERCENT_OF_CHECKPOINT = 25;
 
     @TempDir
     Path dir;
@@ -102,7 +106,8 @@ class WriteBarrierTest {
             long biggest = Files.list(database.localLtxDir()).mapToLong(p -> p.toFile().length()).max().orElse(0);
             assertThat(biggest).as("the tail's L0 file").isGreaterThan(Database.MAX_CAPTURED_BYTES);
             assertThat(longestMillis).as("the longest commit of the application's writer while we copied and checkpointed the tail")
-                    .isLessThan(MAX_STALL_MILLIS);
+                    .isLessThan(MAX_STALL_MILLIS)
+                    .isLessThan(checkpointMillis * MAX_STALL_PERCENT_OF_CHECKPOINT / 100);
         }
     }
 }
