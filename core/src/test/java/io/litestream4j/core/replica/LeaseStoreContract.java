@@ -71,6 +71,11 @@ public abstract class LeaseStoreContract {
         return true;
     }
 
+    /** Whether two conditional creates sent at the same instant cannot both succeed (AWS: one gets 412 or 409). */
+    protected boolean atomicUnderRaces() {
+        return true;
+    }
+
     @Test
     void deletesOnlyTheExpectedVersion() throws Exception {
         LeaseStore s = store(true);
@@ -86,6 +91,7 @@ public abstract class LeaseStoreContract {
     /** Replicators racing for a free lease, or for the same expired one: exactly one wins, the others are told who. */
     @Test
     void racingReplicatorsExactlyOneWins() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(atomicUnderRaces(), "this server's conditional writes are not atomic (see the subclass)");
         LeaseStore first = store(true);
         List<LeaseStore> stores = new ArrayList<>(List.of(first));
         for (int i = 1; i < 6; i++) {
