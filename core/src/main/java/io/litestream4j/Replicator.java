@@ -7,9 +7,11 @@ import io.litestream4j.core.ReplicaStatus;
 import io.litestream4j.core.ReplicationEvents;
 import io.litestream4j.core.ReplicationTimeoutException;
 import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.core.replica.LeasedReplicaClient;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaClientFactory;
 import io.litestream4j.core.replica.ReplicaClients;
+import io.litestream4j.core.replica.ReplicaLease;
 import io.litestream4j.ltx.Txid;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -182,6 +184,7 @@ public final class Replicator implements AutoCloseable {
         private Duration shutdownTimeout = Duration.ofSeconds(30);
         private Clock clock = Clock.systemUTC();
         private ReplicationEvents events = ReplicationEvents.NONE;
+        private Duration leaseTtl = ReplicaLease.DEFAULT_TTL;
         /** Where replica URLs' schemes are looked up; tests put their own in (default: the ServiceLoader's). */
         private java.util.function.Function<String, ReplicaClientFactory> factoryLookup;
 
@@ -255,6 +258,21 @@ public final class Replicator implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How long the lease on each replica opened from a URL lasts unrenewed (default
+         * Litestream's 30 s; zero takes none). The lease ({@code lock.json}, as Litestream's) keeps
+         * a second replicator, here or on another machine, from writing the same replica:
+         * {@link #start} fails naming the holder. A client handed to {@link #replica(ReplicaClient)}
+         * stays the caller's and is used without a lease.
+         */
+        public Builder leaseTtl(Duration ttl) {
+            if (ttl.isNegative()) {
+                throw new IllegalArgumentException("lease TTL %s: want zero (no lease) or more".formatted(ttl));
+            }
+            this.leaseTtl = ttl;
+            return this;
+        }
+
         /** Tests: look replica URL schemes up here instead of through the ServiceLoader. */
         Builder factoryLookup(java.util.function.Function<String, ReplicaClientFactory> lookup) {
             this.factoryLookup = lookup;
@@ -286,6 +304,10 @@ public final class Replicator implements AutoCloseable {
                         }
                         client = factory.create(ReplicaClients.parse(r.url()));
                         owned.add(client);
+                        if (!leaseTtl.isZero()) {
+                            client = LeasedReplicaClient.acquire(client, leaseTtl, clock); // closing it releases the lease, then the client
+                            owned.set(owned.size() - 1, client);
+                        }
                     } else {
                         client = r.client();
                         factory = ReplicaClients.factories().get(client.type());

@@ -235,6 +235,23 @@ class ReplicatorTest {
     }
 
     @Test
+    void aSecondReplicatorOfTheSameReplicaIsRefusedNamingTheHolderUntilTheFirstCloses() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path other = TestDb.create(dir, "other.db", 4096, 10);
+        String replica = dir.resolve("replica").toString();
+        try (Replicator first = Replicator.builder(db).replica(replica).start()) {
+            assertThat(dir.resolve("replica/lock.json")).as("the lease Litestream keeps").exists();
+            assertThatThrownBy(() -> Replicator.builder(other).replica(replica).start().close())
+                    .hasMessageContaining("lock.json").hasMessageContaining("held by");
+            assertThat(first.status().replicas()).allSatisfy(s -> assertThat(s.lastError()).isNull());
+        }
+        assertThat(dir.resolve("replica/lock.json")).as("released on close").doesNotExist();
+        try (Replicator second = Replicator.builder(db).replica(replica).start()) {
+            assertThat(second.sync()).isPositive();
+        }
+    }
+
+    @Test
     void syncHandsCommitsToTheReplicasAndStatusShowsThem() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 10);
         try (Replicator replicator = Replicator.builder(db).replica(dir.resolve("replica").toString()).syncInterval(Duration.ZERO).start();

@@ -126,7 +126,7 @@ public final class FileReplicaClient implements ReplicaClient, LocalFiles, Legac
         }
         ch.position(offset);
         InputStream in = Channels.newInputStream(ch);
-        return length < 0 ? in : new BoundedInputStream(in, length);
+        return BoundedInput.of(in, length);
     }
 
     @Override
@@ -158,40 +158,6 @@ public final class FileReplicaClient implements ReplicaClient, LocalFiles, Legac
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
-        }
-    }
-
-    /** Limits a stream to a byte count, for range reads. */
-    private static final class BoundedInputStream extends java.io.FilterInputStream {
-        private long left;
-
-        BoundedInputStream(InputStream in, long limit) {
-            super(in);
-            this.left = limit;
-        }
-
-        @Override
-        public int read() throws IOException {
-            if (left <= 0) {
-                return -1;
-            }
-            int b = super.read();
-            if (b >= 0) {
-                left--;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (left <= 0) {
-                return -1;
-            }
-            int n = super.read(b, off, (int) Math.min(len, left));
-            if (n > 0) {
-                left -= n;
-            }
-            return n;
         }
     }
 }

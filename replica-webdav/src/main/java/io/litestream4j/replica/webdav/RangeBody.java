@@ -1,6 +1,6 @@
 package io.litestream4j.replica.webdav;
 
-import java.io.FilterInputStream;
+import io.litestream4j.core.replica.BoundedInput;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -9,13 +9,8 @@ import java.io.InputStream;
  * {@code Range} answers 200 with the whole file, so the first {@code offset} bytes are skipped
  * here; either way no more than {@code length} bytes are passed on.
  */
-final class RangeBody extends FilterInputStream {
-    private long left;
-
-    private RangeBody(InputStream in, long length) {
-        super(in);
-        this.left = length < 0 ? Long.MAX_VALUE : length;
-    }
+final class RangeBody {
+    private RangeBody() {}
 
     /** {@code body} of a 206 answer (already starting at the offset) or of a 200 answer (the whole file). */
     static InputStream of(InputStream body, boolean partial, long offset, long length) throws IOException {
@@ -26,7 +21,7 @@ final class RangeBody extends FilterInputStream {
                 return InputStream.nullInputStream(); // the offset is at or past the end
             }
         }
-        return new RangeBody(body, length);
+        return BoundedInput.of(body, length);
     }
 
     /** Skips up to {@code n} bytes (fewer only at the end of the stream); returns how many. */
@@ -41,41 +36,5 @@ final class RangeBody extends FilterInputStream {
             done += r;
         }
         return done;
-    }
-
-    @Override
-    public int read() throws IOException {
-        if (left <= 0) {
-            return -1;
-        }
-        int b = super.read();
-        if (b >= 0) {
-            left--;
-        }
-        return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-        if (left <= 0) {
-            return -1;
-        }
-        int n = super.read(b, off, (int) Math.min(len, left));
-        if (n > 0) {
-            left -= n;
-        }
-        return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-        long s = super.skip(Math.min(n, left));
-        left -= s;
-        return s;
-    }
-
-    @Override
-    public int available() throws IOException {
-        return (int) Math.min(super.available(), left);
     }
 }
