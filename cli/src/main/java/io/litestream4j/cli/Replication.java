@@ -103,14 +103,16 @@ final class Replication implements AutoCloseable {
             return t;
         }
         List<DatabaseReplicator.Destination> leased = new ArrayList<>();
+        String replica = null;
         try {
             for (DatabaseReplicator.Destination d : t.destinations()) {
+                replica = d.client().location();
                 leased.add(new DatabaseReplicator.Destination(LeasedReplicaClient.acquire(d.client(), leaseTtl, clock), d.syncInterval(), d.compaction()));
             }
         } catch (IOException | RuntimeException e) {
             closeQuietly(leased);
             closeQuietly(t.destinations().subList(leased.size(), t.destinations().size()));
-            throw new IOException("database %s: %s".formatted(t.db().toAbsolutePath(), ReplicaHealth.describe(e)), e);
+            throw new IOException("database %s: replica %s: %s".formatted(t.db().toAbsolutePath(), replica, ReplicaHealth.describe(e)), e);
         }
         return new Target(t.db(), t.options(), leased);
     }
