@@ -1,12 +1,8 @@
 package io.litestream4j;
 
-import io.litestream4j.core.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.ReplicaFailedException;
-import io.litestream4j.core.ReplicaStatus;
-import io.litestream4j.core.ReplicationEvents;
 import io.litestream4j.core.ReplicationTimeoutException;
-import io.litestream4j.core.compaction.CompactionSettings;
 import io.litestream4j.core.replica.LeasedReplicaClient;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaClientFactory;

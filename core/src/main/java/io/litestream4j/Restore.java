@@ -34,7 +34,7 @@ public final class Restore {
     private final ReplicaClient client;
     private OptionalLong txid = OptionalLong.empty();
     private Instant time;
-    private RestoreOptions.IntegrityCheck integrityCheck = RestoreOptions.IntegrityCheck.NONE;
+    private IntegrityCheck integrityCheck = IntegrityCheck.NONE;
     private int parallelism = 8;
     private boolean replaceExisting;
 
@@ -82,8 +82,18 @@ public final class Restore {
         return this;
     }
 
+    /** SQLite's check of a restored database before it is put in place. */
+    public enum IntegrityCheck {
+        /** No check: the database checksum of every LTX file is verified anyway. */
+        NONE,
+        /** {@code PRAGMA quick_check}. */
+        QUICK,
+        /** {@code PRAGMA integrity_check}. */
+        FULL
+    }
+
     /** SQLite's integrity check on the result before it is put in place (default none: the checksums are verified anyway). */
-    public Restore integrityCheck(RestoreOptions.IntegrityCheck check) {
+    public Restore integrityCheck(IntegrityCheck check) {
         this.integrityCheck = Objects.requireNonNull(check, "check");
         return this;
     }
@@ -107,7 +117,7 @@ public final class Restore {
      * Restores into {@code database}.
      *
      * @throws FileAlreadyExistsException the target (or its -wal or -shm file) exists and {@link #replaceExisting} was not called
-     * @throws RestorePlanner.NoBackupException the replica holds no backup (or none at or before the target)
+     * @throws NoBackupException the replica holds no backup (or none at or before the target)
      * @throws IOException the replica cannot be read, a file fails its checksum, the chain has a gap (the message names the file or range)
      */
     public Result into(Path database) throws IOException {
@@ -130,7 +140,7 @@ public final class Restore {
 
     private Result restore(ReplicaClient c, Path out) throws IOException {
         RestorePlan plan = time == null ? RestorePlanner.plan(c, txid) : RestorePlanner.planAt(c, time);
-        Restorer.Result r = Restorer.restore(c, plan, new RestoreOptions(out, OptionalLong.of(plan.txid()), integrityCheck, replaceExisting), parallelism);
+        Restorer.Result r = Restorer.restore(c, plan, new RestoreOptions(out, OptionalLong.of(plan.txid()), RestoreOptions.IntegrityCheck.valueOf(integrityCheck.name()), replaceExisting), parallelism);
         return new Result(out, r.txid(), r.files(), r.bytes(), r.checksumVerified());
     }
 }

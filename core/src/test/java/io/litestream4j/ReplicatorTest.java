@@ -295,7 +295,7 @@ class ReplicatorTest {
 
     private Path restore(Path replica) throws IOException {
         Path out = dir.resolve("restored-" + replica.getFileName() + ".db");
-        Restore.from(replica.toString()).integrityCheck(io.litestream4j.core.restore.RestoreOptions.IntegrityCheck.FULL).into(out);
+        Restore.from(replica.toString()).integrityCheck(Restore.IntegrityCheck.FULL).into(out);
         return out;
     }
 }

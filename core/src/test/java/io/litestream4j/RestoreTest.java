@@ -82,7 +82,7 @@ class RestoreTest {
     void anEmptyReplicaOrAnUnreachableTargetIsAnErrorSayingSo() throws Exception {
         Files.createDirectories(dir.resolve("empty"));
         assertThatThrownBy(() -> Restore.from(dir.resolve("empty").toString()).into(dir.resolve("out.db")))
-                .isInstanceOf(RestorePlanner.NoBackupException.class).hasMessageContaining("no backup found");
+                .isInstanceOf(NoBackupException.class).hasMessageContaining("no backup found");
         assertThat(dir.resolve("out.db")).doesNotExist();
 
         Path db = TestDb.create(dir, "app.db", 4096, 20);

@@ -1,6 +1,6 @@
 package io.litestream4j.bench;
 
-import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.compaction.ReplicaCompactor;
 import io.litestream4j.core.replica.FileReplicaClient;

@@ -1,8 +1,8 @@
 package io.litestream4j.bench;
 
-import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.replica.s3.S3ReplicaClient;
 import io.litestream4j.replica.s3.S3TestServer;
 import java.nio.file.Files;

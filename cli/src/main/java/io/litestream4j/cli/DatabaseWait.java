@@ -69,7 +69,7 @@ final class DatabaseWait implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             if (failing.add(a.db())) { // say it once, not every second
                 LOG.log(System.Logger.Level.WARNING, "{0} exists now but cannot be replicated yet (trying every second): {1}", a.db(),
-                        io.litestream4j.core.ReplicaHealth.describe(e));
+                        io.litestream4j.core.replica.ReplicaHealth.describe(e));
             }
             return false;
         }

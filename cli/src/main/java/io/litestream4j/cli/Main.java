@@ -1,6 +1,6 @@
 package io.litestream4j.cli;
 
-import io.litestream4j.core.ReplicaHealth;
+import io.litestream4j.core.replica.ReplicaHealth;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

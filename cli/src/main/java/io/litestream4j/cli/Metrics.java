@@ -1,8 +1,8 @@
 package io.litestream4j.cli;
 
 import io.litestream4j.core.DatabaseReplicator;
-import io.litestream4j.core.ReplicaStatus;
-import io.litestream4j.core.ReplicationEvents;
+import io.litestream4j.ReplicaStatus;
+import io.litestream4j.ReplicationEvents;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;

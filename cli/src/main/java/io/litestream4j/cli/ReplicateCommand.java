@@ -1,11 +1,12 @@
 package io.litestream4j.cli;
 
+import io.litestream4j.NoBackupException;
 import io.litestream4j.cli.config.Config;
 import io.litestream4j.cli.config.DatabaseConfig;
 import io.litestream4j.cli.config.ReplicaConfig;
-import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.compaction.ReplicaCompactor;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaClients;
@@ -141,7 +142,7 @@ final class ReplicateCommand implements Callable<Integer> {
         // Bound before replication starts: a port in use fails the start, not a running service.
         try (MetricsServer server = addr != null ? MetricsServer.start(addr, metrics, running) : null;
                 Replication replication = Replication.start(targets, compaction, Clock.systemUTC(),
-                        metrics != null ? metrics : io.litestream4j.core.ReplicationEvents.NONE, leaseTtl)) {
+                        metrics != null ? metrics : io.litestream4j.ReplicationEvents.NONE, leaseTtl)) {
             started.set(replication);
             DirectoryWatch directoryWatch = watched.isEmpty() || once ? null : new DirectoryWatch(watched, replication, this::target);
             DatabaseWait databaseWait = awaited.isEmpty() ? null : new DatabaseWait(awaited, replication);
@@ -280,7 +281,7 @@ final class ReplicateCommand implements Callable<Integer> {
             var result = Restorer.restore(client, plan, new RestoreOptions(db, OptionalLong.empty(), RestoreOptions.IntegrityCheck.NONE, false));
             LOG.log(System.Logger.Level.INFO, "{0} did not exist: restored from {1} to TXID {2}", db, client.location(),
                     io.litestream4j.ltx.Txid.format(result.txid()));
-        } catch (RestorePlanner.NoBackupException e) {
+        } catch (NoBackupException e) {
             LOG.log(System.Logger.Level.INFO, "{0} does not exist and {1} has no backup: nothing to restore", db, client.location());
         }
     }

@@ -1,10 +1,10 @@
 package io.litestream4j.cli;
 
-import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
-import io.litestream4j.core.ReplicaHealth;
-import io.litestream4j.core.ReplicationEvents;
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.core.replica.ReplicaHealth;
+import io.litestream4j.ReplicationEvents;
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.replica.LeasedReplicaClient;
 import io.litestream4j.core.replica.ReplicaLease;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.litestream4j.cli;
 
 import io.litestream4j.core.DatabaseReplicator;
-import io.litestream4j.core.ReplicaStatus;
+import io.litestream4j.ReplicaStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

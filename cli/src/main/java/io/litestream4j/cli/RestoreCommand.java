@@ -1,5 +1,6 @@
 package io.litestream4j.cli;
 
+import io.litestream4j.NoBackupException;
 import io.litestream4j.cli.config.DatabaseConfig;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.restore.RestoreOptions;
@@ -111,7 +112,7 @@ final class RestoreCommand implements Callable<Integer> {
             RestorePlan plan;
             try {
                 plan = time == null ? RestorePlanner.plan(client, target) : RestorePlanner.planAt(client, time);
-            } catch (RestorePlanner.NoBackupException e) {
+            } catch (NoBackupException e) {
                 if (ifReplicaExists) {
                     out.println("no matching backups found, skipping");
                     return 0;

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.cli.config.DatabaseConfig;
 import io.litestream4j.cli.config.DirectoryConfig;
-import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
-import io.litestream4j.core.ReplicationEvents;
+import io.litestream4j.ReplicationEvents;
 import io.litestream4j.core.TestDb;
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.replica.FileReplicaClient;
 import io.litestream4j.core.restore.RestoreOptions;
 import io.litestream4j.core.restore.RestorePlanner;

@@ -3,7 +3,7 @@ package io.litestream4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.TestDb;
 import io.litestream4j.core.replica.FaultInjectingClient;

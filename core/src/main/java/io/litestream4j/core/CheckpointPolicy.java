@@ -1,5 +1,6 @@
 package io.litestream4j.core;
 
+import io.litestream4j.DatabaseOptions;
 import java.time.Duration;
 
 /**

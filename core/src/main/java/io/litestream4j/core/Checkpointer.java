@@ -1,5 +1,6 @@
 package io.litestream4j.core;
 
+import io.litestream4j.ReplicationEvents;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;

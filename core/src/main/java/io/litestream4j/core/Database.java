@@ -1,5 +1,7 @@
 package io.litestream4j.core;
 
+import io.litestream4j.ReplicationEvents;
+import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.wal.WalHeader;
 import io.litestream4j.core.wal.WalScanner;
 import io.litestream4j.core.wal.WalSegment;

@@ -1,6 +1,10 @@
 package io.litestream4j.core;
 
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.core.replica.ReplicaHealth;
+import io.litestream4j.ReplicationEvents;
+import io.litestream4j.DatabaseOptions;
+import io.litestream4j.ReplicaStatus;
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.Txid;

@@ -1,6 +1,8 @@
 package io.litestream4j.core;
 
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.ReplicationEvents;
+import io.litestream4j.DatabaseOptions;
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.compaction.ReplicaCompactor;
 import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.CachingReplicaClient;
@@ -57,8 +59,9 @@ final class ReplicationStart {
         for (int i = 0; i < destinations.size(); i++) {
             DatabaseReplicator.Destination d = destinations.get(i);
             uploaders.add(new ReplicaUploader(d.client(), db.store(), d.syncInterval(), clock, states.get(i).maxTxid()));
-            if (given.get(i).client() instanceof HealthReporting h) {
-                h.reportTo(uploaders.getLast().health()); // a lease's problems count in the replica's health
+            var reporting = given.get(i).client().capability(HealthReporting.class);
+            if (reporting.isPresent()) {
+                reporting.get().reportTo(uploaders.getLast().health()); // a lease's problems count in the replica's health
             }
         }
         WalChangeWaiter waiter = new WalChangeWaiter(db.path(), db.walPath(), options.monitorInterval());

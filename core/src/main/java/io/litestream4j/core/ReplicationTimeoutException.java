@@ -1,5 +1,6 @@
 package io.litestream4j.core;
 
+import io.litestream4j.ReplicaStatus;
 import io.litestream4j.ltx.Txid;
 import java.io.IOException;
 import java.time.Duration;

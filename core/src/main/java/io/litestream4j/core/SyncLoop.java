@@ -1,5 +1,7 @@
 package io.litestream4j.core;
 
+import io.litestream4j.core.replica.ReplicaHealth;
+import io.litestream4j.ReplicationEvents;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.litestream4j.core;
 
+import io.litestream4j.DatabaseOptions;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Clock;

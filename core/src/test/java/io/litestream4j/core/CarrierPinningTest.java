@@ -33,7 +33,11 @@ class CarrierPinningTest {
 
     @Test
     void aTruncateCheckpointWaitingForReadersLeavesTheCarrierToOtherVirtualThreads() throws Exception {
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        // The probe runs everything from the class path: inside the module (how these tests run)
+        // the main classes and sqlite-jdbc are on the module path instead.
+        String classPath = String.join(java.io.File.pathSeparator, java.util.stream.Stream.of(
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")), System.getProperty("jdk.module.path"))
+                .filter(s -> s != null && !s.isBlank()).toList());
         Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
         Process p = new ProcessBuilder(List.of(javaBin.toString(), "--enable-native-access=ALL-UNNAMED",
                 "-Djdk.virtualThreadScheduler.parallelism=1", "-Djdk.virtualThreadScheduler.maxPoolSize=1",

@@ -1,5 +1,6 @@
 package io.litestream4j.core;
 
+import io.litestream4j.DatabaseOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;

@@ -1,9 +1,10 @@
 package io.litestream4j.core;
 
+import io.litestream4j.DatabaseOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.compaction.ReplicaCompactor;
 import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.FileReplicaClient;

@@ -1,5 +1,6 @@
 package io.litestream4j.core;
 
+import io.litestream4j.core.replica.ReplicaHealth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.EOFException;

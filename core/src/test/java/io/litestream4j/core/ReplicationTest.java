@@ -1,5 +1,6 @@
 package io.litestream4j.core;
 
+import io.litestream4j.DatabaseOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -472,9 +473,9 @@ class ReplicationTest {
         Path fast = dir.resolve("fast");
         Path slow = dir.resolve("slow");
         // The database's settings: nothing due for a day. The fast replica: level 1 every second.
-        var daily = new io.litestream4j.core.compaction.CompactionSettings(List.of(Duration.ofHours(24)), Duration.ofHours(24),
+        var daily = new io.litestream4j.CompactionSettings(List.of(Duration.ofHours(24)), Duration.ofHours(24),
                 Duration.ofHours(24), Duration.ofMinutes(5), true);
-        var everySecond = new io.litestream4j.core.compaction.CompactionSettings(List.of(Duration.ofSeconds(1)), Duration.ofHours(24),
+        var everySecond = new io.litestream4j.CompactionSettings(List.of(Duration.ofSeconds(1)), Duration.ofHours(24),
                 Duration.ofHours(24), Duration.ofMinutes(5), true);
         DatabaseReplicator r = DatabaseReplicator.start(db, FAST, List.of(
                 new DatabaseReplicator.Destination(new FileReplicaClient(fast), Duration.ZERO, everySecond),

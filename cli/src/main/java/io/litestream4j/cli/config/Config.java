@@ -1,6 +1,6 @@
 package io.litestream4j.cli.config;
 
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.CompactionSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.litestream4j.cli.config;
 
 import io.litestream4j.core.GoDuration;
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.replica.ReplicaClientFactory;
 import io.litestream4j.core.replica.ReplicaClients;
 import java.io.IOException;

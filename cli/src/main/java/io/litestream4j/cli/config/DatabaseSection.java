@@ -1,6 +1,6 @@
 package io.litestream4j.cli.config;
 
-import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.DatabaseOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

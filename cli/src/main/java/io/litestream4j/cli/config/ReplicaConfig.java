@@ -37,11 +37,11 @@ public record ReplicaConfig(String name, String type, URI url, Map<String, Strin
     }
 
     /** The top-level settings with this replica's own snapshot interval and retention. */
-    public io.litestream4j.core.compaction.CompactionSettings compaction(io.litestream4j.core.compaction.CompactionSettings base) {
+    public io.litestream4j.CompactionSettings compaction(io.litestream4j.CompactionSettings base) {
         if (retention == null && snapshotInterval == null) {
             return base;
         }
-        return new io.litestream4j.core.compaction.CompactionSettings(base.levelIntervals(),
+        return new io.litestream4j.CompactionSettings(base.levelIntervals(),
                 snapshotInterval != null ? snapshotInterval : base.snapshotInterval(), retention != null ? retention : base.snapshotRetention(),
                 base.l0Retention(), base.retentionEnabled(), base.retentionCheckInterval());
     }

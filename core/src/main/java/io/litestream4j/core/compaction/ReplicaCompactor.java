@@ -1,5 +1,6 @@
 package io.litestream4j.core.compaction;
 
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.restore.Prefetcher;
 import io.litestream4j.core.restore.RestorePlanner;

@@ -1,7 +1,8 @@
 package io.litestream4j.core.compaction;
 
-import io.litestream4j.core.ReplicaHealth;
-import io.litestream4j.core.ReplicationEvents;
+import io.litestream4j.CompactionSettings;
+import io.litestream4j.core.replica.ReplicaHealth;
+import io.litestream4j.ReplicationEvents;
 import io.litestream4j.ltx.LtxFormatException;
 import io.litestream4j.core.replica.CachingReplicaClient;
 import io.litestream4j.core.replica.ErrorCodes;

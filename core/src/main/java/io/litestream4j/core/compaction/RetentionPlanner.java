@@ -1,5 +1,6 @@
 package io.litestream4j.core.compaction;
 
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.restore.RestorableTimeline;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.Txid;

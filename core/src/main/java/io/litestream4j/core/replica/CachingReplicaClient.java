@@ -16,29 +16,18 @@ import java.util.TreeMap;
  * start when the replica is ahead of it), so after start-up the uploads, compactions and retention
  * checks of an idle database cost no request at all: on object stores, LISTs are billed.
  */
-public final class CachingReplicaClient implements ReplicaClient {
+public final class CachingReplicaClient extends ForwardingReplicaClient {
     private static final Comparator<TxidRange> BY_TXID = Comparator.comparing(TxidRange::min, Long::compareUnsigned)
             .thenComparing(TxidRange::max, Long::compareUnsigned);
 
-    private final ReplicaClient delegate;
     /** Per level: null until listed, then every file of the level by TXID range. */
     private final List<TreeMap<TxidRange, LtxFileInfo>> levels = new ArrayList<>();
 
     public CachingReplicaClient(ReplicaClient delegate) {
-        this.delegate = delegate;
+        super(delegate);
         for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
             levels.add(null);
         }
-    }
-
-    @Override
-    public String type() {
-        return delegate.type();
-    }
-
-    @Override
-    public String location() {
-        return delegate.location();
     }
 
     @Override
@@ -52,16 +41,6 @@ public final class CachingReplicaClient implements ReplicaClient {
             levels.set(level, files);
         }
         return files.values().stream().filter(f -> Long.compareUnsigned(f.maxTxid(), fromTxid) >= 0).toList();
-    }
-
-    @Override
-    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
-        return delegate.listFilesExact(level, fromTxid);
-    }
-
-    @Override
-    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
-        return delegate.open(level, range, offset, length);
     }
 
     @Override
@@ -127,10 +106,5 @@ public final class CachingReplicaClient implements ReplicaClient {
                 levels.replaceAll(l -> null);
             }
         }
-    }
-
-    @Override
-    public void close() throws IOException {
-        delegate.close();
     }
 }

@@ -25,7 +25,7 @@ import java.util.List;
  * into place and the directory fsynced; the file's modification time is set to its creation time.
  * The replica's lease is {@code <root>/lock.json} ({@link FileLeaseStore}).
  */
-public final class FileReplicaClient implements ReplicaClient, LocalFiles, LegacyLayout, LeaseStore {
+public final class FileReplicaClient implements ReplicaClient, LocalFiles, LegacyLayout, ExactTimestamps {
     private final Path root;
     private final FileLeaseStore lease;
 
@@ -53,24 +53,10 @@ public final class FileReplicaClient implements ReplicaClient, LocalFiles, Legac
         return Files.isDirectory(root.resolve("generations"));
     }
 
+    /** The lease store is a helper object ({@link FileLeaseStore}), handed out as a capability. */
     @Override
-    public String leaseLocation() {
-        return lease.leaseLocation();
-    }
-
-    @Override
-    public java.util.Optional<Stored> readLease() throws IOException {
-        return lease.readLease();
-    }
-
-    @Override
-    public String writeLease(byte[] content, String expectedVersion) throws IOException {
-        return lease.writeLease(content, expectedVersion);
-    }
-
-    @Override
-    public void deleteLease(String expectedVersion) throws IOException {
-        lease.deleteLease(expectedVersion);
+    public <T> java.util.Optional<T> capability(Class<T> type) {
+        return type == LeaseStore.class ? java.util.Optional.of(type.cast(lease)) : ReplicaClient.super.capability(type);
     }
 
     Path levelDir(int level) {
@@ -104,6 +90,12 @@ public final class FileReplicaClient implements ReplicaClient, LocalFiles, Legac
         out.sort(Comparator.comparing((LtxFileInfo f) -> f.minTxid(), Long::compareUnsigned)
                 .thenComparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
         return out;
+    }
+
+    /** Every file's modification time is set to its creation time when written: the listing is exact. */
+    @Override
+    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
+        return listFiles(level, fromTxid);
     }
 
     private static LtxFileInfo info(int level, TxidRange range, Path p) {

@@ -1,6 +1,5 @@
 package io.litestream4j.core.replica;
 
-import io.litestream4j.core.ReplicaHealth;
 
 /**
  * A capability of replica clients that watch something of their own (a lease) and report its

@@ -1,6 +1,6 @@
 package io.litestream4j.core.replica;
 
-import io.litestream4j.core.ReplicationEvents;
+import io.litestream4j.ReplicationEvents;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.TxidRange;
 import java.io.FilterInputStream;
@@ -9,18 +9,18 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Reports every request a replica client makes (operation, bytes, time, failure) to
  * {@link ReplicationEvents}. Wrapped inside the {@link CachingReplicaClient}, so it counts what
  * reaches the store, not what the cache answers.
  */
-public final class InstrumentedReplicaClient implements ReplicaClient {
-    private final ReplicaClient delegate;
+public final class InstrumentedReplicaClient extends ForwardingReplicaClient {
     private final ReplicationEvents events;
 
     public InstrumentedReplicaClient(ReplicaClient delegate, ReplicationEvents events) {
-        this.delegate = delegate;
+        super(delegate);
         this.events = events;
     }
 
@@ -47,23 +47,20 @@ public final class InstrumentedReplicaClient implements ReplicaClient {
     }
 
     @Override
-    public String type() {
-        return delegate.type();
-    }
-
-    @Override
-    public String location() {
-        return delegate.location();
-    }
-
-    @Override
     public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
         return timed("LIST", () -> delegate.listFiles(level, fromTxid), l -> 0);
     }
 
+    /** The exact listing of a replica that has one is a LIST too (plus HEADs on S3, counted as one). */
     @Override
-    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
-        return timed("LIST", () -> delegate.listFilesExact(level, fromTxid), l -> 0);
+    public <T> Optional<T> capability(Class<T> type) {
+        Optional<T> found = super.capability(type);
+        if (type == ExactTimestamps.class && found.isPresent()) {
+            ExactTimestamps exact = (ExactTimestamps) found.get();
+            ExactTimestamps timedExact = (level, fromTxid) -> timed("LIST", () -> exact.listFilesExact(level, fromTxid), l -> 0);
+            return Optional.of(type.cast(timedExact));
+        }
+        return found;
     }
 
     /** A GET is reported when its stream is closed, with the bytes read and the time until then. */
@@ -125,10 +122,5 @@ public final class InstrumentedReplicaClient implements ReplicaClient {
             delegate.deleteAll();
             return null;
         }, r -> 0);
-    }
-
-    @Override
-    public void close() throws IOException {
-        delegate.close();
     }
 }

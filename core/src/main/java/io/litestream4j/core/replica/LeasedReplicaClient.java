@@ -1,6 +1,5 @@
 package io.litestream4j.core.replica;
 
-import io.litestream4j.core.ReplicaHealth;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
@@ -22,11 +21,10 @@ import java.util.List;
  * unreachable) is renewed, if no one took it meanwhile, when the store answers again, and writes
  * resume.
  */
-public final class LeasedReplicaClient implements ReplicaClient, HealthReporting {
+public final class LeasedReplicaClient extends ForwardingReplicaClient implements HealthReporting {
     private static final System.Logger LOG = System.getLogger(LeasedReplicaClient.class.getName());
     public static final String HEALTH_KEY = "lease";
 
-    private final ReplicaClient delegate;
     private final ReplicaLease lease;
     private final Clock clock;
     private volatile ReplicaHealth health = new ReplicaHealth();
@@ -35,7 +33,7 @@ public final class LeasedReplicaClient implements ReplicaClient, HealthReporting
     private volatile boolean closed;
 
     LeasedReplicaClient(ReplicaClient delegate, ReplicaLease lease, Clock clock) {
-        this.delegate = delegate;
+        super(delegate);
         this.lease = lease;
         this.clock = clock;
         this.nextRenewal = clock.instant().plus(renewEvery());
@@ -49,9 +47,14 @@ public final class LeasedReplicaClient implements ReplicaClient, HealthReporting
      * (and closes) {@code client} when this throws.
      */
     public static ReplicaClient acquire(ReplicaClient client, Duration ttl, Clock clock) throws IOException {
-        if (!(client instanceof LeaseStore store)) {
+        if (client.capability(LeasedReplicaClient.class).isPresent()) {
+            return client; // already leased: taking it again would make this process its own rival
+        }
+        var found = client.capability(LeaseStore.class);
+        if (found.isEmpty()) {
             return client;
         }
+        LeaseStore store = found.get();
         ReplicaLease lease;
         try {
             lease = ReplicaLease.acquire(store, Lease.defaultOwner(), LocalProcess.current(), ttl, clock);
@@ -146,31 +149,6 @@ public final class LeasedReplicaClient implements ReplicaClient, HealthReporting
                         lease.lease().expiresAt());
         health.report(HEALTH_KEY, problem);
         throw new IOException(problem);
-    }
-
-    @Override
-    public String type() {
-        return delegate.type();
-    }
-
-    @Override
-    public String location() {
-        return delegate.location();
-    }
-
-    @Override
-    public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
-        return delegate.listFiles(level, fromTxid);
-    }
-
-    @Override
-    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
-        return delegate.listFilesExact(level, fromTxid);
-    }
-
-    @Override
-    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
-        return delegate.open(level, range, offset, length);
     }
 
     @Override

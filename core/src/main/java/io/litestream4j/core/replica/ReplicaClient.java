@@ -6,13 +6,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A place LTX files are kept: a folder, a bucket, a server. Files are addressed by level (0 to 9)
  * and TXID range; a file, once written, is never modified, only deleted.
  *
  * <p>Implementations are found by URL scheme through {@link ReplicaClientFactory}. Cross-cutting
- * behaviour (retries, metrics, fault injection) wraps a client as a decorator.
+ * behaviour (retries, metrics, fault injection) wraps a client as a decorator
+ * ({@link ForwardingReplicaClient}). What only some backends can do is a capability (see
+ * {@link #capability}).
  */
 public interface ReplicaClient extends AutoCloseable {
     /** The backend's type as Litestream names it ({@code file}, {@code s3}, ...), for logs and metrics. */
@@ -24,19 +27,10 @@ public interface ReplicaClient extends AutoCloseable {
     /**
      * The files of {@code level} whose max TXID is at least {@code fromTxid}, sorted by min TXID
      * (then max TXID). Names that are not LTX file names are ignored. An empty or missing level
-     * gives an empty list, not an error.
+     * gives an empty list, not an error. Each {@code createdAt} may be the upload time; the time
+     * the writer recorded is what {@link ExactListings} gives.
      */
     List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException;
-
-    /**
-     * Like {@link #listFiles}, but each {@code createdAt} is the time the file's data was written
-     * as its writer recorded it, not when the backend received it, for point-in-time restores.
-     * Backends whose listing already carries that time need not override; others may spend a
-     * request per file.
-     */
-    default List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
-        return listFiles(level, fromTxid);
-    }
 
     /**
      * Opens {@code length} bytes of a file from {@code offset}, or to its end when {@code length}
@@ -60,6 +54,18 @@ public interface ReplicaClient extends AutoCloseable {
 
     /** Deletes every file of the replica. */
     void deleteAll() throws IOException;
+
+    /**
+     * This client's optional capability of type {@code type} ({@link ExactTimestamps},
+     * {@link LocalFiles}, {@link LeaseStore}, {@link LegacyLayout}), if it has it. A capability is
+     * a separate interface rather than a method every backend must write; asking through this
+     * method rather than with {@code instanceof} finds it behind decorators
+     * ({@link ForwardingReplicaClient}) and lets a client hand out a helper object that implements
+     * it.
+     */
+    default <T> Optional<T> capability(Class<T> type) {
+        return type.isInstance(this) ? Optional.of(type.cast(this)) : Optional.empty();
+    }
 
     @Override
     default void close() throws IOException {}

@@ -63,8 +63,9 @@ public final class Prefetcher implements AutoCloseable {
     /** Opens file {@code i} of the current plan, waiting for its download. */
     public InputStream open(int i) throws IOException {
         LtxFileInfo f = files.get(i);
-        if (client instanceof LocalFiles local) {
-            Path p = local.localPath(f.level(), f.range());
+        var local = client.capability(LocalFiles.class);
+        if (local.isPresent()) {
+            Path p = local.get().localPath(f.level(), f.range());
             try {
                 return Files.newInputStream(p);
             } catch (NoSuchFileException e) {

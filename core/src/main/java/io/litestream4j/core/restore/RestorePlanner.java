@@ -1,5 +1,7 @@
 package io.litestream4j.core.restore;
 
+import io.litestream4j.NoBackupException;
+import io.litestream4j.core.replica.ExactListings;
 import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -22,15 +24,6 @@ public final class RestorePlanner {
 
     private RestorePlanner() {}
 
-    /** Thrown when the replica has no file at all. */
-    public static final class NoBackupException extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        NoBackupException(String message) {
-            super(message);
-        }
-    }
-
     /** Every file of every level, highest level first. */
     public static List<LtxFileInfo> listAll(ReplicaClient client) throws IOException {
         List<LtxFileInfo> all = new ArrayList<>();
@@ -40,11 +33,11 @@ public final class RestorePlanner {
         return all;
     }
 
-    /** {@link #listAll} with the times the files' data was written (see {@link ReplicaClient#listFilesExact}). */
+    /** {@link #listAll} with the times the files' data was written (see {@link ExactListings}). */
     static List<LtxFileInfo> listAllExact(ReplicaClient client) throws IOException {
         List<LtxFileInfo> all = new ArrayList<>();
         for (int level = LtxFileInfo.MAX_LEVEL; level >= 0; level--) {
-            all.addAll(client.listFilesExact(level, 0));
+            all.addAll(ExactListings.list(client, level, 0));
         }
         return all;
     }
@@ -60,7 +53,8 @@ public final class RestorePlanner {
      * an application on an empty database).
      */
     private static List<LtxFileInfo> notLegacy(ReplicaClient client, List<LtxFileInfo> all) throws IOException {
-        if (all.isEmpty() && client instanceof LegacyLayout legacy && legacy.holdsLitestream03()) {
+        var legacy = client.capability(LegacyLayout.class);
+        if (all.isEmpty() && legacy.isPresent() && legacy.get().holdsLitestream03()) {
             throw new IOException(("replica %s holds a Litestream 0.3 backup (generations/ with snapshots and WAL segments), not the LTX "
                     + "files of Litestream 0.5: litestream4j does not restore that format yet; restore it with Litestream 0.3").formatted(client.location()));
         }

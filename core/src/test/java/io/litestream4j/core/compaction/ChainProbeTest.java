@@ -1,10 +1,11 @@
 package io.litestream4j.core.compaction;
 
+import io.litestream4j.CompactionSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.core.FakeClock;
-import io.litestream4j.core.ReplicaHealth;
-import io.litestream4j.core.ReplicationEvents;
+import io.litestream4j.core.replica.ReplicaHealth;
+import io.litestream4j.ReplicationEvents;
 import io.litestream4j.core.replica.CachingReplicaClient;
 import io.litestream4j.core.replica.FileReplicaClient;
 import io.litestream4j.core.replica.ForwardingClient;

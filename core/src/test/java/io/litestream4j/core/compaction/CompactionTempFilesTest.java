@@ -1,9 +1,10 @@
 package io.litestream4j.core.compaction;
 
+import io.litestream4j.CompactionSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.TestDb;
 import io.litestream4j.core.replica.FileReplicaClient;

@@ -1,5 +1,6 @@
 package io.litestream4j.core.compaction;
 
+import io.litestream4j.CompactionSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.core.FakeClock;
@@ -288,7 +289,7 @@ class ReplicaMaintainerTest {
                 return super.open(level, range, offset, length);
             }
         };
-        io.litestream4j.core.ReplicaHealth health = new io.litestream4j.core.ReplicaHealth();
+        io.litestream4j.core.replica.ReplicaHealth health = new io.litestream4j.core.replica.ReplicaHealth();
         ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(slow, dir.resolve("tmp")), CompactionSettings.defaults(), clock, health);
         clock.advance(Duration.ofMinutes(1)); // level 1 is due at once
         m.start();

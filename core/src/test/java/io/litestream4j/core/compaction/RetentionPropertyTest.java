@@ -1,5 +1,6 @@
 package io.litestream4j.core.compaction;
 
+import io.litestream4j.CompactionSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 

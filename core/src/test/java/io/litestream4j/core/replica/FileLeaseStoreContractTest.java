@@ -13,6 +13,6 @@ class FileLeaseStoreContractTest extends LeaseStoreContract {
         if (fresh) {
             replicas++;
         }
-        return new FileReplicaClient(dir.resolve("replica" + replicas));
+        return new FileReplicaClient(dir.resolve("replica" + replicas)).capability(LeaseStore.class).orElseThrow();
     }
 }

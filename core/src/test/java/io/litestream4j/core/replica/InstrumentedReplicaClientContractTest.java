@@ -1,6 +1,6 @@
 package io.litestream4j.core.replica;
 
-import io.litestream4j.core.ReplicationEvents;
+import io.litestream4j.ReplicationEvents;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 

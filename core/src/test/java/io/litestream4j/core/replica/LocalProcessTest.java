@@ -47,7 +47,7 @@ class LocalProcessTest {
     void aLeaseOfAnEndedLocalProcessIsTakenAtOnceOthersWaitForExpiry() throws Exception {
         assumeThat(LocalProcess.current()).isNotEmpty();
         FakeClock clock = new FakeClock(Instant.parse("2026-11-29T10:00:00Z"));
-        FileReplicaClient replica = new FileReplicaClient(dir.resolve("replica"));
+        LeaseStore replica = new FileReplicaClient(dir.resolve("replica")).capability(LeaseStore.class).orElseThrow();
         ReplicaLease.acquire(replica, "crashed:1", endedProcess(), Duration.ofSeconds(30), clock);
         ReplicaLease mine = ReplicaLease.acquire(replica, "me:2", LocalProcess.current(), Duration.ofSeconds(30), clock);
         assertThat(mine.lease().generation()).isEqualTo(2);

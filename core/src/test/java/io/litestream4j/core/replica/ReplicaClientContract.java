@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -21,8 +20,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * What every {@link ReplicaClient} must do, run against each backend by a subclass that supplies
- * a fresh, empty replica. The bytes stored are opaque here: clients never parse LTX contents,
- * except the header of a backend that keeps no time of its own (see {@link #recordsWriteTimes}).
+ * a fresh, empty replica. The bytes stored are opaque to clients; the tests that check times store
+ * data that starts with an LTX header carrying the time, as real LTX files do.
  */
 @Timeout(300) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 public abstract class ReplicaClientContract {
@@ -33,33 +32,14 @@ public abstract class ReplicaClientContract {
     /** A client for a new, empty replica. */
     protected abstract ReplicaClient newClient() throws Exception;
 
-    /**
-     * Whether the backend keeps the time given to {@code write} (as metadata or a file time). One
-     * that cannot (WebDAV) answers false and reads each file's time from its LTX header in
-     * {@code listFilesExact}: the tests that check times then write data that starts with a
-     * header carrying the time, as every real LTX file does.
-     */
-    protected boolean recordsWriteTimes() {
-        return true;
-    }
-
     /** The size of the large-file test; backends with multipart uploads make it span several parts. */
     protected int largeFileBytes() {
         return 12 << 20;
     }
 
-    /**
-     * How finely {@link ReplicaClient#listFilesExact} keeps the time of a file whose bytes are not
-     * an LTX file (these tests store opaque bytes). Milliseconds unless a backend can only keep
-     * whole seconds (SFTP v3 modification times), in which case it reads each LTX file's header
-     * for the exact time and tests that with real LTX files itself.
-     */
-    protected ChronoUnit opaqueFileTimePrecision() {
-        return ChronoUnit.MILLIS;
-    }
-
-    private Instant exactTime(LtxFileInfo f) {
-        return f.createdAt().truncatedTo(opaqueFileTimePrecision());
+    /** The writer's time of a listed file, as point-in-time restores see it (from the backend, else the file's header). */
+    private LtxFileInfo exact(int level, int index) throws IOException {
+        return ExactListings.list(client, level, 0).get(index);
     }
 
     @BeforeEach
@@ -82,12 +62,13 @@ public abstract class ReplicaClientContract {
         return client.write(level, new TxidRange(min, max), new ByteArrayInputStream(data), data.length, at);
     }
 
-    /** {@code data}, starting with an LTX header that carries {@code at} when the backend reads times from headers. */
-    private byte[] timed(byte[] data, long min, long max, Instant at) {
-        if (!recordsWriteTimes()) {
-            io.litestream4j.ltx.LtxHeader.of(4096, 1, min, max, at.toEpochMilli(), 0).withFlags(io.litestream4j.ltx.LtxHeader.FLAG_NO_CHECKSUM)
-                    .writeTo(data, 0);
-        }
+    /**
+     * {@code data}, starting with an LTX header that carries {@code at}, as every real LTX file
+     * does: a backend whose listing lacks the writer's time is read from there ({@link ExactListings}).
+     */
+    private static byte[] timed(byte[] data, long min, long max, Instant at) {
+        io.litestream4j.ltx.LtxHeader.of(4096, 1, min, max, at.toEpochMilli(), 0).withFlags(io.litestream4j.ltx.LtxHeader.FLAG_NO_CHECKSUM)
+                .writeTo(data, 0);
         return data;
     }
 
@@ -121,7 +102,7 @@ public abstract class ReplicaClientContract {
         assertThat(l0).extracting(f -> f.range().min()).containsExactly(1L, 2L, 3L, 0x10L);
         assertThat(l0).allMatch(f -> f.level() == 0);
         assertThat(l0.get(1).size()).isEqualTo(113);
-        assertThat(exactTime(client.listFilesExact(0, 0).get(1))).isEqualTo(T0.plusSeconds(5).truncatedTo(opaqueFileTimePrecision()));
+        assertThat(exact(0, 1).createdAt()).isEqualTo(T0.plusSeconds(5));
         assertThat(client.listFiles(0, 3)).extracting(f -> f.range().min()).containsExactly(3L, 0x10L);
         assertThat(client.listFiles(0, 0x11)).isEmpty();
         assertThat(client.listFiles(1, 0)).extracting(LtxFileInfo::range).containsExactly(new TxidRange(1, 3));
@@ -139,9 +120,9 @@ public abstract class ReplicaClientContract {
         assertThat(listed.range()).isEqualTo(written.range());
         assertThat(listed.size()).isEqualTo(written.size());
         // A listing may report the upload time; the exact listing reports the time the writer recorded.
-        LtxFileInfo exact = client.listFilesExact(2, 0).getFirst();
+        LtxFileInfo exact = exact(2, 0);
         assertThat(exact.range()).isEqualTo(written.range());
-        assertThat(exactTime(exact)).isEqualTo(T0.truncatedTo(opaqueFileTimePrecision()));
+        assertThat(exact.createdAt()).isEqualTo(T0);
     }
 
     @Test
@@ -272,7 +253,7 @@ public abstract class ReplicaClientContract {
         assertThat(client.listFiles(0, 0)).extracting(LtxFileInfo::size).containsExactly(500L);
         put(0, 1, 1, timed(bytes(2000, 2), 1, 1, T0.plusSeconds(3)), T0.plusSeconds(3));
         assertThat(client.listFiles(0, 0)).extracting(LtxFileInfo::size).containsExactly(2000L);
-        assertThat(exactTime(client.listFilesExact(0, 0).getFirst())).isEqualTo(T0.plusSeconds(3).truncatedTo(opaqueFileTimePrecision()));
+        assertThat(exact(0, 0).createdAt()).isEqualTo(T0.plusSeconds(3));
     }
 
     @Test

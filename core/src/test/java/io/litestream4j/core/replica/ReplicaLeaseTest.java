@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.litestream4j.core.FakeClock;
-import io.litestream4j.core.ReplicaHealth;
 import io.litestream4j.ltx.TxidRange;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -28,8 +27,12 @@ class ReplicaLeaseTest {
     Path dir;
     private final FakeClock clock = new FakeClock(T0);
 
-    private FileReplicaClient replica() {
+    private FileReplicaClient client() {
         return new FileReplicaClient(dir.resolve("replica"));
+    }
+
+    private LeaseStore replica() {
+        return client().capability(LeaseStore.class).orElseThrow();
     }
 
     private static void write(ReplicaClient c, long txid) throws IOException {
@@ -60,7 +63,7 @@ class ReplicaLeaseTest {
     @Test
     void renewsEveryThirdOfTheTtlAndKeepsTheReplicaOverTime() throws Exception {
         ReplicaLease lease = ReplicaLease.acquire(replica(), "me:1", TTL, clock);
-        LeasedReplicaClient c = new LeasedReplicaClient(replica(), lease, clock);
+        LeasedReplicaClient c = new LeasedReplicaClient(client(), lease, clock);
         for (int second = 1; second <= 120; second++) {
             clock.advance(Duration.ofSeconds(1));
             assertThat(c.renewIfDue()).isTrue();
@@ -76,7 +79,7 @@ class ReplicaLeaseTest {
     @Test
     void aLostLeaseStopsWritesAndTurnsHealthRed() throws Exception {
         ReplicaHealth health = new ReplicaHealth();
-        LeasedReplicaClient a = new LeasedReplicaClient(replica(), ReplicaLease.acquire(replica(), "a:1", TTL, clock), clock);
+        LeasedReplicaClient a = new LeasedReplicaClient(client(), ReplicaLease.acquire(replica(), "a:1", TTL, clock), clock);
         a.reportTo(health);
         write(a, 1);
         // Paused long enough (a stopped VM) for the lease to expire, and another replicator took it.
@@ -102,7 +105,7 @@ class ReplicaLeaseTest {
     void renewalFailuresAlarmOnlyWhenTheLeaseRunsShortAndWritesPauseAfterExpiry() throws Exception {
         FlakyStore store = new FlakyStore(replica());
         ReplicaHealth health = new ReplicaHealth();
-        LeasedReplicaClient c = new LeasedReplicaClient(replica(), ReplicaLease.acquire(store, "me:1", TTL, clock), clock);
+        LeasedReplicaClient c = new LeasedReplicaClient(client(), ReplicaLease.acquire(store, "me:1", TTL, clock), clock);
         c.reportTo(health);
         store.failing = true;
         clock.advance(Duration.ofSeconds(10));
@@ -127,7 +130,7 @@ class ReplicaLeaseTest {
 
     @Test
     void closingReleasesTheLeaseForTheNextReplicatorAtOnce() throws Exception {
-        ReplicaClient a = LeasedReplicaClient.acquire(replica(), TTL, clock);
+        ReplicaClient a = LeasedReplicaClient.acquire(client(), TTL, clock);
         assertThat(a).isInstanceOf(LeasedReplicaClient.class);
         assertThat(stored().owner()).isEqualTo(Lease.defaultOwner()).contains(":" + ProcessHandle.current().pid());
         a.close();

@@ -2,7 +2,7 @@ package io.litestream4j.core.restore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.Soak;
 import io.litestream4j.core.TestDb;

@@ -1,5 +1,6 @@
 package io.litestream4j.core.restore;
 
+import io.litestream4j.NoBackupException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -56,7 +57,7 @@ class RestorePlannerTest {
         assertThatThrownBy(() -> RestorePlanner.plan("r", List.of(f(0, 2, 2)), OptionalLong.empty()))
                 .hasMessageContaining("no snapshot to start from");
         assertThatThrownBy(() -> RestorePlanner.plan("r", List.of(), OptionalLong.empty()))
-                .isInstanceOf(RestorePlanner.NoBackupException.class).hasMessageContaining("no backup found");
+                .isInstanceOf(NoBackupException.class).hasMessageContaining("no backup found");
         assertThatThrownBy(() -> RestorePlanner.plan("r", List.of(f(0, 1, 3)), OptionalLong.of(9)))
                 .hasMessageContaining("TXID 0000000000000009 is not available; the newest is 0000000000000003");
     }

@@ -25,6 +25,7 @@ import com.azure.storage.blob.specialized.BlockBlobClient;
 import com.azure.storage.common.StorageSharedKeyCredential;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
+import io.litestream4j.core.replica.ExactTimestamps;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -73,7 +74,7 @@ import java.util.concurrent.Semaphore;
  * retries the whole operation on its own schedule. Every error names the replica and never a
  * secret.
  */
-public final class AbsReplicaClient implements ReplicaClient {
+public final class AbsReplicaClient implements ReplicaClient, ExactTimestamps {
     static final String TIMESTAMP_METADATA = "litestreamtimestamp";
     /** The largest body sent in one request, and so the memory a write holds. */
     static final int BLOCK_SIZE = 4 << 20;
@@ -155,6 +156,12 @@ public final class AbsReplicaClient implements ReplicaClient {
         }
         out.sort(Comparator.comparing((LtxFileInfo f) -> f.minTxid(), Long::compareUnsigned).thenComparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
         return out;
+    }
+
+    /** The listing carries the writer's times already. */
+    @Override
+    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
+        return listFiles(level, fromTxid);
     }
 
     /** The {@code litestreamtimestamp} metadata, else (as Litestream) the blob's creation time. */

@@ -1,5 +1,6 @@
 package io.litestream4j.replica.nats;
 
+import io.litestream4j.core.replica.ExactTimestamps;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -36,7 +37,7 @@ import java.util.List;
  * object in the bucket and keeps one level's (as Litestream does; it carries the timestamps, so
  * {@link #listFilesExact} costs nothing more).
  */
-public final class NatsReplicaClient implements ReplicaClient {
+public final class NatsReplicaClient implements ReplicaClient, ExactTimestamps {
     /** The object header holding a file's time, as Litestream spells it. */
     static final String TIMESTAMP_HEADER = "Litestream-Timestamp";
     /** jnats' code for a missing object ({@code IllegalArgumentException "[OS-90201] The object was not found."}). */
@@ -70,6 +71,12 @@ public final class NatsReplicaClient implements ReplicaClient {
 
     private String where(String object) {
         return settings.describe() + " object " + object;
+    }
+
+    /** The listing carries the writer's times already. */
+    @Override
+    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
+        return listFiles(level, fromTxid);
     }
 
     @Override

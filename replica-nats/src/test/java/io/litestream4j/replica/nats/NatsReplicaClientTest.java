@@ -90,7 +90,7 @@ class NatsReplicaClientTest {
         }
         Instant before = Instant.now().minusSeconds(60);
         try (ReplicaClient client = ReplicaClients.open(server.url(bucket))) {
-            List<LtxFileInfo> files = client.listFilesExact(0, 0);
+            List<LtxFileInfo> files = io.litestream4j.core.replica.ExactListings.list(client, 0, 0);
             assertThat(files).extracting(LtxFileInfo::range).containsExactly(new TxidRange(1, 1), new TxidRange(2, 2));
             assertThat(files.get(0).createdAt()).isEqualTo(Instant.parse("2026-11-24T10:00:00.123456789Z"));
             assertThat(files.get(1).createdAt()).as("no header: the upload time").isAfter(before);

@@ -1,6 +1,8 @@
 package io.litestream4j.replica.s3;
 
+import io.litestream4j.core.replica.ExactTimestamps;
 import io.litestream4j.core.replica.LeaseStore;
+import io.litestream4j.core.replica.Parallel;
 import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
@@ -62,7 +64,7 @@ import software.amazon.awssdk.utils.AttributeMap;
  * an MD5 must be the body's. Either failure is an {@link UploadVerificationException} and the
  * file does not count as written.
  */
-public final class S3ReplicaClient implements ReplicaClient, LegacyLayout, LeaseStore {
+public final class S3ReplicaClient implements ReplicaClient, LegacyLayout, ExactTimestamps {
     static final String TIMESTAMP_METADATA = "litestream-timestamp";
     private static final int DELETE_BATCH = 1000;
 
@@ -137,24 +139,10 @@ public final class S3ReplicaClient implements ReplicaClient, LegacyLayout, Lease
         return settings.describe(scheme);
     }
 
+    /** The lease store is a helper object ({@link S3LeaseStore}), handed out as a capability. */
     @Override
-    public String leaseLocation() {
-        return lease.leaseLocation();
-    }
-
-    @Override
-    public Optional<Stored> readLease() throws IOException {
-        return lease.readLease();
-    }
-
-    @Override
-    public String writeLease(byte[] content, String expectedVersion) throws IOException {
-        return lease.writeLease(content, expectedVersion);
-    }
-
-    @Override
-    public void deleteLease(String expectedVersion) throws IOException {
-        lease.deleteLease(expectedVersion);
+    public <T> Optional<T> capability(Class<T> type) {
+        return type == LeaseStore.class ? Optional.of(type.cast(lease)) : ReplicaClient.super.capability(type);
     }
 
     private String levelPrefix(int level) {
@@ -204,31 +192,7 @@ public final class S3ReplicaClient implements ReplicaClient, LegacyLayout, Lease
      */
     @Override
     public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
-        List<LtxFileInfo> listed = listFiles(level, fromTxid);
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<LtxFileInfo>> exact = new ArrayList<>();
-            java.util.concurrent.Semaphore limit = new java.util.concurrent.Semaphore(16);
-            for (LtxFileInfo f : listed) {
-                exact.add(pool.submit(() -> {
-                    limit.acquire();
-                    try {
-                        return withRecordedTime(f);
-                    } finally {
-                        limit.release();
-                    }
-                }));
-            }
-            List<LtxFileInfo> out = new ArrayList<>();
-            for (Future<LtxFileInfo> f : exact) {
-                out.add(f.get());
-            }
-            return out;
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while reading timestamps from " + location());
-        }
+        return Parallel.map(listFiles(level, fromTxid), 16, this::withRecordedTime);
     }
 
     private LtxFileInfo withRecordedTime(LtxFileInfo f) throws IOException {

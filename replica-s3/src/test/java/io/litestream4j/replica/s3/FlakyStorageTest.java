@@ -2,11 +2,11 @@ package io.litestream4j.replica.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.Soak;
 import io.litestream4j.core.TestDb;
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.replica.FaultInjectingClient;
 import io.litestream4j.core.replica.FaultInjectingClient.Mode;
 import io.litestream4j.core.restore.RestoreOptions;

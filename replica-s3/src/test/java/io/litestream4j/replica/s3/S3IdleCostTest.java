@@ -2,12 +2,12 @@ package io.litestream4j.replica.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.litestream4j.core.DatabaseOptions;
+import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.FakeClock;
-import io.litestream4j.core.ReplicationEvents;
+import io.litestream4j.ReplicationEvents;
 import io.litestream4j.core.TestDb;
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.compaction.ReplicaCompactor;
 import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.ltx.LtxFileInfo;

@@ -51,6 +51,6 @@ abstract class S3LeaseContractTest extends LeaseStoreContract {
         }
         S3ReplicaClient c = new S3ReplicaClient(store.settings(bucket, "db" + replicas + "/nested"));
         clients.add(c);
-        return c;
+        return c.capability(LeaseStore.class).orElseThrow();
     }
 }

@@ -45,7 +45,7 @@ import org.apache.sshd.sftp.common.SftpException;
  * A failed write deletes its temporary file.
  *
  * <p>Modification times on SFTP v3 keep whole seconds, so {@link #listFiles} reports times
- * truncated to the second (as Litestream does), and {@link #listFilesExact} reads each file's
+ * truncated to the second (as Litestream does), and {@link io.litestream4j.core.replica.ExactListings} reads each file's
  * LTX header, whose millisecond timestamp is the authority for point-in-time restores.
  *
  * <p>A request that fails because the server dropped the connection is sent once more on a new
@@ -148,64 +148,6 @@ public final class SftpReplicaClient implements ReplicaClient {
     private static Instant modified(Attributes a) {
         FileTime t = a.getModifyTime();
         return t == null ? Instant.EPOCH : t.toInstant();
-    }
-
-    /**
-     * The listing with each file's time read from its LTX header (8 bytes at offset 32,
-     * milliseconds): the modification time keeps whole seconds on most servers. A file too short
-     * for a header, or one without the LTX magic, keeps its modification time. Headers are read
-     * several at a time over the one connection.
-     */
-    @Override
-    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
-        List<LtxFileInfo> listed = listFiles(level, fromTxid);
-        if (listed.isEmpty()) {
-            return listed;
-        }
-        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            var limit = new java.util.concurrent.Semaphore(8);
-            List<Future<LtxFileInfo>> exact = new ArrayList<>();
-            for (LtxFileInfo f : listed) {
-                exact.add(pool.submit(() -> {
-                    limit.acquire();
-                    try {
-                        return withHeaderTime(f);
-                    } finally {
-                        limit.release();
-                    }
-                }));
-            }
-            List<LtxFileInfo> out = new ArrayList<>(listed.size());
-            for (Future<LtxFileInfo> f : exact) {
-                out.add(f.get());
-            }
-            return out;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("sftp replica %s: reading headers of level %d interrupted".formatted(location(), level));
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException(e.getCause());
-        }
-    }
-
-    private LtxFileInfo withHeaderTime(LtxFileInfo f) throws IOException {
-        if (f.size() < LtxHeader.SIZE) {
-            return f;
-        }
-        byte[] header;
-        try (InputStream in = open(f.level(), f.range(), 0, LtxHeader.SIZE)) {
-            header = in.readNBytes(LtxHeader.SIZE);
-        } catch (NoSuchFileException gone) {
-            return f; // deleted since the listing (retention): the planner copes with a missing file
-        }
-        if (header.length < LtxHeader.SIZE || header[0] != 'L' || header[1] != 'T' || header[2] != 'X' || header[3] != '1') {
-            return f;
-        }
-        long millis = java.nio.ByteBuffer.wrap(header, 32, 8).getLong();
-        return new LtxFileInfo(f.level(), f.range(), f.size(), Instant.ofEpochMilli(millis));
     }
 
     @Override

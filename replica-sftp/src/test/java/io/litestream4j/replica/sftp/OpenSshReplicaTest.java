@@ -87,7 +87,7 @@ class OpenSshReplicaTest {
                 c.write(0, new TxidRange(i, i), new ByteArrayInputStream(data), data.length, at);
             }
             var listed = c.listFiles(0, 0);
-            var exact = c.listFilesExact(0, 0);
+            var exact = io.litestream4j.core.replica.ExactListings.list(c, 0, 0);
             assertThat(exact).extracting(LtxFileInfo::range).isEqualTo(listed.stream().map(LtxFileInfo::range).toList());
             for (int i = 1; i <= 20; i++) {
                 Instant at = AT.plusMillis(i * 37L);
@@ -98,7 +98,7 @@ class OpenSshReplicaTest {
     }
 
     @Test
-    void aFileWithoutHeaderKeepsItsModificationTimeAndTemporaryFilesAreNotListed() throws Exception {
+    void aFileWithoutHeaderIsAnErrorNamingItAndTemporaryFilesAreNotListed() throws Exception {
         String sub = fresh();
         Path level = Files.createDirectories(server.rootDir().resolve(sub).resolve("ltx/0"));
         Path f = Files.write(level.resolve("0000000000000005-0000000000000005.ltx"), new byte[] {1, 2, 3});
@@ -107,10 +107,13 @@ class OpenSshReplicaTest {
         // What a writer that crashed mid-upload leaves behind (Litestream's temporary name): never listed.
         Files.write(level.resolve("0000000000000006-0000000000000006.ltx.4242.1764410000000000000.tmp"), new byte[100]);
         try (ReplicaClient c = new SftpReplicaClient(server.settings(sub))) {
-            assertThat(c.listFilesExact(0, 0)).singleElement().satisfies(i -> {
+            assertThat(c.listFiles(0, 0)).singleElement().satisfies(i -> {
                 assertThat(i.range()).isEqualTo(new TxidRange(5, 5));
                 assertThat(i.createdAt()).isEqualTo(Instant.parse("2026-11-29T10:00:07Z"));
             });
+            // Its time for a point-in-time restore cannot be known: an error naming the file, not a guess.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.litestream4j.core.replica.ExactListings.list(c, 0, 0))
+                    .isInstanceOf(java.io.IOException.class).hasMessageContaining("0000000000000005-0000000000000005.ltx");
         }
     }
 

@@ -4,7 +4,6 @@ import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaClientContract;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.temporal.ChronoUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -35,12 +34,6 @@ abstract class SftpContractTest extends ReplicaClientContract {
 
     SftpTestServer server() {
         return server;
-    }
-
-    /** Modification times keep whole seconds (SFTP v3, and MINA's client sets them so on v6 too); LTX headers carry the milliseconds. */
-    @Override
-    protected ChronoUnit opaqueFileTimePrecision() {
-        return ChronoUnit.SECONDS;
     }
 
     @Override

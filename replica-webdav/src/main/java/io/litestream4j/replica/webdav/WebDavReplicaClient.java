@@ -1,5 +1,8 @@
 package io.litestream4j.replica.webdav;
 
+import io.litestream4j.core.replica.ExactListings;
+import io.litestream4j.core.replica.ExactTimestamps;
+import io.litestream4j.core.replica.Parallel;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -50,7 +53,7 @@ import javax.net.ssl.SSLContext;
  * time and {@link #listFilesExact} reads each file's LTX header (its first 100 bytes, a ranged
  * GET, at most {@value #PARALLEL} at a time, remembered per file) for the time its data was written.
  */
-public final class WebDavReplicaClient implements ReplicaClient {
+public final class WebDavReplicaClient implements ReplicaClient, ExactTimestamps {
     private static final System.Logger LOG = System.getLogger(WebDavReplicaClient.class.getName());
     static final String TYPE = "webdav";
     /** Requests in flight at once for per-file work (header reads, deletes). */
@@ -176,8 +179,9 @@ public final class WebDavReplicaClient implements ReplicaClient {
     }
 
     /**
-     * The listing with each file's time read from its LTX header: the server's times are upload
-     * times in whole seconds, which would put a point-in-time restore at the wrong file.
+     * The listing with each file's time read from its LTX header (the server's times are upload
+     * times in whole seconds, which would put a point-in-time restore at the wrong file), as
+     * {@link ExactListings} does for any replica, but remembering the times already read.
      */
     @Override
     public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
@@ -185,7 +189,7 @@ public final class WebDavReplicaClient implements ReplicaClient {
             String key = HeaderTimes.key(level, l.entry());
             Instant known = headerTimes.get(key);
             if (known == null) {
-                known = headerTime(level, l.info().range());
+                known = ExactListings.headerTime(this, l.info());
                 if (known == null) {
                     return l.info(); // deleted since the listing: the restore plan copes with a missing file
                 }
@@ -193,21 +197,6 @@ public final class WebDavReplicaClient implements ReplicaClient {
             }
             return new LtxFileInfo(level, l.info().range(), l.info().size(), known);
         });
-    }
-
-    /** The timestamp in a file's LTX header, or null if the file is gone. */
-    private Instant headerTime(int level, TxidRange range) throws IOException {
-        byte[] head;
-        try (InputStream in = open(level, range, 0, LtxHeader.SIZE)) {
-            head = in.readNBytes(LtxHeader.SIZE);
-        } catch (NoSuchFileException e) {
-            return null;
-        }
-        String file = "webdav replica %s: %s".formatted(location(), path(level, range.fileName()));
-        if (head.length < LtxHeader.SIZE) {
-            throw new LtxFormatException(file, "header: want %d bytes, the file has %d".formatted(LtxHeader.SIZE, head.length));
-        }
-        return Instant.ofEpochMilli(LtxHeader.parse(file, head, 0).timestamp());
     }
 
     @Override

@@ -31,12 +31,6 @@ abstract class WebDavContractTest extends ReplicaClientContract {
         }
     }
 
-    /** WebDAV keeps no time of ours: the exact listing reads LTX headers. */
-    @Override
-    protected boolean recordsWriteTimes() {
-        return false;
-    }
-
     @Override
     protected ReplicaClient newClient() throws Exception {
         // a folder two levels deep that does not exist yet: the first write creates it level by level

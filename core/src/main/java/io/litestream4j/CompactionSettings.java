@@ -1,4 +1,4 @@
-package io.litestream4j.core.compaction;
+package io.litestream4j;
 
 import java.time.Duration;
 import java.util.List;

@@ -1,5 +1,6 @@
-package io.litestream4j.core;
+package io.litestream4j.core.replica;
 
+import io.litestream4j.core.IoErrors;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.litestream4j.core;
+package io.litestream4j;
 
 import java.nio.file.Path;
 

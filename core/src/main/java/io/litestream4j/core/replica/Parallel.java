@@ -1,4 +1,4 @@
-package io.litestream4j.replica.webdav;
+package io.litestream4j.core.replica;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -10,15 +10,20 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 
-/** Runs one request per item, at most {@code bound} at a time, on virtual threads; the first failure is thrown. */
-final class Parallel {
-    interface IoFunction<T, R> {
+/**
+ * Runs one request per item, at most {@code bound} at a time, on virtual threads, and returns the
+ * results in the items' order; the first failure is thrown and the rest are cancelled. For
+ * backends that must spend a request per file (deletes without a batch call, per-file metadata).
+ */
+public final class Parallel {
+    @FunctionalInterface
+    public interface IoFunction<T, R> {
         R apply(T t) throws IOException;
     }
 
     private Parallel() {}
 
-    static <T, R> List<R> map(List<T> items, int bound, IoFunction<T, R> f) throws IOException {
+    public static <T, R> List<R> map(List<T> items, int bound, IoFunction<T, R> f) throws IOException {
         if (items.size() <= 1) {
             List<R> out = new ArrayList<>();
             for (T t : items) {
@@ -51,7 +56,7 @@ final class Parallel {
             return out;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted");
+            throw new InterruptedIOException("interrupted while waiting for %d requests".formatted(items.size()));
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.litestream4j.core;
+package io.litestream4j;
 
 /**
  * A replica as seen from here, for metrics, health checks and the library's {@code status()}.
