@@ -1,5 +1,7 @@
 package io.litestream4j.core;
 
+import io.litestream4j.core.replica.ReplicaHealth;
+import io.litestream4j.ReplicaStatus;
 import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.restore.RestorableTimeline;
@@ -397,11 +399,22 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
         }
     }
 
-    /** Keeps at least sync-interval between uploads, so what arrives meanwhile goes out together. */
+    /**
+     * Keeps at least sync-interval between uploads, so what arrives meanwhile goes out together;
+     * a stop ends the wait at once, so the final sync is not held back by a long interval (it was:
+     * with a 1 h interval, close() gave up after its timeout and the last changes stayed local).
+     */
     private void spaceUploads() throws InterruptedException {
         long wait = lastUploadMillis + syncInterval.toMillis() - clock.millis();
-        if (wait > 0) {
-            Thread.sleep(wait);
+        if (wait <= 0) {
+            return;
+        }
+        long deadline = System.nanoTime() + wait * 1_000_000;
+        synchronized (lock) {
+            long left;
+            while (!stopping && (left = deadline - System.nanoTime()) > 0) {
+                lock.wait(Math.max(1, left / 1_000_000));
+            }
         }
     }
 

@@ -1,8 +1,10 @@
 package io.litestream4j.core;
 
+import io.litestream4j.core.replica.ReplicaHealth;
+import io.litestream4j.DatabaseOptions;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.litestream4j.core.compaction.CompactionSettings;
+import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.replica.FileReplicaClient;
 import io.litestream4j.core.restore.RestoreOptions;
 import io.litestream4j.core.restore.RestorePlanner;
@@ -58,10 +60,21 @@ class ReplicaSeedingTest {
         }
     }
 
+    /**
+     * Wipes {@code p} while the replicator may still be writing into it (a compaction adds a file
+     * behind the walk, retention removes one ahead of it): walks again until nothing is left.
+     */
     private static void deleteTree(Path p) throws IOException {
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(f);
+        for (int attempt = 1; ; attempt++) {
+            try (Stream<Path> s = Files.walk(p)) {
+                for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+                return;
+            } catch (java.nio.file.DirectoryNotEmptyException | java.nio.file.NoSuchFileException | java.io.UncheckedIOException raced) {
+                if (attempt == 100) {
+                    throw new IOException("could not wipe %s in %d attempts while the replicator wrote into it".formatted(p, attempt), raced);
+                }
             }
         }
     }
