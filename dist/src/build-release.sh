@@ -5,6 +5,7 @@
 #     runtime/              a Java runtime trimmed by jlink to the modules our jars use
 #     app/litestream.jar    with app/lib/*.jar, and app/litestream.aot, the start-up cache
 #     etc/                  litestream.yml (commented example), litestream.service (systemd)
+#     LICENSE               Apache-2.0 (the runtime's own notices are in runtime/legal/)
 # Usage: build-release.sh ROOT VERSION TARGET   (run by dist/pom.xml in the package phase)
 set -euo pipefail
 root=$1 version=$2 target=$3
@@ -59,6 +60,7 @@ cp "$cli/litestream.jar" "$stage/app/"
 cp "$cli"/lib/*.jar "$stage/app/lib/"
 install -m 0755 "$root/dist/src/main/bin/litestream" "$stage/bin/litestream"
 install -m 0644 "$root/etc/litestream.yml" "$root/etc/litestream.service" "$stage/etc/"
+install -m 0644 "$root/LICENSE" "$stage/LICENSE"
 
 # The start-up cache, made by the runtime it ships with, on the classpath the launcher uses
 # (the JVM accepts it after the folder moves, as long as app/ keeps its layout). The same
