@@ -27,12 +27,13 @@ missing() { # missing WHAT: skips a backend outside CI, fails under CI
   [ "${CI:-}" != true ] || fail "$1 is not installed (.ci/run installs it; under CI every backend is tested)"
   echo "skipped: $1 is not installed"
 }
-free_port() { # a port nothing listens on (random, checked)
-  local p
-  while :; do
+free_port() { # a port nothing listens on (random, checked; 100 tries)
+  local p i
+  for i in $(seq 1 100); do
     p=$((20000 + RANDOM % 30000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
+  fail "no free loopback port found in 100 tries"
 }
 await_port() { # await_port PORT PID NAME: until the server listens (60 s: slow on a loaded machine)
   local i
