@@ -47,7 +47,7 @@ printf 'root:x:0:\nlitestream:x:%s:\n' $uid > "$work/base/etc/group"
 chmod 0644 "$work/base/etc/passwd" "$work/base/etc/group"
 
 cp -a "$stage/runtime" "$work/runtime/opt/litestream/"
-cp -a "$stage/bin" "$stage/app" "$stage/etc" "$work/app/opt/litestream/"
+cp -a "$stage/bin" "$stage/app" "$stage/etc" "$stage/LICENSE" "$work/app/opt/litestream/"
 install -m 0644 "$root/etc/litestream.yml" "$work/app/etc/litestream.yml"
 
 # A reproducible layer: sorted names, owner root (the working folder: the user), one time.

@@ -5,6 +5,7 @@
 #     runtime/              a Java runtime trimmed by jlink to the modules our jars use
 #     app/litestream.jar    with app/lib/*.jar, and app/litestream.aot, the start-up cache
 #     etc/                  litestream.yml (commented example), litestream.service (systemd)
+#     LICENSE               Apache-2.0 (the runtime's own notices are in runtime/legal/)
 # Usage: build-release.sh ROOT VERSION TARGET   (run by dist/pom.xml in the package phase)
 set -euo pipefail
 root=$1 version=$2 target=$3
@@ -18,17 +19,23 @@ cli="$root/cli/target"
 rm -rf "$stage" "$target/$name.tar.gz"
 mkdir -p "$stage/bin" "$stage/app/lib" "$stage/etc"
 
-# The modules the jars need, as jdeps finds them, plus those reached only by reflection or
-# service lookup, which jdeps cannot see: elliptic-curve TLS (jdk.crypto.ec; empty since JDK 22
-# but named by old code), DNS names in JNDI (jdk.naming.dns), zip file systems (jdk.zipfs),
-# charsets beyond the standard ones (jdk.charsets), and jcmd's attach target (jdk.attach is not
-# needed in the target VM: its own diagnostic commands are in java.base and jdk.management).
-modules=$("$jdk/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps \
-  --class-path "$cli/lib/*" "$cli/litestream.jar" "$cli"/lib/*.jar 2>/dev/null | tail -n1)
-case "$modules" in java.base*) ;; *) echo "build-release: jdeps printed no module list: '$modules'" >&2; exit 1 ;; esac
-# java.desktop (AWT, 25 MB) is named only for java.beans, which Jackson and SnakeYAML use for
-# bean mapping when it is present; we use neither's bean mapping (tested: the config file, JSON
-# logs and -json output work without it, see src/test/test-tarball.sh).
+# The modules the jars need, as jdeps finds them (JlinkModules.java says why each jar is analysed
+# on its own; target/jlink-modules.txt lists which jars need which modules), plus those reached
+# only by reflection or service lookup, which jdeps cannot see: elliptic-curve TLS
+# (jdk.crypto.ec; empty since JDK 22 but named by old code), DNS names in JNDI (jdk.naming.dns),
+# zip file systems (jdk.zipfs), charsets beyond the standard ones (jdk.charsets), and jcmd's
+# attach target (jdk.attach is not needed in the target VM: its own diagnostic commands are in
+# java.base and jdk.management). Any failure stops the build with its message (set -e).
+modules=$("$jdk/bin/java" "$root/dist/src/JlinkModules.java" "$target/jlink-modules.txt" \
+  "$cli/litestream.jar" "$cli"/lib/*.jar)
+case "$modules" in
+  java.base*) ;;
+  *) echo "build-release: JlinkModules printed no module list: '$modules'" >&2; exit 1 ;;
+esac
+# java.desktop (AWT, 25 MB) is named for java.beans, which Jackson and SnakeYAML use for bean
+# mapping when it is present (we use neither's bean mapping: the config file, JSON logs and -json
+# output work without it, see src/test/test-tarball.sh), and for java.awt.Desktop, which msal4j
+# and JNA (Azure's interactive browser log-in and desktop token cache) use; a server has neither.
 modules=$(echo "$modules" | tr , '\n' | grep -vx java.desktop | paste -sd, -)
 extra=jdk.crypto.ec,jdk.naming.dns,jdk.zipfs,jdk.charsets,jdk.management
 echo "build-release: jlink modules: $modules,$extra" >&2
@@ -53,6 +60,7 @@ cp "$cli/litestream.jar" "$stage/app/"
 cp "$cli"/lib/*.jar "$stage/app/lib/"
 install -m 0755 "$root/dist/src/main/bin/litestream" "$stage/bin/litestream"
 install -m 0644 "$root/etc/litestream.yml" "$root/etc/litestream.service" "$stage/etc/"
+install -m 0644 "$root/LICENSE" "$stage/LICENSE"
 
 # The start-up cache, made by the runtime it ships with, on the classpath the launcher uses
 # (the JVM accepts it after the folder moves, as long as app/ keeps its layout). The same

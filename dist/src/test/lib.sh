@@ -22,6 +22,10 @@ end_work() {
 # last sync, exit 0), restored by "COMMAND restore", then compared: integrity_check ok and the
 # same rows. COMMAND must exec the launcher (no shell function), so SIGTERM reaches it. SEEN is
 # the folder WORK as COMMAND sees it (WORK itself, or its path inside a chroot).
+# The replica is the folder SEEN/replica, restored by its URL, unless the caller sets
+# replica_yaml: the replica's keys in the config file (one per line, e.g. "url: s3://..."), then
+# restored through the config file (restore -config FILE DB).
+replica_yaml=
 replicate_and_restore() {
   local work=$1 seen=$2
   shift 2
@@ -30,12 +34,11 @@ replicate_and_restore() {
   chmod 0777 "$work" "$work/data" # a service user may run the command
   sqlite3 "$db" "PRAGMA journal_mode=wal; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);" >/dev/null
   chmod 0666 "$db" # SQLite gives the -wal and -shm files the database's mode
-  cat > "$work/litestream.yml" <<YAML
-dbs:
-  - path: $seen/data/app.db
-    replicas:
-      - url: file://$seen/replica
-YAML
+  local replica=${replica_yaml:-url: file://$seen/replica}
+  {
+    printf 'dbs:\n  - path: %s\n    replicas:\n' "$seen/data/app.db"
+    printf '%s\n' "$replica" | sed -e '1s/^/      - /' -e '2,$s/^/        /'
+  } > "$work/litestream.yml"
   chmod 0644 "$work/litestream.yml"
   "$@" replicate -config "$seen/litestream.yml" > "$work/replicate.log" 2>&1 &
   local rpid=$!
@@ -54,7 +57,11 @@ YAML
   [ "$rc" = 0 ] || { cat "$work/replicate.log" >&2; fail "replicate exited $rc after SIGTERM"; }
   pass "replicate ran and stopped cleanly"
 
-  "$@" restore -o "$seen/restored.db" "file://$seen/replica" || fail "restore failed"
+  if [ -z "$replica_yaml" ]; then
+    "$@" restore -o "$seen/restored.db" "file://$seen/replica" || fail "restore failed"
+  else
+    "$@" restore -config "$seen/litestream.yml" -o "$seen/restored.db" "$seen/data/app.db" || fail "restore failed"
+  fi
   [ "$(sqlite3 "$restored" 'PRAGMA integrity_check')" = ok ] || fail "restored database fails integrity_check"
   local want got
   want=$(sqlite3 "$db" "SELECT count(*), sum(length(v)), max(id) FROM t")

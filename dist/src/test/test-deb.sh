@@ -25,6 +25,7 @@ start_work deb
 lintian --no-tag-display-limit "$deb" > "$work/lintian.txt" 2>&1 || true
 cat "$work/lintian.txt"
 if grep -q '^E:' "$work/lintian.txt"; then fail "lintian reports errors"; fi
+if grep -q 'copyright' "$work/lintian.txt"; then fail "lintian complains about debian/copyright"; fi
 pass "lintian: no errors ($(grep -c '^W:' "$work/lintian.txt" || true) warnings)"
 
 dpkg -i "$deb" >/dev/null

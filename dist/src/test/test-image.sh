@@ -54,6 +54,7 @@ for i in $(seq 0 $((n - 1))); do
 done
 pass "OCI layout: $n layers, digests, sizes and diff_ids match; entrypoint, user $user, PATH"
 [ -f "$rootfs/etc/litestream.yml" ] || fail "no /etc/litestream.yml in the image"
+grep -q "Apache License" "$rootfs/opt/litestream/LICENSE" || fail "no Apache-2.0 LICENSE in the image"
 
 if [ "$(id -u)" != 0 ]; then
   [ "${CI:-}" != true ] || fail "running the image's files under chroot needs root"

@@ -16,6 +16,7 @@ tar -C "$work" -xzf "$tarball"
 home=$(echo "$work"/litestream-*)
 [ -x "$home/bin/litestream" ] || fail "no bin/litestream in $tarball"
 [ -f "$home/etc/litestream.yml" ] && [ -f "$home/etc/litestream.service" ] || fail "etc/ files missing in $tarball"
+grep -q "Apache License" "$home/LICENSE" || fail "no Apache-2.0 LICENSE in $tarball"
 
 # The unpacked command with no Java of this machine reachable.
 clean_env=("$here/no-jdk" timeout 120 env -i HOME="$work" PATH="$work/empty-path")

@@ -5,13 +5,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** The top-level command: only dispatches to subcommands. */
+/** The top-level command: only dispatches to subcommands (which Main adds, see Main.COMMANDS). */
 @Command(
         name = "litestream",
         description = "litestream is a tool for replicating SQLite databases.",
         synopsisSubcommandLabel = "<command>",
-        subcommands = {ReplicateCommand.class, RestoreCommand.class, LtxCommand.class, StatusCommand.class, DatabasesCommand.class,
-            VersionCommand.class, HelpCommand.class},
         commandListHeading = "%nThe commands are:%n")
 final class LitestreamCommand implements Callable<Integer> {
     @Spec

@@ -5,6 +5,8 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 
 /**
@@ -33,7 +35,7 @@ public final class Main {
 
     /** Runs the command line and returns the exit code: 0 on success, 1 on any error. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = commandLine(out, err);
+        CommandLine cli = commandLine(out, err, args.length == 0 ? null : args[0]);
         if (args.length == 0) {
             cli.usage(err);
             return 1;
@@ -44,8 +46,34 @@ public final class Main {
         return code;
     }
 
-    static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+    /**
+     * The subcommands in the order usage lists them, each made only when needed: picocli reflects
+     * over every command it is given (options, converters, usage text) before it parses anything,
+     * which was most of a short command's start-up (docs/benchmarks.md, start-up of the release).
+     */
+    private static final List<Map.Entry<List<String>, Supplier<Object>>> COMMANDS = List.of(
+            Map.entry(List.of("replicate"), ReplicateCommand::new),
+            Map.entry(List.of("restore"), RestoreCommand::new),
+            Map.entry(List.of("ltx", "wal"), LtxCommand::new),
+            Map.entry(List.of("status"), StatusCommand::new),
+            Map.entry(List.of("databases"), DatabasesCommand::new),
+            Map.entry(List.of("version"), VersionCommand::new),
+            Map.entry(List.of("help"), HelpCommand::new));
+
+    /**
+     * The command line for a run whose first argument is {@code first} (null: none): only that
+     * subcommand when it names one, else all of them (help, usage and "unknown command" list them).
+     * The help command is the exception: it describes the others, so it gets all of them.
+     */
+    static CommandLine commandLine(PrintWriter out, PrintWriter err, String first) {
         CommandLine cli = new CommandLine(new LitestreamCommand());
+        boolean one = first != null && !first.equals("help")
+                && COMMANDS.stream().anyMatch(c -> c.getKey().contains(first));
+        for (Map.Entry<List<String>, Supplier<Object>> command : COMMANDS) {
+            if (!one || command.getKey().contains(first)) {
+                cli.addSubcommand(command.getValue().get());
+            }
+        }
         cli.setOut(out);
         cli.setErr(err);
         cli.setPosixClusteredShortOptionsAllowed(false);
