@@ -3,7 +3,6 @@ package io.litestream4j.replica.gcs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.google.cloud.NoCredentials;
 import com.google.cloud.storage.Blob;
 import com.google.cloud.storage.BlobId;
 import com.google.cloud.storage.BlobInfo;
@@ -42,7 +41,7 @@ class GcsContractTest {
     @BeforeAll
     void startEmulator() throws Exception {
         emulator = GcsEmulator.start();
-        admin = GcsReplicaClient.storage(emulator.settings(BUCKET, ""), NoCredentials.getInstance());
+        admin = emulator.admin();
     }
 
     @AfterAll
@@ -77,12 +76,15 @@ class GcsContractTest {
         }
     }
 
-    @Nested
-    class AtTheBucketsRoot extends ReplicaClientContract {
-        @Override
-        protected ReplicaClient newClient() throws Exception {
-            emulator.reset(); // the root path is shared: empty the emulator instead
-            return GcsReplicaClient.open(emulator.settings("root-" + (replicas++), ""));
+    @Test
+    void aReplicaAtTheBucketsRootHasNoLeadingSlash() throws Exception {
+        String bucket = "root-" + (replicas++);
+        try (GcsReplicaClient c = GcsReplicaClient.open(emulator.settings(bucket, ""))) {
+            c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(new byte[7]), 7, T0);
+            assertThat(admin.get(BlobId.of(bucket, "ltx/0/0000000000000001-0000000000000001.ltx"))).isNotNull();
+            assertThat(c.listFiles(0, 0)).extracting(LtxFileInfo::size).containsExactly(7L);
+            c.deleteAll();
+            assertThat(c.listFiles(0, 0)).isEmpty();
         }
     }
 

@@ -136,6 +136,11 @@ public final class GcsEmulator implements AutoCloseable {
         return GcsSettings.emulated(bucket, path, url());
     }
 
+    /** A client of the emulator for setting up and inspecting what replicas stored (close it). */
+    public com.google.cloud.storage.Storage admin() {
+        return GcsReplicaClient.storage(settings("admin", ""), com.google.cloud.NoCredentials.getInstance());
+    }
+
     /** Empties the emulator (every bucket and object). */
     public void reset() throws IOException, InterruptedException {
         try (HttpClient http = HttpClient.newHttpClient()) {
