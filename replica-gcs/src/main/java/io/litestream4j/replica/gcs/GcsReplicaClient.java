@@ -14,6 +14,7 @@ import com.google.cloud.storage.BlobInfo;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageException;
 import com.google.cloud.storage.StorageOptions;
+import io.litestream4j.core.replica.Causes;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -374,52 +375,25 @@ public final class GcsReplicaClient implements ReplicaClient {
     IOException failure(String operation, Exception e) {
         StorageException se = storageException(e);
         String detail;
-        if (has(e, java.net.ConnectException.class) || has(e, java.net.UnknownHostException.class)) {
-            detail = "cannot connect to " + endpoint() + ": " + causes(e);
-        } else if (has(e, java.net.SocketTimeoutException.class) || has(e, java.net.http.HttpTimeoutException.class)) {
-            detail = "no answer from " + endpoint() + " in time: " + causes(e);
+        if (Causes.has(e, java.net.ConnectException.class) || Causes.has(e, java.net.UnknownHostException.class)) {
+            detail = "cannot connect to " + endpoint() + ": " + Causes.messages(e);
+        } else if (Causes.has(e, java.net.SocketTimeoutException.class) || Causes.has(e, java.net.http.HttpTimeoutException.class)) {
+            detail = "no answer from " + endpoint() + " in time: " + Causes.messages(e);
         } else if (se != null && se.getCode() > 0) {
             detail = "%s (HTTP %d)%s".formatted(se.getReason() != null ? se.getReason() : "error", se.getCode(), switch (se.getCode()) {
                 case 401, 403 -> ": access denied, check the credentials (GOOGLE_APPLICATION_CREDENTIALS or the machine's service account) "
                         + "and their role on bucket " + settings.bucket() + " (objects: create, get, list, delete)";
                 case 404 -> operation.startsWith("get ") || operation.startsWith("read ") ? "" : ": bucket " + settings.bucket() + " does not exist";
                 default -> "";
-            }) + (se.getMessage() != null && !se.getMessage().isBlank() ? ": " + firstLine(se.getMessage()) : "");
+            }) + (se.getMessage() != null && !se.getMessage().isBlank() ? ": " + Causes.firstLine(se.getMessage()) : "");
         } else {
-            detail = causes(e);
+            detail = Causes.messages(e);
         }
         return new IOException("gs replica %s: %s: %s".formatted(location(), operation, detail), e);
     }
 
     private String endpoint() {
         return settings.emulator() != null ? settings.emulator().toString() : "https://storage.googleapis.com";
-    }
-
-    private static String firstLine(String s) {
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
-
-    private static boolean has(Throwable e, Class<? extends Throwable> type) {
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (type.isInstance(t)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The messages of {@code e} and its causes, for errors (the client wraps I/O failures). */
-    private static String causes(Throwable e) {
-        StringBuilder out = new StringBuilder();
-        java.util.Set<Throwable> seen = new java.util.HashSet<>();
-        for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
-            String m = t.getMessage() != null && !t.getMessage().isBlank() ? firstLine(t.getMessage()) : t.getClass().getSimpleName();
-            if (out.indexOf(m) < 0) {
-                out.append(out.isEmpty() ? "" : ": ").append(m);
-            }
-        }
-        return out.toString();
     }
 
     @Override
