@@ -1,0 +1,149 @@
+package io.litestream4j.core.replica;
+
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.TxidRange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Encrypts every file with age before it reaches the wrapped replica and decrypts every read
+ * (restore, compaction, resuming): the store only ever holds ciphertext, under the same names.
+ * Callers see plaintext files and plaintext sizes.
+ *
+ * <p>Guarantees: a write streams (nothing of the file is kept on disk or in memory beyond one
+ * 64 KiB chunk) and is as atomic as the wrapped client's; a file that is not age-encrypted, or
+ * that no configured identity opens, is an error naming it, never plaintext passed through.
+ * Not guaranteed: listed sizes are exact for files written with as many recipients as are
+ * configured now (a different number gives a different header length).
+ *
+ * <p>Capabilities: the lease ({@link LeaseStore}) and the Litestream 0.3 layout check are
+ * forwarded; {@link LocalFiles} is not, since the files on disk are ciphertext.
+ */
+public final class AgeReplicaClient implements ReplicaClient, LeaseStore, LegacyLayout {
+    private final ReplicaClient delegate;
+    private final AgeCipher cipher;
+
+    public AgeReplicaClient(ReplicaClient delegate, AgeKeys keys) {
+        this.delegate = delegate;
+        this.cipher = new AgeCipher(keys);
+    }
+
+    /** {@code client} encrypted with {@code keys}, or {@code client} itself when there are none. */
+    public static ReplicaClient wrap(ReplicaClient client, AgeKeys keys) {
+        return keys == null ? client : new AgeReplicaClient(client, keys);
+    }
+
+    /** The cipher, for readers of files outside the LTX levels (Litestream 0.3's generations). */
+    public AgeCipher cipher() {
+        return cipher;
+    }
+
+    public ReplicaClient delegate() {
+        return delegate;
+    }
+
+    @Override
+    public String type() {
+        return delegate.type();
+    }
+
+    @Override
+    public String location() {
+        return delegate.location();
+    }
+
+    @Override
+    public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
+        return plain(delegate.listFiles(level, fromTxid));
+    }
+
+    @Override
+    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
+        return plain(delegate.listFilesExact(level, fromTxid));
+    }
+
+    private List<LtxFileInfo> plain(List<LtxFileInfo> files) {
+        if (!cipher.canEncrypt()) {
+            return files; // no recipients, no header length: sizes stay those of the ciphertext
+        }
+        return files.stream().map(f -> new LtxFileInfo(f.level(), f.range(), Math.max(0, cipher.plaintextSize(f.size())), f.createdAt())).toList();
+    }
+
+    /** Decrypts from the start of the file (age chunks cannot be entered mid-way here) and skips to {@code offset}. */
+    @Override
+    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+        String name = "%s level %d file %s".formatted(delegate.location(), level, range.fileName());
+        InputStream in = cipher.decrypt(delegate.open(level, range, 0, -1), name);
+        try {
+            in.skipNBytes(offset);
+        } catch (IOException e) {
+            in.close();
+            throw e;
+        }
+        return BoundedInput.of(in, length);
+    }
+
+    @Override
+    public LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException {
+        String name = "%s level %d file %s".formatted(delegate.location(), level, range.fileName());
+        try (InputStream encrypted = cipher.encrypt(new SizedInput(data, size, name), name)) {
+            LtxFileInfo stored = delegate.write(level, range, encrypted, cipher.ciphertextSize(size), createdAt);
+            return new LtxFileInfo(stored.level(), stored.range(), size, stored.createdAt());
+        }
+    }
+
+    @Override
+    public void delete(int level, List<TxidRange> ranges) throws IOException {
+        delegate.delete(level, ranges);
+    }
+
+    @Override
+    public void deleteAll() throws IOException {
+        delegate.deleteAll();
+    }
+
+    @Override
+    public void close() throws IOException {
+        delegate.close();
+    }
+
+    @Override
+    public boolean holdsLitestream03() throws IOException {
+        return delegate instanceof LegacyLayout legacy && legacy.holdsLitestream03();
+    }
+
+    @Override
+    public Optional<Stored> readLease() throws IOException {
+        return leaseStore().readLease();
+    }
+
+    @Override
+    public String writeLease(byte[] content, String expectedVersion) throws IOException {
+        return leaseStore().writeLease(content, expectedVersion);
+    }
+
+    @Override
+    public void deleteLease(String expectedVersion) throws IOException {
+        leaseStore().deleteLease(expectedVersion);
+    }
+
+    @Override
+    public String leaseLocation() {
+        return delegate instanceof LeaseStore s ? s.leaseLocation() : delegate.location();
+    }
+
+    private LeaseStore leaseStore() throws LeaseUnsupportedException {
+        if (delegate instanceof LeaseStore s) {
+            return s;
+        }
+        throw new LeaseUnsupportedException(delegate.location() + ": this backend keeps no lease", null);
+    }
+
+    @Override
+    public String toString() {
+        return "AgeReplicaClient[" + delegate.location() + "]";
+    }
+}
