@@ -116,6 +116,20 @@ public final class AgeReplicaClient implements ReplicaClient, LeaseStore, Legacy
     }
 
     @Override
+    public List<LegacyFile> listLegacyFiles() throws IOException {
+        return delegate instanceof LegacyLayout legacy ? legacy.listLegacyFiles() : List.of();
+    }
+
+    /** Litestream 0.3 encrypted its files the same way (plaintext, LZ4 frame, age), under unchanged names. */
+    @Override
+    public InputStream openLegacyFile(String path) throws IOException {
+        if (!(delegate instanceof LegacyLayout legacy)) {
+            throw new java.nio.file.NoSuchFileException(delegate.location() + "/" + path);
+        }
+        return cipher.decrypt(legacy.openLegacyFile(path), delegate.location() + "/" + path);
+    }
+
+    @Override
     public Optional<Stored> readLease() throws IOException {
         return leaseStore().readLease();
     }

@@ -23,6 +23,15 @@ public final class RestorePlanner {
     private RestorePlanner() {}
 
     /** Thrown when the replica has no file at all. */
+    /** The replica holds no LTX files but a Litestream 0.3 backup: restore it with {@link Litestream03Restorer}. */
+    public static final class LegacyBackupException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        LegacyBackupException(String message) {
+            super(message);
+        }
+    }
+
     public static final class NoBackupException extends IOException {
         private static final long serialVersionUID = 1L;
 
@@ -61,8 +70,8 @@ public final class RestorePlanner {
      */
     private static List<LtxFileInfo> notLegacy(ReplicaClient client, List<LtxFileInfo> all) throws IOException {
         if (all.isEmpty() && client instanceof LegacyLayout legacy && legacy.holdsLitestream03()) {
-            throw new IOException(("replica %s holds a Litestream 0.3 backup (generations/ with snapshots and WAL segments), not the LTX "
-                    + "files of Litestream 0.5: litestream4j does not restore that format yet; restore it with Litestream 0.3").formatted(client.location()));
+            throw new LegacyBackupException(("replica %s holds a Litestream 0.3 backup (generations/ with snapshots and WAL segments), not the LTX "
+                    + "files of Litestream 0.5: restore it with litestream restore (which reads it) or Litestream 0.3").formatted(client.location()));
         }
         return all;
     }
