@@ -34,6 +34,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "restore", description = "recovers database backup from a replica",
         synopsisHeading = "%nUsage: ", customSynopsis = "litestream restore [-o PATH] [flags] DB_PATH|REPLICA_URL")
 final class RestoreCommand implements Callable<Integer> {
+    private static final System.Logger LOG = System.getLogger(RestoreCommand.class.getName());
+
     @Spec
     CommandSpec spec;
 
@@ -124,6 +126,13 @@ final class RestoreCommand implements Callable<Integer> {
                 plan = time == null ? RestorePlanner.plan(client, target) : RestorePlanner.planAt(client, time);
             } catch (RestorePlanner.LegacyBackupException e) {
                 return restore03(client, time, check, out);
+            } catch (RestorePlanner.NoStateAtTimeException e) {
+                // A replica migrated from Litestream 0.3: times before our first snapshot are in its 0.3 backup.
+                if (client instanceof LegacyLayout legacy && legacy.holdsLitestream03()) {
+                    LOG.log(System.Logger.Level.INFO, "{0}; restoring from the Litestream 0.3 backup beside the LTX files", e.getMessage());
+                    return restore03(client, time, check, out);
+                }
+                throw e;
             } catch (RestorePlanner.NoBackupException e) {
                 if (ifReplicaExists) {
                     out.println("no matching backups found, skipping");

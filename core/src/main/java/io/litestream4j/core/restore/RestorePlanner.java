@@ -32,6 +32,15 @@ public final class RestorePlanner {
         }
     }
 
+    /** No LTX file can rebuild the state at the time asked for (before the first one, or a hole): a Litestream 0.3 backup may. */
+    public static final class NoStateAtTimeException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NoStateAtTimeException(String message) {
+            super(message);
+        }
+    }
+
     public static final class NoBackupException extends IOException {
         private static final long serialVersionUID = 1L;
 
@@ -100,7 +109,7 @@ public final class RestorePlanner {
         RestorableTimeline timeline = RestorableTimeline.of(all);
         OptionalLong txid = timeline.txidAt(time);
         if (txid.isEmpty()) {
-            throw new IOException("replica %s: no restorable state at %s; the replica covers %s to %s".formatted(location, time, first, last));
+            throw new NoStateAtTimeException("replica %s: no restorable state at %s; the replica covers %s to %s".formatted(location, time, first, last));
         }
         RestorePlan plan = plan(location, all, txid);
         inexact(location, all, timeline, time, txid.getAsLong())
