@@ -7,15 +7,11 @@ import io.litestream4j.core.replica.AgeCipher;
 import io.litestream4j.ltx.LtxDecoder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,7 +62,7 @@ class AgeCliIT {
         Thread.sleep(1500); // the first state's file is uploaded; the next writes come later
         Instant between = Instant.now();
         Thread.sleep(300);
-        try (Writers w = new Writers(db, 3)) {
+        try (ConcurrentWriters w = new ConcurrentWriters(db, 3)) {
             Thread.sleep(4000); // several compactions at 1 s run while the writers write
         }
         Thread.sleep(2500);
@@ -136,36 +132,5 @@ class AgeCliIT {
         assertThat(r.code()).as(r.toString()).isNotZero();
         assertThat(r.err()).contains("recipients without identities");
         assertThat(dir.resolve("replica")).doesNotExist();
-    }
-
-    /** Writers inserting rows on their own connections until stopped. */
-    private static final class Writers implements AutoCloseable {
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
-        private final List<Thread> threads = new ArrayList<>();
-
-        Writers(Path db, int count) {
-            for (int i = 0; i < count; i++) {
-                threads.add(Thread.ofPlatform().start(() -> {
-                    try (Connection c = TestDb.open(db, 10_000)) {
-                        while (!stop.get()) {
-                            TestDb.insert(c, 3, 300);
-                            Thread.sleep(5);
-                        }
-                    } catch (Throwable t) {
-                        errors.add(t);
-                    }
-                }));
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stop.set(true);
-            for (Thread t : threads) {
-                t.join(60_000);
-            }
-            assertThat(errors).as("writer errors").isEmpty();
-        }
     }
 }

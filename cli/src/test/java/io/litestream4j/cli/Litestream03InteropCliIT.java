@@ -8,17 +8,12 @@ import io.litestream4j.core.replica.AgeCipher;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,7 +64,7 @@ class Litestream03InteropCliIT {
                 .redirectOutput(log.toFile()).start();
         try {
             Thread.sleep(2000); // its first snapshot
-            try (Writers w = new Writers(db, 3)) {
+            try (ConcurrentWriters w = new ConcurrentWriters(db, 3)) {
                 Thread.sleep(3000);
             }
             Thread.sleep(3000); // three of its 1 s syncs: what was written is shipped before the stop
@@ -104,7 +99,7 @@ class Litestream03InteropCliIT {
         Path ours = config("ours.yml", db, replica, false);
         CliProcess p = CliProcess.start(dir, "replicate", "-config", ours.toString());
         assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
-        try (Writers w = new Writers(db, 3)) {
+        try (ConcurrentWriters w = new ConcurrentWriters(db, 3)) {
             Thread.sleep(3000);
         }
         Thread.sleep(1500);
@@ -166,36 +161,5 @@ class Litestream03InteropCliIT {
             }
         }
         return out;
-    }
-
-    /** Writers inserting rows on their own connections until stopped. */
-    private static final class Writers implements AutoCloseable {
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
-        private final List<Thread> threads = new ArrayList<>();
-
-        Writers(Path db, int count) {
-            for (int i = 0; i < count; i++) {
-                threads.add(Thread.ofPlatform().start(() -> {
-                    try (Connection c = TestDb.open(db, 10_000)) {
-                        while (!stop.get()) {
-                            TestDb.insert(c, 3, 300);
-                            Thread.sleep(5);
-                        }
-                    } catch (Throwable t) {
-                        errors.add(t);
-                    }
-                }));
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stop.set(true);
-            for (Thread t : threads) {
-                t.join(60_000);
-            }
-            assertThat(errors).as("writer errors").isEmpty();
-        }
     }
 }
