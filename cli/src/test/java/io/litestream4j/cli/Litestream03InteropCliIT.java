@@ -152,6 +152,41 @@ class Litestream03InteropCliIT {
         assertThat(dir.resolve("nokey.db")).doesNotExist();
     }
 
+    /** 0.3.13 on S3 (S3Proxy on loopback, through a config file: 0.3 takes the endpoint only there), age-encrypted. */
+    @Test
+    void anAgeEncryptedS3ReplicaWrittenBy03IsRestored() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 100);
+        try (io.litestream4j.replica.s3.S3TestServer s3 = io.litestream4j.replica.s3.S3TestServer.start()) {
+            s3.createBucket("backups");
+            Path cfg = dir.resolve("s3.yml");
+            Files.writeString(cfg, """
+                    dbs:
+                      - path: %s
+                        replicas:
+                          - type: s3
+                            bucket: backups
+                            path: app
+                            endpoint: %s
+                            region: us-east-1
+                            force-path-style: true
+                            access-key-id: %s
+                            secret-access-key: %s
+                            age:
+                              identities: [%s]
+                              recipients: [%s]
+                    """.formatted(db, s3.endpoint(), s3.accessKey(), s3.secretKey(), IDENTITY, RECIPIENT));
+            replicateWith03(cfg, db);
+            String state03 = TestDb.digest(db);
+            Path restored = dir.resolve("restored.db");
+            CliProcess.Result r = CliProcess.run(dir, Duration.ofSeconds(120), "restore", "-config", cfg.toString(), "-integrity-check", "full",
+                    "-o", restored.toString(), db.toString());
+            assertThat(r.code()).as(r.toString()).isZero();
+            assertThat(r.out()).contains("from the Litestream 0.3 backup");
+            assertThat(TestDb.digest(restored)).isEqualTo(state03);
+            assertThat(r.out() + r.err()).doesNotContain(s3.secretKey()).doesNotContain(IDENTITY);
+        }
+    }
+
     /** Every file under {@code root}: relative path to SHA-256. */
     private static Map<String, String> tree(Path root) throws Exception {
         Map<String, String> out = new TreeMap<>();

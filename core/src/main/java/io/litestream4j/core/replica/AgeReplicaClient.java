@@ -19,13 +19,15 @@ import java.util.Optional;
  * Not guaranteed: listed sizes are exact for files written with as many recipients as are
  * configured now (a different number gives a different header length).
  *
- * <p>Capabilities: the lease ({@link LeaseStore}) and the Litestream 0.3 layout check are
- * forwarded; {@link LocalFiles} is not, since the files on disk are ciphertext.
+ * <p>Capabilities: the Litestream 0.3 layout is forwarded (its files decrypted), the lease
+ * ({@link LeaseStore}) too where the wrapped client keeps one ({@link #wrap} picks the class);
+ * {@link LocalFiles} is not, since the files on disk are ciphertext.
  */
-public final class AgeReplicaClient implements ReplicaClient, LeaseStore, LegacyLayout {
+public class AgeReplicaClient implements ReplicaClient, LegacyLayout {
     private final ReplicaClient delegate;
     private final AgeCipher cipher;
 
+    /** Without the lease capability; {@link #wrap} keeps the wrapped client's. */
     public AgeReplicaClient(ReplicaClient delegate, AgeKeys keys) {
         this.delegate = delegate;
         this.cipher = new AgeCipher(keys);
@@ -33,7 +35,10 @@ public final class AgeReplicaClient implements ReplicaClient, LeaseStore, Legacy
 
     /** {@code client} encrypted with {@code keys}, or {@code client} itself when there are none. */
     public static ReplicaClient wrap(ReplicaClient client, AgeKeys keys) {
-        return keys == null ? client : new AgeReplicaClient(client, keys);
+        if (keys == null) {
+            return client;
+        }
+        return client instanceof LeaseStore ? new WithLease(client, keys) : new AgeReplicaClient(client, keys);
     }
 
     /** The cipher, for readers of files outside the LTX levels (Litestream 0.3's generations). */
@@ -129,31 +134,35 @@ public final class AgeReplicaClient implements ReplicaClient, LeaseStore, Legacy
         return cipher.decrypt(legacy.openLegacyFile(path), delegate.location() + "/" + path);
     }
 
-    @Override
-    public Optional<Stored> readLease() throws IOException {
-        return leaseStore().readLease();
-    }
-
-    @Override
-    public String writeLease(byte[] content, String expectedVersion) throws IOException {
-        return leaseStore().writeLease(content, expectedVersion);
-    }
-
-    @Override
-    public void deleteLease(String expectedVersion) throws IOException {
-        leaseStore().deleteLease(expectedVersion);
-    }
-
-    @Override
-    public String leaseLocation() {
-        return delegate instanceof LeaseStore s ? s.leaseLocation() : delegate.location();
-    }
-
-    private LeaseStore leaseStore() throws LeaseUnsupportedException {
-        if (delegate instanceof LeaseStore s) {
-            return s;
+    /** Over a client that keeps a lease: the lease object (no data) is passed through as it is. */
+    static final class WithLease extends AgeReplicaClient implements LeaseStore {
+        WithLease(ReplicaClient delegate, AgeKeys keys) {
+            super(delegate, keys);
         }
-        throw new LeaseUnsupportedException(delegate.location() + ": this backend keeps no lease", null);
+
+        @Override
+        public Optional<Stored> readLease() throws IOException {
+            return leaseStore().readLease();
+        }
+
+        @Override
+        public String writeLease(byte[] content, String expectedVersion) throws IOException {
+            return leaseStore().writeLease(content, expectedVersion);
+        }
+
+        @Override
+        public void deleteLease(String expectedVersion) throws IOException {
+            leaseStore().deleteLease(expectedVersion);
+        }
+
+        @Override
+        public String leaseLocation() {
+            return leaseStore().leaseLocation();
+        }
+
+        private LeaseStore leaseStore() {
+            return (LeaseStore) delegate();
+        }
     }
 
     @Override

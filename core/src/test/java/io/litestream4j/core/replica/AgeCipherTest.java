@@ -129,6 +129,14 @@ class AgeCipherTest {
                 .hasMessageContaining("0000000000000001-0000000000000001.ltx").hasMessageContaining("age-encrypted");
     }
 
+    @Test
+    void wrapKeepsTheLeaseCapabilityOnlyWhereTheBackendHasOne() {
+        assertThat(AgeReplicaClient.wrap(new FileReplicaClient(dir.resolve("r")), KEYS)).isInstanceOf(LeaseStore.class).isNotInstanceOf(LocalFiles.class);
+        assertThat(AgeReplicaClient.wrap(new MemoryReplicaClient("memory://test"), KEYS)).isInstanceOf(AgeReplicaClient.class).isNotInstanceOf(LeaseStore.class);
+        ReplicaClient plain = new MemoryReplicaClient("memory://test");
+        assertThat(AgeReplicaClient.wrap(plain, null)).isSameAs(plain);
+    }
+
     /** Interop with the reference age tool (Debian package age, installed by .ci/run). */
     @Test
     void theReferenceAgeToolDecryptsOurFilesAndWeDecryptItsFiles() throws Exception {
