@@ -258,6 +258,10 @@ final class ReplicateCommand implements Callable<Integer> {
         List<DatabaseReplicator.Destination> destinations = new ArrayList<>();
         try {
             for (ReplicaConfig r : db.replicas()) {
+                if (r.age() != null && !r.age().canWrite()) {
+                    throw new IOException(r.where() + "replica \"" + r.name() + "\": age has identities but no recipients: replicate would have "
+                            + "to store files unencrypted; add recipients (age1..., or recipients-file) or use this config only to restore");
+                }
                 ReplicaClient client = r.open();
                 destinations.add(new DatabaseReplicator.Destination(client, r.effectiveSyncInterval(), r.compaction(compaction)));
             }

@@ -2,12 +2,16 @@ package io.litestream4j.cli;
 
 import io.litestream4j.NoBackupException;
 import io.litestream4j.cli.config.DatabaseConfig;
+import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.restore.Litestream03Plan;
+import io.litestream4j.core.restore.Litestream03Restorer;
 import io.litestream4j.core.restore.RestoreOptions;
 import io.litestream4j.core.restore.RestorePlan;
 import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.core.restore.Restorer;
 import io.litestream4j.ltx.Txid;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +35,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "restore", description = "recovers database backup from a replica",
         synopsisHeading = "%nUsage: ", customSynopsis = "litestream restore [-o PATH] [flags] DB_PATH|REPLICA_URL")
 final class RestoreCommand implements Callable<Integer> {
+    private static final System.Logger LOG = System.getLogger(RestoreCommand.class.getName());
+
     @Spec
     CommandSpec spec;
 
@@ -73,6 +79,10 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = {"-force", "--force"}, description = "replace an existing output database")
     boolean force;
 
+    @Option(names = {"-v3", "--v3"}, description = "restore the Litestream 0.3 backup (generations/) even if the replica also holds LTX files "
+            + "(without it, it is restored when the replica holds no LTX files)")
+    boolean v3;
+
     @Mixin
     CommonOptions common;
 
@@ -109,9 +119,21 @@ final class RestoreCommand implements Callable<Integer> {
             return 0;
         }
         try (ReplicaClient client = db == null ? ReplicaArgument.open(replica) : ReplicaArgument.open(db, replicaName)) {
+            if (v3) {
+                return restore03(client, time, check, out);
+            }
             RestorePlan plan;
             try {
                 plan = time == null ? RestorePlanner.plan(client, target) : RestorePlanner.planAt(client, time);
+            } catch (RestorePlanner.LegacyBackupException e) {
+                return restore03(client, time, check, out);
+            } catch (RestorePlanner.NoStateAtTimeException e) {
+                // A replica migrated from Litestream 0.3: times before our first snapshot are in its 0.3 backup.
+                if (client.capability(LegacyLayout.class).map(LegacyLayout::holdsLitestream03).orElse(false)) {
+                    LOG.log(System.Logger.Level.INFO, "{0}; restoring from the Litestream 0.3 backup beside the LTX files", e.getMessage());
+                    return restore03(client, time, check, out);
+                }
+                throw e;
             } catch (NoBackupException e) {
                 if (ifReplicaExists) {
                     out.println("no matching backups found, skipping");
@@ -133,6 +155,39 @@ final class RestoreCommand implements Callable<Integer> {
                     check == RestoreOptions.IntegrityCheck.NONE ? "" : ", integrity check (%s) ok".formatted(check.name().toLowerCase(java.util.Locale.ROOT)));
             return 0;
         }
+    }
+
+    /** Restores the Litestream 0.3 backup ({@code generations/}) the replica holds, latest or as of {@code time}. */
+    private int restore03(ReplicaClient client, Instant time, RestoreOptions.IntegrityCheck check, PrintWriter out) throws IOException {
+        if (txid != null) {
+            throw new IllegalArgumentException("-txid does not apply to the Litestream 0.3 backup in %s (it has no TXIDs): use -timestamp"
+                    .formatted(client.location()));
+        }
+        LegacyLayout legacy = client.capability(LegacyLayout.class).orElseThrow(() -> new IOException(
+                "replica %s: the %s backend cannot read Litestream 0.3 backups (file and s3 can)".formatted(client.location(), client.type())));
+        Litestream03Plan plan;
+        try {
+            plan = Litestream03Plan.plan(client.location(), legacy.listLegacyFiles(), time);
+        } catch (NoBackupException e) {
+            if (ifReplicaExists) {
+                out.println("no matching backups found, skipping");
+                return 0;
+            }
+            throw e;
+        }
+        if (dryRun) {
+            out.printf("restore of the Litestream 0.3 backup in %s (generation %s) would apply %d files (%d bytes):%n", client.location(),
+                    plan.generation(), plan.files().size(), plan.totalBytes());
+            for (Litestream03Plan.Segment s : plan.files()) {
+                out.printf("%s  %d  %s%n", s.file().path(), s.file().size(), s.file().modified());
+            }
+            return 0;
+        }
+        var r = Litestream03Restorer.restore(legacy, client.location(), plan, new RestoreOptions(output, OptionalLong.empty(), check, force));
+        out.printf("restored %s from the Litestream 0.3 backup in %s: generation %s, snapshot at WAL index %08x, WAL up to index %08x, %d files (%d bytes)%s%n",
+                output, client.location(), r.generation(), r.snapshotIndex(), r.lastWalIndex(), r.files(), r.bytes(),
+                check == RestoreOptions.IntegrityCheck.NONE ? "" : ", integrity check (%s) ok".formatted(check.name().toLowerCase(java.util.Locale.ROOT)));
+        return 0;
     }
 
     private static Instant parseTimestamp(String s) {

@@ -1,7 +1,6 @@
 package io.litestream4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.litestream4j.core.TestDb;
 import java.nio.file.Files;
@@ -83,23 +82,23 @@ class RestoreTargetsCliIT {
 
     @Test
     @Timeout(120)
-    void aLitestream03ReplicaIsNamedNeverSkipped() throws Exception {
-        Path legacy = Path.of(System.getProperty("fixtures.dir", "../../shared/fixtures")).resolve("litestream-v0.3/replica").toAbsolutePath();
-        if (!Files.isDirectory(legacy.resolve("generations"))) {
-            String message = "the Litestream 0.3 fixture is not at " + legacy + " (expected ../shared/fixtures beside the checkout)";
-            // Under CI the fixtures must be there: a missing one fails rather than skips.
-            assertThat(System.getenv("CI")).as(message).isNotEqualToIgnoringCase("true");
-            assumeTrue(false, message + "; skipping outside CI");
-        }
+    void aLitestream03ReplicaIsRestoredToExactlyWhatItsExpectedJsonSays() throws Exception {
+        Path legacy = io.litestream4j.core.restore.Litestream03Expected.fixture().resolve("replica");
         Path out = dir.resolve("legacy.db");
-        CliProcess.Result skipped = CliProcess.run(dir, "restore", "-if-replica-exists", "-o", out.toString(), legacy.toString());
-        assertThat(skipped.code()).as(skipped.toString()).isEqualTo(1);
-        assertThat(skipped.err()).contains("holds a Litestream 0.3 backup").contains("does not restore that format yet");
-        assertThat(skipped.out()).doesNotContain("skipping");
-        CliProcess.Result plain = CliProcess.run(dir, "restore", "-o", out.toString(), legacy.toString());
-        assertThat(plain.code()).isEqualTo(1);
-        assertThat(plain.err()).contains("holds a Litestream 0.3 backup");
-        assertThat(out).doesNotExist();
+        CliProcess.Result dry = CliProcess.run(dir, "restore", "-dry-run", "-o", out.toString(), legacy.toString());
+        assertThat(dry.code()).as(dry.toString()).isZero();
+        assertThat(dry.out()).contains("(generation 58c1eaef05e3eb30) would apply 10 files");
+        CliProcess.Result txid = CliProcess.run(dir, "restore", "-txid", "0000000000000002", "-o", out.toString(), legacy.toString());
+        assertThat(txid.code()).isEqualTo(1);
+        assertThat(txid.err()).contains("-txid does not apply to the Litestream 0.3 backup");
+        CliProcess.Result restored = CliProcess.run(dir, "restore", "-if-replica-exists", "-integrity-check", "full", "-o", out.toString(), legacy.toString());
+        assertThat(restored.code()).as(restored.toString()).isZero();
+        assertThat(restored.out()).contains("from the Litestream 0.3 backup").contains("generation 58c1eaef05e3eb30").contains("WAL up to index 00000002");
+        io.litestream4j.core.restore.Litestream03Expected.assertMatches(out);
+        // The fixture itself is read only: nothing was written beside it.
+        try (var walk = Files.walk(legacy)) {
+            assertThat(walk.filter(Files::isRegularFile).count()).isEqualTo(10);
+        }
     }
 
     @Test

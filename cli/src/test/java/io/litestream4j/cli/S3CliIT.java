@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.core.TestDb;
 import io.litestream4j.replica.s3.S3TestServer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -110,19 +111,21 @@ class S3CliIT {
     }
 
     @Test
-    void aLitestream03ReplicaOnS3IsNamedNeverSkipped() throws Exception {
-        // What Litestream 0.3 leaves in a bucket: generations/<id>/snapshots and wal, no LTX levels.
-        try (var s3 = server.adminClient()) {
-            s3.putObject(b -> b.bucket("backups").key("old/generations/a1b2c3d4e5f60718/snapshots/00000000.snapshot.lz4"),
-                    software.amazon.awssdk.core.sync.RequestBody.fromBytes(new byte[] {4, 34, 77, 24}));
+    void aLitestream03ReplicaOnS3IsRestored() throws Exception {
+        // What Litestream 0.3 left in a bucket: the real 0.3.13 replica of the shared fixtures.
+        Path fixture = io.litestream4j.core.restore.Litestream03Expected.fixture().resolve("replica");
+        try (var s3 = server.adminClient(); var walk = Files.walk(fixture)) {
+            for (Path p : walk.filter(Files::isRegularFile).toList()) {
+                s3.putObject(b -> b.bucket("backups").key("old/" + fixture.relativize(p).toString().replace('\\', '/')),
+                        software.amazon.awssdk.core.sync.RequestBody.fromFile(p));
+            }
         }
         Path out = dir.resolve("legacy.db");
-        CliProcess.Result skipped = CliProcess.run(credentials(S3TestServer.SECRET_KEY), dir, "restore", "-if-replica-exists", "-o", out.toString(),
+        CliProcess.Result restored = CliProcess.run(credentials(S3TestServer.SECRET_KEY), dir, "restore", "-if-replica-exists", "-o", out.toString(),
                 url("backups", "old"));
-        assertThat(skipped.code()).as(skipped.toString()).isEqualTo(1);
-        assertThat(skipped.err()).contains("holds a Litestream 0.3 backup");
-        assertThat(skipped.out() + skipped.err()).doesNotContain("skipping");
-        assertThat(out).doesNotExist();
+        assertThat(restored.code()).as(restored.toString()).isZero();
+        assertThat(restored.out()).contains("from the Litestream 0.3 backup").doesNotContain("skipping");
+        io.litestream4j.core.restore.Litestream03Expected.assertMatches(out);
         CliProcess.Result empty = CliProcess.run(credentials(S3TestServer.SECRET_KEY), dir, "restore", "-if-replica-exists", "-o", out.toString(),
                 url("backups", "nothing-here"));
         assertThat(empty.code()).as("a replica with no backup at all is still skipped: %s", empty).isZero();

@@ -144,6 +144,11 @@ public record LtxHeader(
         byte[] magic = new byte[4];
         bb.get(magic);
         if (!java.util.Arrays.equals(magic, MAGIC)) {
+            if (java.util.Arrays.equals(magic, "age-".getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+                // Litestream 0.3's age block (or ours) wrote it: say so rather than "bad magic".
+                throw new LtxFormatException(file, "an age-encrypted file, but the replica has no age identities configured "
+                        + "(add age: {identities: [...]} to the replica's config)");
+            }
             throw new LtxFormatException(file, "magic: want \"LTX1\", got %s".formatted(java.util.HexFormat.of().formatHex(magic)));
         }
         LtxHeader h = new LtxHeader(bb.getInt(), bb.getInt(), bb.getInt(), bb.getLong(), bb.getLong(), bb.getLong(),

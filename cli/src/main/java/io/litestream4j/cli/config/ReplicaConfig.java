@@ -1,5 +1,7 @@
 package io.litestream4j.cli.config;
 
+import io.litestream4j.core.replica.AgeKeys;
+import io.litestream4j.core.replica.AgeReplicaClient;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaClientFactory;
 import java.io.IOException;
@@ -19,18 +21,19 @@ import java.util.Map;
  * @param retention this replica's snapshot retention, or null for the top-level snapshot.retention
  * @param snapshotInterval this replica's snapshot interval, or null for the top-level snapshot.interval
  * @param where "config FILE line N: " of the section, for messages
+ * @param age the replica's age keys (its files are encrypted), or null
  */
 public record ReplicaConfig(String name, String type, URI url, Map<String, String> keys, Duration syncInterval, Duration retention,
-        Duration snapshotInterval, String where, ReplicaClientFactory factory) {
+        Duration snapshotInterval, String where, ReplicaClientFactory factory, AgeKeys age) {
 
     public ReplicaConfig {
         keys = Map.copyOf(keys);
     }
 
-    /** A client for it; an error names the config file and line of the section. */
+    /** A client for it (encrypting with age if configured); an error names the config file and line of the section. */
     public ReplicaClient open() throws IOException {
         try {
-            return factory.create(type, url, keys);
+            return AgeReplicaClient.wrap(factory.create(type, url, keys), age);
         } catch (IOException | IllegalArgumentException e) {
             throw new IOException(where + "replica \"" + name + "\": " + e.getMessage(), e);
         }
@@ -59,7 +62,7 @@ public record ReplicaConfig(String name, String type, URI url, Map<String, Strin
                 String encoded = new URI(null, null, relative, null).getRawPath();
                 String text = url.getScheme() + "://" + (url.getRawAuthority() == null ? "" : url.getRawAuthority())
                         + (base.endsWith("/") ? base : base + "/") + encoded + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
-                return new ReplicaConfig(name, type, new URI(text), keys, syncInterval, retention, snapshotInterval, where, factory);
+                return new ReplicaConfig(name, type, new URI(text), keys, syncInterval, retention, snapshotInterval, where, factory, age);
             } catch (java.net.URISyntaxException e) {
                 throw new IllegalArgumentException(where + "replica \"" + name + "\": cannot add " + relative + " to its URL: " + e.getMessage(), e);
             }
@@ -67,12 +70,13 @@ public record ReplicaConfig(String name, String type, URI url, Map<String, Strin
         java.util.Map<String, String> k = new java.util.HashMap<>(keys);
         String base = k.getOrDefault("path", "");
         k.put("path", base.isEmpty() ? relative : (base.endsWith("/") ? base : base + "/") + relative);
-        return new ReplicaConfig(name, type, null, k, syncInterval, retention, snapshotInterval, where, factory);
+        return new ReplicaConfig(name, type, null, k, syncInterval, retention, snapshotInterval, where, factory, age);
     }
 
     /** Secrets hidden: safe to print. */
     @Override
     public String toString() {
-        return "ReplicaConfig[%s %s%s]".formatted(name, type, url != null ? " " + url.getScheme() + "://" + url.getRawAuthority() + url.getRawPath() : "");
+        return "ReplicaConfig[%s %s%s%s]".formatted(name, type, url != null ? " " + url.getScheme() + "://" + url.getRawAuthority() + url.getRawPath() : "",
+                age != null ? " age" : "");
     }
 }

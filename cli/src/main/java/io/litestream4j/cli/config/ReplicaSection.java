@@ -1,6 +1,7 @@
 package io.litestream4j.cli.config;
 
 import io.litestream4j.core.GoDuration;
+import io.litestream4j.core.replica.AgeKeys;
 import io.litestream4j.core.replica.ReplicaClientFactory;
 import io.litestream4j.core.replica.ReplicaClients;
 import java.io.IOException;
@@ -90,7 +91,8 @@ final class ReplicaSection {
                 keys.putIfAbsent(e.getKey(), e.getValue()); // the section's own value wins
             }
         }
+        AgeKeys age = r.section("age").map(a -> AgeSection.read(a, warnings)).orElse(null);
         r.finish(LEGACY_KEYS, warnings);
-        return new ReplicaConfig(name, type, url, keys, syncInterval, retention, snapshotInterval, r.here(), factory);
+        return new ReplicaConfig(name, type, url, keys, syncInterval, retention, snapshotInterval, r.here(), factory, age);
     }
 }

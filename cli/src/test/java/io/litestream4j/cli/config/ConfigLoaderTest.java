@@ -219,7 +219,7 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(file() + " line 5: ")
                 .hasMessageContaining("unknown key \"dbs[0].replica.acess-key-id\"")
-                .hasMessageContaining("known here: name, path, retention, snapshot-interval, sync-interval, type, url");
+                .hasMessageContaining("known here: age, name, path, retention, snapshot-interval, sync-interval, type, url");
         assertThatThrownBy(() -> parse("dbz:\n  - path: /a.db\n"))
                 .hasMessageStartingWith(file() + " line 1: ").hasMessageContaining("unknown key \"dbz\"");
         assertThatThrownBy(() -> parse("dbs:\n  - path: /a.db\n    monitor-interval: soon\n    replica:\n      path: /b\n"))

@@ -59,6 +59,31 @@ public final class FileReplicaClient implements ReplicaClient, LocalFiles, Legac
         return type == LeaseStore.class ? java.util.Optional.of(type.cast(lease)) : ReplicaClient.super.capability(type);
     }
 
+    @Override
+    public List<LegacyFile> listLegacyFiles() throws IOException {
+        Path generations = root.resolve("generations");
+        if (!Files.isDirectory(generations)) {
+            return List.of();
+        }
+        List<LegacyFile> out = new ArrayList<>();
+        try (var walk = Files.walk(generations)) {
+            for (Path p : walk.filter(Files::isRegularFile).toList()) {
+                java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
+                out.add(new LegacyFile(root.relativize(p).toString().replace('\\', '/'), a.size(), a.lastModifiedTime().toInstant()));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public InputStream openLegacyFile(String path) throws IOException {
+        Path p = root.resolve(path).normalize();
+        if (!p.startsWith(root.resolve("generations"))) {
+            throw new IOException("%s: %s is not under generations/".formatted(location(), path));
+        }
+        return Files.newInputStream(p);
+    }
+
     Path levelDir(int level) {
         return root.resolve("ltx").resolve(Integer.toString(level));
     }

@@ -24,6 +24,24 @@ public final class RestorePlanner {
 
     private RestorePlanner() {}
 
+    /** The replica holds no LTX files but a Litestream 0.3 backup: restore it with {@link Litestream03Restorer}. */
+    public static final class LegacyBackupException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        LegacyBackupException(String message) {
+            super(message);
+        }
+    }
+
+    /** No LTX file can rebuild the state at the time asked for (before the first one, or a hole): a Litestream 0.3 backup may. */
+    public static final class NoStateAtTimeException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NoStateAtTimeException(String message) {
+            super(message);
+        }
+    }
+
     /** Every file of every level, highest level first. */
     public static List<LtxFileInfo> listAll(ReplicaClient client) throws IOException {
         List<LtxFileInfo> all = new ArrayList<>();
@@ -55,8 +73,8 @@ public final class RestorePlanner {
     private static List<LtxFileInfo> notLegacy(ReplicaClient client, List<LtxFileInfo> all) throws IOException {
         var legacy = client.capability(LegacyLayout.class);
         if (all.isEmpty() && legacy.isPresent() && legacy.get().holdsLitestream03()) {
-            throw new IOException(("replica %s holds a Litestream 0.3 backup (generations/ with snapshots and WAL segments), not the LTX "
-                    + "files of Litestream 0.5: litestream4j does not restore that format yet; restore it with Litestream 0.3").formatted(client.location()));
+            throw new LegacyBackupException(("replica %s holds a Litestream 0.3 backup (generations/ with snapshots and WAL segments), not the LTX "
+                    + "files of Litestream 0.5: restore it with litestream restore (which reads it) or Litestream 0.3").formatted(client.location()));
         }
         return all;
     }
@@ -85,7 +103,7 @@ public final class RestorePlanner {
         RestorableTimeline timeline = RestorableTimeline.of(all);
         OptionalLong txid = timeline.txidAt(time);
         if (txid.isEmpty()) {
-            throw new IOException("replica %s: no restorable state at %s; the replica covers %s to %s".formatted(location, time, first, last));
+            throw new NoStateAtTimeException("replica %s: no restorable state at %s; the replica covers %s to %s".formatted(location, time, first, last));
         }
         RestorePlan plan = plan(location, all, txid);
         inexact(location, all, timeline, time, txid.getAsLong())

@@ -200,7 +200,7 @@ public final class Restorer {
         }
     }
 
-    private static void check(Path db, RestoreOptions.IntegrityCheck mode) throws IOException {
+    static void check(Path db, RestoreOptions.IntegrityCheck mode) throws IOException {
         if (mode == RestoreOptions.IntegrityCheck.NONE) {
             return;
         }
@@ -224,7 +224,7 @@ public final class Restorer {
     }
 
     /** A restored database is new to replication: local state from an earlier life would not match it. */
-    private static void dropStaleLocalState(Path db) throws IOException {
+    static void dropStaleLocalState(Path db) throws IOException {
         deleteTree(db.resolveSibling("." + db.getFileName() + "-litestream"));
     }
 }

@@ -166,6 +166,37 @@ public final class S3ReplicaClient implements ReplicaClient, LegacyLayout, Exact
     }
 
     @Override
+    public List<LegacyFile> listLegacyFiles() throws IOException {
+        String root = settings.path().isEmpty() ? "" : settings.path() + "/";
+        List<LegacyFile> out = new ArrayList<>();
+        try {
+            var pages = s3.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(settings.bucket()).prefix(root + "generations/").build());
+            for (S3Object o : pages.contents()) {
+                out.add(new LegacyFile(o.key().substring(root.length()), o.size(), o.lastModified()));
+            }
+        } catch (SdkException e) {
+            throw failure("list " + root + "generations/", e);
+        }
+        return out;
+    }
+
+    @Override
+    public InputStream openLegacyFile(String path) throws IOException {
+        String key = (settings.path().isEmpty() ? "" : settings.path() + "/") + path;
+        var get = GetObjectRequest.builder().bucket(settings.bucket()).key(key);
+        if (settings.sseCustomerAlgorithm() != null) {
+            get.sseCustomerAlgorithm(settings.sseCustomerAlgorithm()).sseCustomerKey(settings.sseCustomerKey());
+        }
+        try {
+            return s3.getObject(get.build());
+        } catch (NoSuchKeyException e) {
+            throw new NoSuchFileException(key, null, "Litestream 0.3 file not found in replica " + location());
+        } catch (SdkException e) {
+            throw failure("get " + key, e);
+        }
+    }
+
+    @Override
     public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
         String prefix = levelPrefix(level);
         List<LtxFileInfo> out = new ArrayList<>();
