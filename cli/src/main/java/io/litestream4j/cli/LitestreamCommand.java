@@ -11,6 +11,8 @@ import picocli.CommandLine.Spec;
         description = "litestream is a tool for replicating SQLite databases.",
         synopsisSubcommandLabel = "<command>",
         subcommands = {ReplicateCommand.class, RestoreCommand.class, LtxCommand.class, StatusCommand.class, DatabasesCommand.class,
+            StartStopCommands.Start.class, StartStopCommands.Stop.class, SyncCommand.class, RegisterCommands.Register.class,
+            RegisterCommands.Unregister.class, ListInfoCommands.ListDatabases.class, ListInfoCommands.Info.class, ResetCommand.class,
             VersionCommand.class, HelpCommand.class},
         commandListHeading = "%nThe commands are:%n")
 final class LitestreamCommand implements Callable<Integer> {

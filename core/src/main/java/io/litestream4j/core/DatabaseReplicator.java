@@ -110,7 +110,8 @@ public final class DatabaseReplicator implements AutoCloseable {
     }
 
     /**
-     * Copies what is committed into a local file now and waits until every replica holds it.
+     * Copies what is committed into a local file now and waits until every replica holds it;
+     * the replicas upload it at once, whatever their sync interval.
      *
      * @return the TXID every replica holds: everything committed before the call
      * @throws ReplicaFailedException an upload to a replica failed while waiting, or its replication stopped
@@ -121,6 +122,7 @@ public final class DatabaseReplicator implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         long[] failuresBefore = uploaders.stream().mapToLong(ReplicaUploader::failures).toArray();
         long txid = loop.syncNow();
+        uploaders.forEach(ReplicaUploader::hurry);
         for (int i = 0; i < uploaders.size(); i++) {
             ReplicaUploader u = uploaders.get(i);
             switch (u.awaitPosition(txid, failuresBefore[i], deadline)) {

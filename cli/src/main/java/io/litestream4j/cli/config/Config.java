@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param logLevel {@code logging.level}, or null for the command line's
  * @param logJson {@code logging.type: json}
  * @param logToStdout {@code logging.stderr: false}
+ * @param socket the control socket ({@code socket:}), off unless enabled
  * @param warnings settings read but ignored (Litestream 0.3 keys), each naming the file and line
  */
 public record Config(
@@ -36,6 +37,7 @@ public record Config(
         String logLevel,
         boolean logJson,
         boolean logToStdout,
+        SocketSection socket,
         List<String> warnings) {
 
     public Config {

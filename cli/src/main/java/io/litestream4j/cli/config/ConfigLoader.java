@@ -80,14 +80,7 @@ public final class ConfigLoader {
                 throw root.unsupported(key, NOT_YET);
             }
         }
-        root.section("socket").ifPresent(s -> {
-            if (s.bool("enabled").orElse(false)) {
-                throw s.unsupported("enabled", "the control socket is " + NOT_YET);
-            }
-            s.string("path");
-            s.string("permissions");
-            s.finish(Map.of(), warnings);
-        });
+        SocketSection socket = SocketSection.read(root, warnings);
         CompactionSettings compaction = CompactionSection.read(root, warnings);
         String addr = root.string("addr").map(String::strip).filter(a -> !a.isEmpty()).orElse(null);
         if (addr != null && !addr.matches("[^:]*:\\d{1,5}")) {
@@ -105,7 +98,7 @@ public final class ConfigLoader {
         DatabaseSection dbs = new DatabaseSection(root, new ReplicaSection(root, factories, warnings), env, warnings);
         root.finish(Map.of(), warnings);
         return new Config(file, dbs.dbs, dbs.directories, compaction, addr, heartbeatUrl, heartbeatInterval, exec, shutdownTimeout,
-                logging.level(), logging.json(), logging.stdout(), warnings);
+                logging.level(), logging.json(), logging.stdout(), socket, warnings);
     }
 
     private static URI httpUrl(YamlSection section, String key, String text) {
