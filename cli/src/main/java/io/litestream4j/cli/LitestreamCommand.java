@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
         synopsisSubcommandLabel = "<command>",
         subcommands = {ReplicateCommand.class, RestoreCommand.class, LtxCommand.class, StatusCommand.class, DatabasesCommand.class,
             StartStopCommands.Start.class, StartStopCommands.Stop.class, SyncCommand.class, RegisterCommands.Register.class,
-            RegisterCommands.Unregister.class, ListInfoCommands.ListDatabases.class, ListInfoCommands.Info.class, ResetCommand.class,
+            RegisterCommands.Unregister.class, ListInfoCommands.ListDatabases.class, ListInfoCommands.Info.class, ResetCommand.class, VerifyCommand.class,
             VersionCommand.class, HelpCommand.class},
         commandListHeading = "%nThe commands are:%n")
 final class LitestreamCommand implements Callable<Integer> {

@@ -157,7 +157,11 @@ final class ReplicateCommand implements Callable<Integer> {
                     ? ControlSocket.start(config.socket().path(), config.socket().permissions(),
                             new ControlApi(replication, controlTargets(), "v" + VersionCommand.version(), Clock.systemUTC()))
                     : null;
+            LevelValidation validation = config == null || once ? null : levelValidation(config, running, metrics);
             Runnable stopWatching = () -> {
+                if (validation != null) {
+                    validation.close();
+                }
                 if (control != null) {
                     control.close(); // no request starts or stops a database while they all stop
                 }
@@ -234,6 +238,29 @@ final class ReplicateCommand implements Callable<Integer> {
         }
         LOG.log(System.Logger.Level.INFO, "litestream shut down");
         return code;
+    }
+
+    /** The configured level checks ({@code validation}, {@code verify-compaction}) of every running replica; null if none. */
+    private LevelValidation levelValidation(Config config, Supplier<List<DatabaseReplicator>> running, Metrics metrics) {
+        List<LevelValidation.Check> checks = new ArrayList<>();
+        if (config.validationInterval() != null) {
+            checks.add(new LevelValidation.Check(LevelValidation.VALIDATION, 0, 3, config.validationInterval()));
+        }
+        if (config.verifyCompaction()) {
+            checks.add(new LevelValidation.Check(LevelValidation.COMPACTION_VERIFY, 1, compaction.maxLevel(), compaction.interval(1)));
+        }
+        if (checks.isEmpty()) {
+            return null;
+        }
+        return new LevelValidation(() -> {
+            List<LevelValidation.Checked> all = new ArrayList<>();
+            for (DatabaseReplicator r : running.get()) {
+                for (int i = 0; i < r.destinations().size(); i++) {
+                    all.add(new LevelValidation.Checked(r.database().path(), r.destinations().get(i).client(), r.replicaHealths().get(i)));
+                }
+            }
+            return all;
+        }, metrics != null ? metrics::levelCheckFailed : (db, check) -> { }, checks);
     }
 
     /** The control socket's view of {@link #makers}: {@code register} remembers a URL's target there. */

@@ -99,6 +99,14 @@ public final class DatabaseReplicator implements AutoCloseable {
         return uploaders.stream().map(ReplicaUploader::status).toList();
     }
 
+    /**
+     * Each replica's health, in the order of the destinations: where a check run from outside
+     * (the CLI's level validation) reports what it finds, under its own key.
+     */
+    public List<ReplicaHealth> replicaHealths() {
+        return uploaders.stream().map(ReplicaUploader::health).toList();
+    }
+
     /** Each replica's highest TXID as its uploader knows it. */
     public List<Long> replicaPositions() {
         return uploaders.stream().map(ReplicaUploader::position).toList();

@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param logJson {@code logging.type: json}
  * @param logToStdout {@code logging.stderr: false}
  * @param socket the control socket ({@code socket:}), off unless enabled
+ * @param validationInterval {@code validation.interval}: how often levels 0-3 are checked for gaps and overlaps; null: never
+ * @param verifyCompaction {@code verify-compaction}: check the compacted levels for gaps and overlaps
  * @param warnings settings read but ignored (Litestream 0.3 keys), each naming the file and line
  */
 public record Config(
@@ -38,6 +40,8 @@ public record Config(
         boolean logJson,
         boolean logToStdout,
         SocketSection socket,
+        Duration validationInterval,
+        boolean verifyCompaction,
         List<String> warnings) {
 
     public Config {

@@ -273,6 +273,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void validationAndVerifyCompactionAreReadAsLitestreamSpellsThem() {
+        Config none = parse("dbs:\n  - path: /a.db\n    replica:\n      path: /b\n");
+        assertThat(none.validationInterval()).isNull();
+        assertThat(none.verifyCompaction()).isFalse();
+        Config on = parse("validation:\n  interval: 1h\nverify-compaction: true\n");
+        assertThat(on.validationInterval()).isEqualTo(Duration.ofHours(1));
+        assertThat(on.verifyCompaction()).isTrue();
+        assertThatThrownBy(() -> parse("validation:\n  interval: 0s\n")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 2: \"validation.interval\": invalid value \"0s\"");
+        assertThatThrownBy(() -> parse("validation:\n  intervl: 1h\n")).isInstanceOf(ConfigException.class).hasMessageContaining("validation.intervl");
+    }
+
+    @Test
     void maxSyncWalBytesIsAWholeNumberOfBytes() {
         assertThat(parse("dbs:\n  - path: /a.db\n    replica:\n      path: /b\n").dbs().getFirst().options().maxSyncWalBytes())
                 .as("Litestream 0.5's default").isEqualTo(64L << 20);
