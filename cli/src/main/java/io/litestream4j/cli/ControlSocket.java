@@ -154,19 +154,46 @@ final class ControlSocket implements AutoCloseable {
             InputStream in = Channels.newInputStream(c);
             OutputStream out = Channels.newOutputStream(c);
             Response response;
+            boolean unread = false;
             try {
                 Request request = read(in);
                 response = request == null ? null : handle(request);
             } catch (BadRequest e) {
                 response = new Response(e.status, ControlApi.error(e.getMessage(), null));
+                unread = true;
             }
             if (response != null) {
                 write(out, response);
+            }
+            if (unread) {
+                drain(c, in);
             }
         } catch (IOException e) {
             // the client went away (or we are closing): nothing to answer
         } finally {
             open.remove(c);
+        }
+    }
+
+    /**
+     * After refusing a request whose body we did not read: lets the client read the answer
+     * before the connection closes (closing a unix socket with unread input resets it, and the
+     * client would see the reset instead of our answer). At most {@link #MAX_BODY} bytes and 2 s.
+     */
+    private static void drain(SocketChannel c, InputStream in) throws IOException {
+        c.shutdownOutput();
+        Thread timer = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(2000);
+                c.close();
+            } catch (InterruptedException | IOException done) {
+                // drained in time
+            }
+        });
+        try {
+            in.readNBytes(MAX_BODY);
+        } finally {
+            timer.interrupt();
         }
     }
 

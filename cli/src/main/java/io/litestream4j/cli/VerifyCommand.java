@@ -47,8 +47,7 @@ final class VerifyCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Path work = Files.createTempDirectory("litestream-verify");
         ReplicaVerifier.Report report;
-        try (ReplicaClient client = ReplicaArgument.isReplica(replica) ? ReplicaArgument.open(replica)
-                : ReplicaArgument.open(ReplicaArgument.database(configOptions, replica), replicaName)) {
+        try (ReplicaClient client = ReplicaArgument.open(replica, configOptions, replicaName)) {
             report = ReplicaVerifier.verify(client, work);
         } finally {
             Files.deleteIfExists(work);
