@@ -163,6 +163,21 @@ class ReplicatorTest {
     }
 
     @Test
+    void awaitReplicatedDoesNotWaitOutALongSyncInterval() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        try (Replicator replicator = Replicator.builder(db).replica(dir.resolve("replica").toString()).syncInterval(Duration.ofHours(1)).start();
+                Connection c = TestDb.open(db)) {
+            replicator.awaitReplicated(Duration.ofSeconds(60)); // the first upload, which the interval never delays
+            for (int round = 0; round < 3; round++) {
+                TestDb.insert(c, 10, 100);
+                long txid = replicator.awaitReplicated(Duration.ofSeconds(60)); // an hour's spacing would time this out
+                assertThat(replicator.status().replicas().getFirst().txid()).isGreaterThanOrEqualTo(txid);
+            }
+            assertThat(TestDb.digest(restore(dir.resolve("replica")))).isEqualTo(TestDb.digest(db));
+        }
+    }
+
+    @Test
     void aReplicaTooSlowForTheTimeoutIsNamedWithWhatItHolds() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 10);
         FaultInjectingClient store = new FaultInjectingClient(new FileReplicaClient(dir.resolve("replica")));

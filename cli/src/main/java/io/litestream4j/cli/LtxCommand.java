@@ -47,8 +47,7 @@ final class LtxCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         common.configureLogging(spec.commandLine().getErr());
         PrintWriter out = spec.commandLine().getOut();
-        try (ReplicaClient client = ReplicaArgument.isReplica(replica) ? ReplicaArgument.open(replica)
-                : ReplicaArgument.open(ReplicaArgument.database(configOptions, replica), replicaName)) {
+        try (ReplicaClient client = ReplicaArgument.open(replica, configOptions, replicaName)) {
             List<LtxFileInfo> files = "all".equalsIgnoreCase(level)
                     ? RestorePlanner.listAll(client).stream().sorted(BY_LEVEL_THEN_TXID).toList()
                     : client.listFiles(parseLevel(level), 0);

@@ -57,6 +57,15 @@ public final class Main {
             Map.entry(List.of("ltx", "wal"), LtxCommand::new),
             Map.entry(List.of("status"), StatusCommand::new),
             Map.entry(List.of("databases"), DatabasesCommand::new),
+            Map.entry(List.of("start"), StartStopCommands.Start::new),
+            Map.entry(List.of("stop"), StartStopCommands.Stop::new),
+            Map.entry(List.of("sync"), SyncCommand::new),
+            Map.entry(List.of("register"), RegisterCommands.Register::new),
+            Map.entry(List.of("unregister"), RegisterCommands.Unregister::new),
+            Map.entry(List.of("list"), ListInfoCommands.ListDatabases::new),
+            Map.entry(List.of("info"), ListInfoCommands.Info::new),
+            Map.entry(List.of("reset"), ResetCommand::new),
+            Map.entry(List.of("verify"), VerifyCommand::new),
             Map.entry(List.of("version"), VersionCommand::new),
             Map.entry(List.of("help"), HelpCommand::new));
 

@@ -46,6 +46,8 @@ final class Metrics implements ReplicationEvents {
         accumulated("litestream_sync_error_count", "Number of sync errors", "db");
         accumulated("litestream_sync_seconds", "Time spent syncing shadow WAL, in seconds", "db");
         accumulated("litestream_checkpoint_count", "Number of checkpoints", "db", "mode");
+        accumulated("litestream_compaction_verify_error_count", "Number of post-compaction verification failures", "db");
+        accumulated("litestream_validation_error_count", "Number of validation checks that found a gap or an overlap", "db");
         accumulated("litestream_checkpoint_error_count", "Number of checkpoint errors", "db", "mode");
         accumulated("litestream_checkpoint_seconds", "Time spent checkpointing WAL, in seconds", "db", "mode");
         accumulated("litestream_replica_operation_bytes", "The number of bytes used by replica operations", "replica_type", "operation");
@@ -140,6 +142,11 @@ final class Metrics implements ReplicationEvents {
         if (errorCode != null) {
             operationErrors.labelValues(replicaType, operation, errorCode).inc();
         }
+    }
+
+    /** A level check ({@link LevelValidation}) found a gap or an overlap in a replica of {@code db}. */
+    void levelCheckFailed(Path db, String check) {
+        add(check.equals(LevelValidation.VALIDATION) ? "litestream_validation_error_count" : "litestream_compaction_verify_error_count", 1, db.toString());
     }
 
     @Override

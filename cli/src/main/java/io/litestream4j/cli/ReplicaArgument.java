@@ -27,6 +27,14 @@ final class ReplicaArgument {
         return ReplicaClients.isUrl(arg) || Files.isDirectory(Path.of(arg));
     }
 
+    /**
+     * Opens the replica {@code arg} names: a URL or folder itself, else the database of that path
+     * in the config file, its replica {@code name} (or the one with the newest data if null).
+     */
+    static ReplicaClient open(String arg, ConfigOptions options, String name) throws IOException {
+        return isReplica(arg) ? open(arg) : open(database(options, arg), name);
+    }
+
     /** Opens the replica named by a URL or folder. */
     static ReplicaClient open(String arg) throws IOException {
         return ReplicaClients.open(arg);

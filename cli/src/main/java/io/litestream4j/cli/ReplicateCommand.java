@@ -83,6 +83,12 @@ final class ReplicateCommand implements Callable<Integer> {
      */
     private final java.util.Map<Path, List<String>> replicaNames = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /**
+     * How to make each database's target again, by absolute path: a database stopped through the
+     * control socket is started from it, and {@code register} adds to it.
+     */
+    private final java.util.Map<Path, DatabaseWait.TargetMaker> makers = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** The config's compaction settings (Litestream's defaults without a config), each replica's own where it has them. */
     private CompactionSettings compaction;
 
@@ -148,7 +154,18 @@ final class ReplicateCommand implements Callable<Integer> {
             DatabaseWait databaseWait = awaited.isEmpty() ? null : new DatabaseWait(awaited, replication);
             Heartbeat heartbeat = config == null || config.heartbeatUrl() == null || once ? null
                     : new Heartbeat(config.heartbeatUrl(), config.heartbeatInterval(), running);
+            ControlSocket control = config != null && config.socket().enabled() && !once
+                    ? ControlSocket.start(config.socket().path(), config.socket().permissions(),
+                            new ControlApi(replication, controlTargets(), "v" + VersionCommand.version(), Clock.systemUTC()))
+                    : null;
+            LevelValidation validation = config == null || once ? null : levelValidation(config, running, metrics);
             Runnable stopWatching = () -> {
+                if (validation != null) {
+                    validation.close();
+                }
+                if (control != null) {
+                    control.close(); // no request starts or stops a database while they all stop
+                }
                 if (directoryWatch != null) {
                     directoryWatch.close(); // no database joins while the others stop
                 }
@@ -224,7 +241,54 @@ final class ReplicateCommand implements Callable<Integer> {
         return code;
     }
 
+    /** The configured level checks ({@code validation}, {@code verify-compaction}) of every running replica; null if none. */
+    private LevelValidation levelValidation(Config config, Supplier<List<DatabaseReplicator>> running, Metrics metrics) {
+        List<LevelValidation.Check> checks = new ArrayList<>();
+        if (config.validationInterval() != null) {
+            checks.add(new LevelValidation.Check(LevelValidation.VALIDATION, 0, 3, config.validationInterval()));
+        }
+        if (config.verifyCompaction()) {
+            checks.add(new LevelValidation.Check(LevelValidation.COMPACTION_VERIFY, 1, compaction.maxLevel(), compaction.interval(1)));
+        }
+        if (checks.isEmpty()) {
+            return null;
+        }
+        return new LevelValidation(() -> {
+            List<LevelValidation.Checked> all = new ArrayList<>();
+            for (DatabaseReplicator r : running.get()) {
+                for (int i = 0; i < r.destinations().size(); i++) {
+                    all.add(new LevelValidation.Checked(r.database().path(), r.destinations().get(i).client(), r.replicaHealths().get(i)));
+                }
+            }
+            return all;
+        }, metrics != null ? metrics::levelCheckFailed : (db, check) -> { }, checks);
+    }
+
+    /** The control socket's view of {@link #makers}: {@code register} remembers a URL's target there. */
+    private ControlApi.Targets controlTargets() {
+        return new ControlApi.Targets() {
+            @Override
+            public DatabaseWait.TargetMaker known(Path db) {
+                return makers.get(Replication.absolute(db));
+            }
+
+            @Override
+            public DatabaseWait.TargetMaker register(Path db, String replicaUrl) throws IOException {
+                ReplicaClients.factory(replicaUrl); // an unknown scheme fails here, as a bad request
+                DatabaseWait.TargetMaker maker = () -> target(db, replicaUrl);
+                makers.put(Replication.absolute(db), maker);
+                return maker;
+            }
+
+            @Override
+            public void forget(Path db) {
+                makers.remove(Replication.absolute(db));
+            }
+        };
+    }
+
     private Replication.Target target(Path db, String url) throws IOException {
+        makers.putIfAbsent(Replication.absolute(db), () -> target(db, url));
         ReplicaClient client = ReplicaClients.open(url);
         replicaNames.put(db.toAbsolutePath().normalize(), List.of(client.type()));
         if (restoreIfDbNotExists) {
@@ -250,6 +314,7 @@ final class ReplicateCommand implements Callable<Integer> {
 
     /** A configured database's target: restored first if it is missing and that is asked for. */
     private Replication.Target target(DatabaseConfig db) throws IOException {
+        makers.putIfAbsent(Replication.absolute(db.path()), () -> target(db));
         if ((restoreIfDbNotExists || db.restoreIfDbNotExists()) && !Files.exists(db.path())) {
             try (ReplicaClient newest = ReplicaArgument.open(db, null)) {
                 restoreIfMissing(db.path(), newest);

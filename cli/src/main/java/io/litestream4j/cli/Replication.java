@@ -33,6 +33,9 @@ final class Replication implements AutoCloseable {
     record Target(Path db, DatabaseOptions options, List<DatabaseReplicator.Destination> destinations) {}
 
     private final List<DatabaseReplicator> running = new CopyOnWriteArrayList<>();
+
+    /** Databases stopped through the control socket, by absolute path: the TXID each held when it stopped. */
+    private final java.util.Map<Path, Long> stopped = new java.util.concurrent.ConcurrentHashMap<>();
     private final CompactionSettings compaction;
     private final Clock clock;
     private final ReplicationEvents events;
@@ -151,6 +154,57 @@ final class Replication implements AutoCloseable {
 
     List<DatabaseReplicator> replicators() {
         return List.copyOf(running);
+    }
+
+    /** The running replicator of {@code db} (compared as absolute, normalised paths), if any. */
+    java.util.Optional<DatabaseReplicator> find(Path db) {
+        Path want = absolute(db);
+        return running.stream().filter(r -> absolute(r.database().path()).equals(want)).findFirst();
+    }
+
+    /** Databases stopped by {@link #stopOne}, with the TXID each held then, by absolute path. */
+    java.util.Map<Path, Long> stopped() {
+        return java.util.Map.copyOf(stopped);
+    }
+
+    /**
+     * Stops one database as a shutdown would (a final sync, waiting up to {@code timeout} for
+     * its replicas) and closes its replicas; it stays known as stopped until started again or
+     * forgotten. Returns its last TXID.
+     *
+     * @throws ReplicationTimeoutException a replica did not take the last changes in time (they stay local and go out at the next start)
+     */
+    long stopOne(DatabaseReplicator r, Duration timeout) throws IOException, InterruptedException {
+        running.remove(r);
+        boolean caughtUp;
+        try {
+            caughtUp = r.stop(timeout);
+        } finally {
+            close(r);
+        }
+        long txid = r.database().txid();
+        stopped.put(absolute(r.database().path()), txid);
+        LOG.log(System.Logger.Level.INFO, "{0}: replication stopped at TXID {1}", r.database().path(), io.litestream4j.ltx.Txid.format(txid));
+        if (!caughtUp) {
+            throw new io.litestream4j.core.ReplicationTimeoutException(r.database().path().toString(), txid, timeout, r.replicaStatuses().stream()
+                    .filter(s -> Long.compareUnsigned(s.txid(), txid) < 0).toList());
+        }
+        return txid;
+    }
+
+    /** Starts a database that was stopped (or is new) from its freshly made target. */
+    void startOne(Target t) throws IOException {
+        add(t);
+        stopped.remove(absolute(t.db()));
+    }
+
+    /** Forgets a stopped database: it is no longer listed. */
+    void forget(Path db) {
+        stopped.remove(absolute(db));
+    }
+
+    static Path absolute(Path p) {
+        return p.toAbsolutePath().normalize();
     }
 
     /**

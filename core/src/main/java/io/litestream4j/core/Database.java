@@ -120,7 +120,7 @@ public final class Database implements AutoCloseable {
         this.walPath = this.path.resolveSibling(this.path.getFileName() + "-wal");
         this.options = options;
         this.clock = clock;
-        Path meta = options.metaPath() != null ? options.metaPath() : LocalLtxStore.defaultMetaDir(this.path);
+        Path meta = metaDir(this.path, options);
         this.store = new LocalLtxStore(meta);
     }
 
@@ -158,6 +158,11 @@ public final class Database implements AutoCloseable {
         return store.dir().getParent().getParent();
     }
 
+    /** Where {@code db}'s local state lives with {@code options}: its meta-path, else {@code <dir>/.<file name>-litestream}. */
+    public static Path metaDir(Path db, DatabaseOptions options) {
+        return options.metaPath() != null ? options.metaPath() : LocalLtxStore.defaultMetaDir(db);
+    }
+
     /** The directory of local L0 files. */
     public Path localLtxDir() {
         return store.dir();
@@ -173,7 +178,7 @@ public final class Database implements AutoCloseable {
      */
     public static OptionalLong localTxid(Path db, DatabaseOptions options) throws IOException {
         Path abs = db.toAbsolutePath();
-        LocalLtxStore store = new LocalLtxStore(options.metaPath() != null ? options.metaPath() : LocalLtxStore.defaultMetaDir(abs));
+        LocalLtxStore store = new LocalLtxStore(metaDir(abs, options));
         List<TxidRange> files = store.list();
         return files.isEmpty() ? OptionalLong.empty() : OptionalLong.of(files.getLast().max());
     }

@@ -103,6 +103,14 @@ public final class DatabaseReplicator implements AutoCloseable {
         return uploaders.stream().map(ReplicaUploader::status).toList();
     }
 
+    /**
+     * Each replica's health, in the order of the destinations: where a check run from outside
+     * (the CLI's level validation) reports what it finds, under its own key.
+     */
+    public List<ReplicaHealth> replicaHealths() {
+        return uploaders.stream().map(ReplicaUploader::health).toList();
+    }
+
     /** Each replica's highest TXID as its uploader knows it. */
     public List<Long> replicaPositions() {
         return uploaders.stream().map(ReplicaUploader::position).toList();
@@ -114,7 +122,8 @@ public final class DatabaseReplicator implements AutoCloseable {
     }
 
     /**
-     * Copies what is committed into a local file now and waits until every replica holds it.
+     * Copies what is committed into a local file now and waits until every replica holds it;
+     * the replicas upload it at once, whatever their sync interval.
      *
      * @return the TXID every replica holds: everything committed before the call
      * @throws ReplicaFailedException an upload to a replica failed while waiting, or its replication stopped
@@ -125,6 +134,7 @@ public final class DatabaseReplicator implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         long[] failuresBefore = uploaders.stream().mapToLong(ReplicaUploader::failures).toArray();
         long txid = loop.syncNow();
+        uploaders.forEach(ReplicaUploader::hurry);
         for (int i = 0; i < uploaders.size(); i++) {
             ReplicaUploader u = uploaders.get(i);
             switch (u.awaitPosition(txid, failuresBefore[i], deadline)) {

@@ -75,6 +75,9 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
     /** Asks the sync loop for a full local file (a snapshot) to seed the replica with. */
     private volatile Runnable seedRequested = () -> {};
     private Thread thread;
+    /** An upload is awaited: skip the spacing once. Guarded by lock. */
+    private boolean hurried;
+
     /** Notified when the position advances, an upload fails, or the uploader halts: what {@link #awaitPosition} waits on. */
     private final Object progress = new Object();
     /** Failed upload rounds since start. Guarded by progress. */
@@ -402,19 +405,30 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
     /**
      * Keeps at least sync-interval between uploads, so what arrives meanwhile goes out together;
      * a stop ends the wait at once, so the final sync is not held back by a long interval (it was:
-     * with a 1 h interval, close() gave up after its timeout and the last changes stayed local).
+     * with a 1 h interval, close() gave up after its timeout and the last changes stayed local);
+     * and so does someone waiting for this replica ({@link #hurry}): then the upload starts now.
      */
     private void spaceUploads() throws InterruptedException {
         long wait = lastUploadMillis + syncInterval.toMillis() - clock.millis();
-        if (wait <= 0) {
-            return;
-        }
-        long deadline = System.nanoTime() + wait * 1_000_000;
+        long deadline = System.nanoTime() + Math.max(0, wait) * 1_000_000;
         synchronized (lock) {
             long left;
-            while (!stopping && (left = deadline - System.nanoTime()) > 0) {
+            while (!hurried && !stopping && (left = deadline - System.nanoTime()) > 0) {
                 lock.wait(Math.max(1, left / 1_000_000));
             }
+            hurried = false;
+        }
+    }
+
+    /**
+     * Someone waits for this replica to take what is pending (the library's
+     * {@code awaitReplicated}, {@code sync -wait}): the next upload skips the sync-interval
+     * spacing, as Litestream's {@code sync -wait} syncs the replica at once.
+     */
+    void hurry() {
+        synchronized (lock) {
+            hurried = true;
+            lock.notifyAll();
         }
     }
 

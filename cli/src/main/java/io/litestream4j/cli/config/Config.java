@@ -21,6 +21,9 @@ import java.util.Optional;
  * @param logLevel {@code logging.level}, or null for the command line's
  * @param logJson {@code logging.type: json}
  * @param logToStdout {@code logging.stderr: false}
+ * @param socket the control socket ({@code socket:}), off unless enabled
+ * @param validationInterval {@code validation.interval}: how often levels 0-3 are checked for gaps and overlaps; null: never
+ * @param verifyCompaction {@code verify-compaction}: check the compacted levels for gaps and overlaps
  * @param warnings settings read but ignored (Litestream 0.3 keys), each naming the file and line
  */
 public record Config(
@@ -36,6 +39,9 @@ public record Config(
         String logLevel,
         boolean logJson,
         boolean logToStdout,
+        SocketSection socket,
+        Duration validationInterval,
+        boolean verifyCompaction,
         List<String> warnings) {
 
     public Config {

@@ -74,20 +74,22 @@ public final class ConfigLoader {
     private Config read(Path file, String text) {
         String expanded = expandEnv ? expand(text) : text;
         YamlSection root = YamlSection.parse(file.toString(), expanded);
-        for (String key : List.of("mcp-addr", "validation", "age")) {
+        for (String key : List.of("mcp-addr", "age")) {
             if (root.has(key)) {
                 root.string(key);
                 throw root.unsupported(key, NOT_YET);
             }
         }
-        root.section("socket").ifPresent(s -> {
-            if (s.bool("enabled").orElse(false)) {
-                throw s.unsupported("enabled", "the control socket is " + NOT_YET);
+        SocketSection socket = SocketSection.read(root, warnings);
+        Duration validationInterval = root.section("validation").map(v -> {
+            Duration d = v.duration("interval").orElse(null);
+            if (d != null && !d.isPositive()) {
+                throw v.invalid("interval", GoDuration.format(d), "a positive duration such as 1h, or no validation block");
             }
-            s.string("path");
-            s.string("permissions");
-            s.finish(Map.of(), warnings);
-        });
+            v.finish(Map.of(), warnings);
+            return d;
+        }).orElse(null);
+        boolean verifyCompaction = root.bool("verify-compaction").orElse(false);
         CompactionSettings compaction = CompactionSection.read(root, warnings);
         String addr = root.string("addr").map(String::strip).filter(a -> !a.isEmpty()).orElse(null);
         if (addr != null && !addr.matches("[^:]*:\\d{1,5}")) {
@@ -105,7 +107,7 @@ public final class ConfigLoader {
         DatabaseSection dbs = new DatabaseSection(root, new ReplicaSection(root, factories, warnings), env, warnings);
         root.finish(Map.of(), warnings);
         return new Config(file, dbs.dbs, dbs.directories, compaction, addr, heartbeatUrl, heartbeatInterval, exec, shutdownTimeout,
-                logging.level(), logging.json(), logging.stdout(), warnings);
+                logging.level(), logging.json(), logging.stdout(), socket, validationInterval, verifyCompaction, warnings);
     }
 
     private static URI httpUrl(YamlSection section, String key, String text) {

@@ -250,11 +250,39 @@ class ConfigLoaderTest {
 
     @Test
     void featuresNotBuiltYetAreErrorsNotSilence() {
-        for (String yaml : List.of("mcp-addr: \":3001\"\n",
-                "socket:\n  enabled: true\n")) {
+        for (String yaml : List.of("mcp-addr: \":3001\"\n")) {
             assertThatThrownBy(() -> parse(yaml)).as(yaml).isInstanceOf(ConfigException.class)
                     .hasMessageStartingWith(file() + " line ").hasMessageContaining("not supported by litestream4j yet");
         }
+    }
+
+    @Test
+    void theControlSocketIsOffByDefaultWithLitestreamsPathAndMode() {
+        var none = parse("dbs:\n  - path: /a.db\n    replica:\n      path: /b\n").socket();
+        assertThat(none).isEqualTo(new SocketSection(false, Path.of("/var/run/litestream.sock"), 0600));
+        var on = parse("socket:\n  enabled: true\n  path: /tmp/x.sock\n  permissions: 0660\ndbs:\n  - path: /a.db\n    replica:\n      path: /b\n")
+                .socket();
+        assertThat(on).isEqualTo(new SocketSection(true, Path.of("/tmp/x.sock"), 0660));
+        assertThat(parse("socket:\n  permissions: 0o640\n").socket().permissions()).isEqualTo(0640);
+        assertThat(parse("socket:\n  permissions: 384\n").socket().permissions()).as("decimal, as Go reads it").isEqualTo(0600);
+        for (String bad : List.of("600", "0800", "rw", "01777")) {
+            assertThatThrownBy(() -> parse("socket:\n  permissions: " + bad + "\n")).as(bad).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("line 2: \"socket.permissions\": invalid value \"" + bad + "\"");
+        }
+        assertThatThrownBy(() -> parse("socket:\n  enable: true\n")).isInstanceOf(ConfigException.class).hasMessageContaining("socket.enable");
+    }
+
+    @Test
+    void validationAndVerifyCompactionAreReadAsLitestreamSpellsThem() {
+        Config none = parse("dbs:\n  - path: /a.db\n    replica:\n      path: /b\n");
+        assertThat(none.validationInterval()).isNull();
+        assertThat(none.verifyCompaction()).isFalse();
+        Config on = parse("validation:\n  interval: 1h\nverify-compaction: true\n");
+        assertThat(on.validationInterval()).isEqualTo(Duration.ofHours(1));
+        assertThat(on.verifyCompaction()).isTrue();
+        assertThatThrownBy(() -> parse("validation:\n  interval: 0s\n")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 2: \"validation.interval\": invalid value \"0s\"");
+        assertThatThrownBy(() -> parse("validation:\n  intervl: 1h\n")).isInstanceOf(ConfigException.class).hasMessageContaining("validation.intervl");
     }
 
     @Test
