@@ -12,6 +12,10 @@ module io.litestream4j.core {
     requires java.net.http;
     requires jdk.unsupported;
     requires org.xerial.sqlitejdbc;
+    requires org.lz4.java; // Litestream 0.3's WAL segments
+    requires com.exceptionfactory.jagged; // age encryption
+    requires com.exceptionfactory.jagged.framework;
+    requires com.exceptionfactory.jagged.x25519;
 
     exports io.litestream4j;
     exports io.litestream4j.core.replica;

@@ -76,9 +76,10 @@ final class LevelValidation implements AutoCloseable {
             List<String> problems = new ArrayList<>();
             try {
                 List<LtxFileInfo> files = new ArrayList<>();
+                // From the store itself, never our listing cache, which shows only what we wrote.
+                var store = r.client() instanceof io.litestream4j.core.replica.CachingReplicaClient cache ? cache.delegate() : r.client();
                 for (int level = c.fromLevel(); level <= c.toLevel(); level++) {
-                    // Exact: from the store itself, never our listing cache, which shows only what we wrote.
-                    files.addAll(r.client().listFilesExact(level, 0));
+                    files.addAll(store.listFiles(level, 0));
                 }
                 for (int level = c.fromLevel(); level <= c.toLevel(); level++) {
                     ReplicaVerifier.chainProblems(level, files).forEach(p -> problems.add(p.message()));

@@ -129,7 +129,8 @@ final class RestoreCommand implements Callable<Integer> {
                 return restore03(client, time, check, out);
             } catch (RestorePlanner.NoStateAtTimeException e) {
                 // A replica migrated from Litestream 0.3: times before our first snapshot are in its 0.3 backup.
-                if (client.capability(LegacyLayout.class).map(LegacyLayout::holdsLitestream03).orElse(false)) {
+                var legacy = client.capability(LegacyLayout.class);
+                if (legacy.isPresent() && legacy.get().holdsLitestream03()) {
                     LOG.log(System.Logger.Level.INFO, "{0}; restoring from the Litestream 0.3 backup beside the LTX files", e.getMessage());
                     return restore03(client, time, check, out);
                 }
