@@ -15,6 +15,7 @@ import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageException;
 import com.google.cloud.storage.StorageOptions;
 import io.litestream4j.core.replica.Causes;
+import io.litestream4j.core.replica.ExactTimestamps;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -61,7 +62,7 @@ import java.util.concurrent.Semaphore;
  * Every error names the replica; the client holds no secret of its own (credentials stay inside
  * Google's credential objects).
  */
-public final class GcsReplicaClient implements ReplicaClient {
+public final class GcsReplicaClient implements ReplicaClient, ExactTimestamps {
     static final String TIMESTAMP_METADATA = "litestream-timestamp";
     /** The chunk of a resumable upload on Google Cloud Storage (a multiple of 256 KiB): the memory a write holds. */
     static final int CHUNK_SIZE = 16 << 20;
@@ -172,6 +173,12 @@ public final class GcsReplicaClient implements ReplicaClient {
         }
         out.sort(Comparator.comparing((LtxFileInfo f) -> f.minTxid(), Long::compareUnsigned).thenComparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
         return out;
+    }
+
+    /** The listing carries the writer's times already (the metadata comes with it). */
+    @Override
+    public List<LtxFileInfo> listFilesExact(int level, long fromTxid) throws IOException {
+        return listFiles(level, fromTxid);
     }
 
     /** The {@code litestream-timestamp} metadata, else (as Litestream) the object's creation time. */
