@@ -87,6 +87,7 @@ final class ControlApi implements ControlSocket.Handler {
     private final String version;
     private final Clock clock;
     private final Instant startedAt;
+    private final Object changes = new Object();
 
     ControlApi(Replication replication, Targets targets, String version, Clock clock) {
         this.replication = replication;
@@ -100,11 +101,11 @@ final class ControlApi implements ControlSocket.Handler {
     public ControlSocket.Response handle(ControlSocket.Request r) {
         try {
             Object answer = switch (r.method() + " " + r.path()) {
-                case "POST /start" -> start(body(r));
-                case "POST /stop" -> stop(body(r));
+                case "POST /start" -> changing(() -> start(body(r)));
+                case "POST /stop" -> changing(() -> stop(body(r)));
                 case "POST /sync" -> sync(body(r));
-                case "POST /register" -> register(body(r));
-                case "POST /unregister" -> unregister(body(r));
+                case "POST /register" -> changing(() -> register(body(r)));
+                case "POST /unregister" -> changing(() -> unregister(body(r)));
                 case "GET /list" -> list();
                 case "GET /info" -> info();
                 case "GET /txid" -> txid(query(r.query(), "path"));
@@ -117,6 +118,20 @@ final class ControlApi implements ControlSocket.Handler {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new ControlSocket.Response(500, error("interrupted: litestream is shutting down", null));
+        }
+    }
+
+    private interface Change {
+        Object run() throws InterruptedException;
+    }
+
+    /**
+     * Runs a request that starts or stops databases alone: two at once could otherwise both find
+     * a database stopped and start two replicators of it. Syncs, lists and reads do not wait.
+     */
+    private Object changing(Change change) throws InterruptedException {
+        synchronized (changes) {
+            return change.run();
         }
     }
 
