@@ -26,13 +26,13 @@ import com.azure.storage.common.StorageSharedKeyCredential;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
 import io.litestream4j.core.replica.ExactTimestamps;
+import io.litestream4j.core.replica.Parallel;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
@@ -49,11 +49,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 
 /**
  * A replica in an Azure Blob Storage container, laid out exactly as Litestream 0.5 writes it:
@@ -297,32 +292,10 @@ public final class AbsReplicaClient implements ReplicaClient, ExactTimestamps {
 
     /** One DELETE per blob (the service has no multi-delete outside batch requests), several at a time; a blob already gone is no error. */
     private void deleteBlobs(List<String> names) throws IOException {
-        if (names.isEmpty()) {
-            return;
-        }
-        Semaphore limit = new Semaphore(PARALLEL_REQUESTS);
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Void>> done = new ArrayList<>();
-            for (String name : names) {
-                done.add(pool.submit(() -> {
-                    limit.acquire();
-                    try {
-                        deleteBlob(name);
-                    } finally {
-                        limit.release();
-                    }
-                    return null;
-                }));
-            }
-            for (Future<Void> f : done) {
-                f.get();
-            }
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while deleting from " + location());
-        }
+        Parallel.map(names, PARALLEL_REQUESTS, name -> {
+            deleteBlob(name);
+            return name;
+        });
     }
 
     private void deleteBlob(String name) throws IOException {

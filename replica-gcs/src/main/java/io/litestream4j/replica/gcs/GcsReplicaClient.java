@@ -16,13 +16,13 @@ import com.google.cloud.storage.StorageException;
 import com.google.cloud.storage.StorageOptions;
 import io.litestream4j.core.replica.Causes;
 import io.litestream4j.core.replica.ExactTimestamps;
+import io.litestream4j.core.replica.Parallel;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.PushbackInputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
@@ -38,11 +38,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 
 /**
  * A replica in a Google Cloud Storage bucket, laid out exactly as Litestream 0.5 writes it:
@@ -339,34 +334,13 @@ public final class GcsReplicaClient implements ReplicaClient, ExactTimestamps {
 
     /** One DELETE per object, several at a time; an object already gone is no error. */
     private void deleteObjects(List<String> names) throws IOException {
-        if (names.isEmpty()) {
-            return;
-        }
-        Semaphore limit = new Semaphore(PARALLEL_REQUESTS);
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Void>> done = new ArrayList<>();
-            for (String name : names) {
-                done.add(pool.submit(() -> {
-                    limit.acquire();
-                    try {
-                        storage.delete(blobId(name)); // false when it was already gone
-                    } catch (RuntimeException e) {
-                        throw failure("delete " + name, e);
-                    } finally {
-                        limit.release();
-                    }
-                    return null;
-                }));
+        Parallel.map(names, PARALLEL_REQUESTS, name -> {
+            try {
+                return storage.delete(blobId(name)); // false when it was already gone
+            } catch (RuntimeException e) {
+                throw failure("delete " + name, e);
             }
-            for (Future<Void> f : done) {
-                f.get();
-            }
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while deleting from " + location());
-        }
+        });
     }
 
     private static StorageException storageException(Throwable e) {
