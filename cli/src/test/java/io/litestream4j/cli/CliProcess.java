@@ -67,6 +67,10 @@ final class CliProcess {
     /** Starts {@code bin/litestream args...} in {@code cwd} with extra environment variables. */
     static CliProcess start(java.util.Map<String, String> env, Path cwd, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
+        // SIGHUP back to its default first: a test run started under nohup would hand its
+        // "ignore SIGHUP" down to the replicator, which then (rightly) keeps ignoring it, and the
+        // SIGHUP tests would wait for nothing. env execs the launcher, which execs java: one pid.
+        cmd.addAll(List.of("env", "--default-signal=HUP"));
         cmd.add(launcher().toString());
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile("litestream-out", ".txt");
