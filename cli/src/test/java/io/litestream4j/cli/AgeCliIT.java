@@ -62,7 +62,7 @@ class AgeCliIT {
         Thread.sleep(1500); // the first state's file is uploaded; the next writes come later
         Instant between = Instant.now();
         Thread.sleep(300);
-        try (ConcurrentWriters w = new ConcurrentWriters(db, 3)) {
+        try (RowWriters w = new RowWriters(db, 3, java.time.Duration.ofMillis(5))) {
             Thread.sleep(4000); // several compactions at 1 s run while the writers write
         }
         Thread.sleep(2500);

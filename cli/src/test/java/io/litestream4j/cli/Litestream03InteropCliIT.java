@@ -64,7 +64,7 @@ class Litestream03InteropCliIT {
                 .redirectOutput(log.toFile()).start();
         try {
             Thread.sleep(2000); // its first snapshot
-            try (ConcurrentWriters w = new ConcurrentWriters(db, 3)) {
+            try (RowWriters w = new RowWriters(db, 3, java.time.Duration.ofMillis(5))) {
                 Thread.sleep(3000);
             }
             Thread.sleep(3000); // three of its 1 s syncs: what was written is shipped before the stop
@@ -99,7 +99,7 @@ class Litestream03InteropCliIT {
         Path ours = config("ours.yml", db, replica, false);
         CliProcess p = CliProcess.start(dir, "replicate", "-config", ours.toString());
         assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
-        try (ConcurrentWriters w = new ConcurrentWriters(db, 3)) {
+        try (RowWriters w = new RowWriters(db, 3, java.time.Duration.ofMillis(5))) {
             Thread.sleep(3000);
         }
         Thread.sleep(1500);
