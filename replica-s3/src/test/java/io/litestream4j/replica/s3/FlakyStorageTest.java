@@ -1,5 +1,6 @@
 package io.litestream4j.replica.s3;
 
+import io.litestream4j.core.replica.TcpFaultProxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.DatabaseOptions;

@@ -1,5 +1,6 @@
 package io.litestream4j.replica.s3;
 
+import io.litestream4j.core.replica.ServerProcess;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.litestream4j.replica.s3;
+package io.litestream4j.core.replica;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * bytes, or stalls them for a while before passing them on. Byte-level, so it knows nothing
  * of HTTP: the client's own retries, timeouts and connection pool meet real broken sockets.
  */
-final class TcpFaultProxy implements AutoCloseable {
+public final class TcpFaultProxy implements AutoCloseable {
     private final ServerSocket listener;
     private final InetSocketAddress upstream;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
@@ -29,27 +29,27 @@ final class TcpFaultProxy implements AutoCloseable {
     private final AtomicLong resets = new AtomicLong();
     private final AtomicLong stalls = new AtomicLong();
 
-    TcpFaultProxy(URI server, long seed) throws IOException {
+    public TcpFaultProxy(URI server, long seed) throws IOException {
         this.upstream = new InetSocketAddress(server.getHost(), server.getPort());
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.random = new Random(seed);
         Thread.ofVirtual().name("tcp fault proxy").start(this::accept);
     }
 
-    URI endpoint() {
+    public URI endpoint() {
         return URI.create("http://127.0.0.1:" + listener.getLocalPort());
     }
 
     /** The share of requests to harm (half reset, half stalled); 0 heals the network. */
-    void faultRate(double rate) {
+    public void faultRate(double rate) {
         this.faultRate = rate;
     }
 
-    String stats() {
+    public String stats() {
         return "%d connections, %d reset, %d stalled".formatted(connections.get(), resets.get(), stalls.get());
     }
 
-    long faults() {
+    public long faults() {
         return resets.get() + stalls.get();
     }
 

@@ -1,4 +1,4 @@
-package io.litestream4j.replica.s3;
+package io.litestream4j.core.replica;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Assumptions;
  * A test server run as a child process (s3rver under Node, S3Mock in its own JVM): started with
  * its output in a log file, ready once its ports accept connections, killed on {@link #close}.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final Path log;
@@ -29,7 +29,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** Starts {@code command} and waits (at most {@code patience}) until every port in {@code ports} on 127.0.0.1 accepts connections. */
-    static ServerProcess start(String name, List<String> command, java.util.Map<String, String> env, List<Integer> ports, Duration patience)
+    public static ServerProcess start(String name, List<String> command, java.util.Map<String, String> env, List<Integer> ports, Duration patience)
             throws IOException, InterruptedException {
         Path log = Files.createTempFile(name.replace(' ', '-'), ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
@@ -62,7 +62,7 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** A port free on 127.0.0.1 a moment ago, for a server that cannot report the one it picked. */
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
@@ -72,7 +72,7 @@ final class ServerProcess implements AutoCloseable {
      * A tool the tests need is missing. Under CI ({@code CI=true}) that is a failure, since
      * {@code .ci/run} installs it; elsewhere the test is skipped with {@code howToInstall}.
      */
-    static RuntimeException missing(String what, String howToInstall) {
+    public static RuntimeException missing(String what, String howToInstall) {
         String message = what + " is not installed: " + howToInstall;
         if ("true".equalsIgnoreCase(System.getenv("CI"))) {
             throw new IllegalStateException(message + " (.ci/run installs it; under CI its tests must run)");
@@ -81,7 +81,7 @@ final class ServerProcess implements AutoCloseable {
         throw new AssertionError("unreachable");
     }
 
-    String output() {
+    public String output() {
         try {
             return Files.readString(log, StandardCharsets.UTF_8);
         } catch (IOException e) {
