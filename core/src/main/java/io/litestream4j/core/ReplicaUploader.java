@@ -4,6 +4,7 @@ import io.litestream4j.core.replica.ReplicaHealth;
 import io.litestream4j.ReplicaStatus;
 import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.ReplicaReads;
 import io.litestream4j.core.restore.RestorableTimeline;
 import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.ltx.LtxCompactor;
@@ -118,12 +119,12 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
             return Database.ReplicaState.EMPTY;
         }
         long postApply;
-        try (InputStream in = client.open(newest.level(), newest.range(), 0, LtxHeader.SIZE)) {
+        try (InputStream in = ReplicaReads.open(client, newest.level(), newest.range(), 0, LtxHeader.SIZE)) {
             LtxHeader h = LtxHeader.parse(newest.fileName(), in.readNBytes(LtxHeader.SIZE), 0);
             if (h.noChecksum()) {
                 postApply = 0;
             } else {
-                try (InputStream tail = client.open(newest.level(), newest.range(), newest.size() - 16, 8)) {
+                try (InputStream tail = ReplicaReads.open(client, newest.level(), newest.range(), newest.size() - 16, 8)) {
                     postApply = ByteBuffer.wrap(tail.readNBytes(8)).getLong();
                 }
             }

@@ -214,7 +214,7 @@ public final class ReplicaCompactor {
 
     /** Reads a written file back from the replica and verifies it; a bad one is deleted and reported. */
     private void verify(int level, TxidRange range, String name) throws IOException {
-        try (LtxDecoder d = new LtxDecoder(client.open(level, range, 0, -1), name)) {
+        try (LtxDecoder d = new LtxDecoder(client.open(level, range), name)) {
             d.verify();
             if (level == LtxFileInfo.SNAPSHOT_LEVEL && !d.header().isSnapshot()) {
                 throw new IOException(name + ": a snapshot must start at TXID 1");

@@ -70,18 +70,11 @@ public final class AgeReplicaClient extends ForwardingReplicaClient implements L
         return files.stream().map(f -> new LtxFileInfo(f.level(), f.range(), Math.max(0, cipher.plaintextSize(f.size())), f.createdAt())).toList();
     }
 
-    /** Decrypts from the start of the file (age chunks cannot be entered mid-way here) and skips to {@code offset}. */
+    /** Decrypts the whole file; parts are read from its start ({@link RangedReads} is hidden: age chunks are not entered mid-way here). */
     @Override
-    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+    public InputStream open(int level, TxidRange range) throws IOException {
         String name = "%s level %d file %s".formatted(delegate.location(), level, range.fileName());
-        InputStream in = cipher.decrypt(delegate.open(level, range, 0, -1), name);
-        try {
-            in.skipNBytes(offset);
-        } catch (IOException e) {
-            in.close();
-            throw e;
-        }
-        return BoundedInput.of(in, length);
+        return cipher.decrypt(delegate.open(level, range), name);
     }
 
     @Override

@@ -46,7 +46,7 @@ public final class ExactListings {
      */
     public static Instant headerTime(ReplicaClient client, LtxFileInfo file) throws IOException {
         byte[] head;
-        try (InputStream in = client.open(file.level(), file.range(), 0, LtxHeader.SIZE)) {
+        try (InputStream in = ReplicaReads.open(client, file.level(), file.range(), 0, LtxHeader.SIZE)) {
             head = in.readNBytes(LtxHeader.SIZE);
         } catch (NoSuchFileException gone) {
             return null;

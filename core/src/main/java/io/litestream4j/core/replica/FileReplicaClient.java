@@ -25,7 +25,7 @@ import java.util.List;
  * into place and the directory fsynced; the file's modification time is set to its creation time.
  * The replica's lease is {@code <root>/lock.json} ({@link FileLeaseStore}).
  */
-public final class FileReplicaClient implements ReplicaClient, LocalFiles, LegacyLayout, ExactTimestamps {
+public final class FileReplicaClient implements ReplicaClient, RangedReads, LocalFiles, LegacyLayout, ExactTimestamps {
     private final Path root;
     private final FileLeaseStore lease;
 
@@ -130,6 +130,11 @@ public final class FileReplicaClient implements ReplicaClient, LocalFiles, Legac
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    @Override
+    public InputStream open(int level, TxidRange range) throws IOException {
+        return open(level, range, 0, -1);
     }
 
     @Override

@@ -42,8 +42,8 @@ public abstract class ForwardingReplicaClient implements ReplicaClient {
     }
 
     @Override
-    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
-        return delegate.open(level, range, offset, length);
+    public InputStream open(int level, TxidRange range) throws IOException {
+        return delegate.open(level, range);
     }
 
     @Override
@@ -64,7 +64,7 @@ public abstract class ForwardingReplicaClient implements ReplicaClient {
     /**
      * Whether a file read through this decorator has the same bytes as the file in the store. When
      * not, the capabilities that read the store's files directly ({@link LocalFiles},
-     * {@link LegacyLayout}) are hidden.
+     * {@link LegacyLayout}, {@link RangedReads}) are hidden.
      */
     protected boolean passesBytesThrough() {
         return true;
@@ -75,7 +75,7 @@ public abstract class ForwardingReplicaClient implements ReplicaClient {
         if (type.isInstance(this)) {
             return Optional.of(type.cast(this));
         }
-        if (!passesBytesThrough() && (type == LocalFiles.class || type == LegacyLayout.class)) {
+        if (!passesBytesThrough() && (type == LocalFiles.class || type == LegacyLayout.class || type == RangedReads.class)) {
             return Optional.empty();
         }
         return delegate.capability(type);

@@ -60,16 +60,25 @@ public final class InstrumentedReplicaClient extends ForwardingReplicaClient {
             ExactTimestamps timedExact = (level, fromTxid) -> timed("LIST", () -> exact.listFilesExact(level, fromTxid), l -> 0);
             return Optional.of(type.cast(timedExact));
         }
+        if (type == RangedReads.class && found.isPresent()) {
+            RangedReads ranged = (RangedReads) found.get();
+            RangedReads countedRanged = (level, range, offset, length) -> counted(() -> ranged.open(level, range, offset, length));
+            return Optional.of(type.cast(countedRanged));
+        }
         return found;
     }
 
-    /** A GET is reported when its stream is closed, with the bytes read and the time until then. */
     @Override
-    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+    public InputStream open(int level, TxidRange range) throws IOException {
+        return counted(() -> delegate.open(level, range));
+    }
+
+    /** A GET is reported when its stream is closed, with the bytes read and the time until then. */
+    private InputStream counted(Call<InputStream> opening) throws IOException {
         long start = System.nanoTime();
         InputStream in;
         try {
-            in = delegate.open(level, range, offset, length);
+            in = opening.run();
         } catch (IOException | RuntimeException e) {
             events.replicaOperation(delegate.type(), "GET", 0, System.nanoTime() - start, errorCode(e));
             throw e;

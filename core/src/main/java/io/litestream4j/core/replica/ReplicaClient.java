@@ -33,10 +33,11 @@ public interface ReplicaClient extends AutoCloseable {
     List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException;
 
     /**
-     * Opens {@code length} bytes of a file from {@code offset}, or to its end when {@code length}
-     * is negative. A missing file is a {@link java.nio.file.NoSuchFileException} naming it.
+     * Opens a whole file. A missing file is a {@link java.nio.file.NoSuchFileException} naming it.
+     * Parts of a file: {@link ReplicaReads#open}, which uses the store's own ranged reads where it
+     * has them ({@link RangedReads}).
      */
-    InputStream open(int level, TxidRange range, long offset, long length) throws IOException;
+    InputStream open(int level, TxidRange range) throws IOException;
 
     /**
      * Stores a file of {@code size} bytes read from {@code data}, replacing one of the same name.
@@ -57,7 +58,7 @@ public interface ReplicaClient extends AutoCloseable {
 
     /**
      * This client's optional capability of type {@code type} ({@link ExactTimestamps},
-     * {@link LocalFiles}, {@link LeaseStore}, {@link LegacyLayout}), if it has it. A capability is
+     * {@link RangedReads}, {@link LocalFiles}, {@link LeaseStore}, {@link LegacyLayout}), if it has it. A capability is
      * a separate interface rather than a method every backend must write; asking through this
      * method rather than with {@code instanceof} finds it behind decorators
      * ({@link ForwardingReplicaClient}) and lets a client hand out a helper object that implements

@@ -103,7 +103,7 @@ public final class Prefetcher implements AutoCloseable {
             try {
                 Path p = Files.createTempFile(tempDir, "download-", ".ltx");
                 created.add(p);
-                try (InputStream in = client.open(f.level(), f.range(), 0, -1)) {
+                try (InputStream in = client.open(f.level(), f.range())) {
                     Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
                 }
                 return p;

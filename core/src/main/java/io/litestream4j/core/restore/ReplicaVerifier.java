@@ -81,7 +81,7 @@ public final class ReplicaVerifier {
     /** Reads the whole file, checking every checksum on the way, and its header against its name. */
     private static void checkFile(ReplicaClient client, LtxFileInfo f, List<Problem> problems) {
         String name = f.level() + "/" + f.fileName();
-        try (InputStream in = client.open(f.level(), f.range(), 0, -1); LtxDecoder d = new LtxDecoder(in, name)) {
+        try (InputStream in = client.open(f.level(), f.range()); LtxDecoder d = new LtxDecoder(in, name)) {
             LtxHeader h = d.header();
             if (h.minTxid() != f.minTxid() || h.maxTxid() != f.maxTxid()) {
                 problems.add(new Problem("checksum", name, "ltx file %s: header holds TXIDs %s-%s, its name says %s-%s".formatted(name,

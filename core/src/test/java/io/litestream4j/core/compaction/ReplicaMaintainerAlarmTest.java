@@ -105,11 +105,11 @@ class ReplicaMaintainerAlarmTest {
         boolean[] down = {true};
         ForwardingClient flaky = new ForwardingClient(files) {
             @Override
-            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+            public InputStream open(int level, TxidRange range) throws IOException {
                 if (down[0]) {
                     throw new IOException("connection reset");
                 }
-                return super.open(level, range, offset, length);
+                return super.open(level, range);
             }
         };
         FakeClock clock = new FakeClock(START);

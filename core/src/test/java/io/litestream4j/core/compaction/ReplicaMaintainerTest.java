@@ -253,11 +253,11 @@ class ReplicaMaintainerTest {
             int opens;
 
             @Override
-            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+            public InputStream open(int level, TxidRange range) throws IOException {
                 if (++opens == 3) {
                     compactor.enforceRetention(later, CompactionSettings.defaults());
                 }
-                return super.open(level, range, offset, length);
+                return super.open(level, range);
             }
         };
         Path out = dir.resolve("out.db");
@@ -279,14 +279,14 @@ class ReplicaMaintainerTest {
         java.util.concurrent.CountDownLatch downloading = new java.util.concurrent.CountDownLatch(1);
         ReplicaClient slow = new ForwardingClient(files) {
             @Override
-            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+            public InputStream open(int level, TxidRange range) throws IOException {
                 downloading.countDown();
                 try {
                     Thread.sleep(60_000); // a download that is still running when the stop comes
                 } catch (InterruptedException e) {
                     throw new java.nio.channels.ClosedByInterruptException();
                 }
-                return super.open(level, range, offset, length);
+                return super.open(level, range);
             }
         };
         io.litestream4j.core.replica.ReplicaHealth health = new io.litestream4j.core.replica.ReplicaHealth();

@@ -115,14 +115,14 @@ class AgeCipherTest {
         TxidRange r = new TxidRange(1, 1);
         age.write(0, r, new ByteArrayInputStream(plain), plain.length, Instant.now());
         byte[] stored;
-        try (InputStream in = file.open(0, r, 0, -1)) {
+        try (InputStream in = file.open(0, r)) {
             stored = in.readAllBytes();
         }
         assertThat(AgeCipher.isAgeFile(stored)).isTrue();
         assertThat(new String(stored, StandardCharsets.ISO_8859_1)).doesNotContain("LTX1");
         // A plaintext file in the encrypted replica is an error naming it, never passed through.
         file.write(0, new TxidRange(2, 2), new ByteArrayInputStream(plain), plain.length, Instant.now());
-        assertThatThrownBy(() -> age.open(0, new TxidRange(2, 2), 0, -1)).hasMessageContaining("0000000000000002-0000000000000002.ltx")
+        assertThatThrownBy(() -> age.open(0, new TxidRange(2, 2))).hasMessageContaining("0000000000000002-0000000000000002.ltx")
                 .hasMessageContaining("not an age-encrypted file");
         // The encrypted file read without age: the LTX header parser names it as age-encrypted.
         assertThatThrownBy(() -> io.litestream4j.ltx.LtxHeader.parse("0/0000000000000001-0000000000000001.ltx", java.util.Arrays.copyOf(stored, 100), 0))

@@ -126,9 +126,9 @@ public final class FaultInjectingClient extends ForwardingClient {
     }
 
     @Override
-    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+    public InputStream open(int level, TxidRange range) throws IOException {
         before("get");
-        return delegate.open(level, range, offset, length);
+        return delegate.open(level, range);
     }
 
     @Override

@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * A replica held in memory, for tests that write thousands of files (no fsync per file); it
  * follows the {@link ReplicaClient} contract like the real ones.
  */
-public final class MemoryReplicaClient implements ReplicaClient {
+public final class MemoryReplicaClient implements ReplicaClient, RangedReads {
     private record Stored(byte[] data, Instant createdAt) {}
 
     private final String location;
@@ -46,6 +46,11 @@ public final class MemoryReplicaClient implements ReplicaClient {
     public synchronized List<LtxFileInfo> listFiles(int level, long fromTxid) {
         return level(level).entrySet().stream().filter(e -> Long.compareUnsigned(e.getKey().max(), fromTxid) >= 0)
                 .map(e -> new LtxFileInfo(level, e.getKey(), e.getValue().data().length, e.getValue().createdAt())).toList();
+    }
+
+    @Override
+    public synchronized InputStream open(int level, TxidRange range) throws IOException {
+        return open(level, range, 0, -1);
     }
 
     @Override

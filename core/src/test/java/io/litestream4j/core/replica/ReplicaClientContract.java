@@ -73,7 +73,7 @@ public abstract class ReplicaClientContract {
     }
 
     private byte[] read(int level, long min, long max, long offset, long length) throws IOException {
-        try (InputStream in = client.open(level, new TxidRange(min, max), offset, length)) {
+        try (InputStream in = ReplicaReads.open(client, level, new TxidRange(min, max), offset, length)) {
             return in.readAllBytes();
         }
     }
@@ -83,7 +83,7 @@ public abstract class ReplicaClientContract {
         for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
             assertThat(client.listFiles(level, 0)).as("level %d", level).isEmpty();
         }
-        assertThatThrownBy(() -> client.open(0, new TxidRange(1, 1), 0, -1)).isInstanceOf(NoSuchFileException.class)
+        assertThatThrownBy(() -> client.open(0, new TxidRange(1, 1))).isInstanceOf(NoSuchFileException.class)
                 .hasMessageContaining("0000000000000001-0000000000000001.ltx");
         assertThat(client.type()).isNotBlank();
         assertThat(client.location()).isNotBlank();
@@ -134,6 +134,27 @@ public abstract class ReplicaClientContract {
         assertThat(read(0, 1, 1, 99_000, 500)).isEqualTo(Arrays.copyOfRange(data, 99_000, 99_500));
         assertThat(read(0, 1, 1, 99_990, -1)).isEqualTo(Arrays.copyOfRange(data, 99_990, 100_000));
         assertThat(read(0, 1, 1, 99_990, 1000)).as("a range past the end stops at the end").isEqualTo(Arrays.copyOfRange(data, 99_990, 100_000));
+        assertThat(read(0, 1, 1, 200_000, 10)).as("a range that starts past the end is empty").isEmpty();
+    }
+
+    /** A store's own ranged reads ({@link RangedReads}) give what reading the whole file and skipping gives. */
+    @Test
+    void theStoresRangedReadsEqualTheWholeFileCut() throws Exception {
+        byte[] data = bytes(70_000, 4);
+        put(0, 1, 1, data, T0);
+        var ranged = client.capability(RangedReads.class);
+        long[][] parts = {{0, 100}, {1, 1}, {65_536, 4_464}, {69_999, 50}, {70_000, 5}, {80_000, -1}, {123, -1}};
+        for (long[] part : parts) {
+            int from = (int) Math.min(part[0], data.length);
+            int to = part[1] < 0 ? data.length : (int) Math.min(data.length, part[0] + part[1]);
+            byte[] want = Arrays.copyOfRange(data, from, to);
+            assertThat(read(0, 1, 1, part[0], part[1])).as("offset %d length %d", part[0], part[1]).isEqualTo(want);
+            if (ranged.isPresent()) {
+                try (InputStream in = ranged.get().open(0, new TxidRange(1, 1), part[0], part[1])) {
+                    assertThat(in.readAllBytes()).as("the store's own read of offset %d length %d", part[0], part[1]).isEqualTo(want);
+                }
+            }
+        }
     }
 
     @Test
@@ -155,7 +176,7 @@ public abstract class ReplicaClientContract {
         assertThat(client.listFiles(0, 0)).extracting(f -> f.range().min()).containsExactly(1L, 3L, 5L);
         assertThat(client.listFiles(1, 0)).hasSize(1);
         client.delete(0, List.of());
-        assertThatThrownBy(() -> client.open(0, new TxidRange(2, 2), 0, -1)).isInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> client.open(0, new TxidRange(2, 2))).isInstanceOf(NoSuchFileException.class);
     }
 
     @Test
@@ -215,7 +236,7 @@ public abstract class ReplicaClientContract {
         };
         assertThatThrownBy(() -> client.write(0, new TxidRange(1, 1), failing, data.length, T0)).isInstanceOf(IOException.class);
         assertThat(client.listFiles(0, 0)).as("a failed write leaves no file").isEmpty();
-        assertThatThrownBy(() -> client.open(0, new TxidRange(1, 1), 0, -1)).isInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> client.open(0, new TxidRange(1, 1))).isInstanceOf(NoSuchFileException.class);
     }
 
     @Test

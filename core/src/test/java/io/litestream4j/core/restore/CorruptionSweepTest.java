@@ -21,7 +21,6 @@ import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.TreeSet;
@@ -112,7 +111,7 @@ class CorruptionSweepTest {
     /** Restores {@code plan} with each change of {@code target}; returns the changes tried. */
     private long sweep(FileReplicaClient files, RestorePlan plan, LtxFileInfo target, int[] masks) throws Exception {
         byte[] original;
-        try (InputStream in = files.open(target.level(), target.range(), 0, -1)) {
+        try (InputStream in = files.open(target.level(), target.range())) {
             original = in.readAllBytes();
         }
         Path reference = dir.resolve("reference.db");
@@ -122,14 +121,11 @@ class CorruptionSweepTest {
         byte[][] served = {original};
         ForwardingClient corrupting = new ForwardingClient(files) {
             @Override
-            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+            public InputStream open(int level, TxidRange range) throws IOException {
                 if (level != target.level() || !range.equals(target.range())) {
-                    return super.open(level, range, offset, length);
+                    return super.open(level, range);
                 }
-                byte[] b = served[0];
-                int from = (int) Math.min(offset, b.length);
-                int to = length < 0 ? b.length : (int) Math.min(b.length, offset + length);
-                return new ByteArrayInputStream(Arrays.copyOfRange(b, from, to));
+                return new ByteArrayInputStream(served[0]);
             }
         };
         String name = "level %d file %s".formatted(target.level(), target.fileName());

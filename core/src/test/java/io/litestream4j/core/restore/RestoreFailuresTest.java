@@ -63,11 +63,11 @@ class RestoreFailuresTest {
             LtxFileInfo unreadable = files.listFiles(0, 0).get(1);
             ForwardingClient client = new ForwardingClient(files) {
                 @Override
-                public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+                public InputStream open(int level, TxidRange range) throws IOException {
                     if (level == unreadable.level() && range.equals(unreadable.range())) {
                         throw new NoSuchFileException(range.fileName(), null, "listed, but the store answers 404");
                     }
-                    return super.open(level, range, offset, length);
+                    return super.open(level, range);
                 }
             };
             RestorePlan plan = RestorePlanner.plan(client, OptionalLong.empty());
@@ -95,13 +95,13 @@ class RestoreFailuresTest {
             LtxFileInfo slow = plan.get(1);
             ForwardingClient client = new ForwardingClient(files) {
                 @Override
-                public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+                public InputStream open(int level, TxidRange range) throws IOException {
                     if (!range.equals(slow.range())) {
-                        return super.open(level, range, offset, length);
+                        return super.open(level, range);
                     }
                     entered.countDown();
                     awaitIgnoringInterrupts(release); // a request that does not notice the interrupt
-                    return new FilterInputStream(super.open(level, range, offset, length)) {
+                    return new FilterInputStream(super.open(level, range)) {
                         @Override
                         public void close() throws IOException {
                             super.close();

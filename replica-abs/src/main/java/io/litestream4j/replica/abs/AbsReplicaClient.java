@@ -27,6 +27,7 @@ import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
 import io.litestream4j.core.replica.ExactTimestamps;
 import io.litestream4j.core.replica.Parallel;
+import io.litestream4j.core.replica.RangedReads;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -69,7 +70,7 @@ import java.util.UUID;
  * retries the whole operation on its own schedule. Every error names the replica and never a
  * secret.
  */
-public final class AbsReplicaClient implements ReplicaClient, ExactTimestamps {
+public final class AbsReplicaClient implements ReplicaClient, RangedReads, ExactTimestamps {
     static final String TIMESTAMP_METADATA = "litestreamtimestamp";
     /** The largest body sent in one request, and so the memory a write holds. */
     static final int BLOCK_SIZE = 4 << 20;
@@ -172,6 +173,11 @@ public final class AbsReplicaClient implements ReplicaClient, ExactTimestamps {
         }
         OffsetDateTime created = item.getProperties().getCreationTime();
         return (created != null ? created : item.getProperties().getLastModified()).toInstant();
+    }
+
+    @Override
+    public InputStream open(int level, TxidRange range) throws IOException {
+        return open(level, range, 0, -1);
     }
 
     @Override

@@ -17,6 +17,7 @@ import com.google.cloud.storage.StorageOptions;
 import io.litestream4j.core.replica.Causes;
 import io.litestream4j.core.replica.ExactTimestamps;
 import io.litestream4j.core.replica.Parallel;
+import io.litestream4j.core.replica.RangedReads;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -57,7 +58,7 @@ import java.util.Optional;
  * Every error names the replica; the client holds no secret of its own (credentials stay inside
  * Google's credential objects).
  */
-public final class GcsReplicaClient implements ReplicaClient, ExactTimestamps {
+public final class GcsReplicaClient implements ReplicaClient, RangedReads, ExactTimestamps {
     static final String TIMESTAMP_METADATA = "litestream-timestamp";
     /** The chunk of a resumable upload on Google Cloud Storage (a multiple of 256 KiB): the memory a write holds. */
     static final int CHUNK_SIZE = 16 << 20;
@@ -198,6 +199,11 @@ public final class GcsReplicaClient implements ReplicaClient, ExactTimestamps {
     static String rfc3339Nano(Instant t) {
         String iso = DateTimeFormatter.ISO_INSTANT.format(t); // the fraction in groups of three digits, if any
         return iso.replaceFirst("(\\.\\d*?)0+Z$", "$1Z").replace(".Z", "Z");
+    }
+
+    @Override
+    public InputStream open(int level, TxidRange range) throws IOException {
+        return open(level, range, 0, -1);
     }
 
     @Override

@@ -13,8 +13,8 @@ import java.security.NoSuchAlgorithmException;
 /**
  * An object's bytes, fetched one chunk per request ({@code next message on the chunk subject}),
  * so memory holds one chunk (128 KiB as Litestream and jnats write them) however large the
- * object. The object store has no ranged reads: an offset is reached by reading and dropping
- * the chunks before it. Reading to the end checks the chunk count, the size and the SHA-256
+ * object. The object store has no ranged reads: core's {@code ReplicaReads} reaches an offset by
+ * reading and dropping what comes before it. Reading to the end checks the chunk count, the size and the SHA-256
  * digest the object's metadata records; a chunk missing meanwhile (the object was replaced or
  * deleted while being read) is an error, never a short read.
  */
@@ -31,8 +31,6 @@ final class ChunkInputStream extends InputStream {
     private byte[] chunk = new byte[0];
     private int position;
     private boolean closed;
-    /** Bytes the reader may still have: the rest of the object unless {@link #limit} was called. */
-    private long left = Long.MAX_VALUE;
 
     ChunkInputStream(JetStreamManagement management, String streamName, ObjectInfo info, String name) throws IOException {
         this.management = management;
@@ -47,29 +45,11 @@ final class ChunkInputStream extends InputStream {
         }
     }
 
-    /** Ends the stream after {@code length} more bytes (or at the object's end, if sooner). */
-    void limit(long length) {
-        left = length;
-    }
-
-    /** Drops the first {@code n} bytes (whole chunks are fetched and dropped). */
-    void discard(long n) throws IOException {
-        long left = n;
-        while (left > 0) {
-            long skipped = skip(left);
-            if (skipped <= 0) {
-                return; // the object ended: reads give -1, as for a range past the end
-            }
-            left -= skipped;
-        }
-    }
-
     @Override
     public int read() throws IOException {
-        if (left == 0 || !fill()) {
+        if (!fill()) {
             return -1;
         }
-        left--;
         return chunk[position++] & 0xff;
     }
 
@@ -79,30 +59,28 @@ final class ChunkInputStream extends InputStream {
         if (len == 0) {
             return 0;
         }
-        if (left == 0 || !fill()) {
+        if (!fill()) {
             return -1;
         }
-        int n = (int) Math.min(Math.min(len, chunk.length - position), left);
+        int n = Math.min(len, chunk.length - position);
         System.arraycopy(chunk, position, b, off, n);
         position += n;
-        left -= n;
         return n;
     }
 
     @Override
     public long skip(long n) throws IOException {
-        if (n <= 0 || left == 0 || !fill()) {
+        if (n <= 0 || !fill()) {
             return 0;
         }
-        int k = (int) Math.min(Math.min(n, chunk.length - position), left);
+        int k = (int) Math.min(n, chunk.length - position);
         position += k;
-        left -= k;
         return k;
     }
 
     @Override
     public int available() {
-        return (int) Math.min(chunk.length - position, left);
+        return chunk.length - position;
     }
 
     /** Makes sure unread bytes are at hand; false at the (verified) end of the object. */

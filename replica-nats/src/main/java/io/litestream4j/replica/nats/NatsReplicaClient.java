@@ -128,8 +128,9 @@ public final class NatsReplicaClient implements ReplicaClient, ExactTimestamps {
         return RFC3339_NANO.format(t);
     }
 
+    /** The whole object, chunk by chunk: NATS reads no part of an object by itself (no {@code RangedReads}). */
     @Override
-    public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+    public InputStream open(int level, TxidRange range) throws IOException {
         String name = objectName(level, range);
         var bucket = connection.bucket();
         ObjectInfo info;
@@ -144,17 +145,7 @@ public final class NatsReplicaClient implements ReplicaClient, ExactTimestamps {
         if (info.isLink()) {
             throw new IOException("%s: is a link, not an LTX file".formatted(where(name)));
         }
-        ChunkInputStream in = new ChunkInputStream(bucket.management(), bucket.streamName(), info, where(name));
-        try {
-            in.discard(offset);
-        } catch (IOException | RuntimeException e) {
-            in.close();
-            throw e;
-        }
-        if (length >= 0) {
-            in.limit(length);
-        }
-        return in;
+        return new ChunkInputStream(bucket.management(), bucket.streamName(), info, where(name));
     }
 
     @Override

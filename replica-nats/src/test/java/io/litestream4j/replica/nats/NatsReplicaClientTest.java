@@ -94,7 +94,7 @@ class NatsReplicaClientTest {
             assertThat(files).extracting(LtxFileInfo::range).containsExactly(new TxidRange(1, 1), new TxidRange(2, 2));
             assertThat(files.get(0).createdAt()).isEqualTo(Instant.parse("2026-11-24T10:00:00.123456789Z"));
             assertThat(files.get(1).createdAt()).as("no header: the upload time").isAfter(before);
-            try (InputStream in = client.open(0, new TxidRange(1, 1), 0, -1)) {
+            try (InputStream in = client.open(0, new TxidRange(1, 1))) {
                 assertThat(in.readAllBytes()).isEqualTo(stamped);
             }
             client.deleteAll();
@@ -137,7 +137,7 @@ class NatsReplicaClientTest {
                     .isInstanceOf(IOException.class).hasMessageContaining("disk read failed half-way");
             assertThat(admin.jetStreamManagement().getStreamInfo("OBJ_" + bucket).getStreamState().getMsgCount())
                     .as("the half-written chunks were purged").isEqualTo(before);
-            try (InputStream in = client.open(0, new TxidRange(1, 1), 0, -1)) {
+            try (InputStream in = client.open(0, new TxidRange(1, 1))) {
                 assertThat(in.readAllBytes()).as("the object written before is intact").isEqualTo(old);
             }
         }

@@ -4,6 +4,7 @@ import io.litestream4j.core.replica.ExactTimestamps;
 import io.litestream4j.core.replica.LeaseStore;
 import io.litestream4j.core.replica.Parallel;
 import io.litestream4j.core.replica.LegacyLayout;
+import io.litestream4j.core.replica.RangedReads;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -64,7 +65,7 @@ import software.amazon.awssdk.utils.AttributeMap;
  * an MD5 must be the body's. Either failure is an {@link UploadVerificationException} and the
  * file does not count as written.
  */
-public final class S3ReplicaClient implements ReplicaClient, LegacyLayout, ExactTimestamps {
+public final class S3ReplicaClient implements ReplicaClient, RangedReads, LegacyLayout, ExactTimestamps {
     static final String TIMESTAMP_METADATA = "litestream-timestamp";
     private static final int DELETE_BATCH = 1000;
 
@@ -239,6 +240,11 @@ public final class S3ReplicaClient implements ReplicaClient, LegacyLayout, Exact
         } catch (SdkException | java.time.format.DateTimeParseException e) {
             throw failure("read the timestamp of " + key(f.level(), f.range()), e);
         }
+    }
+
+    @Override
+    public InputStream open(int level, TxidRange range) throws IOException {
+        return open(level, range, 0, -1);
     }
 
     @Override

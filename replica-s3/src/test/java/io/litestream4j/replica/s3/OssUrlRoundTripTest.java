@@ -25,7 +25,7 @@ class OssUrlRoundTripTest {
                 assertThat(c.type()).isEqualTo("oss");
                 assertThat(c.location()).startsWith("oss://oss-bucket/app.db");
                 c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(new byte[] {1, 2, 3}), 3, Instant.parse("2026-11-24T00:00:00Z"));
-                try (InputStream in = c.open(0, new TxidRange(1, 1), 0, -1)) {
+                try (InputStream in = c.open(0, new TxidRange(1, 1))) {
                     assertThat(in.readAllBytes()).containsExactly(1, 2, 3);
                 }
                 assertThat(((S3ReplicaClient) c).key(0, new TxidRange(1, 1))).isEqualTo("app.db/0000/0000000000000001-0000000000000001.ltx");

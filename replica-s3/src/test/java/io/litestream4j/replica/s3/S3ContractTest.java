@@ -116,7 +116,7 @@ abstract class S3ContractTest extends ReplicaClientContract {
 
             // The retry goes through whole.
             c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(small), small.length, T0);
-            try (var in = c.open(0, new TxidRange(1, 1), 0, -1)) {
+            try (var in = c.open(0, new TxidRange(1, 1))) {
                 assertThat(in.readAllBytes()).isEqualTo(small);
             }
         }

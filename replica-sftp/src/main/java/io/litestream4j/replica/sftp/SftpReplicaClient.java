@@ -1,5 +1,6 @@
 package io.litestream4j.replica.sftp;
 
+import io.litestream4j.core.replica.RangedReads;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -51,7 +52,7 @@ import org.apache.sshd.sftp.common.SftpException;
  * <p>A request that fails because the server dropped the connection is sent once more on a new
  * connection, except a write, whose input cannot be read twice (the caller retries it).
  */
-public final class SftpReplicaClient implements ReplicaClient {
+public final class SftpReplicaClient implements ReplicaClient, RangedReads {
     private static final int CHUNK = 32 << 10;
     private static final AtomicLong LAST_TMP_NANOS = new AtomicLong();
 
@@ -148,6 +149,11 @@ public final class SftpReplicaClient implements ReplicaClient {
     private static Instant modified(Attributes a) {
         FileTime t = a.getModifyTime();
         return t == null ? Instant.EPOCH : t.toInstant();
+    }
+
+    @Override
+    public InputStream open(int level, TxidRange range) throws IOException {
+        return open(level, range, 0, -1);
     }
 
     @Override

@@ -199,7 +199,7 @@ class OpenSshReplicaTest {
             assertThat(c.listFiles(0, 0)).hasSize(1);
             byte[] more = ltxFile(new TxidRange(2, 2), AT);
             c.write(0, new TxidRange(2, 2), new ByteArrayInputStream(more), more.length, AT);
-            try (var in = c.open(0, new TxidRange(2, 2), 0, -1)) {
+            try (var in = c.open(0, new TxidRange(2, 2))) {
                 assertThat(in.readAllBytes()).isEqualTo(more);
             }
         }

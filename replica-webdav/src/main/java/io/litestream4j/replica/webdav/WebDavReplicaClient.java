@@ -3,6 +3,7 @@ package io.litestream4j.replica.webdav;
 import io.litestream4j.core.replica.ExactListings;
 import io.litestream4j.core.replica.ExactTimestamps;
 import io.litestream4j.core.replica.Parallel;
+import io.litestream4j.core.replica.RangedReads;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -53,7 +54,7 @@ import javax.net.ssl.SSLContext;
  * time and {@link #listFilesExact} reads each file's LTX header (its first 100 bytes, a ranged
  * GET, at most {@value #PARALLEL} at a time, remembered per file) for the time its data was written.
  */
-public final class WebDavReplicaClient implements ReplicaClient, ExactTimestamps {
+public final class WebDavReplicaClient implements ReplicaClient, RangedReads, ExactTimestamps {
     private static final System.Logger LOG = System.getLogger(WebDavReplicaClient.class.getName());
     static final String TYPE = "webdav";
     /** Requests in flight at once for per-file work (header reads, deletes). */
@@ -197,6 +198,11 @@ public final class WebDavReplicaClient implements ReplicaClient, ExactTimestamps
             }
             return new LtxFileInfo(level, l.info().range(), l.info().size(), known);
         });
+    }
+
+    @Override
+    public InputStream open(int level, TxidRange range) throws IOException {
+        return open(level, range, 0, -1);
     }
 
     @Override

@@ -33,7 +33,7 @@ class ApacheUploadTest {
             try (InputStream in = Files.newInputStream(file)) {
                 c.write(9, new TxidRange(1, 5), in, data.length, Instant.now());
             }
-            try (InputStream in = c.open(9, new TxidRange(1, 5), 0, -1)) {
+            try (InputStream in = c.open(9, new TxidRange(1, 5))) {
                 assertThat(in.readAllBytes()).isEqualTo(data);
             }
             assertThat(server.files().resolve("a/b/ltx/9")).isDirectoryContaining(p -> p.getFileName().toString().equals("0000000000000001-0000000000000005.ltx"));
