@@ -11,6 +11,7 @@ import io.litestream4j.core.replica.ReplicaLease;
 import io.litestream4j.ltx.Txid;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.URI;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -294,11 +295,12 @@ public final class Replicator implements AutoCloseable {
                     ReplicaClient client;
                     ReplicaClientFactory factory;
                     if (r.url() != null) {
-                        factory = factoryLookup != null ? factoryLookup.apply(ReplicaClients.parse(r.url()).getScheme()) : null;
+                        URI url = ReplicaClients.parse(r.url());
+                        factory = factoryLookup != null ? factoryLookup.apply(url.getScheme()) : null;
                         if (factory == null) {
                             factory = ReplicaClients.factory(r.url());
                         }
-                        client = factory.create(ReplicaClients.parse(r.url()));
+                        client = factory.create(url);
                         owned.add(client);
                         if (!leaseTtl.isZero()) {
                             client = LeasedReplicaClient.acquire(client, leaseTtl, clock); // closing it releases the lease, then the client
