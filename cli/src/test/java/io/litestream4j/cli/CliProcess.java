@@ -66,7 +66,15 @@ final class CliProcess {
 
     /** Starts {@code bin/litestream args...} in {@code cwd} with extra environment variables. */
     static CliProcess start(java.util.Map<String, String> env, Path cwd, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>();
+        return startUnder(List.of(), env, cwd, args);
+    }
+
+    /**
+     * Starts {@code wrapper... bin/litestream args...}: a tool that runs the launcher as its child
+     * and ends when it does (strace). {@link #pid} is then the wrapper's.
+     */
+    static CliProcess startUnder(List<String> wrapper, java.util.Map<String, String> env, Path cwd, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(wrapper);
         // SIGHUP back to its default first: a test run started under nohup would hand its
         // "ignore SIGHUP" down to the replicator, which then (rightly) keeps ignoring it, and the
         // SIGHUP tests would wait for nothing. env execs the launcher, which execs java: one pid.
@@ -135,6 +143,24 @@ final class CliProcess {
     /** The JVM's pid (the launcher execs java). */
     long pid() {
         return process.pid();
+    }
+
+    /** Waits at most {@code timeout} for the process to end; false if it still runs. */
+    boolean awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** SIGKILL to the process and everything it started (a wrapper such as strace, and the JVM under it). */
+    void killTree() throws InterruptedException {
+        List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
+        tree.forEach(ProcessHandle::destroyForcibly);
+        kill();
+        for (ProcessHandle h : tree) {
+            if (!h.onExit().completeOnTimeout(h, 60, TimeUnit.SECONDS).join().isAlive()) {
+                continue;
+            }
+            throw new AssertionError("pid " + h.pid() + " still alive 60 s after SIGKILL");
+        }
     }
 
     boolean isAlive() {
