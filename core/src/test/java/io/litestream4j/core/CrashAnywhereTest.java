@@ -82,9 +82,9 @@ class CrashAnywhereTest {
         }
 
         @Override
-        public void delete(int level, List<TxidRange> ranges) throws IOException {
+        public void delete(int level, TxidRange range) throws IOException {
             before();
-            super.delete(level, ranges);
+            super.delete(level, range);
             after();
         }
     }

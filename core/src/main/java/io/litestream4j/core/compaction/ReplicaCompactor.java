@@ -2,6 +2,7 @@ package io.litestream4j.core.compaction;
 
 import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.ReplicaDeletes;
 import io.litestream4j.core.restore.Prefetcher;
 import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.ltx.LtxCompactor;
@@ -220,7 +221,7 @@ public final class ReplicaCompactor {
                 throw new IOException(name + ": a snapshot must start at TXID 1");
             }
         } catch (IOException e) {
-            client.delete(level, List.of(range));
+            client.delete(level, range);
             throw new IOException("compaction output failed verification and was deleted: " + e.getMessage(), e);
         }
     }
@@ -240,7 +241,7 @@ public final class ReplicaCompactor {
 
     private void deleteAll(int level, List<LtxFileInfo> files) throws IOException {
         if (!files.isEmpty()) {
-            client.delete(level, files.stream().map(LtxFileInfo::range).toList());
+            ReplicaDeletes.delete(client, level, files.stream().map(LtxFileInfo::range).toList());
             LOG.log(System.Logger.Level.DEBUG, "retention deleted {0} files from level {1} of {2}", files.size(), level, client.location());
         }
     }

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -56,9 +57,27 @@ public final class CachingReplicaClient extends ForwardingReplicaClient {
     }
 
     @Override
-    public void delete(int level, List<TxidRange> ranges) throws IOException {
+    public void delete(int level, TxidRange range) throws IOException {
+        deleted(level, List.of(range), () -> delegate.delete(level, range));
+    }
+
+    @Override
+    public <T> Optional<T> capability(Class<T> type) {
+        if (type == BatchDelete.class) {
+            return batchDeleteThrough((wrapped, level, ranges) -> deleted(level, ranges, () -> wrapped.delete(level, ranges))).map(type::cast);
+        }
+        return super.capability(type);
+    }
+
+    @FunctionalInterface
+    private interface Deletion {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code deletion} and forgets the deleted files; after a failure the level is listed again. */
+    private void deleted(int level, List<TxidRange> ranges, Deletion deletion) throws IOException {
         try {
-            delegate.delete(level, ranges);
+            deletion.run();
         } catch (IOException | RuntimeException e) {
             // Some may be gone and some not: list again next time.
             synchronized (this) {

@@ -25,7 +25,7 @@ import java.util.List;
  * into place and the directory fsynced; the file's modification time is set to its creation time.
  * The replica's lease is {@code <root>/lock.json} ({@link FileLeaseStore}).
  */
-public final class FileReplicaClient implements ReplicaClient, RangedReads, LocalFiles, LegacyLayout, ExactTimestamps {
+public final class FileReplicaClient implements ReplicaClient, RangedReads, BatchDelete, LocalFiles, LegacyLayout, ExactTimestamps {
     private final Path root;
     private final FileLeaseStore lease;
 
@@ -160,6 +160,12 @@ public final class FileReplicaClient implements ReplicaClient, RangedReads, Loca
         return new LtxFileInfo(level, range, size, createdAt);
     }
 
+    @Override
+    public void delete(int level, TxidRange range) throws IOException {
+        delete(level, List.of(range));
+    }
+
+    /** All the files first, then one fsync of the level's folder. */
     @Override
     public void delete(int level, List<TxidRange> ranges) throws IOException {
         for (TxidRange r : ranges) {

@@ -52,8 +52,8 @@ public abstract class ForwardingReplicaClient implements ReplicaClient {
     }
 
     @Override
-    public void delete(int level, List<TxidRange> ranges) throws IOException {
-        delegate.delete(level, ranges);
+    public void delete(int level, TxidRange range) throws IOException {
+        delegate.delete(level, range);
     }
 
     @Override
@@ -75,10 +75,24 @@ public abstract class ForwardingReplicaClient implements ReplicaClient {
         if (type.isInstance(this)) {
             return Optional.of(type.cast(this));
         }
+        if (type == BatchDelete.class) {
+            return Optional.empty(); // see BatchDelete: only a decorator that wraps it passes it on (batchDeleteThrough)
+        }
         if (!passesBytesThrough() && (type == LocalFiles.class || type == LegacyLayout.class || type == RangedReads.class)) {
             return Optional.empty();
         }
         return delegate.capability(type);
+    }
+
+    /** This decorator's own part of a batch of deletes, run around the wrapped client's {@link BatchDelete}. */
+    @FunctionalInterface
+    protected interface BatchStep {
+        void delete(BatchDelete wrapped, int level, List<TxidRange> ranges) throws IOException;
+    }
+
+    /** The wrapped client's {@link BatchDelete} with {@code step} as this decorator's part of each batch; empty when it has none. */
+    protected final Optional<BatchDelete> batchDeleteThrough(BatchStep step) {
+        return delegate.capability(BatchDelete.class).map(wrapped -> (level, ranges) -> step.delete(wrapped, level, ranges));
     }
 
     @Override

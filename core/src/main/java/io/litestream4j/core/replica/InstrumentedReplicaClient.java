@@ -60,6 +60,12 @@ public final class InstrumentedReplicaClient extends ForwardingReplicaClient {
             ExactTimestamps timedExact = (level, fromTxid) -> timed("LIST", () -> exact.listFilesExact(level, fromTxid), l -> 0);
             return Optional.of(type.cast(timedExact));
         }
+        if (type == BatchDelete.class) {
+            return batchDeleteThrough((wrapped, level, ranges) -> timed("DELETE", () -> {
+                wrapped.delete(level, ranges);
+                return ranges;
+            }, r -> 0)).map(type::cast);
+        }
         if (type == RangedReads.class && found.isPresent()) {
             RangedReads ranged = (RangedReads) found.get();
             RangedReads countedRanged = (level, range, offset, length) -> counted(() -> ranged.open(level, range, offset, length));
@@ -118,10 +124,10 @@ public final class InstrumentedReplicaClient extends ForwardingReplicaClient {
     }
 
     @Override
-    public void delete(int level, List<TxidRange> ranges) throws IOException {
+    public void delete(int level, TxidRange range) throws IOException {
         timed("DELETE", () -> {
-            delegate.delete(level, ranges);
-            return ranges;
+            delegate.delete(level, range);
+            return range;
         }, r -> 0);
     }
 

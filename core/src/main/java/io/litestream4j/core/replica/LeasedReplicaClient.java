@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Writes to a replica only while holding its {@link ReplicaLease}: renews the lease every third
@@ -158,9 +159,20 @@ public final class LeasedReplicaClient extends ForwardingReplicaClient implement
     }
 
     @Override
-    public void delete(int level, List<TxidRange> ranges) throws IOException {
+    public void delete(int level, TxidRange range) throws IOException {
         checkHeld();
-        delegate.delete(level, ranges);
+        delegate.delete(level, range);
+    }
+
+    @Override
+    public <T> Optional<T> capability(Class<T> type) {
+        if (type == BatchDelete.class) {
+            return batchDeleteThrough((wrapped, level, ranges) -> {
+                checkHeld();
+                wrapped.delete(level, ranges);
+            }).map(type::cast);
+        }
+        return super.capability(type);
     }
 
     @Override

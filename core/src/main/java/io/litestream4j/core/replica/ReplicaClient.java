@@ -50,15 +50,19 @@ public interface ReplicaClient extends AutoCloseable {
      */
     LtxFileInfo write(int level, TxidRange range, InputStream data, long size, Instant createdAt) throws IOException;
 
-    /** Deletes files of {@code level}; files already gone are not an error. */
-    void delete(int level, List<TxidRange> ranges) throws IOException;
+    /**
+     * Deletes one file of {@code level}; a file already gone is not an error. Many files:
+     * {@link ReplicaDeletes#delete}, which uses the store's batch delete where it has one
+     * ({@link BatchDelete}).
+     */
+    void delete(int level, TxidRange range) throws IOException;
 
     /** Deletes every file of the replica. */
     void deleteAll() throws IOException;
 
     /**
      * This client's optional capability of type {@code type} ({@link ExactTimestamps},
-     * {@link RangedReads}, {@link LocalFiles}, {@link LeaseStore}, {@link LegacyLayout}), if it has it. A capability is
+     * {@link RangedReads}, {@link BatchDelete}, {@link LocalFiles}, {@link LeaseStore}, {@link LegacyLayout}), if it has it. A capability is
      * a separate interface rather than a method every backend must write; asking through this
      * method rather than with {@code instanceof} finds it behind decorators
      * ({@link ForwardingReplicaClient}) and lets a client hand out a helper object that implements

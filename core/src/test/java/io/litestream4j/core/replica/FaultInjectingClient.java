@@ -147,9 +147,9 @@ public final class FaultInjectingClient extends ForwardingClient {
     }
 
     @Override
-    public void delete(int level, List<TxidRange> ranges) throws IOException {
+    public void delete(int level, TxidRange range) throws IOException {
         before("delete");
-        delegate.delete(level, ranges);
+        delegate.delete(level, range);
     }
 
     @Override

@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * A replica held in memory, for tests that write thousands of files (no fsync per file); it
  * follows the {@link ReplicaClient} contract like the real ones.
  */
-public final class MemoryReplicaClient implements ReplicaClient, RangedReads {
+public final class MemoryReplicaClient implements ReplicaClient, RangedReads, BatchDelete {
     private record Stored(byte[] data, Instant createdAt) {}
 
     private final String location;
@@ -71,6 +71,11 @@ public final class MemoryReplicaClient implements ReplicaClient, RangedReads {
             level(level).put(range, new Stored(bytes, createdAt));
         }
         return new LtxFileInfo(level, range, bytes.length, createdAt);
+    }
+
+    @Override
+    public synchronized void delete(int level, TxidRange range) {
+        level(level).remove(range);
     }
 
     @Override

@@ -172,10 +172,13 @@ public abstract class ReplicaClientContract {
             put(0, t, t, bytes(20, t), T0);
         }
         put(1, 1, 5, bytes(20, 9), T0);
-        client.delete(0, List.of(new TxidRange(2, 2), new TxidRange(4, 4), new TxidRange(77, 77)));
+        ReplicaDeletes.delete(client, 0, List.of(new TxidRange(2, 2), new TxidRange(4, 4), new TxidRange(77, 77)));
         assertThat(client.listFiles(0, 0)).extracting(f -> f.range().min()).containsExactly(1L, 3L, 5L);
         assertThat(client.listFiles(1, 0)).hasSize(1);
-        client.delete(0, List.of());
+        ReplicaDeletes.delete(client, 0, List.of());
+        client.delete(0, new TxidRange(3, 3));
+        client.delete(0, new TxidRange(3, 3)); // already gone: no error
+        assertThat(client.listFiles(0, 0)).extracting(f -> f.range().min()).containsExactly(1L, 5L);
         assertThatThrownBy(() -> client.open(0, new TxidRange(2, 2))).isInstanceOf(NoSuchFileException.class);
     }
 
@@ -186,7 +189,7 @@ public abstract class ReplicaClientContract {
             put(0, t, t, new byte[] {(byte) t}, T0);
         }
         assertThat(client.listFiles(0, 0)).hasSize(n);
-        client.delete(0, java.util.stream.LongStream.rangeClosed(1, n - 1).mapToObj(t -> new TxidRange(t, t)).toList());
+        ReplicaDeletes.delete(client, 0, java.util.stream.LongStream.rangeClosed(1, n - 1).mapToObj(t -> new TxidRange(t, t)).toList());
         assertThat(client.listFiles(0, 0)).extracting(f -> f.range().min()).containsExactly((long) n);
     }
 

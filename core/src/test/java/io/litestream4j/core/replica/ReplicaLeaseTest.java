@@ -90,7 +90,9 @@ class ReplicaLeaseTest {
         assertThat(health.problem(LeasedReplicaClient.HEALTH_KEY)).contains("lost").contains("now held by b:2").contains("writes to this replica stopped");
         assertThat(health.summary()).isNotNull();
         assertThatThrownBy(() -> write(a, 2)).hasMessageContaining("lost");
-        assertThatThrownBy(() -> a.delete(0, java.util.List.of(new TxidRange(1, 1)))).hasMessageContaining("lost");
+        assertThatThrownBy(() -> a.delete(0, new TxidRange(1, 1))).hasMessageContaining("lost");
+        assertThat(a.capability(BatchDelete.class)).as("the file replica's batch delete, through the lease").isPresent();
+        assertThatThrownBy(() -> ReplicaDeletes.delete(a, 0, java.util.List.of(new TxidRange(1, 1)))).hasMessageContaining("lost");
         assertThat(Files.exists(dir.resolve("replica/ltx/0/0000000000000002-0000000000000002.ltx"))).isFalse();
         assertThat(Files.exists(dir.resolve("replica/ltx/0/0000000000000001-0000000000000001.ltx"))).as("nothing deleted").isTrue();
         // Lost for good, even once b's lease expires: a restart decides, not a race.

@@ -275,8 +275,8 @@ public final class AbsReplicaClient implements ReplicaClient, RangedReads, Exact
     }
 
     @Override
-    public void delete(int level, List<TxidRange> ranges) throws IOException {
-        deleteBlobs(ranges.stream().map(r -> blobName(level, r)).toList());
+    public void delete(int level, TxidRange range) throws IOException {
+        deleteBlob(blobName(level, range));
     }
 
     @Override

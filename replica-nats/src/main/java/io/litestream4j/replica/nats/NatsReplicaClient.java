@@ -172,11 +172,8 @@ public final class NatsReplicaClient implements ReplicaClient, ExactTimestamps {
     }
 
     @Override
-    public void delete(int level, List<TxidRange> ranges) throws IOException {
-        var bucket = connection.bucket();
-        for (TxidRange range : ranges) {
-            deleteObject(bucket, objectName(level, range));
-        }
+    public void delete(int level, TxidRange range) throws IOException {
+        deleteObject(connection.bucket(), objectName(level, range));
     }
 
     private void deleteObject(BucketConnection.Bucket bucket, String name) throws IOException {

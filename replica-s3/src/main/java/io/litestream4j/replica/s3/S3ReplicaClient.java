@@ -4,6 +4,7 @@ import io.litestream4j.core.replica.ExactTimestamps;
 import io.litestream4j.core.replica.LeaseStore;
 import io.litestream4j.core.replica.Parallel;
 import io.litestream4j.core.replica.LegacyLayout;
+import io.litestream4j.core.replica.BatchDelete;
 import io.litestream4j.core.replica.RangedReads;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
@@ -65,7 +66,7 @@ import software.amazon.awssdk.utils.AttributeMap;
  * an MD5 must be the body's. Either failure is an {@link UploadVerificationException} and the
  * file does not count as written.
  */
-public final class S3ReplicaClient implements ReplicaClient, RangedReads, LegacyLayout, ExactTimestamps {
+public final class S3ReplicaClient implements ReplicaClient, RangedReads, BatchDelete, LegacyLayout, ExactTimestamps {
     static final String TIMESTAMP_METADATA = "litestream-timestamp";
     private static final int DELETE_BATCH = 1000;
 
@@ -317,6 +318,12 @@ public final class S3ReplicaClient implements ReplicaClient, RangedReads, Legacy
         return put.build();
     }
 
+    @Override
+    public void delete(int level, TxidRange range) throws IOException {
+        delete(level, List.of(range));
+    }
+
+    /** DeleteObjects, up to its 1,000 keys a request. */
     @Override
     public void delete(int level, List<TxidRange> ranges) throws IOException {
         deleteKeys(ranges.stream().map(r -> key(level, r)).toList());

@@ -312,20 +312,18 @@ public final class SftpReplicaClient implements ReplicaClient, RangedReads {
     }
 
     @Override
-    public void delete(int level, List<TxidRange> ranges) throws IOException {
-        for (TxidRange r : ranges) {
-            String path = filePath(level, r);
-            call("delete " + path, sftp -> {
-                try {
-                    sftp.remove(path);
-                } catch (SftpException e) {
-                    if (!isMissing(e)) {
-                        throw new IOException("sftp replica %s: delete %s: %s".formatted(location(), path, e.getMessage()), e);
-                    }
+    public void delete(int level, TxidRange range) throws IOException {
+        String path = filePath(level, range);
+        call("delete " + path, sftp -> {
+            try {
+                sftp.remove(path);
+            } catch (SftpException e) {
+                if (!isMissing(e)) {
+                    throw new IOException("sftp replica %s: delete %s: %s".formatted(location(), path, e.getMessage()), e);
                 }
-                return null;
-            });
-        }
+            }
+            return null;
+        });
     }
 
     /** Deletes the replica's {@code ltx} tree, files first, then the emptied folders (the replica's folder itself stays). */

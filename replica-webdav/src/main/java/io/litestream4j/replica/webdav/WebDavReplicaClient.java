@@ -365,11 +365,9 @@ public final class WebDavReplicaClient implements ReplicaClient, RangedReads, Ex
     }
 
     @Override
-    public void delete(int level, List<TxidRange> ranges) throws IOException {
-        Parallel.map(ranges, PARALLEL, range -> {
-            URI uri = fileUri(level, range.fileName());
-            return http.exchange(http.request("DELETE", uri, null, settings.timeout()).build(), "delete " + uri.getRawPath(), 200, 204, 404);
-        });
+    public void delete(int level, TxidRange range) throws IOException {
+        URI uri = fileUri(level, range.fileName());
+        http.exchange(http.request("DELETE", uri, null, settings.timeout()).build(), "delete " + uri.getRawPath(), 200, 204, 404);
     }
 
     /** One DELETE of {@code <folder>/ltx/} (recursive in WebDAV); nothing else the folder holds is touched. */
