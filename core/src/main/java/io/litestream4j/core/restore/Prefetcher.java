@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Downloads the files of a restore plan ahead of the one being applied, up to {@code parallelism}
  * at a time, into temporary files beside the output (so memory does not grow with the data), and
- * hands them out in plan order. Files of a {@link LocalFiles} replica are read in place.
+ * hands them out in plan order. Files of a {@link LocalFiles} replica are read in place. Threads
+ * may open files of the current plan concurrently; {@link #reset} and {@link #close} must not run
+ * while they do.
  */
 public final class Prefetcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Prefetcher.class.getName());
@@ -50,7 +52,7 @@ public final class Prefetcher implements AutoCloseable {
     }
 
     /** Starts over with a new list of files (after a re-plan). */
-    public void reset(List<LtxFileInfo> plan) {
+    public synchronized void reset(List<LtxFileInfo> plan) {
         downloads.stream().filter(d -> d != null).forEach(d -> d.cancel(true));
         downloads.clear();
         files = plan;
@@ -62,7 +64,10 @@ public final class Prefetcher implements AutoCloseable {
 
     /** Opens file {@code i} of the current plan, waiting for its download. */
     public InputStream open(int i) throws IOException {
-        LtxFileInfo f = files.get(i);
+        LtxFileInfo f;
+        synchronized (this) {
+            f = files.get(i);
+        }
         var local = client.capability(LocalFiles.class);
         if (local.isPresent()) {
             Path p = local.get().localPath(f.level(), f.range());
@@ -72,11 +77,9 @@ public final class Prefetcher implements AutoCloseable {
                 throw new NoSuchFileException(p.toString(), null, "ltx file not found in replica " + client.location());
             }
         }
-        while (nextToStart < files.size() && nextToStart < i + parallelism) {
-            start(nextToStart++);
-        }
+        CompletableFuture<Path> download = schedule(i);
         try {
-            Path p = downloads.get(i).get();
+            Path p = download.get();
             InputStream in = Files.newInputStream(p);
             return new java.io.FilterInputStream(in) {
                 @Override
@@ -91,10 +94,20 @@ public final class Prefetcher implements AutoCloseable {
                 throw io;
             }
             throw new IOException("download " + f.fileName() + ": " + c, c);
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new IOException("download " + f.fileName() + " was cancelled", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while downloading " + f.fileName(), e);
         }
+    }
+
+    /** Starts the downloads up to {@code parallelism} files past {@code i}; returns file {@code i}'s. */
+    private synchronized CompletableFuture<Path> schedule(int i) {
+        while (nextToStart < files.size() && nextToStart < i + parallelism) {
+            start(nextToStart++);
+        }
+        return downloads.get(i);
     }
 
     private void start(int i) {
