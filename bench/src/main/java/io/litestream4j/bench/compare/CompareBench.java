@@ -87,7 +87,9 @@ public final class CompareBench {
             System.out.printf("round %d of %d done%n", round + 1, rounds);
         }
         Report report = new Report(bench.samples, tools);
-        report.print(System.out);
+        if (measurements.keySet().stream().anyMatch(chosen::contains)) {
+            report.print(System.out);
+        }
         if (restore != null) {
             restore.print(System.out);
         }
