@@ -193,7 +193,7 @@ final class RestoreShapes {
         }
         Path rss = dir.resolve("rss.txt");
         Files.deleteIfExists(rss);
-        List<String> command = new ArrayList<>(List.of("/usr/bin/time", "-f", "%M", "-o", rss.toString()));
+        List<String> command = new ArrayList<>(List.of("/usr/bin/time", "-f", "%M %U %S", "-o", rss.toString()));
         Tool tool = null;
         if (what.equals(CP)) {
             command.addAll(List.of("cp", db.toString(), out.toString()));
@@ -215,7 +215,10 @@ final class RestoreShapes {
             throw new IllegalStateException(String.join(" ", command) + " exited with " + exit + "; see " + log);
         }
         samples.add(metric(s, "s"), what, seconds);
-        samples.add(metric(s, "peak_rss_mib"), what, Long.parseLong(Files.readString(rss).strip()) / 1024.0);
+        // The last line: time(1) writes a note above it when the command was killed by a signal.
+        String[] used = Files.readString(rss).strip().lines().reduce((a, b) -> b).orElseThrow().split(" ");
+        samples.add(metric(s, "peak_rss_mib"), what, Long.parseLong(used[0]) / 1024.0);
+        samples.add(metric(s, "cpu_s"), what, Double.parseDouble(used[1]) + Double.parseDouble(used[2]));
         if (tool != null) {
             if (RowWriter.newestStamp(out) != RowWriter.newestStamp(db)) {
                 throw new IllegalStateException(what + " restored " + s.label + " without its last rows");
@@ -238,8 +241,8 @@ final class RestoreShapes {
         out.printf("%nrestore from a file replica, %d rounds: median seconds [min-max]; the database as in each row%n%n",
                 samples.of(metric(Shape.L0, "s"), CP).size());
         out.println("| shape (replica) | MiB | " + String.join(" | ", columns) + " | ours / cp+sync | ours / " + theirs.name()
-                + " | ours peak RSS MiB |");
-        out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                + " | ours peak RSS MiB | CPU s (user+sys): ours, " + theirs.name() + " |");
+        out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (Shape s : Shape.values()) {
             StringBuilder line = new StringBuilder("| %s (%s) | %.0f |".formatted(s.label, replicaShapes.getOrDefault(s, "?"),
                     Samples.median(samples.of(metric(s, "mib"), CP))));
@@ -248,9 +251,10 @@ final class RestoreShapes {
                 line.append(" %.2f [%.2f-%.2f] |".formatted(Samples.median(xs), Samples.percentile(xs, 0), Samples.percentile(xs, 100)));
             }
             double o = Samples.median(samples.of(metric(s, "s"), ours.name()));
-            line.append(" %.2fx | %.2fx | %.0f |".formatted(o / Samples.median(samples.of(metric(s, "s"), CP_SYNC)),
+            line.append(" %.2fx | %.2fx | %.0f | %.2f, %.2f |".formatted(o / Samples.median(samples.of(metric(s, "s"), CP_SYNC)),
                     o / Samples.median(samples.of(metric(s, "s"), theirs.name())),
-                    Samples.median(samples.of(metric(s, "peak_rss_mib"), ours.name()))));
+                    Samples.median(samples.of(metric(s, "peak_rss_mib"), ours.name())),
+                    Samples.median(samples.of(metric(s, "cpu_s"), ours.name())), Samples.median(samples.of(metric(s, "cpu_s"), theirs.name()))));
             out.println(line);
         }
         out.println();

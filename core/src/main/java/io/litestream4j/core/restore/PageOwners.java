@@ -28,33 +28,52 @@ final class PageOwners {
 
     private final int[] owners;
     private final int[] owned;
+    /** The smallest commit of the files claimed so far: pages above it were cut off by a newer file. */
+    private int bound = Integer.MAX_VALUE;
+    /** The file to claim next; files are claimed newest first. */
+    private int next;
 
-    private PageOwners(int[] owners, int[] owned) {
-        this.owners = owners;
-        this.owned = owned;
+    /** An empty plan for {@code files} files whose last (newest) file's commit is {@code pageCount}. */
+    PageOwners(int files, int pageCount) {
+        this.owners = new int[pageCount];
+        Arrays.fill(owners, NONE);
+        this.owned = new int[files];
+        this.next = files - 1;
     }
 
     /** Plans {@code files}, given in the order an oldest-first restore would apply them. */
     static PageOwners of(List<FilePages> files) {
-        int pageCount = files.isEmpty() ? 0 : files.getLast().commit();
-        int[] owners = new int[pageCount];
-        Arrays.fill(owners, NONE);
-        int[] owned = new int[files.size()];
-        int bound = Integer.MAX_VALUE;
+        PageOwners p = new PageOwners(files.size(), files.isEmpty() ? 0 : files.getLast().commit());
         for (int i = files.size() - 1; i >= 0; i--) {
-            FilePages f = files.get(i);
-            bound = Math.min(bound, f.commit());
-            for (int pgno : f.pgnos()) {
-                if (pgno < 1 || pgno > bound) {
-                    continue; // above this file's commit or cut off by a newer, smaller one
-                }
-                if (owners[pgno - 1] == NONE) {
-                    owners[pgno - 1] = i;
-                    owned[i]++;
-                }
+            p.claim(i, files.get(i));
+        }
+        return p;
+    }
+
+    /**
+     * Gives file {@code file} the pages no newer file holds and no newer file cut off. Files must
+     * be claimed newest first, each once; not thread-safe (callers claim one at a time).
+     */
+    void claim(int file, FilePages f) {
+        if (file != next) {
+            throw new IllegalStateException("claim file %d: want file %d next (newest first)".formatted(file, next));
+        }
+        next--;
+        bound = Math.min(bound, f.commit());
+        for (int pgno : f.pgnos()) {
+            if (pgno < 1 || pgno > bound || pgno > owners.length) {
+                continue; // above this file's commit or cut off by a newer, smaller one
+            }
+            if (owners[pgno - 1] == NONE) {
+                owners[pgno - 1] = file;
+                owned[file]++;
             }
         }
-        return new PageOwners(owners, owned);
+    }
+
+    /** The file to claim next (-1 once all are claimed). */
+    int next() {
+        return next;
     }
 
     /** The database size in pages after the last file. */

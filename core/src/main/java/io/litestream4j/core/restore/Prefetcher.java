@@ -62,8 +62,31 @@ public final class Prefetcher implements AutoCloseable {
         }
     }
 
-    /** Opens file {@code i} of the current plan, waiting for its download. */
+    /** A planned file on this machine: the replica's own file, or a temporary download that {@link #delete} removes. */
+    public record Fetched(Path path, boolean temporary) {
+        /** Removes a temporary download; the replica's own file stays. */
+        public void delete() throws IOException {
+            if (temporary) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    /** Opens file {@code i} of the current plan, waiting for its download; closing it removes the download. */
     public InputStream open(int i) throws IOException {
+        Fetched f = fetch(i);
+        InputStream in = Files.newInputStream(f.path());
+        return new java.io.FilterInputStream(in) {
+            @Override
+            public void close() throws IOException {
+                super.close();
+                f.delete();
+            }
+        };
+    }
+
+    /** File {@code i} of the current plan on this machine, waiting for its download. */
+    public Fetched fetch(int i) throws IOException {
         LtxFileInfo f;
         synchronized (this) {
             f = files.get(i);
@@ -71,23 +94,14 @@ public final class Prefetcher implements AutoCloseable {
         var local = client.capability(LocalFiles.class);
         if (local.isPresent()) {
             Path p = local.get().localPath(f.level(), f.range());
-            try {
-                return Files.newInputStream(p);
-            } catch (NoSuchFileException e) {
+            if (!Files.isRegularFile(p)) {
                 throw new NoSuchFileException(p.toString(), null, "ltx file not found in replica " + client.location());
             }
+            return new Fetched(p, false);
         }
         CompletableFuture<Path> download = schedule(i);
         try {
-            Path p = download.get();
-            InputStream in = Files.newInputStream(p);
-            return new java.io.FilterInputStream(in) {
-                @Override
-                public void close() throws IOException {
-                    super.close();
-                    Files.deleteIfExists(p);
-                }
-            };
+            return new Fetched(download.get(), true);
         } catch (ExecutionException e) {
             Throwable c = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
             if (c instanceof IOException io) {

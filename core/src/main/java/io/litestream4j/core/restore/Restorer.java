@@ -41,6 +41,7 @@ public final class Restorer {
 
     private Restorer() {}
 
+    /** What a restore did: {@code pages} counts pages written, each once (pages that newer files replace are read and verified only). */
     public record Result(long txid, int files, long bytes, long pages, boolean checksumVerified) {}
 
     public static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options) throws IOException {
@@ -110,7 +111,6 @@ public final class Restorer {
         int replansForTheSameFile = 0;
         LtxFileInfo lastGone = null;
         while (true) {
-            prefetcher.reset(queue);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 if (queue.isEmpty()) {

@@ -3,6 +3,8 @@ package io.litestream4j.core.restore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.core.replica.ForwardingClient;
+import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.Checksums;
 import io.litestream4j.ltx.DatabaseChecksum;
 import io.litestream4j.ltx.LtxEncoder;
@@ -31,7 +33,7 @@ import net.jqwik.api.Property;
  * A restore that writes each page once, from the newest file holding it, gives the same bytes as
  * applying the files oldest first (each file's pages, then truncating or zero-extending to its
  * commit): random runs of real LTX files on a file replica, files at several levels overlapping,
- * commits that shrink and grow again, checked byte for byte against that oldest-first model of
+ * commits that shrink and grow again, read in place or downloaded, checked byte for byte against that oldest-first model of
  * the same plan and against the database as written.
  */
 class NewestFirstRestoreProperties {
@@ -40,14 +42,16 @@ class NewestFirstRestoreProperties {
     /** One file of a run: its level, range, commit and pages. */
     private record File(int level, long min, long max, int commit, SortedMap<Integer, byte[]> pages) {}
 
-    @Property(tries = 40)
+    @Property(tries = 60)
     void newestFirstEqualsOldestFirst(@ForAll long seed) throws Exception {
         Random random = new Random(seed);
         Path dir = Files.createTempDirectory("newestfirst");
         try {
             List<File> run = randomRun(random);
             Map<TxidRange, File>[] written = writeReplica(dir, run, random);
-            try (FileReplicaClient client = new FileReplicaClient(dir.resolve("replica"))) {
+            try (FileReplicaClient files = new FileReplicaClient(dir.resolve("replica"))) {
+                // Half the runs read the folder in place, half download it as from an object store.
+                ReplicaClient client = random.nextBoolean() ? files : new ForwardingClient(files);
                 RestorePlan plan = RestorePlanner.plan(client, OptionalLong.empty());
                 List<File> planned = plan.files().stream().map(f -> written[f.level()].get(f.range())).toList();
                 Path out = dir.resolve("out.db");
