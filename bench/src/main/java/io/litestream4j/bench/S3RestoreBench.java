@@ -91,11 +91,11 @@ public final class S3RestoreBench {
         }
     }
 
-    /** Copies every file of the file replica into the bucket; returns the bytes. */
+    /** Copies the files a restore of the file replica needs into the bucket (the rest would only slow the upload); returns the bytes. */
     private static long upload(Path replica, ReplicaClient s3) throws Exception {
         long bytes = 0;
         try (FileReplicaClient files = new FileReplicaClient(replica)) {
-            for (LtxFileInfo f : RestorePlanner.listAll(files)) {
+            for (LtxFileInfo f : RestorePlanner.plan(files, OptionalLong.empty()).files()) {
                 try (InputStream in = files.open(f.level(), f.range(), 0, -1)) {
                     s3.write(f.level(), f.range(), in, f.size(), f.createdAt());
                 }
