@@ -153,6 +153,16 @@ final class PlanApplier {
     private static LtxPageReader readIndex(Path file, LtxFileInfo f, String name) throws IOException {
         try {
             return LtxPageReader.open(ByteRangeReader.of(file), name);
+        } catch (io.litestream4j.ltx.LtxFormatException e) {
+            // Read from its end, a damaged file gives a confusing error ("page index length: ...,
+            // got <garbage>" for a truncated one): read it from the start as the decoder does,
+            // whose error says what is wrong where ("truncated at offset ...").
+            try (LtxDecoder d = new LtxDecoder(java.nio.file.Files.newInputStream(file), name)) {
+                d.verify();
+            } catch (RuntimeException decoderFailure) {
+                e.addSuppressed(decoderFailure);
+            }
+            throw e;
         } catch (NoSuchFileException e) {
             throw new GoneException(name, f, e);
         } catch (RuntimeException e) {
