@@ -48,12 +48,7 @@ public final class RestoreBench {
         Path work = Path.of(args.length > 0 ? args[0] : "/tmp/litestream4j-restore-bench").toAbsolutePath();
         long sizeMiB = args.length > 1 ? Long.parseLong(args[1]) : 1024;
         Path db = work.resolve("source.db");
-        Path replica = work.resolve("replica");
-        if (!Files.exists(work.resolve("ready"))) {
-            build(work, db, replica, sizeMiB);
-            Files.writeString(work.resolve("ready"), "built\n");
-        }
-        describeReplica(replica);
+        Path replica = ensureBuilt(work, sizeMiB);
         long bytes = Files.size(db);
 
         List<Double> cp = new ArrayList<>();
@@ -110,6 +105,17 @@ public final class RestoreBench {
                 100 * cpSyncMed / restoreMed);
         System.out.printf("restore heap: -Xmx256m, most in use before a collection %s; peak RSS %s%n",
                 peakHeap > 0 ? peakHeap + " MiB" : "n/a (no collection ran)", peakRss > 0 ? peakRss + " MiB" : "n/a");
+    }
+
+    /** Builds the database and its replica in {@code work} unless an earlier run did; returns the replica folder. */
+    static Path ensureBuilt(Path work, long sizeMiB) throws Exception {
+        Path replica = work.resolve("replica");
+        if (!Files.exists(work.resolve("ready"))) {
+            build(work, work.resolve("source.db"), replica, sizeMiB);
+            Files.writeString(work.resolve("ready"), "built\n");
+        }
+        describeReplica(replica);
+        return replica;
     }
 
     private static void build(Path work, Path db, Path replica, long sizeMiB) throws Exception {
@@ -222,7 +228,7 @@ public final class RestoreBench {
         return sorted.get(sorted.size() / 2);
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         if (Files.exists(dir)) {
             try (var walk = Files.walk(dir)) {
                 for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {

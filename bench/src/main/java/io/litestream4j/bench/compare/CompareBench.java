@@ -30,7 +30,6 @@ public final class CompareBench {
     static final int LOSS_SECONDS = 20;
     static final int LOSS_COPIES = 20;
     static final int OVERHEAD_TRANSACTIONS = 200_000;
-    static final int RESTORE_MIB = 256;
     static final int IDLE_BURST = 5_000;
     static final int IDLE_SECONDS = 30;
     /** The application's checkpoints per tool and round, and their spacing (the 1.3 s). */
@@ -62,11 +61,16 @@ public final class CompareBench {
         measurements.put("startup", bench::startUp);
         measurements.put("loss", bench::dataLoss);
         measurements.put("overhead", bench::writerOverhead);
-        measurements.put("restore", bench::restore);
         measurements.put("idle", bench::idle);
         measurements.put("appcheckpoints", bench::appCheckpoints);
         // -Dbench.metrics=startup,loss,overhead,restore,idle,appcheckpoints picks some (all by default).
-        Set<String> chosen = Set.of(System.getProperty("bench.metrics", String.join(",", measurements.keySet())).split(","));
+        Set<String> chosen = Set.of(System.getProperty("bench.metrics", String.join(",", measurements.keySet()) + ",restore").split(","));
+        RestoreShapes restore = null;
+        if (chosen.contains("restore")) {
+            // Its own rounds: each shape's database is built once and restored every round.
+            restore = new RestoreShapes(bench.work, bench.samples, tools.get(0), tools.get(1));
+            restore.run(rounds);
+        }
         for (int round = 0; round < rounds; round++) {
             List<Tool> order = rotate(tools, round);
             for (Map.Entry<String, Measurement> m : measurements.entrySet()) {
@@ -83,7 +87,12 @@ public final class CompareBench {
             System.out.printf("round %d of %d done%n", round + 1, rounds);
         }
         Report report = new Report(bench.samples, tools);
-        report.print(System.out);
+        if (measurements.keySet().stream().anyMatch(chosen::contains)) {
+            report.print(System.out);
+        }
+        if (restore != null) {
+            restore.print(System.out);
+        }
         Files.createDirectories(json.toAbsolutePath().getParent());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report.json());
         System.out.println("JSON: " + json);
@@ -244,47 +253,6 @@ public final class CompareBench {
         }
     }
 
-    /** 3. A database of RESTORE_MIB built while replicating; restore timed next to cp. */
-    private void restore(Tool tool) throws Exception {
-        Path dir = fresh("restore");
-        Path db = dir.resolve("big.db");
-        Path replica = dir.resolve("replica");
-        new RowWriter(db).close();
-        try (RunningReplicator r = replicating(tool, db, replica, "restore")) {
-            try (RowWriter w = new RowWriter(db)) {
-                for (int mib = 0; mib < RESTORE_MIB; mib++) {
-                    w.commitBatch(256, 4_000); // about 1 MiB of incompressible rows
-                }
-            }
-            Thread.sleep(5_000); // both tools upload the last changes within a second or two
-        }
-        Path copy = dir.resolve("cp.db");
-        double cp = timedAfterPause(List.of("cp", db.toString(), copy.toString()), null);
-        Files.delete(copy);
-        // A restore ends with its file on disk (fsync); cp + sync is the floor with the same durability.
-        double cpSync = timedAfterPause(List.of("sh", "-c", "cp \"$0\" \"$1\" && sync \"$1\"", db.toString(), copy.toString()), null);
-        Files.delete(copy);
-        Path out = dir.resolve("restored.db");
-        double seconds = timedAfterPause(tool.restore(replica, out), tool);
-        samples.add("restore_cp_s", tool, cp);
-        samples.add("restore_cp_sync_s", tool, cpSync);
-        samples.add("restore_s", tool, seconds);
-        samples.add("restore_mib", tool, Files.size(db) / 1048576.0);
-        check("ok".equals(RowWriter.integrityCheck(out)), tool.name() + ": integrity_check of the restored database failed");
-        check(RowWriter.newestStamp(out) == RowWriter.newestStamp(db), tool.name() + ": the restored database lacks the last rows");
-        samples.add("restore_integrity_ok", tool, 1);
-    }
-
-    /**
-     * Flushes what earlier steps wrote and waits: the disk is mounted with discard, and without
-     * the pause one step's freed blocks slow the next (see the restore section of the doc).
-     */
-    private double timedAfterPause(List<String> command, Tool tool) throws Exception {
-        new ProcessBuilder("sync").start().waitFor();
-        Thread.sleep(4_000);
-        return tool == null ? run(command) : run(tool, command, log(tool, "restore-restore"));
-    }
-
     /**
      * 4. After a burst of writes and a few seconds for both tools to upload it: new replica files
      * and CPU seconds over the next IDLE_SECONDS, then over IDLE_SECONDS more.
@@ -371,13 +339,6 @@ public final class CompareBench {
         double seconds = (System.nanoTime() - start) / 1e9;
         check(exit == 0, String.join(" ", command) + " exited with " + exit + "; see " + log);
         return seconds;
-    }
-
-    private static double run(List<String> command) throws Exception {
-        long start = System.nanoTime();
-        int exit = new ProcessBuilder(command).inheritIO().start().waitFor();
-        check(exit == 0, String.join(" ", command) + " exited with " + exit);
-        return (System.nanoTime() - start) / 1e9;
     }
 
     private static void check(boolean ok, String message) {

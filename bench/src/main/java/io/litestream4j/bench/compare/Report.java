@@ -34,11 +34,6 @@ final class Report {
         row("writer throughput loss, %", this::throughputLossPercent, false);
         row("replicator CPU over the writes, s", t -> median("writer_replicator_cpu_s", t), true);
         row("replicator peak RSS, MiB", t -> median("writer_replicator_peak_rss_mib", t), true);
-        row("restore of " + "%.0f".formatted(median("restore_mib", ours)) + " MiB, s", t -> median("restore_s", t), true);
-        row("cp of the same database, s", t -> median("restore_cp_s", t), false);
-        row("cp + sync of the same database, s", t -> median("restore_cp_sync_s", t), false);
-        row("restore speed, % of cp", this::restorePercentOfCp, false);
-        row("restore speed, % of cp + sync", t -> 100 * median("restore_cp_sync_s", t) / median("restore_s", t), false);
         row("idle 30 s after a burst: new files", t -> median("idle_first_new_files", t), false);
         row("idle 30 s after a burst: CPU %", t -> 100 * median("idle_first_cpu_s", t) / CompareBench.IDLE_SECONDS, false);
         row("the next 30 s: new files", t -> median("idle_second_new_files", t), false);
@@ -58,9 +53,6 @@ final class Report {
 
         target("data-loss window p99 at most 50 ms", percentile("loss_window_ms", ours, 99) <= 50, percentile("loss_window_ms", ours, 99));
         target("writer throughput loss at most 3%", throughputLossPercent(ours) <= 3, throughputLossPercent(ours));
-        target("restore at least 50% of the speed of cp", restorePercentOfCp(ours) >= 50, restorePercentOfCp(ours));
-        target("restore at least 50% of the speed of cp + sync (the same durability)",
-                median("restore_cp_sync_s", ours) / median("restore_s", ours) >= 0.5, median("restore_cp_sync_s", ours));
         target("idle: zero new files and under 1% CPU (the 30 s after a burst)",
                 median("idle_first_new_files", ours) == 0 && median("idle_first_cpu_s", ours) / CompareBench.IDLE_SECONDS < 0.01,
                 median("idle_first_cpu_s", ours));
@@ -109,10 +101,6 @@ final class Report {
 
     private double throughputLossPercent(String tool) {
         return 100 * (1 - median("writer_tx_per_s", tool) / median("writer_tx_per_s", "none"));
-    }
-
-    private double restorePercentOfCp(String tool) {
-        return 100 * median("restore_cp_s", tool) / median("restore_s", tool);
     }
 
     void print(PrintStream out) {

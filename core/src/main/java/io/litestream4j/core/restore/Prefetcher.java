@@ -22,7 +22,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Downloads the files of a restore plan ahead of the one being applied, up to {@code parallelism}
  * at a time, into temporary files beside the output (so memory does not grow with the data), and
- * hands them out in plan order. Files of a {@link LocalFiles} replica are read in place.
+ * hands them out in plan order. Files of a {@link LocalFiles} replica are read in place. Threads
+ * may open files of the current plan concurrently; {@link #reset} and {@link #close} must not run
+ * while they do.
  */
 public final class Prefetcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Prefetcher.class.getName());
@@ -50,7 +52,7 @@ public final class Prefetcher implements AutoCloseable {
     }
 
     /** Starts over with a new list of files (after a re-plan). */
-    public void reset(List<LtxFileInfo> plan) {
+    public synchronized void reset(List<LtxFileInfo> plan) {
         downloads.stream().filter(d -> d != null).forEach(d -> d.cancel(true));
         downloads.clear();
         files = plan;
@@ -60,41 +62,66 @@ public final class Prefetcher implements AutoCloseable {
         }
     }
 
-    /** Opens file {@code i} of the current plan, waiting for its download. */
+    /** A planned file on this machine: the replica's own file, or a temporary download that {@link #delete} removes. */
+    public record Fetched(Path path, boolean temporary) {
+        /** Removes a temporary download; the replica's own file stays. */
+        public void delete() throws IOException {
+            if (temporary) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    /** Opens file {@code i} of the current plan, waiting for its download; closing it removes the download. */
     public InputStream open(int i) throws IOException {
-        LtxFileInfo f = files.get(i);
+        Fetched f = fetch(i);
+        InputStream in = Files.newInputStream(f.path());
+        return new java.io.FilterInputStream(in) {
+            @Override
+            public void close() throws IOException {
+                super.close();
+                f.delete();
+            }
+        };
+    }
+
+    /** File {@code i} of the current plan on this machine, waiting for its download. */
+    public Fetched fetch(int i) throws IOException {
+        LtxFileInfo f;
+        synchronized (this) {
+            f = files.get(i);
+        }
         var local = client.capability(LocalFiles.class);
         if (local.isPresent()) {
             Path p = local.get().localPath(f.level(), f.range());
-            try {
-                return Files.newInputStream(p);
-            } catch (NoSuchFileException e) {
+            if (!Files.isRegularFile(p)) {
                 throw new NoSuchFileException(p.toString(), null, "ltx file not found in replica " + client.location());
             }
+            return new Fetched(p, false);
         }
-        while (nextToStart < files.size() && nextToStart < i + parallelism) {
-            start(nextToStart++);
-        }
+        CompletableFuture<Path> download = schedule(i);
         try {
-            Path p = downloads.get(i).get();
-            InputStream in = Files.newInputStream(p);
-            return new java.io.FilterInputStream(in) {
-                @Override
-                public void close() throws IOException {
-                    super.close();
-                    Files.deleteIfExists(p);
-                }
-            };
+            return new Fetched(download.get(), true);
         } catch (ExecutionException e) {
             Throwable c = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
             if (c instanceof IOException io) {
                 throw io;
             }
             throw new IOException("download " + f.fileName() + ": " + c, c);
+        } catch (java.util.concurrent.CancellationException e) {
+            throw new IOException("download " + f.fileName() + " was cancelled", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while downloading " + f.fileName(), e);
         }
+    }
+
+    /** Starts the downloads up to {@code parallelism} files past {@code i}; returns file {@code i}'s. */
+    private synchronized CompletableFuture<Path> schedule(int i) {
+        while (nextToStart < files.size() && nextToStart < i + parallelism) {
+            start(nextToStart++);
+        }
+        return downloads.get(i);
     }
 
     private void start(int i) {

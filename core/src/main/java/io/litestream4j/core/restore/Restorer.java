@@ -3,14 +3,9 @@ package io.litestream4j.core.restore;
 import io.litestream4j.core.AtomicFiles;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.Checksums;
-import io.litestream4j.ltx.PageChecksums;
-import io.litestream4j.ltx.LtxDecoder;
 import io.litestream4j.ltx.LtxFileInfo;
-import io.litestream4j.ltx.LtxHeader;
 import io.litestream4j.ltx.Txid;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.NoSuchFileException;
 import java.util.List;
 import java.util.OptionalLong;
 import java.nio.channels.FileChannel;
@@ -25,23 +20,28 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * Rebuilds a database from a replica: applies the planned files in order to {@code <output>.tmp},
- * verifying each file as it streams in and the whole result against the last file's database
- * checksum, then fsyncs and renames it into place. On any failure the temporary file is removed
- * and the output is untouched. Memory holds one page, whatever the database size.
+ * Rebuilds a database from a replica: applies the planned files to {@code <output>.tmp}, each page
+ * written once from the newest file holding it and files decoded on every core
+ * ({@link PlanApplier}), verifying every file completely and the whole result against the last
+ * file's database checksum, then fsyncs and renames it into place. On any failure the temporary
+ * file is removed and the output is untouched. Memory: per core one page and a 1 MiB write
+ * buffer, plus one int and one long per page of the database (12 MiB for 1 GiB of 4 KiB pages).
  */
 public final class Restorer {
     private static final System.Logger LOG = System.getLogger(Restorer.class.getName());
 
     /**
-     * Re-plans allowed in a row without getting further: a file that is listed but cannot be read
-     * would otherwise make the same plan again forever. Retention removing planned files races a
-     * restore at most a few times; each re-plan that gets further (a file applied since) resets it.
+     * Re-plans allowed in a row that each miss the same file: a file that is listed but cannot be
+     * read would otherwise make the same plan again forever. Retention removing planned files
+     * races a restore at most a few times; a different missing file starts the count again.
      */
     static final int MAX_REPLANS_WITHOUT_PROGRESS = 3;
+    /** Threads decoding, verifying and writing files: one per core. */
+    private static final int WORKERS = Runtime.getRuntime().availableProcessors();
 
     private Restorer() {}
 
+    /** What a restore did: {@code pages} counts pages written, each once (pages that newer files replace are read and verified only). */
     public record Result(long txid, int files, long bytes, long pages, boolean checksumVerified) {}
 
     public static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options) throws IOException {
@@ -49,9 +49,9 @@ public final class Restorer {
     }
 
     /**
-     * Restores {@code plan}, downloading up to {@code parallelism} files ahead of the one being
-     * applied. If a planned file disappears mid-restore (retention removed it), the rest is
-     * planned again from the TXID reached, through the higher levels that now cover it.
+     * Restores {@code plan}, downloading up to {@code parallelism} files ahead of those being
+     * applied. If a planned file disappears mid-restore (retention removed it), the restore is
+     * planned again through the higher levels that now cover it.
      */
     public static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options, int parallelism) throws IOException {
         Path out = options.output().toAbsolutePath();
@@ -71,7 +71,7 @@ public final class Restorer {
             Files.createDirectories(downloads);
             Result result;
             try (Prefetcher prefetcher = new Prefetcher(client, parallelism, downloads)) {
-                result = apply(client, plan, tmp, prefetcher);
+                result = apply(client, plan, tmp, prefetcher, parallelism);
             }
             check(tmp, options.integrityCheck());
             Files.deleteIfExists(wal);
@@ -102,91 +102,44 @@ public final class Restorer {
         deleteTree(downloads);
     }
 
-    private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp, Prefetcher prefetcher) throws IOException {
-        long bytes = 0;
-        long pages = 0;
-        long postApply = 0;
-        int files = 0;
-        long pos = 0;
-        PageChecksums sums = null;
+    /**
+     * Applies the plan with {@link PlanApplier}; if a planned file is gone (retention removed it),
+     * plans the whole restore again, through the higher levels that now cover it, and starts over.
+     */
+    private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp, Prefetcher prefetcher, int parallelism) throws IOException {
         List<LtxFileInfo> queue = plan.files();
-        prefetcher.reset(queue);
-        int replansWithoutProgress = 0;
-        PageWriter writer = null;
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            byte[] page = null;
-            for (int i = 0; i < queue.size(); i++) {
-                LtxFileInfo f = queue.get(i);
-                String name = "%s level %d file %s".formatted(client.location(), f.level(), f.fileName());
-                InputStream in;
-                try {
-                    in = prefetcher.open(i);
-                } catch (NoSuchFileException gone) {
-                    replansWithoutProgress = i == 0 ? replansWithoutProgress + 1 : 1;
-                    if (replansWithoutProgress > MAX_REPLANS_WITHOUT_PROGRESS) {
-                        throw new IOException("%s is listed but cannot be read (%d plans from TXID %s all needed it): %s"
-                                .formatted(name, MAX_REPLANS_WITHOUT_PROGRESS, Txid.format(pos), gone.getMessage()), gone);
+        int replansForTheSameFile = 0;
+        LtxFileInfo lastGone = null;
+        while (true) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                if (queue.isEmpty()) {
+                    ch.force(true);
+                    return new Result(plan.txid(), 0, 0, 0, false);
+                }
+                PlanApplier.Applied applied = PlanApplier.apply(client, queue, prefetcher, tmp, ch, parallelism, WORKERS);
+                ch.force(true);
+                boolean verified = false;
+                if (applied.postApply() != 0) {
+                    // Each page's checksum was taken as it was written: no second pass over the file.
+                    if (applied.checksum() != applied.postApply()) {
+                        throw new IOException("restored database checksum mismatch at TXID %s: want %s (from the last file), got %s"
+                                .formatted(Txid.format(plan.txid()), Checksums.format(applied.postApply()), Checksums.format(applied.checksum())));
                     }
-                    LOG.log(System.Logger.Level.INFO, "{0} is gone (retention?); planning the rest again from TXID {1}", name, Txid.format(pos));
-                    queue = RestorePlanner.plan(client.location(), RestorePlanner.listAll(client), pos, OptionalLong.of(plan.txid())).files();
-                    prefetcher.reset(queue);
-                    i = -1;
-                    continue;
+                    verified = true;
                 }
-                try (LtxDecoder d = new LtxDecoder(in, name)) {
-                    LtxHeader h = d.header();
-                    if (sums == null) {
-                        sums = new PageChecksums(h.pageSize());
-                        page = new byte[h.pageSize()];
-                        writer = new PageWriter(tmp, ch, h.pageSize());
-                    } else if (h.pageSize() != page.length) {
-                        throw new IOException("%s: page size %d differs from the snapshot's %d".formatted(name, h.pageSize(), page.length));
-                    }
-                    pages += applyPages(d, writer, sums, page);
-                    postApply = d.trailer().postApplyChecksum();
-                } catch (RuntimeException e) {
-                    // Corrupt data that slipped past a format check must still end as an error naming the file.
-                    throw new IOException("%s: unreadable: %s".formatted(name, e), e);
+                return new Result(plan.txid(), queue.size(), applied.bytes(), applied.pagesWritten(), verified);
+            } catch (PlanApplier.GoneException gone) {
+                replansForTheSameFile = gone.file.equals(lastGone) ? replansForTheSameFile + 1 : 1;
+                lastGone = gone.file;
+                if (replansForTheSameFile > MAX_REPLANS_WITHOUT_PROGRESS) {
+                    throw new IOException("%s is listed but cannot be read (%d plans all needed it): %s"
+                            .formatted(gone.name, MAX_REPLANS_WITHOUT_PROGRESS, gone.getCause().getMessage()), gone);
                 }
-                pos = f.maxTxid();
-                bytes += f.size();
-                files++;
-                LOG.log(System.Logger.Level.DEBUG, "applied {0}", name);
-            }
-            if (writer != null) {
-                writer.finish();
-            }
-            ch.force(true);
-            boolean verified = false;
-            if (postApply != 0 && sums != null) {
-                // Each page's checksum was taken as it was written: no second pass over the file.
-                if (sums.value() != postApply) {
-                    throw new IOException("restored database checksum mismatch at TXID %s: want %s (from the last file), got %s"
-                            .formatted(Txid.format(plan.txid()), Checksums.format(postApply), Checksums.format(sums.value())));
-                }
-                verified = true;
-            }
-            return new Result(plan.txid(), files, bytes, pages, verified);
-        } finally {
-            if (writer != null) {
-                writer.close();
+                LOG.log(System.Logger.Level.INFO, "{0} is gone (retention?); planning the restore again", gone.name);
+                queue = RestorePlanner.plan(client.location(), RestorePlanner.listAll(client), 0, OptionalLong.of(plan.txid())).files();
             }
         }
-    }
-
-    /** Streams one file's pages into the output, noting each page's checksum; returns the page count. */
-    private static long applyPages(LtxDecoder d, PageWriter writer, PageChecksums sums, byte[] page) throws IOException {
-        sums.resize(d.header().commit());
-        long n = 0;
-        int pgno;
-        while ((pgno = d.readPage(page)) != 0) {
-            writer.write(pgno, page);
-            sums.set(pgno, Checksums.ofPageCrc(pgno, d.lastPageCrc(), page.length));
-            n++;
-        }
-        writer.setPageCount(d.header().commit());
-        return n;
     }
 
     private static void deleteTree(Path dir) throws IOException {

@@ -84,6 +84,29 @@ class RestoreFailuresTest {
 
     @Test
     @Timeout(120)
+    void aTruncatedFileFailsTheRestoreSayingSoInPlaceAndDownloaded() throws Exception {
+        Path replica = replicate(dir, 3);
+        try (FileReplicaClient files = new FileReplicaClient(replica)) {
+            LtxFileInfo cut = files.listFiles(0, 0).get(1);
+            Path path = files.localPath(cut.level(), cut.range());
+            byte[] original = Files.readAllBytes(path);
+            Files.write(path, java.util.Arrays.copyOf(original, original.length / 2));
+            // In place, the page index is read from the file's end first: the error must still say "truncated".
+            for (var client : List.of(files, new ForwardingClient(files))) {
+                RestorePlan plan = RestorePlanner.plan(client, OptionalLong.empty());
+                RestoreOptions options = new RestoreOptions(dir.resolve("out.db"), OptionalLong.empty(), RestoreOptions.IntegrityCheck.NONE, false);
+                assertThatThrownBy(() -> Restorer.restore(client, plan, options, 2))
+                        .isInstanceOf(IOException.class)
+                        .hasMessageContaining(cut.fileName())
+                        .hasMessageContaining("truncated");
+                assertThat(dir.resolve("out.db")).doesNotExist();
+                assertThat(dir.resolve("out.db.tmp")).doesNotExist();
+            }
+        }
+    }
+
+    @Test
+    @Timeout(120)
     void closeAwaitsALateDownloadAndRemovesItsFile() throws Exception {
         Path replica = replicate(dir, 2);
         Path downloads = Files.createDirectories(dir.resolve("downloads"));

@@ -1,0 +1,389 @@
+package io.litestream4j.core.restore;
+
+import io.litestream4j.core.replica.LocalFiles;
+import io.litestream4j.core.replica.Parallel;
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.ltx.ByteRangeReader;
+import io.litestream4j.ltx.Checksums;
+import io.litestream4j.ltx.DatabaseChecksum;
+import io.litestream4j.ltx.LtxDecoder;
+import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.LtxHeader;
+import io.litestream4j.ltx.LtxPageReader;
+import io.litestream4j.ltx.PageIndex;
+import io.litestream4j.ltx.PageSizes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
+
+/**
+ * Applies a restore plan writing each page once, decoding files on several cores at a time.
+ *
+ * <ol>
+ *   <li>Decides with {@link PageOwners} which file writes each page: the newest holding it.
+ *       Overlapping levels then cost reads, not writes. From a local replica every file's header
+ *       and page index are read first (three small reads each) and the files are then decoded
+ *       largest first, for the best spread over the workers. Downloads go newest first instead:
+ *       each file's index is read from its download and claimed as soon as every newer file has
+ *       been, so no request is spent on indexes and the prefetch window stays ahead.
+ *   <li>Decodes every file completely on {@code workers} threads, verifying each one as
+ *       {@link LtxDecoder} does (every frame, its page index, its file checksum) and checking
+ *       that the index it verified is the one the pages were claimed from. Pages the file owns
+ *       go to the output with positional writes, runs of consecutive pages gathered into 1 MiB
+ *       writes, straight to the disk (O_DIRECT) where aligned and long: measured here, 1 GiB
+ *       took 0.6 s that way against 1.6 s through the page cache plus fsync, with a tenth of the
+ *       CPU. Short runs (single pages of L0 files) go through the page cache; Linux keeps it
+ *       coherent with direct writes, and since no page is written twice, the order of writes
+ *       does not matter.
+ *   <li>Adds up the database checksum from the pages written (and zeros for pages no file holds),
+ *       for the caller to compare with the last file's post-apply checksum.
+ * </ol>
+ *
+ * A failure stops the other workers after their current file and is thrown once all have
+ * stopped; a planned file that is gone is a {@link GoneException} naming it. The output is a
+ * temporary file: nothing here is durable until the caller fsyncs and renames it.
+ */
+final class PlanApplier {
+    /** A planned file the replica no longer has (retention removed it, or it cannot be read). */
+    static final class GoneException extends IOException {
+        private static final long serialVersionUID = 1L;
+        final transient LtxFileInfo file;
+        final String name;
+
+        GoneException(String name, LtxFileInfo file, NoSuchFileException cause) {
+            super(name + ": " + cause.getMessage(), cause);
+            this.file = file;
+            this.name = name;
+        }
+    }
+
+    /** What was applied: pages written, the database checksum of the result, the last file's post-apply checksum (0: none). */
+    record Applied(long pagesWritten, long checksum, long postApply, long bytes) {}
+
+    private static final System.Logger LOG = System.getLogger(PlanApplier.class.getName());
+    private static final int RUN_BYTES = 1 << 20;
+    /** Runs at least this long are written directly when aligned; shorter ones are not worth a synchronous disk write. */
+    private static final int MIN_DIRECT_BYTES = 256 * 1024;
+
+    private final ReplicaClient client;
+    private final List<LtxFileInfo> files;
+    private final Prefetcher prefetcher;
+    private final FileChannel channel;
+    private final FileChannel direct;
+    private final int alignment;
+    private final boolean local;
+    /** Each file's header and page index, once read (before it is claimed). */
+    private final LtxPageReader[] indexes;
+    /** Made when the newest file is claimed (its commit is the database's size); guarded by {@code this}. */
+    private PageOwners owners;
+    private int pageSize;
+    /** Each page's checksum, set by the one worker that writes it. */
+    private long[] pageSums;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** The last file's post-apply checksum, as verified by its decoder. */
+    private volatile long postApply;
+
+    private PlanApplier(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, FileChannel channel, FileChannel direct,
+            int alignment) {
+        this.client = client;
+        this.files = files;
+        this.prefetcher = prefetcher;
+        this.channel = channel;
+        this.direct = direct;
+        this.alignment = alignment;
+        this.local = client.capability(LocalFiles.class).isPresent();
+        this.indexes = new LtxPageReader[files.size()];
+    }
+
+    /**
+     * Applies {@code files} (a plan, oldest first, not empty) to {@code channel}, an empty file
+     * ({@code direct}: the same file opened with O_DIRECT, or null).
+     */
+    static Applied apply(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, Path output, FileChannel channel,
+            int parallelism, int workers) throws IOException {
+        FileChannel direct = openDirect(output);
+        try {
+            return new PlanApplier(client, files, prefetcher, channel, direct, blockSize(output)).run(parallelism, workers);
+        } finally {
+            if (direct != null) {
+                direct.close();
+            }
+        }
+    }
+
+    private static int blockSize(Path file) {
+        try {
+            return (int) Math.max(4096, Math.min(java.nio.file.Files.getFileStore(file).getBlockSize(), 1 << 16));
+        } catch (IOException | UnsupportedOperationException e) {
+            return 4096;
+        }
+    }
+
+    /** The file opened for direct writes, or null where the file system does not allow them. */
+    private static FileChannel openDirect(Path file) {
+        try {
+            return FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT);
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.log(System.Logger.Level.DEBUG, "{0}: no direct I/O ({1}); writing through the page cache", file, e.toString());
+            return null;
+        }
+    }
+
+    private static String name(ReplicaClient client, LtxFileInfo f) {
+        return "%s level %d file %s".formatted(client.location(), f.level(), f.fileName());
+    }
+
+    private String name(int i) {
+        return name(client, files.get(i));
+    }
+
+    private static LtxPageReader readIndex(Path file, LtxFileInfo f, String name) throws IOException {
+        try {
+            return LtxPageReader.open(ByteRangeReader.of(file), name);
+        } catch (io.litestream4j.ltx.LtxFormatException e) {
+            // Read from its end, a damaged file gives a confusing error ("page index length: ...,
+            // got <garbage>" for a truncated one): read it from the start as the decoder does,
+            // whose error says what is wrong where ("truncated at offset ...").
+            try (LtxDecoder d = new LtxDecoder(java.nio.file.Files.newInputStream(file), name)) {
+                d.verify();
+            } catch (RuntimeException decoderFailure) {
+                e.addSuppressed(decoderFailure);
+            }
+            throw e;
+        } catch (NoSuchFileException e) {
+            throw new GoneException(name, f, e);
+        } catch (RuntimeException e) {
+            throw new IOException("%s: unreadable: %s".formatted(name, e), e);
+        }
+    }
+
+    /**
+     * Gives file {@code i} its pages, once every newer file has had its own (a worker with an
+     * older file waits here: the newer ones are taken earlier, so their claims never wait on it).
+     */
+    private synchronized void claim(int i, LtxPageReader index) throws IOException {
+        while (owners == null ? i != files.size() - 1 : owners.next() != i) {
+            if (failure.get() != null) {
+                throw new IOException("restore stopped: another file failed");
+            }
+            try {
+                wait(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while restoring");
+            }
+        }
+        LtxHeader h = index.header();
+        if (owners == null) {
+            pageSize = h.pageSize();
+            owners = new PageOwners(files.size(), h.commit());
+            pageSums = new long[h.commit()];
+            long size = (long) h.commit() * pageSize;
+            // The final length first: pages no file holds stay zeros, and writes may land in any order.
+            ByteBuffer zero = ByteBuffer.allocate(1);
+            while (size > 0 && zero.hasRemaining()) {
+                channel.write(zero, size - 1);
+            }
+        } else if (h.pageSize() != pageSize) {
+            throw new IOException("%s: page size %d differs from the newest file's %d".formatted(name(i), h.pageSize(), pageSize));
+        }
+        PageIndex pages = index.index();
+        owners.claim(i, new PageOwners.FilePages(h.commit(), IntStream.range(0, pages.size()).map(pages::pgno).toArray()));
+        indexes[i] = index;
+        notifyAll();
+    }
+
+    private Applied run(int parallelism, int workers) throws IOException {
+        int[] order;
+        if (local) {
+            // Local files: every index first (three small reads each), so the biggest files can start at once.
+            LocalFiles replica = client.capability(LocalFiles.class).orElseThrow();
+            List<LtxPageReader> read = Parallel.map(IntStream.range(0, files.size()).boxed().toList(), parallelism,
+                    i -> readIndex(replica.localPath(files.get(i).level(), files.get(i).range()), files.get(i), name(i)));
+            for (int i = files.size() - 1; i >= 0; i--) {
+                claim(i, read.get(i));
+            }
+            order = IntStream.range(0, files.size()).boxed().sorted(Comparator.comparingLong((Integer i) -> files.get(i).size()).reversed())
+                    .mapToInt(Integer::intValue).toArray();
+        } else {
+            // Downloads: newest first, each file's index read from its download and claimed before it is decoded.
+            order = IntStream.range(0, files.size()).map(k -> files.size() - 1 - k).toArray();
+        }
+        prefetcher.reset(IntStream.of(order).mapToObj(files::get).toList()); // the prefetcher's file k is order[k]
+        AtomicInteger next = new AtomicInteger();
+        int threads = Math.max(1, Math.min(workers, files.size()));
+        List<Future<Long>> done = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("restore-apply-", 0).daemon().factory());
+        try {
+            for (int t = 0; t < threads; t++) {
+                done.add(pool.submit(() -> work(order, next)));
+            }
+            long pages = 0;
+            for (Future<Long> f : done) {
+                try {
+                    pages += f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failure.compareAndSet(null, e.getCause());
+                }
+            }
+            Throwable t = failure.get();
+            if (t != null) {
+                throw t instanceof IOException io ? io : new IOException("restore: " + t, t);
+            }
+            return new Applied(pages, checksum(), postApply, files.stream().mapToLong(LtxFileInfo::size).sum());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure.compareAndSet(null, e);
+            throw new InterruptedIOException("interrupted while restoring");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** One worker: files until none is left or another worker failed; returns the pages written. */
+    private long work(int[] order, AtomicInteger next) throws IOException {
+        RunWriter out = null;
+        long pages = 0;
+        try {
+            for (int k = next.getAndIncrement(); k < order.length && failure.get() == null; k = next.getAndIncrement()) {
+                Prefetcher.Fetched fetched = fetch(k, order[k]);
+                try {
+                    if (!local) {
+                        claim(order[k], readIndex(fetched.path(), files.get(order[k]), name(order[k])));
+                    }
+                    if (out == null) {
+                        out = new RunWriter(); // the page size is known once the newest file is claimed
+                    }
+                    pages += applyFile(order[k], fetched.path(), out);
+                } finally {
+                    fetched.delete();
+                }
+            }
+            return pages;
+        } catch (IOException | RuntimeException | Error e) {
+            failure.compareAndSet(null, e);
+            throw e;
+        }
+    }
+
+    private Prefetcher.Fetched fetch(int k, int i) throws IOException {
+        try {
+            return prefetcher.fetch(k);
+        } catch (NoSuchFileException e) {
+            throw new GoneException(name(i), files.get(i), e);
+        }
+    }
+
+    private long applyFile(int i, Path file, RunWriter out) throws IOException {
+        String name = name(i);
+        byte[] page = new byte[pageSize];
+        long written = 0;
+        InputStream in;
+        try {
+            in = java.nio.file.Files.newInputStream(file);
+        } catch (NoSuchFileException e) {
+            throw new GoneException(name, files.get(i), e);
+        }
+        try (LtxDecoder d = new LtxDecoder(in, name)) {
+            LtxHeader planned = indexes[i].header();
+            if (d.header().commit() != planned.commit() || d.header().pageSize() != pageSize) {
+                throw new IOException("%s: header changed between reading its index and the file: commit %d, page size %d, want %d, %d"
+                        .formatted(name, d.header().commit(), d.header().pageSize(), planned.commit(), pageSize));
+            }
+            int pgno;
+            while ((pgno = d.readPage(page)) != 0) {
+                if (owners.writes(i, pgno)) {
+                    out.add(pgno, page);
+                    pageSums[pgno - 1] = Checksums.ofPageCrc(pgno, d.lastPageCrc(), pageSize);
+                    written++;
+                }
+            }
+            out.flush();
+            checkSameIndex(name, indexes[i].index(), d.pageIndex());
+            if (i == files.size() - 1) {
+                postApply = d.trailer().postApplyChecksum();
+            }
+        } catch (RuntimeException e) {
+            // Corrupt data that slipped past a format check must still end as an error naming the file.
+            throw new IOException("%s: unreadable: %s".formatted(name, e), e);
+        }
+        return written;
+    }
+
+    /** The plan was made from an index read before the file was verified: it must be the verified one. */
+    private static void checkSameIndex(String name, PageIndex planned, PageIndex verified) throws IOException {
+        boolean same = planned.size() == verified.size();
+        for (int k = 0; same && k < planned.size(); k++) {
+            same = planned.pgno(k) == verified.pgno(k) && planned.offset(k) == verified.offset(k);
+        }
+        if (!same) {
+            throw new IOException("%s: page index changed between planning (%d pages) and applying (%d pages)".formatted(name, planned.size(),
+                    verified.size()));
+        }
+    }
+
+    private long checksum() {
+        DatabaseChecksum total = new DatabaseChecksum();
+        int lock = PageSizes.lockPgno(pageSize);
+        long zeroCrc = io.litestream4j.ltx.Crc64.of(new byte[pageSize]);
+        for (int pgno = 1; pgno <= owners.pageCount(); pgno++) {
+            if (owners.isOwned(pgno)) {
+                total.add(pageSums[pgno - 1]);
+            } else if (pgno != lock) {
+                total.add(Checksums.ofPageCrc(pgno, zeroCrc, pageSize)); // a page of zeros, as SQLite reads it
+            }
+        }
+        return total.value();
+    }
+
+    /** One worker's buffer: gathers consecutive pages and writes each run with one call. */
+    private final class RunWriter {
+        private final ByteBuffer buffer;
+        private int firstPgno;
+        private int lastPgno;
+
+        RunWriter() {
+            int capacity = Math.max(RUN_BYTES / pageSize, 1) * pageSize;
+            buffer = ByteBuffer.allocateDirect(capacity + alignment).alignedSlice(alignment).limit(capacity).slice();
+        }
+
+        void add(int pgno, byte[] page) throws IOException {
+            if (buffer.position() > 0 && (pgno != lastPgno + 1 || !buffer.hasRemaining())) {
+                flush();
+            }
+            if (buffer.position() == 0) {
+                firstPgno = pgno;
+            }
+            buffer.put(page, 0, pageSize);
+            lastPgno = pgno;
+        }
+
+        void flush() throws IOException {
+            if (buffer.position() == 0) {
+                return;
+            }
+            buffer.flip();
+            long position = (long) (firstPgno - 1) * pageSize;
+            boolean aligned = direct != null && buffer.remaining() >= MIN_DIRECT_BYTES && position % alignment == 0
+                    && buffer.remaining() % alignment == 0;
+            FileChannel target = aligned ? direct : channel;
+            while (buffer.hasRemaining()) {
+                target.write(buffer, position + buffer.position());
+            }
+            buffer.clear();
+        }
+    }
+}
