@@ -54,7 +54,7 @@ final class Follower implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "vfs {0}: {1}; waiting for the first snapshot", vfsName, e.getMessage());
         }
         long ms = options.pollInterval().toMillis();
-        poller.scheduleWithFixedDelay(this::poll, ms, ms, TimeUnit.MILLISECONDS);
+        poller.scheduleAtFixedRate(this::poll, ms, ms, TimeUnit.MILLISECONDS); // a slow poll delays the next, never overlaps it
     }
 
     /** The newest state, or null if the replica has none yet. */

@@ -26,6 +26,15 @@ final class ReplicaFile {
     private final LongAdder bytesFetched;
     /** A block already fetched for the current thread's {@link #readPages}, served before the replica. */
     private final ThreadLocal<Window> window = new ThreadLocal<>();
+    /** The whole file, for files up to {@link #WHOLE_FILE_BYTES}: one request instead of three to open, none per page. */
+    private final byte[] whole;
+
+    /**
+     * Files up to this size are fetched whole when opened and kept while a state uses them: L0
+     * files (one sync each) are mostly a few pages, and on an object store a request costs far
+     * more than the bytes.
+     */
+    static final int WHOLE_FILE_BYTES = 256 << 10;
 
     private record Window(long offset, byte[] data) {}
 
@@ -34,6 +43,7 @@ final class ReplicaFile {
         this.info = info;
         this.name = "%s: %d/%s".formatted(client.location(), info.level(), info.fileName());
         this.bytesFetched = bytesFetched;
+        this.whole = info.size() <= WHOLE_FILE_BYTES ? fetch(0, (int) info.size()) : null;
         this.reader = LtxPageReader.open(new Ranges(), name);
     }
 
@@ -73,6 +83,14 @@ final class ReplicaFile {
      */
     void readPages(int from, int to, PageSink sink) throws IOException {
         var index = reader.index();
+        if (whole != null) {
+            for (int i = from; i <= to; i++) {
+                byte[] page = new byte[reader.header().pageSize()];
+                readPage(index.pgno(i), page);
+                sink.accept(index.pgno(i), page);
+            }
+            return;
+        }
         long start = index.offset(from);
         long end = index.offset(to) + index.frameSize(to);
         window.set(new Window(start, fetch(start, (int) (end - start))));
@@ -111,6 +129,12 @@ final class ReplicaFile {
 
         @Override
         public byte[] read(long offset, int length) throws IOException {
+            if (whole != null) {
+                if (offset < 0 || offset + length > whole.length) {
+                    throw new EOFException("%s: want %d bytes at offset %d, the file has %d".formatted(name, length, offset, whole.length));
+                }
+                return java.util.Arrays.copyOfRange(whole, (int) offset, (int) offset + length);
+            }
             Window w = window.get();
             if (w != null && offset >= w.offset() && offset + length <= w.offset() + w.data().length) {
                 int from = (int) (offset - w.offset());

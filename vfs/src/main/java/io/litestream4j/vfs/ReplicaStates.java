@@ -43,12 +43,18 @@ final class ReplicaStates {
 
     /** The newest state the replica can rebuild. */
     PageMap latest() throws IOException {
-        return build(RestorePlanner.plan(client, OptionalLong.empty()));
+        return build(RestorePlanner.plan(client.location(), listAll(), 0, OptionalLong.empty()));
     }
 
     /** The state as of TXID {@code txid}, as {@code restore -txid} plans it. */
     PageMap atTxid(long txid) throws IOException {
-        return build(RestorePlanner.plan(client, OptionalLong.of(txid)));
+        return build(RestorePlanner.plan(client.location(), listAll(), 0, OptionalLong.of(txid)));
+    }
+
+    /** {@link RestorePlanner#listAll}, the levels listed at once (ten sequential round trips would take seconds on a busy store). */
+    private List<LtxFileInfo> listAll() throws IOException {
+        List<Integer> levels = java.util.stream.IntStream.rangeClosed(0, LtxFileInfo.MAX_LEVEL).map(l -> LtxFileInfo.MAX_LEVEL - l).boxed().toList();
+        return Parallel.map(levels, levels.size(), level -> client.listFiles(level, 0)).stream().flatMap(List::stream).toList();
     }
 
     /** The state as of {@code time}, as {@code restore -timestamp} plans it. */
