@@ -223,8 +223,13 @@ public final class LitestreamVfs implements AutoCloseable {
         return same;
     }
 
-    /** Page {@code pgno} of {@code map}, from the cache or the replica (with neighbours if reads are sequential). */
-    byte[] page(PageMap map, int pgno, boolean sequential, VfsFile reader) throws IOException {
+    /**
+     * Page {@code pgno} of {@code map}, from the cache or the replica. After {@code sequentialRun}
+     * pages read in order, the following pages of the same file come with it in one ranged read:
+     * the prefetch size, growing by that much per window read up to eight times it (1 MiB with
+     * the defaults), as an operating system's read-ahead does.
+     */
+    byte[] page(PageMap map, int pgno, int sequentialRun) throws IOException {
         ReplicaFile file = map.fileOf(pgno);
         if (file == null) {
             return new byte[map.pageSize()]; // the lock page, stored nowhere, restores as zeros
@@ -236,10 +241,10 @@ public final class LitestreamVfs implements AutoCloseable {
             return page;
         }
         misses.increment();
-        reader.missed(pgno);
         int entry = map.entryOf(pgno);
-        int last = Math.min(entry + options.prefetchPages() - 1, file.reader().index().size() - 1);
-        if (sequential && last > entry) {
+        int window = sequentialRun == 0 ? 1 : Math.min(8 * options.prefetchPages(), options.prefetchPages() * (1 + sequentialRun / options.prefetchPages()));
+        int last = Math.min(entry + window - 1, file.reader().index().size() - 1);
+        if (last > entry) {
             byte[][] found = new byte[1][];
             file.readPages(entry, last, (p, bytes) -> {
                 cache.put(PageCache.key(file, p), bytes);

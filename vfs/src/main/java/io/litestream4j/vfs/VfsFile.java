@@ -24,7 +24,9 @@ final class VfsFile {
     private final String name;
     private int lock = LOCK_NONE;
     private PageMap held;
-    private int lastMiss = -1;
+    private int lastRead = -1;
+    /** Pages read in increasing order without a jump, for growing the prefetch window. */
+    private int sequentialRun;
 
     VfsFile(LitestreamVfs vfs, LitestreamVfs.Target target, String name) {
         this.vfs = vfs;
@@ -108,17 +110,13 @@ final class VfsFile {
     }
 
     private byte[] page(PageMap map, int pgno) throws IOException {
-        boolean sequential = pgno == lastMiss + 1;
-        byte[] page = vfs.page(map, pgno, sequential, this);
+        sequentialRun = pgno == lastRead + 1 ? sequentialRun + 1 : 0;
+        lastRead = pgno;
+        byte[] page = vfs.page(map, pgno, sequentialRun);
         if (pgno == 1) {
             page = asRollbackHeader(page, map);
         }
         return page;
-    }
-
-    /** Records a cache miss of {@code pgno} (for telling sequential reads apart). */
-    void missed(int pgno) {
-        lastMiss = pgno;
     }
 
     private static byte[] asRollbackHeader(byte[] page1, PageMap map) {
