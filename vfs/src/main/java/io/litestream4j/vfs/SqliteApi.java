@@ -9,7 +9,6 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -282,10 +281,6 @@ final class SqliteApi {
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException("upcall " + owner.getSimpleName() + "." + method + fd, e);
             }
-        }
-
-        static MethodType type(FunctionDescriptor fd) {
-            return fd.toMethodType();
         }
     }
 }

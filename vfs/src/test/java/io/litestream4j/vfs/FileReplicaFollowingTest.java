@@ -16,6 +16,11 @@ class FileReplicaFollowingTest extends FollowingReadersContract {
     }
 
     @Override
+    String replicaUrl() {
+        return dir.resolve("replica").toString();
+    }
+
+    @Override
     String vfsName() {
         return "follow-file";
     }

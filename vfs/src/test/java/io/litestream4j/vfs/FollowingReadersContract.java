@@ -46,6 +46,14 @@ abstract class FollowingReadersContract {
 
     abstract String vfsName();
 
+    /** The replica's URL for a reader in another JVM. */
+    abstract String replicaUrl();
+
+    /** Environment for that JVM (credentials). */
+    java.util.Map<String, String> readerEnvironment() {
+        return java.util.Map.of();
+    }
+
     /** The bound on the median commit-to-visible lag: the 2 s. */
     long medianLagBoundMs() {
         return 2000;
@@ -88,6 +96,19 @@ abstract class FollowingReadersContract {
             replicator.awaitReplicated(Duration.ofSeconds(30));
             try (LitestreamVfs vfs = LitestreamVfs.register(vfsName(), readerClient(),
                     VfsOptions.defaults().withReplanInterval(Duration.ofSeconds(3)).withCacheBytes(2L << 20))) {
+                Path stopFile = dir.resolve("stop-reader");
+                ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
+                        "-cp", System.getProperty("java.class.path"), OtherProcessReader.class.getName(), vfsName() + "-other", replicaUrl(),
+                        stopFile.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("other-reader.log").toFile());
+                pb.environment().putAll(readerEnvironment());
+                Process other = pb.start();
+                // The writer starts once the other JVM reads (its start-up takes seconds on a busy machine).
+                Path otherLog = dir.resolve("other-reader.log");
+                long readyBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                while (!java.nio.file.Files.readString(otherLog).contains("READY") && other.isAlive() && System.nanoTime() < readyBy) {
+                    Thread.sleep(50);
+                }
+                assertThat(java.nio.file.Files.readString(otherLog)).as("the other JVM's reader started").contains("READY");
                 List<Thread> readers = new ArrayList<>();
                 for (int r = 0; r < READERS; r++) {
                     readers.add(Thread.ofPlatform().name("reader-" + r).start(() -> {
@@ -144,6 +165,17 @@ abstract class FollowingReadersContract {
                 for (Thread t : readers) {
                     t.join(30_000);
                 }
+                java.nio.file.Files.writeString(stopFile, Long.toString(last));
+                boolean exited = other.waitFor(90, TimeUnit.SECONDS);
+                if (!exited) {
+                    other.destroyForcibly();
+                }
+                String otherOut = java.nio.file.Files.readString(dir.resolve("other-reader.log"));
+                System.out.printf("%s: reader in another JVM: %s%n", vfsName(), otherOut.lines().filter(l -> l.startsWith("OK") || l.startsWith("PROBLEM"))
+                        .findFirst().orElse("(no result)"));
+                assertThat(exited).as("the other JVM's reader finished").isTrue();
+                assertThat(other.exitValue()).as("the other JVM's reader: %s", otherOut).isZero();
+                assertThat(otherOut).containsPattern("OK [1-9][0-9]+ " + last);
                 assertThat(problems).as("read transactions that saw no whole prefix, or failed").isEmpty();
                 assertThat(firstSeenAt.get((int) last)).as("the last transaction %d reached the readers", last).isNotZero();
                 // Staleness: for each committed transaction, when readers first saw it or a later one.
@@ -172,8 +204,15 @@ abstract class FollowingReadersContract {
                 assertThat(p50).as("median lag, ms").isLessThanOrEqualTo(medianLagBoundMs());
                 assertThat(p99).as("p99 lag, ms").isLessThanOrEqualTo(3 * medianLagBoundMs());
                 assertThat(vfs.lastError()).as("vfs errors").isNull();
+                assertThat(vfs.servedTxid()).as("served TXID").isPositive();
+                assertThat(vfs.lagTxids()).as("caught up: TXIDs behind").isZero();
+                assertThat(vfs.lag()).as("caught up: time behind").isEqualTo(Duration.ZERO);
                 // Compaction and retention did run under the readers.
-                assertThat(writerReplica.listFiles(1, 0)).as("level-1 files").isNotEmpty();
+                long compacted = 0;
+                for (int level = 1; level <= 9; level++) {
+                    compacted += writerReplica.listFiles(level, 0).size();
+                }
+                assertThat(compacted).as("files in levels 1-9").isPositive();
                 assertThat(writerReplica.listFiles(0, 0).getFirst().minTxid()).as("oldest L0 file left by retention").isGreaterThan(1);
             }
         } finally {

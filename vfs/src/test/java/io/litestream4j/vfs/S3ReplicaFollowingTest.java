@@ -44,6 +44,16 @@ class S3ReplicaFollowingTest extends FollowingReadersContract {
     }
 
     @Override
+    String replicaUrl() {
+        return server.url("vfs", "app");
+    }
+
+    @Override
+    java.util.Map<String, String> readerEnvironment() {
+        return java.util.Map.of("LITESTREAM_ACCESS_KEY_ID", S3TestServer.ACCESS_KEY, "LITESTREAM_SECRET_ACCESS_KEY", S3TestServer.SECRET_KEY);
+    }
+
+    @Override
     String vfsName() {
         return "follow-s3";
     }
