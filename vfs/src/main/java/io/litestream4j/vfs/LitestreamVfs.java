@@ -154,6 +154,26 @@ public final class LitestreamVfs implements AutoCloseable {
         return cache.bytes();
     }
 
+    /**
+     * The metrics above under Prometheus names (label {@code vfs} = {@link #name()}), for an
+     * application's own registry: {@code litestream_vfs_txid}, {@code litestream_vfs_replica_txid},
+     * {@code litestream_vfs_lag_txids}, {@code litestream_vfs_lag_seconds},
+     * {@code litestream_vfs_cache_hits_total}, {@code litestream_vfs_cache_misses_total},
+     * {@code litestream_vfs_cache_bytes}, {@code litestream_vfs_fetched_bytes_total}.
+     */
+    public Map<String, Number> metrics() {
+        Map<String, Number> m = new java.util.LinkedHashMap<>();
+        m.put("litestream_vfs_txid", servedTxid());
+        m.put("litestream_vfs_replica_txid", replicaTxid());
+        m.put("litestream_vfs_lag_txids", lagTxids());
+        m.put("litestream_vfs_lag_seconds", lag().toMillis() / 1000.0);
+        m.put("litestream_vfs_cache_hits_total", cacheHits());
+        m.put("litestream_vfs_cache_misses_total", cacheMisses());
+        m.put("litestream_vfs_cache_bytes", cacheBytes());
+        m.put("litestream_vfs_fetched_bytes_total", bytesFetched());
+        return m;
+    }
+
     /** The last read or poll failure, naming the replica file, or null. */
     public String lastError() {
         String read = lastError;
@@ -272,8 +292,9 @@ public final class LitestreamVfs implements AutoCloseable {
     }
 
     /**
-     * Stops following the replica and removes the VFS from SQLite (new opens by its name fail);
-     * connections still open keep reading the state they have.
+     * Stops following the replica, removes the VFS from SQLite (new opens by its name fail) and
+     * closes the replica client: close the VFS's connections first (a connection still open can
+     * read only pages already cached; others fail with SQLITE_IOERR).
      */
     @Override
     public void close() throws IOException {

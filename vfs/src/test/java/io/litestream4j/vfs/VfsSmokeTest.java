@@ -84,6 +84,10 @@ class VfsSmokeTest {
             assertThat(vfs.cacheMisses()).as("misses for a scan of %d pages", pages).isLessThan(pages / 8);
             assertThat(vfs.cacheHits()).isGreaterThan(pages / 2);
             assertThat(vfs.cacheBytes()).isPositive().isLessThanOrEqualTo(bound);
+            assertThat(vfs.metrics()).containsEntry("litestream_vfs_cache_misses_total", vfs.cacheMisses())
+                    .containsEntry("litestream_vfs_cache_bytes", vfs.cacheBytes()).containsEntry("litestream_vfs_lag_txids", 0L)
+                    .containsEntry("litestream_vfs_txid", vfs.servedTxid());
+            assertThat(vfs.bytesFetched()).as("bytes fetched (LZ4-compressed frames)").isPositive();
         }
     }
 }
