@@ -87,6 +87,9 @@ final class Follower implements AutoCloseable {
             pollOnce();
             lastError = null;
         } catch (Throwable t) {
+            if (poller.isShutdown()) {
+                return; // closed while polling: the interruption is ours
+            }
             String msg = "vfs %s: poll %s: %s".formatted(vfsName, states.client().location(), t.getMessage());
             if (!msg.equals(lastError)) {
                 LOG.log(System.Logger.Level.WARNING, msg);

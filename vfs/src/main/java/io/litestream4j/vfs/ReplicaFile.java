@@ -13,7 +13,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * One LTX file of the replica, read page by page with ranged reads: its header and page index are
  * read when it is opened, each page's frame on demand. A run of neighbouring frames can be fetched
- * with one ranged read ({@link #readPages}), which is what prefetch uses.
+ * with one ranged read ({@link #readPages}), which is what prefetch uses. A small file is fetched
+ * whole and verified like a restore verifies it (file checksum included); a large one is checked
+ * frame by frame (page number, sizes, decompression) but its file checksum, which needs every
+ * byte, is not.
  */
 final class ReplicaFile {
     private static final AtomicInteger IDS = new AtomicInteger();
@@ -43,7 +46,7 @@ final class ReplicaFile {
         this.info = info;
         this.name = "%s: %d/%s".formatted(client.location(), info.level(), info.fileName());
         this.bytesFetched = bytesFetched;
-        this.whole = info.size() <= WHOLE_FILE_BYTES ? fetch(0, (int) info.size()) : null;
+        this.whole = info.size() <= WHOLE_FILE_BYTES ? verified(fetch(0, (int) info.size())) : null;
         this.reader = LtxPageReader.open(new Ranges(), name);
     }
 
@@ -107,6 +110,14 @@ final class ReplicaFile {
 
     interface PageSink {
         void accept(int pgno, byte[] page);
+    }
+
+    /** {@code file} after checking every frame, the page index and the file checksum (as the restore does). */
+    private byte[] verified(byte[] file) throws IOException {
+        try (io.litestream4j.ltx.LtxDecoder d = new io.litestream4j.ltx.LtxDecoder(new java.io.ByteArrayInputStream(file), name)) {
+            d.verify();
+        }
+        return file;
     }
 
     private byte[] fetch(long offset, int length) throws IOException {
