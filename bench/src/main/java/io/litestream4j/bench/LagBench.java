@@ -24,7 +24,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The data-loss window with any replica: a writer commits one-row transactions at 200/s while the
  * replicator runs with sync-interval 0 and with the 1 s default for object stores. The replica is
  * a URL of any backend on the class path ({@code gs://} with {@code STORAGE_EMULATOR_HOST} for the
- * firebase-tools emulator); each run writes under its own folder {@code <url>/run-<interval ms>}.
+ * firebase-tools emulator); each run writes under its own folder {@code <url>/run-<interval ms>}, or,
+ * when the URL holds {@code %d}, to the URL with the interval in milliseconds in its place (for
+ * backends without folders: {@code nats://127.0.0.1:4222/lag-%d} uses the buckets {@code lag-0}
+ * and {@code lag-1000}, which must exist).
  *
  * <p>How the window is measured, conservatively: every 5 ms a marker notes the time t0 and then
  * runs a sync; every commit made before t0 is in the TXID that sync reaches (or an earlier one).
@@ -61,7 +64,7 @@ public final class LagBench {
         System.out.printf("data-loss window, %d one-row transactions/s for %d s per run, replica %s%n%n", RATE, seconds, url);
         System.out.printf("%-14s %7s %7s %7s %7s %8s %12s%n", "sync-interval", "p50 ms", "p90 ms", "p99 ms", "max ms", "syncs", "L0 PUTs/min");
         for (Duration interval : List.of(Duration.ZERO, Duration.ofSeconds(1))) {
-            String runUrl = url + "/run-" + interval.toMillis();
+            String runUrl = url.contains("%d") ? url.formatted(interval.toMillis()) : url + "/run-" + interval.toMillis();
             Result r = measure(() -> ReplicaClients.open(runUrl), interval, seconds, () -> {});
             System.out.printf("%-14s %7.0f %7.0f %7.0f %7.0f %8d %12.1f%n", interval.isZero() ? "0" : interval.toSeconds() + "s", r.p50(), r.p90(),
                     r.p99(), r.max(), r.syncs(), r.l0Puts() / r.minutes());

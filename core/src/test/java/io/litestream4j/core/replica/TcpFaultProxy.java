@@ -28,6 +28,7 @@ public final class TcpFaultProxy implements AutoCloseable {
     private final AtomicLong connections = new AtomicLong();
     private final AtomicLong resets = new AtomicLong();
     private final AtomicLong stalls = new AtomicLong();
+    private final AtomicLong bytesFromClients = new AtomicLong();
 
     public TcpFaultProxy(URI server, long seed) throws IOException {
         this.upstream = new InetSocketAddress(server.getHost(), server.getPort());
@@ -37,7 +38,22 @@ public final class TcpFaultProxy implements AutoCloseable {
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + listener.getLocalPort());
+        return URI.create("http://127.0.0.1:" + port());
+    }
+
+    /** The loopback port clients connect to instead of the server's. */
+    public int port() {
+        return listener.getLocalPort();
+    }
+
+    /** Connections clients opened through the proxy so far. */
+    public long connections() {
+        return connections.get();
+    }
+
+    /** Bytes clients sent through the proxy so far: any request, whatever the protocol, sends some. */
+    public long bytesFromClients() {
+        return bytesFromClients.get();
     }
 
     /** The share of requests to harm (half reset, half stalled); 0 heals the network. */
@@ -107,6 +123,9 @@ public final class TcpFaultProxy implements AutoCloseable {
                         stalls.incrementAndGet();
                         Thread.sleep(stallMillis);
                     }
+                }
+                if (harm) {
+                    bytesFromClients.addAndGet(n);
                 }
                 out.write(buf, 0, n);
                 out.flush();

@@ -321,7 +321,40 @@ public final class GcsReplicaClient implements ReplicaClient, RangedReads, Exact
         } catch (IOException | RuntimeException e) {
             throw failure("put " + name, e); // the input or the service failed; nothing was stored
         }
+        if (settings.emulator() != null) {
+            requireWholeOnEmulator(name, size);
+        }
         return new LtxFileInfo(level, range, size, createdAt);
+    }
+
+    /**
+     * The emulator completes a resumable upload at the first PUT it receives, whatever arrived:
+     * a connection reset part-way, or the client's status query after one, stores a short object
+     * and answers as if the upload were whole (seen in GcsFlakyStorageTest: a 0-byte L0 file
+     * listed, the restore failed on it). Google Cloud Storage completes an upload only when the
+     * declared total has arrived, so this extra request is made on the emulator only. A short
+     * object is deleted (that generation only) and the write fails, to be retried whole.
+     */
+    private void requireWholeOnEmulator(String name, long size) throws IOException {
+        com.google.cloud.storage.Blob stored;
+        try {
+            stored = storage.get(blobId(name), Storage.BlobGetOption.fields(Storage.BlobField.SIZE, Storage.BlobField.GENERATION));
+        } catch (RuntimeException e) {
+            throw failure("put " + name + ": check the stored size", e);
+        }
+        long got = stored == null ? -1 : stored.getSize();
+        if (got == size) {
+            return;
+        }
+        try {
+            if (stored != null) {
+                storage.delete(BlobId.of(settings.bucket(), name, stored.getGeneration()));
+            }
+        } catch (RuntimeException e) {
+            throw failure("put %s: the emulator stored %d bytes, want %d; delete the short object".formatted(name, got, size), e);
+        }
+        throw new IOException("gs replica %s: put %s: the emulator stored %s, want %d bytes (an interrupted upload it completed anyway); deleted, to be written again"
+                .formatted(location(), name, got < 0 ? "nothing" : got + " bytes", size));
     }
 
     /**
