@@ -71,6 +71,19 @@ class ReplicaMaintainerAlarmTest {
         return java.text.MessageFormat.format(r.getMessage(), r.getParameters());
     }
 
+    /** {@code files}, whose reads fail with {@code message} while {@code down[0]} is true. */
+    private static ForwardingClient failingReads(FileReplicaClient files, boolean[] down, String message) {
+        return new ForwardingClient(files) {
+            @Override
+            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+                if (down[0]) {
+                    throw new IOException(message);
+                }
+                return super.open(level, range, offset, length);
+            }
+        };
+    }
+
     @Test
     void aCorruptStoredFileIsAnErrorNamingItAndCounted() throws Exception {
         FileReplicaClient client = new FileReplicaClient(dir.resolve("replica"));
@@ -103,15 +116,7 @@ class ReplicaMaintainerAlarmTest {
         FileReplicaClient files = new FileReplicaClient(dir.resolve("replica"));
         files.write(0, new TxidRange(1, 1), new ByteArrayInputStream(new byte[] {1}), 1, START);
         boolean[] down = {true};
-        ForwardingClient flaky = new ForwardingClient(files) {
-            @Override
-            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
-                if (down[0]) {
-                    throw new IOException("connection reset");
-                }
-                return super.open(level, range, offset, length);
-            }
-        };
+        ForwardingClient flaky = failingReads(files, down, "connection reset");
         FakeClock clock = new FakeClock(START);
         ReplicaHealth health = new ReplicaHealth();
         ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(flaky, dir.resolve("tmp")), CompactionSettings.defaults(), clock, health);
@@ -138,15 +143,7 @@ class ReplicaMaintainerAlarmTest {
         writer.write(START);
         writer.write(START.plusSeconds(1));
         boolean[] down = {true};
-        ForwardingClient outage = new ForwardingClient(files) {
-            @Override
-            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
-                if (down[0]) {
-                    throw new IOException("connection refused");
-                }
-                return super.open(level, range, offset, length);
-            }
-        };
+        ForwardingClient outage = failingReads(files, down, "connection refused");
         FakeClock clock = new FakeClock(START);
         ReplicaHealth health = new ReplicaHealth();
         // the defaults, but retention checked hourly, so only level 1's retries are due in the minute this test covers
