@@ -7,6 +7,7 @@ import com.azure.storage.blob.models.BlobItem;
 import com.azure.storage.blob.models.ListBlobsOptions;
 import io.litestream4j.core.TestDb;
 import io.litestream4j.ltx.LtxDecoder;
+import io.litestream4j.replica.abs.AbsReplicaClient;
 import io.litestream4j.replica.abs.Azurite;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -30,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The real {@code bin/litestream} replicating to Azurite while several writers change the
  * database, then restoring the latest state and the state at a moment between two bursts of
  * writes: once configured with the shared key (config keys and {@code LITESTREAM_AZURE_ACCOUNT_KEY}),
- * once with a SAS token (an {@code abs://} URL and {@code LITESTREAM_AZURE_SAS_TOKEN}).
+ * once with a SAS token (an {@code abs://} URL and {@code LITESTREAM_AZURE_SAS_TOKEN}); and
+ * {@link KillRestartRetention}'s SIGKILL, restart, compaction, retention and {@code -txid} run.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
@@ -78,6 +80,26 @@ class AbsCliIT {
         CliProcess.Result out = replicateWriteAndRestore(env, "cli-sas", "app.db/", List.of(dir.resolve("app.db").toString(), url), List.of(url));
         String signature = sas.replaceAll(".*sig=([^&]+).*", "$1");
         assertThat(out.out() + out.err()).doesNotContain(signature);
+    }
+
+    @Test
+    void killedRestartedCompactedRetainedAndRestoredByTxid() throws Exception {
+        azurite.container("cli-kill");
+        Path db = TestDb.create(dir, "kill.db", 4096, 50);
+        Path config = CliProcess.writeConfig(dir, KillRestartRetention.LEVELS + """
+                dbs:
+                  - path: %s
+                    replica:
+                      type: abs
+                      account-name: %s
+                      bucket: cli-kill
+                      path: apps/kill.db
+                      endpoint: %s
+                """.formatted(db, Azurite.ACCOUNT, azurite.endpoint()));
+        try (AbsReplicaClient replica = new AbsReplicaClient(azurite.sharedKey("cli-kill", "apps/kill.db"))) {
+            CliProcess.Result stopped = KillRestartRetention.run(Map.of("LITESTREAM_AZURE_ACCOUNT_KEY", Azurite.KEY), dir, db, config, replica);
+            assertThat(stopped.out() + stopped.err()).doesNotContain(Azurite.KEY);
+        }
     }
 
     /**

@@ -10,17 +10,10 @@ import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.replica.webdav.DavServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -74,46 +67,6 @@ class WebDavCliIT {
 
     private static final Map<String, String> ENV = Map.of("WEBDAV_PASSWORD", DavServer.PASSWORD);
 
-    /** Writers inserting rows on their own connections until stopped. */
-    private static final class Writers implements AutoCloseable {
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final ExecutorService pool;
-        private final List<Future<Integer>> running = new ArrayList<>();
-
-        Writers(Path db, int n) {
-            pool = Executors.newFixedThreadPool(n);
-            for (int i = 0; i < n; i++) {
-                running.add(pool.submit(() -> {
-                    int tx = 0;
-                    try (Connection c = TestDb.open(db, 10_000)) {
-                        while (!stop.get()) {
-                            TestDb.insert(c, 1, 200);
-                            tx++;
-                            Thread.sleep(5);
-                        }
-                    }
-                    return tx;
-                }));
-            }
-        }
-
-        /** Stops the writers; returns how many transactions they committed. */
-        int stop() throws Exception {
-            stop.set(true);
-            int total = 0;
-            for (Future<Integer> f : running) {
-                total += f.get(60, TimeUnit.SECONDS);
-            }
-            return total;
-        }
-
-        @Override
-        public void close() {
-            stop.set(true);
-            pool.shutdownNow();
-        }
-    }
-
     /** The highest L0 TXID on the server, once it has not changed for a second (the replicator is idle and caught up). */
     private long settledTxid(ReplicaClient replica, Duration patience) throws Exception {
         long deadline = System.nanoTime() + patience.toNanos();
@@ -144,7 +97,7 @@ class WebDavCliIT {
         Path db = TestDb.create(dir, "app.db", 4096, 50);
         Path cfg = config(db, "app");
         String url = server.url("app");
-        try (ReplicaClient replica = ReplicaClients.open(url); Writers first = new Writers(db, 3)) {
+        try (ReplicaClient replica = ReplicaClients.open(url); RowWriters first = new RowWriters(db, 3, Duration.ofMillis(5))) {
             CliProcess p = CliProcess.start(ENV, dir, "replicate", "-config", cfg.toString());
             assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
             Thread.sleep(2000);
@@ -162,7 +115,7 @@ class WebDavCliIT {
             Thread.sleep(1100);
 
             // the server stops under load and comes back: nothing is lost, the replica catches up
-            try (Writers second = new Writers(db, 3)) {
+            try (RowWriters second = new RowWriters(db, 3, Duration.ofMillis(5))) {
                 Thread.sleep(1000);
                 server.stop();
                 long beforeOutage = maxTxidOnDisk(server.files().resolve("app/ltx/0")); // read while the server is down
@@ -186,23 +139,8 @@ class WebDavCliIT {
             assertThat(stopped.code()).as(stopped.toString()).isZero();
             assertThat(stopped.out() + stopped.err()).doesNotContain(DavServer.PASSWORD);
 
-            // what the server holds is whole LTX files, compacted into level 1 too
-            Path ltx = server.files().resolve("app/ltx");
-            try (Stream<Path> files = Files.walk(ltx)) {
-                for (Path f : files.filter(Files::isRegularFile).toList()) {
-                    String name = f.getFileName().toString();
-                    if (name.startsWith(".")) {
-                        // An upload cut off by the outage can leave its hidden temporary name (never
-                        // listed, deleted by a listing an hour later): it must be one of ours.
-                        assertThat(name).matches("\\.[0-9a-f]{16}-[0-9a-f]{16}\\.ltx\\.[0-9a-f]{16}\\.tmp");
-                        continue;
-                    }
-                    assertThat(name).matches("[0-9a-f]{16}-[0-9a-f]{16}\\.ltx");
-                    try (LtxDecoder d = new LtxDecoder(Files.newInputStream(f), f.toString())) {
-                        d.verify();
-                    }
-                }
-            }
+            // what the server holds is whole LTX files, compacted into level 1 too, and no temporary upload
+            assertOnlyLtxFiles(server.files().resolve("app/ltx"));
             assertThat(replica.listFiles(1, 0)).as("level 1 compactions on the server").isNotEmpty();
 
             String latest = TestDb.digest(db);
@@ -225,6 +163,42 @@ class WebDavCliIT {
             assertThat(TestDb.digest(byTime)).isEqualTo(atTxid);
             assertThat(r.out() + r.err()).doesNotContain(DavServer.PASSWORD);
         }
+    }
+
+    /**
+     * Every file under {@code ltx} on the server is a whole LTX file under its final name: no
+     * temporary upload is left behind, not by a SIGKILL between an upload and its MOVE, nor by an
+     * upload the server's outage cut off.
+     */
+    private static void assertOnlyLtxFiles(Path ltx) throws Exception {
+        try (Stream<Path> files = Files.walk(ltx)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                assertThat(f.getFileName().toString()).as("no temporary upload left behind").matches("[0-9a-f]{16}-[0-9a-f]{16}\\.ltx");
+                try (LtxDecoder d = new LtxDecoder(Files.newInputStream(f), f.toString())) {
+                    d.verify();
+                }
+            }
+        }
+    }
+
+    @Test
+    void killedRestartedCompactedRetainedAndRestoredByTxid() throws Exception {
+        Path db = TestDb.create(dir, "kill.db", 4096, 50);
+        Path cfg = CliProcess.writeConfig(dir, KillRestartRetention.LEVELS + """
+                dbs:
+                  - path: %s
+                    replica:
+                      type: webdav
+                      webdav-url: %s
+                      webdav-username: %s
+                      webdav-password: $WEBDAV_PASSWORD
+                      path: kill
+                """.formatted(db, server.httpUrl(), DavServer.USER));
+        try (ReplicaClient replica = ReplicaClients.open(server.url("kill"))) {
+            CliProcess.Result stopped = KillRestartRetention.run(ENV, dir, db, cfg, replica);
+            assertThat(stopped.out() + stopped.err()).doesNotContain(DavServer.PASSWORD);
+        }
+        assertOnlyLtxFiles(server.files().resolve("kill/ltx"));
     }
 
     @Test

@@ -23,7 +23,10 @@ import java.util.Map;
  * with a fake clock instead of sleeping.
  *
  * <p>A failure makes the replica unhealthy (under the task's key in {@link ReplicaHealth}) until
- * the task works again. It is logged as a warning the first times, and as an error (an alarm)
+ * the task works again. A failed task is retried soon, {@link #FIRST_RETRY} after the failure and
+ * then twice as late each time up to {@link #MAX_RETRY} (never later than its schedule), so after a
+ * storage outage health recovers within seconds, not at the task's next interval (an hour for
+ * level 3); a corrupt stored file is not retried early, as retrying never heals it. It is logged as a warning the first times, and as an error (an alarm)
  * once the same task failed {@link #ALARM_AFTER} times in a row, or at once when a stored file is
  * corrupt: that never heals by retrying. A corrupt file is also counted with the replica's
  * failed requests ({@link ReplicationEvents#replicaFileCorrupt}).
@@ -59,8 +62,17 @@ public final class ReplicaMaintainer implements AutoCloseable {
     private final Clock clock;
     private final ReplicaHealth health;
     private final ReplicationEvents events;
+    /** The first early retry of a failed task. */
+    static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+    /** The longest pause between early retries, the same as the uploader's. */
+    static final Duration MAX_RETRY = Duration.ofSeconds(5);
+
     /** Per task ("compact level 1", "snapshot", "retention"): failures since it last worked. Used by the maintainer's thread only. */
     private final Map<String, Integer> failuresInARow = new HashMap<>();
+    /** Per failed task: when to retry it, if sooner than its schedule. Used by the maintainer's thread only. */
+    private final Map<String, Instant> retries = new HashMap<>();
+    /** The time of the round in progress. */
+    private Instant roundTime;
     private final Instant[] nextLevel;
     private Instant nextSnapshot;
     private Instant nextRetention;
@@ -104,6 +116,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
 
     /** Runs every task due at {@code now}: the chain check, each level lowest first, the snapshot, retention. */
     public void runDue(Instant now) {
+        roundTime = now;
         if (chainCheck != null && (filesVanished || (!now.isBefore(nextChainCheck) && replicaChangedBehindOurBack()))) {
             checkChain();
         }
@@ -112,8 +125,9 @@ public final class ReplicaMaintainer implements AutoCloseable {
         }
         for (int level = 1; level <= settings.maxLevel(); level++) {
             if (!now.isBefore(nextLevel[level])) {
-                run("compact level " + level, level);
-                nextLevel[level] = CompactionSchedule.next(now, settings.interval(level));
+                String what = "compact level " + level;
+                run(what, level);
+                nextLevel[level] = soonest(CompactionSchedule.next(now, settings.interval(level)), what);
             }
         }
         if (!now.isBefore(nextSnapshot)) {
@@ -122,7 +136,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
             if (chainCheck == null || checkChain()) {
                 run("snapshot", 0);
             }
-            nextSnapshot = CompactionSchedule.next(now, settings.snapshotInterval());
+            nextSnapshot = soonest(CompactionSchedule.next(now, settings.snapshotInterval()), "snapshot");
         }
         if (!now.isBefore(nextRetention)) {
             try {
@@ -134,7 +148,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
                 }
                 failed(ReplicaHealth.RETENTION, e);
             }
-            nextRetention = CompactionSchedule.next(now, settings.retentionCheckInterval());
+            nextRetention = soonest(CompactionSchedule.next(now, settings.retentionCheckInterval()), ReplicaHealth.RETENTION);
         }
     }
 
@@ -156,14 +170,27 @@ public final class ReplicaMaintainer implements AutoCloseable {
         }
     }
 
+    /** The scheduled time, or the failed task's early retry if that comes first. */
+    private Instant soonest(Instant scheduled, String what) {
+        Instant retry = retries.get(what);
+        return retry != null && retry.isBefore(scheduled) ? retry : scheduled;
+    }
+
     private void succeeded(String what) {
         health.clear(what);
         failuresInARow.remove(what);
+        retries.remove(what);
     }
 
     private void failed(String what, Exception e) {
         int inARow = failuresInARow.merge(what, 1, Integer::sum);
         LtxFormatException corrupt = corruptFile(e);
+        if (corrupt == null) {
+            Duration pause = FIRST_RETRY.multipliedBy(1L << Math.min(inARow - 1, 10));
+            retries.put(what, roundTime.plus(pause.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : pause));
+        } else {
+            retries.remove(what);
+        }
         String location = compactor.client().location();
         if (corrupt != null) {
             events.replicaFileCorrupt(compactor.client().type(), ErrorCodes.of(corrupt));

@@ -71,6 +71,19 @@ class ReplicaMaintainerAlarmTest {
         return java.text.MessageFormat.format(r.getMessage(), r.getParameters());
     }
 
+    /** {@code files}, whose reads fail with {@code message} while {@code down[0]} is true. */
+    private static ForwardingClient failingReads(FileReplicaClient files, boolean[] down, String message) {
+        return new ForwardingClient(files) {
+            @Override
+            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+                if (down[0]) {
+                    throw new IOException(message);
+                }
+                return super.open(level, range, offset, length);
+            }
+        };
+    }
+
     @Test
     void aCorruptStoredFileIsAnErrorNamingItAndCounted() throws Exception {
         FileReplicaClient client = new FileReplicaClient(dir.resolve("replica"));
@@ -112,6 +125,7 @@ class ReplicaMaintainerAlarmTest {
                 return super.open(level, range);
             }
         };
+        ForwardingClient flaky = failingReads(files, down, "connection reset");
         FakeClock clock = new FakeClock(START);
         ReplicaHealth health = new ReplicaHealth();
         ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(flaky, dir.resolve("tmp")), CompactionSettings.defaults(), clock, health);
@@ -129,5 +143,54 @@ class ReplicaMaintainerAlarmTest {
         clock.advance(Duration.ofSeconds(30));
         m.runDue(clock.instant());
         assertThat(health.problem("compact level 1")).contains("corrupt");
+    }
+
+    @Test
+    void aTaskThatFailedIsRetriedWithinSecondsAndHealthClearsWhenTheStorageReturns() throws Exception {
+        FileReplicaClient files = new FileReplicaClient(dir.resolve("replica"));
+        ReplicaMaintainerTest.Writer writer = new ReplicaMaintainerTest.Writer(files);
+        writer.write(START);
+        writer.write(START.plusSeconds(1));
+        boolean[] down = {true};
+        ForwardingClient outage = failingReads(files, down, "connection refused");
+        FakeClock clock = new FakeClock(START);
+        ReplicaHealth health = new ReplicaHealth();
+        // the defaults, but retention checked hourly, so only level 1's retries are due in the minute this test covers
+        CompactionSettings settings = new CompactionSettings(List.of(Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofHours(1)),
+                Duration.ofHours(24), Duration.ofHours(24), Duration.ofMinutes(5), true, Duration.ofHours(1));
+        ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(outage, dir.resolve("tmp")), settings, clock, health);
+        clock.advance(Duration.ofSeconds(25)); // level 1's first run (every 30 s, on the wall clock's multiples)
+        m.runDue(clock.instant());
+        assertThat(health.problem("compact level 1")).contains("connection refused");
+        // retried 1, 2, 4, 5, 5 s after each failure: never the 30 s of the level's interval
+        for (long pause : new long[] {1, 2, 4, 5, 5}) {
+            assertThat(Duration.between(clock.instant(), m.nextDue())).isEqualTo(Duration.ofSeconds(pause));
+            clock.advance(Duration.ofSeconds(pause));
+            m.runDue(clock.instant());
+            assertThat(health.problem("compact level 1")).contains("connection refused");
+        }
+        down[0] = false; // the storage is back: the next retry, within 5 s, works and clears health
+        assertThat(Duration.between(clock.instant(), m.nextDue())).isLessThanOrEqualTo(ReplicaMaintainer.MAX_RETRY);
+        clock.advance(Duration.between(clock.instant(), m.nextDue()));
+        m.runDue(clock.instant());
+        assertThat(health.problem("compact level 1")).isNull();
+        assertThat(files.listFiles(1, 0)).as("level 1 written by the retry").isNotEmpty();
+        // working again: back on the level's schedule
+        assertThat(Duration.between(clock.instant(), m.nextDue())).isGreaterThan(ReplicaMaintainer.MAX_RETRY);
+    }
+
+    @Test
+    void aCorruptStoredFileIsNotRetriedBeforeItsSchedule() throws Exception {
+        FileReplicaClient client = new FileReplicaClient(dir.resolve("replica"));
+        byte[] junk = "not an ltx file at all, just text long enough to be read as a header".repeat(3).getBytes(StandardCharsets.US_ASCII);
+        client.write(0, new TxidRange(1, 1), new ByteArrayInputStream(junk), junk.length, START);
+        FakeClock clock = new FakeClock(START);
+        ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(client, dir.resolve("tmp")), CompactionSettings.defaults(), clock,
+                new ReplicaHealth());
+        clock.advance(Duration.ofSeconds(25));
+        m.runDue(clock.instant());
+        assertThat(at(Level.SEVERE)).hasSize(1);
+        // retrying never heals a corrupt file: the next try is at the next compaction or retention check, not in a second
+        assertThat(Duration.between(clock.instant(), m.nextDue())).isGreaterThan(ReplicaMaintainer.MAX_RETRY);
     }
 }

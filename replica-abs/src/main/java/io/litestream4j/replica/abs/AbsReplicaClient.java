@@ -25,6 +25,7 @@ import com.azure.storage.blob.specialized.BlockBlobClient;
 import com.azure.storage.common.StorageSharedKeyCredential;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
+import io.litestream4j.core.replica.Causes;
 import io.litestream4j.core.replica.ExactTimestamps;
 import io.litestream4j.core.replica.Parallel;
 import io.litestream4j.core.replica.RangedReads;
@@ -326,36 +327,14 @@ public final class AbsReplicaClient implements ReplicaClient, RangedReads, Exact
                 case 404 -> code == BlobErrorCode.CONTAINER_NOT_FOUND ? ": container " + settings.container() + " does not exist" : "";
                 default -> "";
             });
-        } else if (has(e, java.net.ConnectException.class) || has(e, java.nio.channels.ClosedChannelException.class)) {
-            detail = "cannot connect to " + settings.endpoint() + ": " + causes(e);
-        } else if (has(e, java.util.concurrent.TimeoutException.class) || has(e, java.net.http.HttpTimeoutException.class)) {
-            detail = "no answer from " + settings.endpoint() + " in time: " + causes(e);
+        } else if (Causes.has(e, java.net.ConnectException.class) || Causes.has(e, java.nio.channels.ClosedChannelException.class)) {
+            detail = "cannot connect to " + settings.endpoint() + ": " + Causes.messages(e);
+        } else if (Causes.has(e, java.util.concurrent.TimeoutException.class) || Causes.has(e, java.net.http.HttpTimeoutException.class)) {
+            detail = "no answer from " + settings.endpoint() + " in time: " + Causes.messages(e);
         } else {
-            detail = causes(e);
+            detail = Causes.messages(e);
         }
-        return new IOException(settings.scrub("abs replica %s: %s: %s".formatted(location(), operation, detail)), new ScrubbedCause(settings.scrub(causes(e))));
-    }
-
-    private static boolean has(Throwable e, Class<? extends Throwable> type) {
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (type.isInstance(t)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The messages of {@code e} and its causes, for errors (the SDK wraps I/O failures). */
-    private static String causes(Throwable e) {
-        StringBuilder out = new StringBuilder();
-        java.util.Set<Throwable> seen = new java.util.HashSet<>();
-        for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
-            String m = t.getMessage() != null && !t.getMessage().isBlank() ? t.getMessage() : t.getClass().getSimpleName();
-            if (out.indexOf(m) < 0) {
-                out.append(out.isEmpty() ? "" : ": ").append(m);
-            }
-        }
-        return out.toString();
+        return new IOException(settings.scrub("abs replica %s: %s: %s".formatted(location(), operation, detail)), new ScrubbedCause(settings.scrub(Causes.messages(e))));
     }
 
     /** The original exception's story without its objects, which may hold a request URL with a SAS signature. */

@@ -6,25 +6,21 @@ import com.azure.storage.blob.BlobServiceClientBuilder;
 import com.azure.storage.blob.sas.BlobContainerSasPermission;
 import com.azure.storage.blob.sas.BlobServiceSasSignatureValues;
 import com.azure.storage.common.StorageSharedKeyCredential;
+import io.litestream4j.core.replica.ServerProcess;
 import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Comparator;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Azurite's blob service (npm {@code azurite} 3.37.0, installed by {@code .ci/run}) on a loopback
- * port, storing into a temporary folder; killed on {@link #close}. Its one account is
+ * port ({@link ServerProcess}), storing into a temporary folder; killed on {@link #close}. Its one account is
  * {@code devstoreaccount1} with the development key Microsoft publishes. Missing Azurite skips
  * the test, or fails it under CI ({@code CI=true}), where {@code .ci/run} installs it.
  */
@@ -34,15 +30,13 @@ public final class Azurite implements AutoCloseable {
     /** Azurite's published development key (a well-known test value, not a secret). */
     public static final String KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private final Process process;
+    private final ServerProcess process;
     private final Path dir;
-    private final Path log;
     private final int port;
 
-    private Azurite(Process process, Path dir, Path log, int port) {
+    private Azurite(ServerProcess process, Path dir, int port) {
         this.process = process;
         this.dir = dir;
-        this.log = log;
         this.port = port;
     }
 
@@ -53,24 +47,10 @@ public final class Azurite implements AutoCloseable {
 
     /** Starts Azurite on {@code port} storing into {@code dir}: a restart there finds the same blobs. */
     public static Azurite start(int port, Path dir) throws IOException, InterruptedException {
-        String binary = executable();
-        Path log = Files.createTempFile("azurite", ".log");
-        Process p = new ProcessBuilder(binary, "--blobHost", "127.0.0.1", "--blobPort", Integer.toString(port), "--location", dir.toString(),
-                "--silent", "--loose").redirectErrorStream(true).redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .start();
-        Azurite server = new Azurite(p, dir, log, port);
+        List<String> command = List.of(executable(), "--blobHost", "127.0.0.1", "--blobPort", Integer.toString(port), "--location", dir.toString(),
+                "--silent", "--loose");
         // Node takes 2 s to start it on an idle machine, 20 s and more under heavy load.
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!accepts(port)) {
-            if (!p.isAlive() || System.nanoTime() > deadline) {
-                String output = server.output();
-                server.stop();
-                throw new IOException("azurite did not start listening on 127.0.0.1:%d within 120 s (%s):%n%s".formatted(port,
-                        p.isAlive() ? "still running" : "exited " + p.exitValue(), output));
-            }
-            Thread.sleep(100);
-        }
-        return server;
+        return new Azurite(ServerProcess.start("azurite", command, Map.of(), List.of(port), Duration.ofSeconds(120)), dir, port);
     }
 
     /** {@code $AZURITE_BLOB}, else {@code azurite-blob} on the PATH. */
@@ -85,28 +65,12 @@ public final class Azurite implements AutoCloseable {
                 return candidate.toString();
             }
         }
-        String message = "azurite is not installed: npm install -g azurite@" + VERSION + " (or set AZURITE_BLOB to its azurite-blob)";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            throw new IllegalStateException(message + " (.ci/run installs it; under CI its tests must run)");
-        }
-        Assumptions.abort(message);
-        throw new AssertionError("unreachable");
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        throw ServerProcess.missing("azurite", "npm install -g azurite@" + VERSION + " (or set AZURITE_BLOB to its azurite-blob)");
     }
 
     /** A port free on 127.0.0.1 a moment ago. */
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return ServerProcess.freePort();
     }
 
     public int port() {
@@ -155,25 +119,12 @@ public final class Azurite implements AutoCloseable {
     }
 
     String output() {
-        try {
-            return Files.readString(log, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
+        return process.output();
     }
 
     /** Stops the server and keeps its folder (a restart on the same port and folder serves the same blobs). */
     public void stop() {
-        process.destroy();
-        try {
-            // Azurite may take more than 5 s to exit after SIGTERM.
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        process.close();
     }
 
     @Override
@@ -181,7 +132,6 @@ public final class Azurite implements AutoCloseable {
         stop();
         try (var files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            Files.deleteIfExists(log);
         } catch (IOException ignored) {
             // temp files; the OS cleans up
         }

@@ -1,12 +1,8 @@
 package io.litestream4j.replica.gcs;
 
-import java.io.File;
+import io.litestream4j.core.replica.ServerProcess;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,28 +13,26 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * The Cloud Storage emulator inside npm {@code firebase-tools} (15.34.2, installed globally by
  * {@code .ci/run}) on a loopback port, started from Node with firebase-tools' own modules by
  * {@code gcs-emulator.js} (its {@code emulators:start} needs the network). It keeps objects in
- * memory (and blobs under its own temporary folder); killed on {@link #close}. Missing
+ * memory (and blobs under its own temporary folder); a {@link ServerProcess}, killed on {@link #close}. Missing
  * firebase-tools skips the test, or fails it under CI ({@code CI=true}).
  */
 public final class GcsEmulator implements AutoCloseable {
     public static final String VERSION = "15.34.2";
 
-    private final Process process;
+    private final ServerProcess process;
     private final Path dir;
-    private final Path log;
     private final int port;
 
-    private GcsEmulator(Process process, Path dir, Path log, int port) {
+    private GcsEmulator(ServerProcess process, Path dir, int port) {
         this.process = process;
         this.dir = dir;
-        this.log = log;
         this.port = port;
     }
 
@@ -59,23 +53,21 @@ public final class GcsEmulator implements AutoCloseable {
             Files.copy(in, script);
         }
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
-        Path log = dir.resolve("emulator.log");
-        ProcessBuilder pb = new ProcessBuilder(List.of("node", script.toString(), tools.toString(), Integer.toString(port))).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        pb.environment().put("TMPDIR", tmp.toString()); // its blob folder, apart from any other emulator's
-        GcsEmulator server = new GcsEmulator(pb.start(), dir, log, port);
         // Loading firebase-tools takes Node 3 s on an idle machine, far more under heavy load.
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (!server.output().contains("listening on " + port) || !accepts(port)) {
-            if (!server.process.isAlive() || System.nanoTime() > deadline) {
-                String output = server.output();
-                server.close();
-                throw new IOException("gcs emulator did not start listening on 127.0.0.1:%d within 120 s (%s):%n%s".formatted(port,
-                        server.process.isAlive() ? "still running" : "exited " + server.process.exitValue(), output));
+        Duration patience = Duration.ofSeconds(120);
+        long deadline = System.nanoTime() + patience.toNanos();
+        ServerProcess process = ServerProcess.start("gcs emulator", List.of("node", script.toString(), tools.toString(), Integer.toString(port)),
+                Map.of("TMPDIR", tmp.toString()), List.of(port), patience); // TMPDIR: its blob folder, apart from any other emulator's
+        // The port accepts before the app is ready: the script says when it is.
+        while (!process.output().contains("listening on " + port)) {
+            if (System.nanoTime() > deadline) {
+                String output = process.output();
+                process.close();
+                throw new IOException("gcs emulator on 127.0.0.1:%d did not say it was ready within %s:%n%s".formatted(port, patience, output));
             }
             Thread.sleep(100);
         }
-        return server;
+        return new GcsEmulator(process, dir, port);
     }
 
     /** {@code $FIREBASE_TOOLS_DIR}, else firebase-tools in npm's global folder. */
@@ -98,28 +90,12 @@ public final class GcsEmulator implements AutoCloseable {
         } catch (IOException e) {
             // no npm: reported below
         }
-        String message = "firebase-tools is not installed: npm install -g firebase-tools@" + VERSION + " (or set FIREBASE_TOOLS_DIR to its folder)";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            throw new IllegalStateException(message + " (.ci/run installs it; under CI its tests must run)");
-        }
-        Assumptions.abort(message);
-        throw new AssertionError("unreachable");
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        throw ServerProcess.missing("firebase-tools", "npm install -g firebase-tools@" + VERSION + " (or set FIREBASE_TOOLS_DIR to its folder)");
     }
 
     /** A port free on 127.0.0.1 a moment ago. */
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return ServerProcess.freePort();
     }
 
     public int port() {
@@ -141,6 +117,12 @@ public final class GcsEmulator implements AutoCloseable {
         return GcsReplicaClient.storage(settings("admin", ""), com.google.cloud.NoCredentials.getInstance());
     }
 
+    /** A replica client on {@code bucket}/{@code path} of this emulator, as the CLI would make one (close it). */
+    public io.litestream4j.core.replica.ReplicaClient client(String bucket, String path) {
+        GcsSettings settings = settings(bucket, path);
+        return new GcsReplicaClient(settings, GcsReplicaClient.storage(settings, com.google.cloud.NoCredentials.getInstance()));
+    }
+
     /** Empties the emulator (every bucket and object). */
     public void reset() throws IOException, InterruptedException {
         try (HttpClient http = HttpClient.newHttpClient()) {
@@ -153,24 +135,12 @@ public final class GcsEmulator implements AutoCloseable {
     }
 
     public String output() {
-        try {
-            return Files.readString(log, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
+        return process.output();
     }
 
     /** Stops the emulator (it keeps objects in memory: they are gone). */
     public void stop() {
-        process.destroy();
-        try {
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        process.close();
     }
 
     @Override

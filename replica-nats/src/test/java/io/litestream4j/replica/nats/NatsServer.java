@@ -29,7 +29,11 @@ import org.junit.jupiter.api.Assumptions;
 public final class NatsServer implements AutoCloseable {
     /** How clients authenticate to the test server. */
     public enum Auth {
-        NONE, PASSWORD, TOKEN
+        NONE, PASSWORD, TOKEN,
+        /** An {@code authorization} or operator section of the server's config file ({@link #withConfig}). */
+        CONFIG,
+        /** Mutual TLS: the server verifies a client certificate from the test CA ({@link #mutualTls}). */
+        CLIENT_CERTIFICATE
     }
 
     public static final String USER = "litestream";
@@ -41,6 +45,9 @@ public final class NatsServer implements AutoCloseable {
     private final int port;
     private final TestCertificates certificates;
     private Process process;
+    /** With {@link Auth#CONFIG}: the config file's authentication section, and how the admin connection authenticates. */
+    private String authConfig;
+    private java.util.function.Consumer<Options.Builder> adminAuth = b -> {};
 
     private NatsServer(Auth auth, Path dir, int port, TestCertificates certificates) {
         this.auth = auth;
@@ -58,6 +65,29 @@ public final class NatsServer implements AutoCloseable {
     public static NatsServer start(Auth auth, boolean tls) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("nats-server");
         NatsServer server = new NatsServer(auth, dir, freePort(), tls ? TestCertificates.create(dir.resolve("tls")) : null);
+        server.startProcess();
+        return server;
+    }
+
+    /**
+     * Starts a server whose config file holds {@code authConfig} (an {@code authorization} block,
+     * or an operator, resolver and preloaded accounts); {@code adminAuth} sets up the operator's
+     * own connection (bucket creation) to pass it.
+     */
+    public static NatsServer withConfig(String authConfig, java.util.function.Consumer<Options.Builder> adminAuth)
+            throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("nats-server");
+        NatsServer server = new NatsServer(Auth.CONFIG, dir, freePort(), null);
+        server.authConfig = authConfig;
+        server.adminAuth = adminAuth;
+        server.startProcess();
+        return server;
+    }
+
+    /** Starts a server over TLS that requires a client certificate signed by the test CA ({@link #certificates}). */
+    public static NatsServer mutualTls() throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("nats-server");
+        NatsServer server = new NatsServer(Auth.CLIENT_CERTIFICATE, dir, freePort(), TestCertificates.create(dir.resolve("tls")));
         server.startProcess();
         return server;
     }
@@ -89,14 +119,25 @@ public final class NatsServer implements AutoCloseable {
         switch (auth) {
             case PASSWORD -> command.addAll(List.of("--user", USER, "--pass", PASSWORD));
             case TOKEN -> command.addAll(List.of("--auth", TOKEN));
-            case NONE -> {}
+            case NONE, CONFIG, CLIENT_CERTIFICATE -> {}
         }
+        StringBuilder conf = new StringBuilder();
         if (certificates != null) {
-            // A config file for the handshake timeout: the default (2 s) is too short on a busy machine.
-            Path conf = dir.resolve("tls.conf");
-            Files.writeString(conf, "tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n  timeout: 30\n}\n".formatted(certificates.serverCert(),
+            // In a config file for the handshake timeout: the default (2 s) is too short on a busy machine.
+            conf.append("tls {\n  cert_file: \"%s\"\n  key_file: \"%s\"\n  timeout: 30\n".formatted(certificates.serverCert(),
                     certificates.serverKey()));
-            command.addAll(List.of("-c", conf.toString()));
+            if (auth == Auth.CLIENT_CERTIFICATE) {
+                conf.append("  ca_file: \"%s\"\n  verify: true\n".formatted(certificates.caCert()));
+            }
+            conf.append("}\n");
+        }
+        if (authConfig != null) {
+            conf.append(authConfig).append('\n');
+        }
+        if (!conf.isEmpty()) {
+            Path file = dir.resolve("server.conf");
+            Files.writeString(file, conf);
+            command.addAll(List.of("-c", file.toString()));
         }
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
@@ -159,6 +200,11 @@ public final class NatsServer implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
+    /** The test CA and its certificates; null without TLS. */
+    TestCertificates certificates() {
+        return certificates;
+    }
+
     /** The test CA's certificate (PEM), for {@code root-cas}; null without TLS. */
     public Path caCertificate() {
         return certificates == null ? null : certificates.caCert();
@@ -186,10 +232,11 @@ public final class NatsServer implements AutoCloseable {
         switch (auth) {
             case PASSWORD -> b.userInfo(USER, PASSWORD);
             case TOKEN -> b.token(TOKEN.toCharArray());
-            case NONE -> {}
+            case CONFIG -> adminAuth.accept(b);
+            case NONE, CLIENT_CERTIFICATE -> {}
         }
         if (certificates != null) {
-            b.sslContext(certificates.clientContext());
+            b.sslContext(certificates.clientContext(auth == Auth.CLIENT_CERTIFICATE));
         }
         return Nats.connect(b.build());
     }

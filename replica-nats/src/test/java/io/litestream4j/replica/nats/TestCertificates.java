@@ -8,8 +8,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 
-/** A CA made for the run with {@code openssl}, and a server certificate it signed for 127.0.0.1. */
-record TestCertificates(Path caCert, Path serverCert, Path serverKey) {
+/**
+ * A CA made for the run with {@code openssl}, a server certificate it signed for 127.0.0.1, and a
+ * client certificate it signed (PKCS#8 key) for mutual TLS.
+ */
+record TestCertificates(Path caCert, Path serverCert, Path serverKey, Path clientCert, Path clientKey) {
     static TestCertificates create(Path dir) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         Path caKey = dir.resolve("ca-key.pem");
@@ -24,7 +27,14 @@ record TestCertificates(Path caCert, Path serverCert, Path serverKey) {
         openssl(List.of("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", key.toString(), "-out", csr.toString()));
         openssl(List.of("x509", "-req", "-in", csr.toString(), "-CA", caCert.toString(), "-CAkey", caKey.toString(), "-CAcreateserial", "-days",
                 "2", "-extfile", ext.toString(), "-out", cert.toString()));
-        return new TestCertificates(caCert, cert, key);
+        Path clientKey = dir.resolve("client-key.pem");
+        Path clientCsr = dir.resolve("client.csr");
+        Path clientCert = dir.resolve("client.pem");
+        openssl(List.of("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=litestream4j client", "-keyout", clientKey.toString(), "-out",
+                clientCsr.toString()));
+        openssl(List.of("x509", "-req", "-in", clientCsr.toString(), "-CA", caCert.toString(), "-CAkey", caKey.toString(), "-CAcreateserial",
+                "-days", "2", "-out", clientCert.toString()));
+        return new TestCertificates(caCert, cert, key, clientCert, clientKey);
     }
 
     private static void openssl(List<String> args) throws IOException, InterruptedException {
@@ -37,10 +47,10 @@ record TestCertificates(Path caCert, Path serverCert, Path serverKey) {
         }
     }
 
-    /** A client context that trusts only the test CA. */
-    SSLContext clientContext() throws IOException {
+    /** A client context that trusts only the test CA; with {@code mutual}, it presents the client certificate too. */
+    SSLContext clientContext(boolean mutual) throws IOException {
         NatsSettings s = new NatsSettings("nats://127.0.0.1:1", "b", null, null, null, null, null, null, null, true, List.of(caCert.toString()),
-                null, null, 0, Duration.ZERO, Duration.ofSeconds(1));
+                mutual ? clientCert.toString() : null, mutual ? clientKey.toString() : null, 0, Duration.ZERO, Duration.ofSeconds(1));
         return TlsContexts.create(s);
     }
 }

@@ -58,6 +58,8 @@ final class SftpConnection implements AutoCloseable {
         // Only what the replica's settings say: no ~/.ssh/config, no default identities.
         ssh.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
         ssh.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
+        // The agent at SSH_AUTH_SOCK, if any: its keys are offered after key-path's, as OpenSSH's client does.
+        ssh.setAgentFactory(settings.agentSocket() == null ? null : SshAgentSocket.factory(settings.agentSocket()));
         ssh.setSignatureFactories(preferTrustedKeyTypes(ssh.getSignatureFactories(), hostKeyCheck));
         CoreModuleProperties.IDLE_TIMEOUT.set(ssh, settings.timeout());
         CoreModuleProperties.IO_CONNECT_TIMEOUT.set(ssh, settings.timeout());
@@ -157,7 +159,10 @@ final class SftpConnection implements AutoCloseable {
         if (settings.keyPath() != null) {
             m.add("key " + settings.keyPath());
         }
-        return m.isEmpty() ? "no password or key-path set" : "with " + String.join(" and ", m);
+        if (settings.agentSocket() != null) {
+            m.add("the keys of the ssh agent at " + settings.agentSocket());
+        }
+        return m.isEmpty() ? "no password, key-path or SSH_AUTH_SOCK agent set" : "with " + String.join(" and ", m);
     }
 
     /** The innermost message, which names the real cause (connection refused, unknown host, ...). */

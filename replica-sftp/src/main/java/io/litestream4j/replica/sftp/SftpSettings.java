@@ -24,9 +24,10 @@ import java.time.Duration;
  * @param timeout the longest wait for the connection, the login and each request
  * @param concurrentWrites true to keep several write requests of one upload in flight (Litestream's
  *     {@code concurrent-writes}, default true)
+ * @param agentSocket the SSH agent's socket ({@code SSH_AUTH_SOCK}) whose keys a login also offers, or null
  */
 public record SftpSettings(String host, int port, String user, String password, Path keyPath, String keyPassphrase, String hostKey,
-        Path knownHosts, boolean skipHostKeyCheck, String path, Duration timeout, boolean concurrentWrites) {
+        Path knownHosts, boolean skipHostKeyCheck, String path, Duration timeout, boolean concurrentWrites, Path agentSocket) {
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
     static final String SKIP_HOST_KEY_CHECK = "insecure-skip-host-key-check";
 
@@ -41,6 +42,11 @@ public record SftpSettings(String host, int port, String user, String password, 
 
     /** Reads a URL ({@code sftp://user[:password]@host[:port]/path?options}) or a config section. */
     static SftpSettings from(ReplicaSpec spec) throws IOException {
+        return from(spec, System.getenv());
+    }
+
+    /** {@link #from(ReplicaSpec)} with {@code env} for the environment ({@code SSH_AUTH_SOCK}). */
+    static SftpSettings from(ReplicaSpec spec, java.util.Map<String, String> env) throws IOException {
         if (spec.url() != null && (spec.get("host") != null || spec.get("path") != null)) {
             throw spec.error("set url, or host and path, not both");
         }
@@ -73,7 +79,13 @@ public record SftpSettings(String host, int port, String user, String password, 
             throw spec.error("port %d: want 1 to 65535".formatted(port));
         }
         return new SftpSettings(host, port, user, spec.password(), keyPath == null ? null : expandHome(keyPath), spec.get("key-passphrase"),
-                hostKey, expandHome(knownHosts), skip, folder(spec), timeout, spec.bool("concurrent-writes", true));
+                hostKey, expandHome(knownHosts), skip, folder(spec), timeout, spec.bool("concurrent-writes", true), agentSocket(env));
+    }
+
+    /** {@code SSH_AUTH_SOCK}: the SSH agent whose keys a login also offers, as OpenSSH's client does; null without one. */
+    private static Path agentSocket(java.util.Map<String, String> env) {
+        String socket = env.get("SSH_AUTH_SOCK");
+        return socket == null || socket.isBlank() ? null : Path.of(socket);
     }
 
     /** The URL's path as Litestream takes it (absolute: {@code sftp://h/backups} is {@code /backups}), else the path key as written. */
@@ -112,8 +124,9 @@ public record SftpSettings(String host, int port, String user, String password, 
 
     @Override
     public String toString() {
-        return "SftpSettings[%s, password %s, key-path %s, key-passphrase %s, host-key %s, known-hosts %s, %s%s, timeout %s]".formatted(location(),
-                password == null ? "unset" : "*****", keyPath, keyPassphrase == null ? "unset" : "*****", hostKey == null ? "unset" : "set",
-                knownHosts, skipHostKeyCheck ? SKIP_HOST_KEY_CHECK + ", " : "", concurrentWrites ? "concurrent writes" : "sequential writes", timeout);
+        return "SftpSettings[%s, password %s, key-path %s, key-passphrase %s, ssh agent %s, host-key %s, known-hosts %s, %s%s, timeout %s]".formatted(
+                location(), password == null ? "unset" : "*****", keyPath, keyPassphrase == null ? "unset" : "*****",
+                agentSocket == null ? "unset" : agentSocket, hostKey == null ? "unset" : "set", knownHosts, skipHostKeyCheck ? SKIP_HOST_KEY_CHECK + ", " : "",
+                concurrentWrites ? "concurrent writes" : "sequential writes", timeout);
     }
 }

@@ -121,7 +121,7 @@ class OpenSshReplicaTest {
     void anUnknownHostKeyIsRefusedNamingTheHostAndFingerprint() throws Exception {
         SftpSettings s = server.settings(fresh());
         SftpSettings noKey = new SftpSettings(s.host(), s.port(), s.user(), null, s.keyPath(), null, null, dir.resolve("empty_known_hosts"), false,
-                s.path(), s.timeout(), true);
+                s.path(), s.timeout(), true, null);
         try (ReplicaClient c = new SftpReplicaClient(noKey)) {
             assertThatThrownBy(() -> c.listFiles(0, 0)).isInstanceOf(IOException.class)
                     .hasMessageContaining("[127.0.0.1]:" + server.port())
@@ -134,7 +134,7 @@ class OpenSshReplicaTest {
         OpenSshServer.keygen(other, "");
         String otherKey = Files.readString(Path.of(other + ".pub")).strip();
         SftpSettings wrong = new SftpSettings(s.host(), s.port(), s.user(), null, s.keyPath(), null, otherKey, s.knownHosts(), false, s.path(),
-                s.timeout(), true);
+                s.timeout(), true, null);
         try (ReplicaClient c = new SftpReplicaClient(wrong)) {
             assertThatThrownBy(() -> c.listFiles(0, 0)).isInstanceOf(IOException.class).hasMessageContaining("does not match host-key")
                     .hasMessageContaining("ssh-ed25519 SHA256:");
@@ -146,7 +146,7 @@ class OpenSshReplicaTest {
         SftpSettings s = server.settings(fresh());
         Path knownHosts = Files.writeString(dir.resolve("known_hosts_" + replicas), "# test\n[127.0.0.1]:%d %s\n".formatted(server.port(), server.hostKey()));
         SftpSettings viaKnownHosts = new SftpSettings(s.host(), s.port(), s.user(), null, s.keyPath(), null, null, knownHosts, false, s.path(),
-                s.timeout(), true);
+                s.timeout(), true, null);
         try (ReplicaClient c = new SftpReplicaClient(viaKnownHosts)) {
             assertThat(c.listFiles(0, 0)).isEmpty();
         }
@@ -173,12 +173,12 @@ class OpenSshReplicaTest {
         Files.writeString(dir.resolve("authorized_keys"), "\n" + Files.readString(dir.resolve("locked_ed25519.pub")), java.nio.file.StandardOpenOption.APPEND);
         SftpSettings s = server.settings(fresh());
         SftpSettings withPassphrase = new SftpSettings(s.host(), s.port(), s.user(), null, key, "open sesame", s.hostKey(), s.knownHosts(), false,
-                s.path(), s.timeout(), true);
+                s.path(), s.timeout(), true, null);
         try (ReplicaClient c = new SftpReplicaClient(withPassphrase)) {
             assertThat(c.listFiles(0, 0)).isEmpty();
         }
         SftpSettings without = new SftpSettings(s.host(), s.port(), s.user(), null, key, null, s.hostKey(), s.knownHosts(), false, s.path(),
-                s.timeout(), true);
+                s.timeout(), true, null);
         try (ReplicaClient c = new SftpReplicaClient(without)) {
             assertThatThrownBy(() -> c.listFiles(0, 0)).hasMessageContaining("key-path " + key).hasMessageContaining("key-passphrase");
         }
@@ -209,7 +209,7 @@ class OpenSshReplicaTest {
     void anUnreachableHostFailsWithinTheTimeout() throws Exception {
         SftpSettings s = server.settings(fresh());
         SftpSettings nowhere = new SftpSettings(s.host(), 1, s.user(), null, s.keyPath(), null, s.hostKey(), s.knownHosts(), false, s.path(),
-                Duration.ofSeconds(5), true);
+                Duration.ofSeconds(5), true, null);
         try (ReplicaClient c = new SftpReplicaClient(nowhere)) {
             assertThatThrownBy(() -> c.listFiles(0, 0)).hasMessageContaining("cannot connect to [127.0.0.1]:1").hasMessageContaining("refused");
         }

@@ -28,7 +28,7 @@ public interface SftpTestServer extends AutoCloseable {
     /** Settings for a replica in {@code sub}, logging in with the client key and checking the host key. */
     default SftpSettings settings(String sub) {
         return new SftpSettings("127.0.0.1", port(), user(), null, clientKey(), null, hostKey(), Path.of("/nonexistent/known_hosts"), false,
-                root() + "/" + sub, java.time.Duration.ofSeconds(30), true);
+                root() + "/" + sub, java.time.Duration.ofSeconds(30), true, null);
     }
 
     @Override

@@ -17,8 +17,9 @@ import javax.net.ssl.SSLContext;
 /**
  * The HTTP side of a WebDAV replica: one JDK {@link HttpClient} (HTTP/1.1, no redirects, so
  * credentials never follow a redirect elsewhere), Basic auth sent with every request rather than
- * after a 401 (a retried PUT would need its body twice), and errors that name the replica and the
- * request but never a credential.
+ * after a 401 (a retried PUT would need its body twice), errors that name the replica and the
+ * request but never a credential, and answers whose body must keep coming: a read that waits
+ * longer than the request's timeout for a byte fails ({@link StalledBodyTimeout}).
  */
 final class WebDavHttp implements AutoCloseable {
     private final WebDavSettings settings;
@@ -52,8 +53,12 @@ final class WebDavHttp implements AutoCloseable {
      * or a timeout is an IOException naming the replica and {@code what}.
      */
     HttpResponse<InputStream> send(HttpRequest request, String what) throws IOException {
+        // The client's timeout ends with the headers; each read of the body must make progress within it too.
+        String where = "webdav replica %s: %s".formatted(settings.describe(), what);
+        Duration timeout = request.timeout().orElse(settings.timeout());
         try {
-            return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            return http.send(request, info -> HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofInputStream(),
+                    body -> new StalledBodyTimeout(body, timeout, where)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("webdav replica %s: %s: interrupted".formatted(settings.describe(), what));

@@ -39,7 +39,8 @@ import javax.net.ssl.SSLContext;
  * <tr><td>list a level</td><td>PROPFIND, Depth 1, on the level's folder (a missing folder is an empty level); a DELETE
  *     of each temporary upload abandoned more than an hour ago</td></tr>
  * <tr><td>read</td><td>GET with {@code Range}; a server that answers 200 with the whole file is skipped to the offset</td></tr>
- * <tr><td>write</td><td>MKCOL of each missing folder (once per folder and process), PUT with a Content-Length to a
+ * <tr><td>write</td><td>before the first write to a level, PROPFIND of its folder and a DELETE of each temporary upload
+ *     a killed writer left; MKCOL of each missing folder (once per folder and process), PUT with a Content-Length to a
  *     temporary name in the same folder, then MOVE onto the file's name with {@code Overwrite: T}</td></tr>
  * <tr><td>delete</td><td>DELETE per file (missing ones are fine); delete-all is one DELETE of {@code <folder>/ltx/}</td></tr>
  * </table>
@@ -64,6 +65,8 @@ public final class WebDavReplicaClient implements ReplicaClient, RangedReads, Ex
 
     /** A temporary upload's name: {@code .<file name>.<16 hex digits>.tmp}. */
     private static final java.util.regex.Pattern TEMPORARY = java.util.regex.Pattern.compile("\\.[0-9a-f]{16}-[0-9a-f]{16}\\.ltx\\.[0-9a-f]{16}\\.tmp");
+    /** The longest a failed write's clean-up DELETE may take (it may run while the client is stopping). */
+    private static final Duration CLEAN_UP_TIMEOUT = Duration.ofSeconds(5);
     /** Far longer than any upload takes, so no upload in flight is deleted. */
     static final Duration ABANDONED_AFTER = Duration.ofHours(1);
 
@@ -78,6 +81,10 @@ public final class WebDavReplicaClient implements ReplicaClient, RangedReads, Ex
      * it).
      */
     private final java.util.Queue<URI> failedTemporaries = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Temporary names of this client's writes in flight: never swept. */
+    private final Set<URI> inFlight = ConcurrentHashMap.newKeySet();
+    /** Levels whose leftover uploads this client swept before its first write there. */
+    private final Set<Integer> sweptLevels = ConcurrentHashMap.newKeySet();
     /** Set once the server refused a MOVE: writes then PUT in place. */
     private volatile boolean moveRefused;
 
@@ -126,22 +133,8 @@ public final class WebDavReplicaClient implements ReplicaClient, RangedReads, Ex
     }
 
     private List<Listed> list(int level, long fromTxid) throws IOException {
-        URI folder = levelFolder(level);
-        String what = "list " + folder.getRawPath();
-        HttpRequest request = http.request("PROPFIND", folder, BodyPublishers.ofString(Multistatus.PROPFIND_BODY), settings.timeout())
-                .header("Depth", "1").header("Content-Type", "application/xml; charset=utf-8").build();
-        HttpResponse<InputStream> r = http.send(request, what);
-        List<Multistatus.Entry> entries;
-        try (InputStream body = r.body()) {
-            if (r.statusCode() == 404) {
-                return List.of();
-            }
-            if (r.statusCode() != 207) {
-                throw http.failure(what, r.statusCode(), body);
-            }
-            entries = Multistatus.parse(body, "webdav replica %s: %s".formatted(location(), what));
-        }
-        knownFolders.add(folder);
+        List<Multistatus.Entry> entries = entries(level);
+        String what = "list " + levelFolder(level).getRawPath();
         deleteAbandonedUploads(level, entries);
         List<Listed> out = new ArrayList<>();
         for (Multistatus.Entry e : entries) {
@@ -158,6 +151,54 @@ public final class WebDavReplicaClient implements ReplicaClient, RangedReads, Ex
         out.sort(Comparator.comparing((Listed l) -> l.info().minTxid(), Long::compareUnsigned)
                 .thenComparing(l -> l.info().maxTxid(), Long::compareUnsigned));
         return out;
+    }
+
+    /** The level folder's entries (PROPFIND, Depth 1); empty for a missing folder. */
+    private List<Multistatus.Entry> entries(int level) throws IOException {
+        URI folder = levelFolder(level);
+        String what = "list " + folder.getRawPath();
+        HttpRequest request = http.request("PROPFIND", folder, BodyPublishers.ofString(Multistatus.PROPFIND_BODY), settings.timeout())
+                .header("Depth", "1").header("Content-Type", "application/xml; charset=utf-8").build();
+        HttpResponse<InputStream> r = http.send(request, what);
+        List<Multistatus.Entry> entries;
+        try (InputStream body = r.body()) {
+            if (r.statusCode() == 404) {
+                return List.of();
+            }
+            if (r.statusCode() != 207) {
+                throw http.failure(what, r.statusCode(), body);
+            }
+            entries = Multistatus.parse(body, "webdav replica %s: %s".formatted(location(), what));
+        }
+        knownFolders.add(folder);
+        return entries;
+    }
+
+    /**
+     * Before this client's first write to a level: deletes every temporary upload in the level's
+     * folder that is not one of this client's own uploads in flight. Those are left by a writer
+     * killed between its PUT and its MOVE (SIGKILL, a crash, a power cut), and the one replicator
+     * of a replica is the only writer there is (two are refused), so nothing live is lost; only a
+     * writer sweeps, never a reader (a restore, a listing), so a reader never deletes a live
+     * writer's upload. Best effort: a failure is retried before the next write.
+     */
+    private void sweepLeftoverUploads(int level) {
+        if (!sweptLevels.add(level)) {
+            return;
+        }
+        try {
+            for (Multistatus.Entry e : entries(level)) {
+                URI uri = fileUri(level, e.name());
+                if (!e.folder() && TEMPORARY.matcher(e.name()).matches() && !inFlight.contains(uri)) {
+                    http.exchange(http.request("DELETE", uri, null, settings.timeout()).build(), "delete " + uri.getRawPath(), 200, 204, 404);
+                    LOG.log(System.Logger.Level.INFO, "webdav replica {0}: deleted {1}, an upload a stopped writer left unfinished", location(),
+                            uri.getRawPath());
+                }
+            }
+        } catch (IOException e) {
+            sweptLevels.remove(level);
+            LOG.log(System.Logger.Level.DEBUG, "webdav replica {0}: unfinished uploads not swept yet: {1}", location(), e.getMessage());
+        }
     }
 
     /**
@@ -244,13 +285,17 @@ public final class WebDavReplicaClient implements ReplicaClient, RangedReads, Ex
             return new LtxFileInfo(level, range, size, createdAt);
         }
         URI temp = fileUri(level, ".%s.%s.tmp".formatted(name, HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong())));
+        inFlight.add(temp);
         try {
+            sweepLeftoverUploads(level);
             put(level, temp, body);
             move(temp, target);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(temp, e);
             failedTemporaries.add(temp);
             throw e;
+        } finally {
+            inFlight.remove(temp);
         }
         deleteFailedTemporaries();
         return new LtxFileInfo(level, range, size, createdAt);
@@ -308,11 +353,22 @@ public final class WebDavReplicaClient implements ReplicaClient, RangedReads, Ex
         }
     }
 
+    /**
+     * Deletes a failed write's temporary name. Also when the write failed because the thread was
+     * interrupted (a stop interrupting a compaction between its PUT and its MOVE): the DELETE runs
+     * with the interrupt set aside and a short timeout, and the interrupt is restored after it.
+     */
     private void deleteQuietly(URI uri, Exception cause) {
+        boolean interrupted = Thread.interrupted();
         try {
-            http.exchange(http.request("DELETE", uri, null, settings.timeout()).build(), "delete " + uri.getRawPath(), 200, 204, 404);
+            Duration timeout = settings.timeout().compareTo(CLEAN_UP_TIMEOUT) < 0 ? settings.timeout() : CLEAN_UP_TIMEOUT;
+            http.exchange(http.request("DELETE", uri, null, timeout).build(), "delete " + uri.getRawPath(), 200, 204, 404);
         } catch (IOException e) {
             cause.addSuppressed(e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
