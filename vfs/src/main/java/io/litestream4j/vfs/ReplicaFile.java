@@ -121,7 +121,7 @@ final class ReplicaFile {
     }
 
     private byte[] fetch(long offset, int length) throws IOException {
-        try (InputStream in = client.open(info.level(), info.range(), offset, length)) {
+        try (InputStream in = io.litestream4j.core.replica.ReplicaReads.open(client, info.level(), info.range(), offset, length)) {
             byte[] b = in.readNBytes(length);
             bytesFetched.add(b.length);
             if (b.length != length) {

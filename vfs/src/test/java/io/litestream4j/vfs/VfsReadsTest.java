@@ -288,7 +288,7 @@ class VfsReadsTest {
                 List<io.litestream4j.ltx.LtxDecoder> inputs = new ArrayList<>();
                 try (var out = Files.newOutputStream(merged)) {
                     for (LtxFileInfo f : all) {
-                        inputs.add(new io.litestream4j.ltx.LtxDecoder(client.open(f.level(), f.range(), 0, -1), f.fileName()));
+                        inputs.add(new io.litestream4j.ltx.LtxDecoder(client.open(f.level(), f.range()), f.fileName()));
                     }
                     io.litestream4j.ltx.LtxCompactor.compact(inputs, out, "merged");
                 } finally {
@@ -300,7 +300,7 @@ class VfsReadsTest {
                     client.write(LtxFileInfo.SNAPSHOT_LEVEL, new io.litestream4j.ltx.TxidRange(1, txid), in, Files.size(merged), Instant.now());
                 }
                 for (LtxFileInfo f : all) {
-                    client.delete(f.level(), List.of(f.range()));
+                    client.delete(f.level(), f.range());
                 }
                 // The same read transaction goes on over the new file: same TXID, same contents.
                 long misses = vfs.cacheMisses();

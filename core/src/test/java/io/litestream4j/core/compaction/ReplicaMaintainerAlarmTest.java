@@ -75,11 +75,11 @@ class ReplicaMaintainerAlarmTest {
     private static ForwardingClient failingReads(FileReplicaClient files, boolean[] down, String message) {
         return new ForwardingClient(files) {
             @Override
-            public InputStream open(int level, TxidRange range, long offset, long length) throws IOException {
+            public InputStream open(int level, TxidRange range) throws IOException {
                 if (down[0]) {
                     throw new IOException(message);
                 }
-                return super.open(level, range, offset, length);
+                return super.open(level, range);
             }
         };
     }
@@ -116,15 +116,6 @@ class ReplicaMaintainerAlarmTest {
         FileReplicaClient files = new FileReplicaClient(dir.resolve("replica"));
         files.write(0, new TxidRange(1, 1), new ByteArrayInputStream(new byte[] {1}), 1, START);
         boolean[] down = {true};
-        ForwardingClient flaky = new ForwardingClient(files) {
-            @Override
-            public InputStream open(int level, TxidRange range) throws IOException {
-                if (down[0]) {
-                    throw new IOException("connection reset");
-                }
-                return super.open(level, range);
-            }
-        };
         ForwardingClient flaky = failingReads(files, down, "connection reset");
         FakeClock clock = new FakeClock(START);
         ReplicaHealth health = new ReplicaHealth();

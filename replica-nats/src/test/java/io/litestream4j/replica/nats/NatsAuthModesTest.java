@@ -57,10 +57,10 @@ class NatsAuthModesTest {
             c.write(0, range, new ByteArrayInputStream(data), data.length, Instant.parse("2026-11-30T04:00:00.123Z"));
             List<LtxFileInfo> listed = c.listFiles(0, 0);
             assertThat(listed).extracting(LtxFileInfo::range).containsExactly(range);
-            try (InputStream in = c.open(0, range, 0, -1)) {
+            try (InputStream in = c.open(0, range)) {
                 assertThat(in.readAllBytes()).isEqualTo(data);
             }
-            c.delete(0, List.of(range));
+            c.delete(0, range);
             assertThat(c.listFiles(0, 0)).isEmpty();
         }
     }

@@ -20,7 +20,7 @@ record SftpLoopback(OpenSshServer server) implements LoopbackServer {
     public ReplicaClient client(int port) throws IOException {
         SftpSettings s = server.settings("app.db");
         return new SftpReplicaClient(new SftpSettings(s.host(), port, s.user(), s.password(), s.keyPath(), s.keyPassphrase(), s.hostKey(),
-                s.knownHosts(), s.skipHostKeyCheck(), s.path(), s.timeout(), s.concurrentWrites()));
+                s.knownHosts(), s.skipHostKeyCheck(), s.path(), s.timeout(), s.concurrentWrites(), s.agentSocket()));
     }
 
     @Override

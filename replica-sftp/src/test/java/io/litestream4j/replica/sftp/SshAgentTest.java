@@ -77,7 +77,7 @@ class SshAgentTest {
             try (ReplicaClient c = new SftpReplicaClient(viaAgent(server.settings("agent"), agent.socket()))) {
                 c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(data), data.length, Instant.parse("2026-11-30T04:00:00Z"));
                 assertThat(c.listFiles(0, 0)).extracting(f -> f.range()).containsExactly(new TxidRange(1, 1));
-                try (InputStream in = c.open(0, new TxidRange(1, 1), 0, -1)) {
+                try (InputStream in = c.open(0, new TxidRange(1, 1))) {
                     assertThat(in.readAllBytes()).isEqualTo(data);
                 }
             }
