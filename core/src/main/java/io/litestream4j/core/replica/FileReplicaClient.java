@@ -103,9 +103,13 @@ public final class FileReplicaClient implements ReplicaClient, RangedReads, Batc
         List<LtxFileInfo> out = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.ltx")) {
             for (Path p : entries) {
-                TxidRange.fromFileName(p.getFileName().toString())
-                        .filter(r -> Long.compareUnsigned(r.max(), fromTxid) >= 0)
-                        .ifPresent(r -> out.add(info(level, r, p)));
+                var range = TxidRange.fromFileName(p.getFileName().toString()).filter(r -> Long.compareUnsigned(r.max(), fromTxid) >= 0);
+                if (range.isPresent()) {
+                    LtxFileInfo info = info(level, range.get(), p);
+                    if (info != null) {
+                        out.add(info);
+                    }
+                }
             }
         } catch (NoSuchFileException e) {
             return List.of();
@@ -123,10 +127,13 @@ public final class FileReplicaClient implements ReplicaClient, RangedReads, Batc
         return listFiles(level, fromTxid);
     }
 
+    /** The file's listing entry, or null if it was deleted (retention, compaction) since the directory was read. */
     private static LtxFileInfo info(int level, TxidRange range, Path p) {
         try {
             var attrs = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
             return new LtxFileInfo(level, range, attrs.size(), attrs.lastModifiedTime().toInstant());
+        } catch (NoSuchFileException gone) {
+            return null;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
