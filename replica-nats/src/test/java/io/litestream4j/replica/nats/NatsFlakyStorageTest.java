@@ -10,4 +10,10 @@ class NatsFlakyStorageTest extends FlakyStorageContract {
     protected LoopbackServer startServer(Path dir) throws Exception {
         return NatsLoopback.start("flaky");
     }
+
+    /** One long connection: 6-8 faults a minute, so a full minute for a fault to be certain. */
+    @Override
+    protected java.time.Duration faultyFor() {
+        return java.time.Duration.ofSeconds(io.litestream4j.core.Soak.pick(60, 600));
+    }
 }
