@@ -36,9 +36,10 @@ import java.util.stream.IntStream;
  *   <li>Decides with {@link PageOwners} which file writes each page: the newest holding it.
  *       Overlapping levels then cost reads, not writes. From a local replica every file's header
  *       and page index are read first (three small reads each) and the files are then decoded
- *       largest first, for the best spread over the workers. Downloads go newest first instead:
- *       each file's index is read from its download and claimed as soon as every newer file has
- *       been, so no request is spent on indexes and the prefetch window stays ahead.
+ *       largest first, for the best spread over the workers. Downloads go newest first instead
+ *       (after the biggest file, which starts downloading at once): each file's index is read
+ *       from its download and claimed as soon as every newer file has been, so no request is
+ *       spent on indexes and the prefetch window stays ahead.
  *   <li>Decodes every file completely on {@code workers} threads, verifying each one as
  *       {@link LtxDecoder} does (every frame, its page index, its file checksum) and checking
  *       that the index it verified is the one the pages were claimed from. Pages the file owns
@@ -219,8 +220,14 @@ final class PlanApplier {
             order = IntStream.range(0, files.size()).boxed().sorted(Comparator.comparingLong((Integer i) -> files.get(i).size()).reversed())
                     .mapToInt(Integer::intValue).toArray();
         } else {
-            // Downloads: newest first, each file's index read from its download and claimed before it is decoded.
-            order = IntStream.range(0, files.size()).map(k -> files.size() - 1 - k).toArray();
+            // Downloads: newest first, each file's index read from its download and claimed before
+            // it is decoded; but the biggest file (a snapshot or a compaction, usually the oldest)
+            // is downloaded first, so that it is not fetched alone at the end. Its worker then
+            // waits for its claim; one more worker than asked keeps the others going meanwhile.
+            int n = files.size();
+            int biggest = IntStream.range(0, n).boxed().max(Comparator.comparingLong((Integer i) -> files.get(i).size())).orElseThrow();
+            order = IntStream.concat(IntStream.of(biggest), IntStream.range(0, n).map(k -> n - 1 - k).filter(i -> i != biggest)).toArray();
+            workers++;
         }
         prefetcher.reset(IntStream.of(order).mapToObj(files::get).toList()); // the prefetcher's file k is order[k]
         AtomicInteger next = new AtomicInteger();
