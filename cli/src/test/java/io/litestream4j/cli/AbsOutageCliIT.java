@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.core.TestDb;
 import io.litestream4j.replica.abs.Azurite;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -15,8 +11,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(900) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class AbsOutageCliIT {
     private static final Map<String, String> KEY = Map.of("LITESTREAM_AZURE_ACCOUNT_KEY", Azurite.KEY);
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @TempDir
     Path dir;
@@ -66,9 +59,7 @@ class AbsOutageCliIT {
                     """.formatted(db, url(port, "outage")));
             CliProcess p = CliProcess.start(KEY, dir, "replicate", "-config", cfg.toString());
             assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
-            Matcher m = Pattern.compile("serving metrics on http://[^:]+:(\\d+)/metrics").matcher(p.output().err());
-            assertThat(m.find()).as(p.output().toString()).isTrue();
-            int metricsPort = Integer.parseInt(m.group(1));
+            DaemonProbe daemon = DaemonProbe.of(p);
 
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicReference<Exception> writerFailure = new AtomicReference<>();
@@ -85,14 +76,11 @@ class AbsOutageCliIT {
             Thread.sleep(3000);
             azurite.stop();
             long down = System.nanoTime();
-            assertThat(awaitHealth(metricsPort, 503, Duration.ofSeconds(90))).as("/healthz turns 503 while Azurite is down").isTrue();
+            assertThat(daemon.awaitHealth(503, Duration.ofSeconds(90))).as("/healthz turns 503 while Azurite is down").isTrue();
             Thread.sleep(Math.max(0, Duration.ofSeconds(20).toMillis() - (System.nanoTime() - down) / 1_000_000));
 
             azurite = Azurite.start(port, store);
-            long up = System.nanoTime();
-            assertThat(awaitHealth(metricsPort, 200, Duration.ofSeconds(120))).as("/healthz recovers once Azurite is back").isTrue();
-            long recoveredMillis = (System.nanoTime() - up) / 1_000_000;
-            System.err.printf("abs outage: healthy again %d ms after Azurite accepted connections%n", recoveredMillis);
+            daemon.assertRecovers("abs outage", System.nanoTime());
 
             Thread.sleep(2000);
             writing.set(false);
@@ -112,19 +100,5 @@ class AbsOutageCliIT {
         } finally {
             azurite.close();
         }
-    }
-
-    /** Polls {@code /healthz} until it answers {@code status}; false if it did not within {@code patience}. */
-    private boolean awaitHealth(int port, int status, Duration patience) throws Exception {
-        long deadline = System.nanoTime() + patience.toNanos();
-        while (System.nanoTime() < deadline) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:%d/healthz".formatted(port)))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() == status) {
-                return true;
-            }
-            Thread.sleep(200);
-        }
-        return false;
     }
 }

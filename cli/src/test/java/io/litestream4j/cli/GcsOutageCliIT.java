@@ -5,18 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.litestream4j.core.TestDb;
 import io.litestream4j.replica.gcs.GcsEmulator;
 import io.litestream4j.replica.gcs.OutageProxy;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(900) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class GcsOutageCliIT {
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @TempDir
     Path dir;
@@ -59,9 +52,7 @@ class GcsOutageCliIT {
                     """.formatted(db));
             CliProcess p = CliProcess.start(env, dir, "replicate", "-config", cfg.toString());
             assertThat(p.awaitLog("replicating to", Duration.ofSeconds(300))).as(p.output().toString()).isTrue();
-            Matcher m = Pattern.compile("serving metrics on http://[^:]+:(\\d+)/metrics").matcher(p.output().err());
-            assertThat(m.find()).as(p.output().toString()).isTrue();
-            int metricsPort = Integer.parseInt(m.group(1));
+            DaemonProbe daemon = DaemonProbe.of(p);
 
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicReference<Exception> writerFailure = new AtomicReference<>();
@@ -78,14 +69,11 @@ class GcsOutageCliIT {
             Thread.sleep(3000);
             proxy.down();
             long down = System.nanoTime();
-            assertThat(awaitHealth(metricsPort, 503, Duration.ofSeconds(90))).as("/healthz turns 503 while the storage is unreachable").isTrue();
+            assertThat(daemon.awaitHealth(503, Duration.ofSeconds(90))).as("/healthz turns 503 while the storage is unreachable").isTrue();
             Thread.sleep(Math.max(0, Duration.ofSeconds(20).toMillis() - (System.nanoTime() - down) / 1_000_000));
 
             proxy.up();
-            long up = System.nanoTime();
-            // Wide: the replicator's retry backoff and a busy machine; the time taken is printed for the record.
-            assertThat(awaitHealth(metricsPort, 200, Duration.ofSeconds(120))).as("/healthz recovers once the storage is back").isTrue();
-            System.err.printf("gcs outage: healthy again %d ms after the storage was reachable again%n", (System.nanoTime() - up) / 1_000_000);
+            daemon.assertRecovers("gcs outage", System.nanoTime());
 
             Thread.sleep(2000);
             writing.set(false);
@@ -103,19 +91,5 @@ class GcsOutageCliIT {
             assertThat(r.code()).as(r.toString()).isZero();
             assertThat(TestDb.digest(restored)).as("every commit, those made during the outage too").isEqualTo(latest);
         }
-    }
-
-    /** Polls {@code /healthz} until it answers {@code status}; false if it did not within {@code patience}. */
-    private boolean awaitHealth(int port, int status, Duration patience) throws Exception {
-        long deadline = System.nanoTime() + patience.toNanos();
-        while (System.nanoTime() < deadline) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:%d/healthz".formatted(port)))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() == status) {
-                return true;
-            }
-            Thread.sleep(200);
-        }
-        return false;
     }
 }

@@ -3,25 +3,14 @@ package io.litestream4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.core.TestDb;
+import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.ReplicaClients;
 import io.litestream4j.replica.nats.NatsServer;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The real {@code bin/litestream} replicating to a real nats-server (JetStream object store,
  * user and password required) while several writers change the database: restore of the
- * latest state, of a TXID and of a point in time, the start-up errors, kill -9 and restart, and the
- * server going away under load for 20 s and coming back.
+ * latest state, of a TXID and of a point in time, the start-up errors, {@link KillRestartRetention}'s
+ * kill -9, restart, compaction and retention over NATS, and the server going away under load for
+ * 20 s and coming back.
  */
 @Timeout(600) // per test: many times its usual time on a busy machine; it ends a hang, not a slow run
 class NatsCliIT {
@@ -39,12 +29,14 @@ class NatsCliIT {
     @TempDir
     Path dir;
 
-    private final HttpClient http = HttpClient.newHttpClient();
-
     /** A config replicating {@code db} to the server's bucket, credentials as config keys, metrics on a free port. */
     private Path config(Path db, NatsServer server) throws Exception {
-        return CliProcess.writeConfig(dir, """
-                addr: 127.0.0.1:0
+        return config(db, server, "addr: 127.0.0.1:0\n");
+    }
+
+    /** {@link #config(Path, NatsServer)} with top-level settings {@code top} (YAML lines) instead of the metrics address. */
+    private Path config(Path db, NatsServer server, String top) throws Exception {
+        return CliProcess.writeConfig(dir, top + """
                 dbs:
                   - path: %s
                     replica:
@@ -55,82 +47,11 @@ class NatsCliIT {
                 """.formatted(db, server.address(), BUCKET, NatsServer.USER, NatsServer.PASSWORD));
     }
 
-    /** Writers, each on its own connection, inserting rows until stopped; counts their transactions. */
-    private static final class Writers implements AutoCloseable {
-        private final ExecutorService pool;
-        private final AtomicBoolean stop = new AtomicBoolean();
-        private final AtomicLong transactions = new AtomicLong();
-        private final List<Future<?>> running = new ArrayList<>();
-
-        Writers(Path db, int n) {
-            pool = Executors.newFixedThreadPool(n);
-            for (int i = 0; i < n; i++) {
-                running.add(pool.submit(() -> {
-                    try (Connection c = TestDb.open(db, 30_000)) {
-                        while (!stop.get()) {
-                            TestDb.insert(c, 3, 200);
-                            transactions.incrementAndGet();
-                            Thread.sleep(10);
-                        }
-                    }
-                    return null;
-                }));
-            }
-        }
-
-        /** Stops the writers and rethrows any writer's failure. */
-        long stop() throws Exception {
-            stop.set(true);
-            for (Future<?> f : running) {
-                f.get(60, TimeUnit.SECONDS);
-            }
-            return transactions.get();
-        }
-
-        @Override
-        public void close() {
-            stop.set(true);
-            pool.shutdownNow();
-        }
-    }
-
-    private static int metricsPort(CliProcess p) throws Exception {
-        Matcher m = Pattern.compile("serving metrics on http://[^:]+:(\\d+)/metrics").matcher(p.output().err());
-        assertThat(m.find()).as(p.output().toString()).isTrue();
-        return Integer.parseInt(m.group(1));
-    }
-
-    private HttpResponse<String> get(int port, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static double sample(String metrics, String prefix) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(prefix) + "\\{[^}]*\\} (\\S+)$", Pattern.MULTILINE).matcher(metrics);
-        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
-    }
-
-    /** True once the replica holds the database's current TXID, per the process's own metrics. */
-    private boolean caughtUp(int port) throws Exception {
-        String metrics = get(port, "/metrics").body();
-        double txid = sample(metrics, "litestream_txid");
-        return txid > 0 && sample(metrics, "litestream_replica_txid") == txid;
-    }
-
     /** Starts {@code replicate -config} for {@code db} and waits until it replicates. */
     private CliProcess replicate(Path db, NatsServer server) throws Exception {
         CliProcess p = CliProcess.start(dir, "replicate", "-config", config(db, server).toString());
         assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
         return p;
-    }
-
-    /** Waits (at most 60 s) until the replica holds the database's current TXID; true if it does. */
-    private boolean awaitCaughtUp(int port) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!caughtUp(port) && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
-        return caughtUp(port);
     }
 
     private static void assertNoSecret(CliProcess.Result r) {
@@ -148,15 +69,15 @@ class NatsCliIT {
             server.createBucket(BUCKET);
             Path db = TestDb.create(dir, "app.db", 4096, 100);
             CliProcess p = replicate(db, server);
-            int port = metricsPort(p);
+            DaemonProbe daemon = DaemonProbe.of(p);
 
-            try (Writers writers = new Writers(db, 3)) {
+            try (RowWriters writers = new RowWriters(db, 3, Duration.ofMillis(10))) {
                 Thread.sleep(3000);
                 assertThat(writers.stop()).isPositive();
             }
-            assertThat(awaitCaughtUp(port)).as("the replica caught up with the first writers").isTrue();
+            assertThat(daemon.awaitCaughtUp(Duration.ofSeconds(60))).as("the replica caught up with the first writers").isTrue();
             String first = TestDb.digest(db);
-            long firstTxid = (long) sample(get(port, "/metrics").body(), "litestream_txid");
+            long firstTxid = (long) daemon.txid();
             long firstRows;
             try (Connection c = TestDb.open(db)) {
                 firstRows = TestDb.queryLong(c, "SELECT count(*) FROM t");
@@ -164,7 +85,7 @@ class NatsCliIT {
             Thread.sleep(1500); // the first state's files carry earlier times than `between`
             Instant between = Instant.now();
             Thread.sleep(1500);
-            try (Writers writers = new Writers(db, 3)) {
+            try (RowWriters writers = new RowWriters(db, 3, Duration.ofMillis(10))) {
                 Thread.sleep(3000);
                 writers.stop();
             }
@@ -242,40 +163,29 @@ class NatsCliIT {
             server.createBucket(BUCKET);
             Path db = TestDb.create(dir, "app.db", 4096, 100);
             CliProcess p = replicate(db, server);
-            int port = metricsPort(p);
+            DaemonProbe daemon = DaemonProbe.of(p);
             Duration recovery;
-            try (Writers writers = new Writers(db, 2)) {
+            try (RowWriters writers = new RowWriters(db, 2, Duration.ofMillis(10))) {
                 Thread.sleep(2000);
                 server.stopProcess();
                 Thread.sleep(20_000); // the outage the issue names
-                HttpResponse<String> health = get(port, "/healthz");
+                HttpResponse<String> health = daemon.get("/healthz");
                 assertThat(health.statusCode()).as(health.body()).isEqualTo(503);
                 assertThat(health.body()).contains("nats://" + server.address() + "/" + BUCKET);
                 server.startProcess();
                 long back = System.nanoTime();
                 // Under load the TXID moves on; caught up means the replica reached the TXID the
                 // database had when the server came back, and then the current one.
-                String metrics = get(port, "/metrics").body();
-                double target = sample(metrics, "litestream_txid");
-                long deadline = back + Duration.ofSeconds(60).toNanos();
-                while (sample(get(port, "/metrics").body(), "litestream_replica_txid") < target && System.nanoTime() < deadline) {
-                    Thread.sleep(100);
-                }
-                recovery = Duration.ofNanos(System.nanoTime() - back);
+                recovery = daemon.awaitReplicaTxid(daemon.txid(), back, Duration.ofSeconds(60));
+                assertThat(recovery).as("the replica caught up after the outage").isNotNull();
                 writers.stop();
             }
             System.out.println("nats outage of 20 s: the replica reached the TXID at the server's return in " + recovery.toMillis() + " ms");
             assertThat(recovery).as("lag recovers within 10 s of the server's return").isLessThanOrEqualTo(Duration.ofSeconds(10));
-            assertThat(awaitCaughtUp(port)).as("caught up with the writers").isTrue();
-            // Uploads recover at once; a compaction that failed during the outage reports until the
-            // next one at its level's interval (L1: 30 s) succeeds, so health may take that long.
-            HttpResponse<String> health = get(port, "/healthz");
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            while (health.statusCode() != 200 && System.nanoTime() < deadline) {
-                Thread.sleep(500);
-                health = get(port, "/healthz");
-            }
-            assertThat(health.statusCode()).as("healthy again: %s", health.body()).isEqualTo(200);
+            assertThat(daemon.awaitCaughtUp(Duration.ofSeconds(60))).as("caught up with the writers").isTrue();
+            // Uploads recover at once; a compaction or retention run that failed during the outage
+            // is retried within 5 s; 30 s leaves room for a busy machine.
+            assertThat(daemon.awaitHealth(200, Duration.ofSeconds(30))).as("healthy again after the outage").isTrue();
             p.terminate();
             CliProcess.Result stopped = p.await(Duration.ofSeconds(120));
             assertThat(stopped.code()).as(stopped.toString()).isZero();
@@ -291,29 +201,14 @@ class NatsCliIT {
     }
 
     @Test
-    void killedMidRunThenRestartedItResumesAndLosesNothing() throws Exception {
+    void killedRestartedCompactedRetainedAndRestoredByTxid() throws Exception {
         try (NatsServer server = NatsServer.start(NatsServer.Auth.PASSWORD)) {
             server.createBucket(BUCKET);
             Path db = TestDb.create(dir, "app.db", 4096, 100);
-            try (Writers writers = new Writers(db, 2)) {
-                CliProcess first = replicate(db, server);
-                Thread.sleep(3000);
-                first.kill(); // SIGKILL mid-run, writers still writing
-                Thread.sleep(1000);
-                CliProcess second = replicate(db, server);
-                Thread.sleep(2000);
-                writers.stop();
-                int port = metricsPort(second);
-                assertThat(awaitCaughtUp(port)).as("the restarted replicator caught up").isTrue();
-                second.terminate();
-                CliProcess.Result stopped = second.await(Duration.ofSeconds(120));
-                assertThat(stopped.code()).as(stopped.toString()).isZero();
+            Path cfg = config(db, server, KillRestartRetention.LEVELS);
+            try (ReplicaClient replica = ReplicaClients.open(server.url(BUCKET))) {
+                assertNoSecret(KillRestartRetention.run(java.util.Map.of(), dir, db, cfg, replica));
             }
-            Path restored = dir.resolve("restored.db");
-            CliProcess.Result r = CliProcess.start(dir, "restore", "-integrity-check", "full", "-o", restored.toString(), server.url(BUCKET))
-                    .await(Duration.ofSeconds(120));
-            assertThat(r.code()).as(r.toString()).isZero();
-            assertRestoredEquals(restored, TestDb.digest(db));
         }
     }
 }
