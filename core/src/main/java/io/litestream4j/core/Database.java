@@ -149,6 +149,11 @@ public final class Database implements AutoCloseable {
         return path;
     }
 
+    /** The clock this database's files are stamped with (and its followers sleep by). */
+    Clock clock() {
+        return clock;
+    }
+
     public Path walPath() {
         return walPath;
     }

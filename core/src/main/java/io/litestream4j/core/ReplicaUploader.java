@@ -51,6 +51,7 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
     private final LocalLtxStore store;
     private final Duration syncInterval;
     private final Clock clock;
+    private final Sleeper sleeper;
     private final Object lock = new Object();
     private volatile long position;
     private boolean pending;
@@ -89,6 +90,7 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
         this.store = store;
         this.syncInterval = syncInterval;
         this.clock = clock;
+        this.sleeper = Sleeper.of(clock);
         this.position = replicaPosition;
     }
 
@@ -339,7 +341,7 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
     }
 
     private void run() {
-        Duration backoff = FIRST_BACKOFF;
+        Backoff backoff = new Backoff(FIRST_BACKOFF, MAX_BACKOFF);
         int failuresInARow = 0;
         while (!halted) {
             try {
@@ -362,11 +364,11 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
                     }
                     // A blip is a warning; a failure that outlasts a few retries (a store refusing
                     // every body, a revoked key) is an alarm, logged as such at every retry.
+                    Duration wait = backoff.next();
                     LOG.log(failuresInARow >= ALARM_AFTER ? System.Logger.Level.ERROR : System.Logger.Level.WARNING,
-                            "upload to {0} failed ({1} in a row), retrying in {2,number,#} ms: {3}", client.location(), failuresInARow, backoff.toMillis(),
+                            "upload to {0} failed ({1} in a row), retrying in {2,number,#} ms: {3}", client.location(), failuresInARow, wait.toMillis(),
                             ReplicaHealth.describe(e));
-                    Thread.sleep(backoff);
-                    backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                    sleeper.sleep(wait);
                     synchronized (lock) {
                         pending = true;
                     }
@@ -375,7 +377,7 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
                 health.clear(ReplicaHealth.UPLOAD);
                 failuresInARow = 0;
                 roundSucceeded();
-                backoff = FIRST_BACKOFF;
+                backoff.reset();
                 if (last) {
                     return;
                 }

@@ -31,6 +31,7 @@ final class SyncLoop {
     private final WalChangeWaiter waiter;
     private final LocalPruner pruner;
     private final Duration maxBackoff;
+    private final Sleeper sleeper;
     private final ReplicationEvents events;
     private volatile boolean running = true;
     private volatile String lastError;
@@ -45,6 +46,7 @@ final class SyncLoop {
         this.waiter = waiter;
         this.pruner = pruner;
         this.maxBackoff = monitorInterval;
+        this.sleeper = Sleeper.of(db.clock());
         this.events = events;
     }
 
@@ -77,7 +79,8 @@ final class SyncLoop {
     }
 
     private void run() {
-        Duration backoff = Duration.ofMillis(100);
+        Duration first = Duration.ofMillis(100);
+        Backoff backoff = new Backoff(first.compareTo(maxBackoff) > 0 ? maxBackoff : first, maxBackoff);
         long lastSyncNanos = System.nanoTime();
         long lastWriteNanos = System.nanoTime() - BUSY_GAP.toNanos() - 1;
         while (running) {
@@ -108,18 +111,17 @@ final class SyncLoop {
                     sync(); // a commit after the sync above and before the subscription has no notification
                 }
                 pruner.pruneInBackground();
-                backoff = Duration.ofMillis(100);
+                backoff.reset();
             } catch (InterruptedException e) {
                 break;
             } catch (IOException | RuntimeException e) {
                 lastError = ReplicaHealth.describe(e);
                 LOG.log(System.Logger.Level.ERROR, "{0}: sync failed: {1}", db.path(), lastError);
                 try {
-                    Thread.sleep(backoff);
+                    sleeper.sleep(backoff.next());
                 } catch (InterruptedException ie) {
                     break;
                 }
-                backoff = backoff.multipliedBy(2).compareTo(maxBackoff) > 0 ? maxBackoff : backoff.multipliedBy(2);
             }
         }
     }

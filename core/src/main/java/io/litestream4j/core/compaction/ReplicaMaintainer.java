@@ -1,6 +1,7 @@
 package io.litestream4j.core.compaction;
 
 import io.litestream4j.CompactionSettings;
+import io.litestream4j.core.Sleeper;
 import io.litestream4j.core.replica.ReplicaHealth;
 import io.litestream4j.ReplicationEvents;
 import io.litestream4j.ltx.LtxFormatException;
@@ -60,6 +61,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
     private final ReplicaCompactor compactor;
     private final CompactionSettings settings;
     private final Clock clock;
+    private final Sleeper sleeper;
     private final ReplicaHealth health;
     private final ReplicationEvents events;
     /** The first early retry of a failed task. */
@@ -104,6 +106,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
         this.health = health;
         this.settings = settings;
         this.clock = clock;
+        this.sleeper = Sleeper.of(clock);
         Instant now = clock.instant();
         this.nextLevel = new Instant[settings.maxLevel() + 1];
         for (int level = 1; level <= settings.maxLevel(); level++) {
@@ -286,10 +289,10 @@ public final class ReplicaMaintainer implements AutoCloseable {
     public void start() {
         thread = Thread.ofVirtual().name("compact " + compactor.client().location()).start(() -> {
             while (running) {
-                long wait = Duration.between(clock.instant(), nextDue()).toMillis();
-                if (wait > 0) {
+                Duration wait = Duration.between(clock.instant(), nextDue());
+                if (wait.isPositive()) {
                     try {
-                        Thread.sleep(wait);
+                        sleeper.sleep(wait);
                     } catch (InterruptedException e) {
                         return;
                     }

@@ -4,6 +4,7 @@ import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.io.InputStream;
+import io.litestream4j.core.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -88,10 +89,12 @@ public final class LeasedReplicaClient extends ForwardingReplicaClient implement
     }
 
     private void renewLoop() {
-        Duration retry = lease.ttl().dividedBy(10);
+        Duration tenth = lease.ttl().dividedBy(10);
+        Duration look = tenth.toMillis() < 10 ? Duration.ofMillis(10) : tenth.toMillis() > 1000 ? Duration.ofSeconds(1) : tenth;
+        Sleeper sleeper = Sleeper.of(clock);
         while (!closed) {
             try {
-                Thread.sleep(retry.toMillis() < 10 ? 10 : Math.min(retry.toMillis(), 1000));
+                sleeper.sleep(look);
             } catch (InterruptedException e) {
                 return;
             }

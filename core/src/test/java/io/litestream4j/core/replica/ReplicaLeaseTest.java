@@ -3,6 +3,7 @@ package io.litestream4j.core.replica;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.litestream4j.core.DrivenClock;
 import io.litestream4j.core.FakeClock;
 import io.litestream4j.ltx.TxidRange;
 import java.io.ByteArrayInputStream;
@@ -74,6 +75,26 @@ class ReplicaLeaseTest {
         assertThat(stored().generation()).as("renewals keep the generation").isEqualTo(1);
         write(c, 1);
         assertThatThrownBy(() -> ReplicaLease.acquire(replica(), "other:2", TTL, clock)).isInstanceOf(LeaseHeldException.class);
+    }
+
+    @Test
+    void theRenewalThreadRenewsOnTheInjectedClockNotOnRealTime() throws Exception {
+        DrivenClock driven = new DrivenClock(T0);
+        ReplicaClient c = LeasedReplicaClient.acquire(client(), TTL, driven);
+        try {
+            assertThat(stored().expiresAt()).isEqualTo(T0.plus(TTL));
+            // The renewer looks once a second of clock time (a tenth of the TTL, at most 1 s); ten
+            // looks are a third of the TTL, when it must renew. No real second passes for them.
+            for (int look = 1; look <= 10; look++) {
+                assertThat(driven.awaitSleeps("lease ", look, Duration.ofSeconds(30))).last().isEqualTo(Duration.ofSeconds(1));
+                assertThat(stored().expiresAt()).as("before look %d", look).isEqualTo(T0.plus(TTL));
+                driven.advance(Duration.ofSeconds(1));
+            }
+            driven.awaitSleeps("lease ", 11, Duration.ofSeconds(30)); // the tenth look has run
+            assertThat(stored().expiresAt()).isEqualTo(T0.plusSeconds(10).plus(TTL));
+        } finally {
+            c.close();
+        }
     }
 
     @Test
