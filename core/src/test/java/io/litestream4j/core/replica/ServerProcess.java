@@ -52,7 +52,8 @@ public final class ServerProcess implements AutoCloseable {
         return server;
     }
 
-    private static boolean accepts(int port) {
+    /** Whether something accepts connections on 127.0.0.1:{@code port} (within 0.5 s). */
+    public static boolean accepts(int port) {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
             return true;

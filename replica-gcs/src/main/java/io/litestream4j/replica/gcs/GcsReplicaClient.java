@@ -212,7 +212,7 @@ public final class GcsReplicaClient implements ReplicaClient, RangedReads, Exact
             return InputStream.nullInputStream();
         }
         String name = objectName(level, range);
-        if (offset > 0 && offset >= objectSize(name)) {
+        if (settings.emulator() != null && offset > 0 && offset >= objectSize(name)) {
             return InputStream.nullInputStream(); // the range starts at or past the end
         }
         PushbackInputStream in;
@@ -252,7 +252,8 @@ public final class GcsReplicaClient implements ReplicaClient, RangedReads, Exact
     /**
      * The object's size, for a range that does not start at 0: the Storage emulator answers a range
      * starting past the end with the whole object (real GCS answers 416), which the client then
-     * hands out as the range. One metadata request, on the rare reads that start mid-file.
+     * hands out as the range. One metadata request per read that starts mid-file, on the
+     * emulator only: a VFS reads every page that way, and real GCS needs no help.
      */
     private long objectSize(String name) throws IOException {
         Blob blob;

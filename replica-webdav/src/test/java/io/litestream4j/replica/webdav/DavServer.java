@@ -1,10 +1,7 @@
 package io.litestream4j.replica.webdav;
 
+import io.litestream4j.core.replica.ServerProcess;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,7 +65,7 @@ public final class DavServer implements AutoCloseable {
         }
         Files.writeString(home.resolve("htpasswd"), USER + ":{SHA}" + java.util.Base64.getEncoder().encodeToString(
                 sha1(PASSWORD)) + "\n");
-        int port = freePort();
+        int port = ServerProcess.freePort();
         String modules = "/usr/lib/apache2/modules/";
         StringBuilder conf = new StringBuilder();
         for (String m : List.of("mpm_event", "authn_core", "authn_file", "authz_core", "authz_user", "auth_basic", "alias", "dav", "dav_fs")) {
@@ -116,7 +113,7 @@ public final class DavServer implements AutoCloseable {
         }
         Path home = Files.createTempDirectory("litestream-rclone-");
         Path files = Files.createDirectories(home.resolve("files"));
-        int port = freePort();
+        int port = ServerProcess.freePort();
         DavServer s = new DavServer("rclone", List.of(binary.toString(), "serve", "webdav", files.toString(), "--addr", "127.0.0.1:" + port, "--user", USER,
                 "--pass", PASSWORD, "--config", "/dev/null"), port, files, "", home.resolve("rclone.log"), null);
         s.start();
@@ -177,7 +174,7 @@ public final class DavServer implements AutoCloseable {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         process = pb.start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!accepts(port)) {
+        while (!ServerProcess.accepts(port)) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 String why = process.isAlive() ? "still running" : "exited " + process.exitValue();
                 stop();
@@ -201,7 +198,7 @@ public final class DavServer implements AutoCloseable {
             }
             // httpd's children finish their requests after the parent is gone; wait for the port
             long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (accepts(port) && System.nanoTime() < deadline) {
+            while (ServerProcess.accepts(port) && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
         } catch (InterruptedException e) {
@@ -228,21 +225,6 @@ public final class DavServer implements AutoCloseable {
     @Override
     public String toString() {
         return name;
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
     }
 
     private static byte[] sha1(String s) {
