@@ -30,6 +30,9 @@ public final class Prefetcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Prefetcher.class.getName());
     /** How long {@link #close} waits for cancelled downloads to end: an interrupted request ends far sooner. */
     static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(30);
+    /** Tries per file download, and the wait before the second (the third waits twice as long). */
+    static final int DOWNLOAD_ATTEMPTS = 3;
+    static final Duration DOWNLOAD_RETRY_WAIT = Duration.ofMillis(200);
 
     private final ReplicaClient client;
     private final int parallelism;
@@ -130,14 +133,42 @@ public final class Prefetcher implements AutoCloseable {
             try {
                 Path p = Files.createTempFile(tempDir, "download-", ".ltx");
                 created.add(p);
-                try (InputStream in = client.open(f.level(), f.range())) {
-                    Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
-                }
+                download(f, p);
                 return p;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }, pool));
+    }
+
+    /**
+     * Copies {@code f} into {@code p}, trying again after a failure that may pass (a reset
+     * connection, a 503): a compaction or restore reads dozens of files, and one blip in any of
+     * them would otherwise throw the whole run away. A missing file fails at once (the plan is
+     * stale: the caller re-plans), and so does an interrupt (a stop).
+     */
+    private void download(LtxFileInfo f, Path p) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try (InputStream in = client.open(f.level(), f.range())) {
+                Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
+                return;
+            } catch (NoSuchFileException | java.io.InterruptedIOException | java.nio.channels.ClosedByInterruptException e) {
+                throw e;
+            } catch (IOException e) {
+                if (attempt >= DOWNLOAD_ATTEMPTS || Thread.currentThread().isInterrupted()) {
+                    throw e;
+                }
+                Duration wait = DOWNLOAD_RETRY_WAIT.multipliedBy(attempt);
+                LOG.log(System.Logger.Level.DEBUG, "{0}: download {1} failed (attempt {2}), again in {3} ms: {4}", client.location(), f.fileName(),
+                        attempt, wait.toMillis(), e.toString());
+                try {
+                    Thread.sleep(wait); // real time: the store's trouble, not ours, is what passes
+                } catch (InterruptedException stop) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /**

@@ -107,6 +107,42 @@ class RestoreFailuresTest {
 
     @Test
     @Timeout(120)
+    void aDownloadThatFailsTwiceIsTriedAgainAndAThirdFailureEndsIt() throws Exception {
+        Path replica = replicate(dir, 2);
+        Path downloads = Files.createDirectories(dir.resolve("downloads"));
+        try (FileReplicaClient files = new FileReplicaClient(replica)) {
+            List<LtxFileInfo> plan = files.listFiles(0, 0);
+            java.util.concurrent.atomic.AtomicInteger failuresLeft = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+            ForwardingClient client = new ForwardingClient(files) {
+                @Override
+                public InputStream open(int level, TxidRange range) throws IOException {
+                    opens.incrementAndGet();
+                    if (failuresLeft.getAndDecrement() > 0) {
+                        throw new java.net.SocketException("Connection reset");
+                    }
+                    return super.open(level, range);
+                }
+            };
+            try (Prefetcher prefetcher = new Prefetcher(client, 1, downloads)) {
+                prefetcher.reset(plan.subList(0, 1));
+                failuresLeft.set(Prefetcher.DOWNLOAD_ATTEMPTS - 1);
+                try (InputStream in = prefetcher.open(0)) {
+                    assertThat(in.readAllBytes()).isEqualTo(Files.readAllBytes(replica.resolve("ltx/0/" + plan.getFirst().fileName())));
+                }
+                assertThat(opens.get()).as("opens for one file that failed twice").isEqualTo(Prefetcher.DOWNLOAD_ATTEMPTS);
+
+                prefetcher.reset(plan.subList(1, 2));
+                failuresLeft.set(Prefetcher.DOWNLOAD_ATTEMPTS);
+                opens.set(0);
+                assertThatThrownBy(() -> prefetcher.open(0)).isInstanceOf(java.net.SocketException.class).hasMessage("Connection reset");
+                assertThat(opens.get()).as("opens before giving up").isEqualTo(Prefetcher.DOWNLOAD_ATTEMPTS);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(120)
     void closeAwaitsALateDownloadAndRemovesItsFile() throws Exception {
         Path replica = replicate(dir, 2);
         Path downloads = Files.createDirectories(dir.resolve("downloads"));
