@@ -299,6 +299,7 @@ public final class LitestreamVfs implements AutoCloseable {
     @Override
     public void close() throws IOException {
         follower.close();
+        states.releaseAll();
         try {
             VfsBridge.unregister(this, registered);
         } catch (SQLException e) {
