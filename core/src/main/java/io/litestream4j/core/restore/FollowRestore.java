@@ -38,8 +38,8 @@ import java.util.stream.IntStream;
  *       ({@link FollowTxidFile}) and then renamed into place. With the output and its TXID file, a
  *       resume from that TXID (after rolling back a change a crash interrupted). With the output but
  *       no TXID file, an error unless {@code force} replaces it.
- *   <li>Every {@code interval}: one listing of L0 from the next TXID (one request on S3, however
- *       many levels the replica has). New files that continue the chain are applied, all of one
+ *   <li>Every {@code interval}: one listing of L0 from the next TXID ({@link io.litestream4j.core.replica.ListsFrom}:
+ *       one request on S3 that returns only the new files, not the minutes of files L0 keeps). New files that continue the chain are applied, all of one
  *       poll in one {@link InPlaceDatabase.Change}: readers see the state before or after them. A
  *       gap in L0 (files compacted and removed by retention, a follower that was down) is bridged
  *       by a plan over L0-L8 ({@link RestorePlanner}, which takes the fewest, biggest files), and
@@ -217,7 +217,8 @@ public final class FollowRestore implements AutoCloseable {
 
     /** One poll: lists L0 after the TXID (and the other levels when needed) and applies what is new. */
     void pollOnce() throws IOException {
-        List<LtxFileInfo> l0 = client.listFiles(0, txid + 1);
+        // From the next TXID on only (S3: start-after); a file straddling the TXID is a gap, bridged below.
+        List<LtxFileInfo> l0 = io.litestream4j.core.replica.ListsFrom.startingAt(client, 0, txid + 1);
         RestorePlan plan = null;
         if (!l0.isEmpty()) {
             try {
