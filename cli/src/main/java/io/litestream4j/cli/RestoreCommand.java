@@ -241,6 +241,12 @@ final class RestoreCommand implements Callable<Integer> {
         Signals.onTermination(name -> f.stop());
         try (f) {
             f.run();
+        } catch (NoBackupException e) {
+            if (ifReplicaExists) {
+                out.println("no matching backups found, skipping");
+                return 0;
+            }
+            throw e;
         }
         out.printf("follow mode stopped at TXID %s%n", Txid.format(f.txid()));
         return 0;

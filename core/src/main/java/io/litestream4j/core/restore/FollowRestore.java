@@ -368,11 +368,7 @@ public final class FollowRestore implements AutoCloseable {
             if (prefetcher != null) {
                 prefetcher.close();
             }
-            try (var walk = Files.exists(downloads) ? Files.walk(downloads) : java.util.stream.Stream.<Path>empty()) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            Restorer.deleteTree(downloads);
         }
     }
 }
