@@ -4,6 +4,9 @@ import io.litestream4j.NoBackupException;
 import io.litestream4j.cli.config.DatabaseConfig;
 import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.GoDuration;
+import io.litestream4j.core.restore.FollowRestore;
+import io.litestream4j.core.restore.FollowTxidFile;
 import io.litestream4j.core.restore.Litestream03Plan;
 import io.litestream4j.core.restore.Litestream03Restorer;
 import io.litestream4j.core.restore.RestoreOptions;
@@ -15,6 +18,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -83,6 +88,13 @@ final class RestoreCommand implements Callable<Integer> {
             + "(without it, it is restored when the replica holds no LTX files)")
     boolean v3;
 
+    @Option(names = {"-f", "--f"}, description = "follow mode: after the restore, keep applying new files to the database in place "
+            + "every -follow-interval (readers see only whole transactions; the TXID is kept in PATH-txid to resume after a restart)")
+    boolean follow;
+
+    @Option(names = {"-follow-interval", "--follow-interval"}, paramLabel = "DURATION", description = "how often follow mode polls the replica (default 1s)")
+    String followInterval = "1s";
+
     @Mixin
     CommonOptions common;
 
@@ -102,6 +114,7 @@ final class RestoreCommand implements Callable<Integer> {
             throw new IllegalArgumentException("invalid -txid %s: TXIDs start at %s".formatted(txid, Txid.format(1)));
         }
         Instant time = timestamp == null ? null : parseTimestamp(timestamp);
+        Duration interval = parseFollowInterval();
         DatabaseConfig db = null;
         if (ReplicaArgument.isReplica(replica)) {
             if (output == null) {
@@ -119,6 +132,9 @@ final class RestoreCommand implements Callable<Integer> {
             return 0;
         }
         try (ReplicaClient client = db == null ? ReplicaArgument.open(replica) : ReplicaArgument.open(db, replicaName)) {
+            if (follow) {
+                return follow(client, interval, check, out);
+            }
             if (v3) {
                 return restore03(client, time, check, out);
             }
@@ -156,6 +172,84 @@ final class RestoreCommand implements Callable<Integer> {
                     check == RestoreOptions.IntegrityCheck.NONE ? "" : ", integrity check (%s) ok".formatted(check.name().toLowerCase(java.util.Locale.ROOT)));
             return 0;
         }
+    }
+
+    /** Checks the follow-mode flags (as Litestream: no target, no dry run) and parses {@code -follow-interval}. */
+    private Duration parseFollowInterval() {
+        Duration interval;
+        try {
+            interval = GoDuration.parse(followInterval);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid -follow-interval \"%s\": want a duration such as 1s or 500ms".formatted(followInterval), e);
+        }
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("invalid -follow-interval %s: want more than 0".formatted(followInterval));
+        }
+        if (follow) {
+            if (txid != null) {
+                throw new IllegalArgumentException("cannot use follow mode with -txid: follow mode keeps the newest state");
+            }
+            if (timestamp != null) {
+                throw new IllegalArgumentException("cannot use follow mode with -timestamp: follow mode keeps the newest state");
+            }
+            if (dryRun) {
+                throw new IllegalArgumentException("cannot use -dry-run with -f");
+            }
+            if (v3) {
+                throw new IllegalArgumentException("cannot use follow mode with -v3: a Litestream 0.3 backup cannot be followed");
+            }
+        }
+        return interval;
+    }
+
+    /**
+     * {@code restore -f}: restores (or resumes) and applies new files every {@code interval} until
+     * SIGINT, SIGTERM or SIGHUP, then exits 0 like Litestream.
+     */
+    private int follow(ReplicaClient client, Duration interval, RestoreOptions.IntegrityCheck check, PrintWriter out) throws IOException {
+        FollowRestore.Listener listener = new FollowRestore.Listener() {
+            @Override
+            public void restored(Path db, Restorer.Result r) {
+                out.printf("restored %s to TXID %s from %d files (%d bytes)%s%n", db, Txid.format(r.txid()), r.files(), r.bytes(),
+                        r.checksumVerified() ? ", database checksum verified" : "");
+                entering(db, r.txid());
+            }
+
+            @Override
+            public void resumed(Path db, long txid) {
+                out.printf("resuming follow mode from TXID %s (%s)%n", Txid.format(txid), FollowTxidFile.of(db));
+                entering(db, txid);
+            }
+
+            private void entering(Path db, long txid) {
+                out.printf("entering follow mode: output=%s txid=%s interval=%s%n", db, Txid.format(txid), GoDuration.format(interval));
+                out.flush();
+            }
+
+            @Override
+            public void applied(long from, long to, int files, long pages) {
+                out.printf("follow: applied updates from_txid=%s to_txid=%s files=%d pages=%d%n", Txid.format(from), Txid.format(to), files, pages);
+                out.flush();
+            }
+
+            @Override
+            public void failed(IOException error, int consecutive) {
+                LOG.log(System.Logger.Level.ERROR, "follow: error applying updates (consecutive errors: {0}): {1}", consecutive, error.getMessage());
+            }
+        };
+        FollowRestore f = new FollowRestore(client, new FollowRestore.Options(output, interval, check, force, parallelism), listener, Clock.systemUTC());
+        Signals.onTermination(name -> f.stop());
+        try (f) {
+            f.run();
+        } catch (NoBackupException e) {
+            if (ifReplicaExists) {
+                out.println("no matching backups found, skipping");
+                return 0;
+            }
+            throw e;
+        }
+        out.printf("follow mode stopped at TXID %s%n", Txid.format(f.txid()));
+        return 0;
     }
 
     /** Restores the Litestream 0.3 backup ({@code generations/}) the replica holds, latest or as of {@code time}. */

@@ -107,7 +107,9 @@ final class Follower implements AutoCloseable {
             behindSince = null;
             return;
         }
-        List<LtxFileInfo> l0 = states.client().listFiles(0, cur.txid() + 1);
+        // One listing from the next TXID on (S3: start-after), not the minutes of files L0 keeps; a
+        // file straddling the TXID, if any, is a gap that the re-plan below resolves.
+        List<LtxFileInfo> l0 = io.litestream4j.core.replica.ListsFrom.startingAt(states.client(), 0, cur.txid() + 1);
         long newest = l0.stream().mapToLong(LtxFileInfo::maxTxid).reduce(cur.txid(), io.litestream4j.ltx.Txid::max);
         PageMap next;
         try {

@@ -211,10 +211,7 @@ public final class LitestreamVfs implements AutoCloseable {
     PageMap state(Target target) throws IOException {
         if (target.latest()) {
             PageMap m = follower.latest();
-            if (m == null) {
-                throw new IOException("vfs %s: replica %s holds no backup yet".formatted(name, client.location()));
-            }
-            return m;
+            return m != null ? m : awaitFirstState();
         }
         PageMap m = pinned.get(target);
         if (m == null) {
@@ -223,6 +220,31 @@ public final class LitestreamVfs implements AutoCloseable {
                 pinned.clear();
             }
             pinned.put(target, m);
+        }
+        return m;
+    }
+
+    /**
+     * Waits up to {@link VfsOptions#openWait} for the follower to find the replica's first backup
+     * (it polls every poll interval), as Litestream's VFS waits for one without bound. On the
+     * caller's thread, inside SQLite's open: the wait is in short sleeps.
+     */
+    private PageMap awaitFirstState() throws IOException {
+        long start = System.nanoTime();
+        long deadline = start + options.openWait().toNanos();
+        PageMap m;
+        while ((m = follower.latest()) == null) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new IOException("vfs %s: replica %s holds no backup yet (waited %d ms for its first snapshot; VfsOptions.openWait)"
+                        .formatted(name, client.location(), java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)));
+            }
+            try {
+                Thread.sleep(java.time.Duration.ofNanos(Math.min(left, 20_000_000L)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("vfs %s: interrupted while waiting for the first backup of %s".formatted(name, client.location()));
+            }
         }
         return m;
     }
@@ -299,6 +321,7 @@ public final class LitestreamVfs implements AutoCloseable {
     @Override
     public void close() throws IOException {
         follower.close();
+        states.releaseAll();
         try {
             VfsBridge.unregister(this, registered);
         } catch (SQLException e) {

@@ -1,6 +1,7 @@
 package io.litestream4j.vfs;
 
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.ReplicaReads;
 import io.litestream4j.ltx.ByteRangeReader;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.LtxPageReader;
@@ -17,6 +18,12 @@ import java.util.concurrent.atomic.LongAdder;
  * whole and verified like a restore verifies it (file checksum included); a large one is checked
  * frame by frame (page number, sizes, decompression) but its file checksum, which needs every
  * byte, is not.
+ *
+ * <p>On a store without server-side ranged reads ({@link ReplicaReads#serverSide} false: NATS), a
+ * part of a file costs a stream from the file's start, so a file too big to keep in memory is
+ * downloaded whole once into a temporary local file, verified completely, and its pages are read
+ * from there. The temporary file is deleted when no state uses this file any more (a cleaner
+ * runs when it becomes unreachable) and when the VFS closes.
  */
 final class ReplicaFile {
     private static final AtomicInteger IDS = new AtomicInteger();
@@ -31,6 +38,24 @@ final class ReplicaFile {
     private final ThreadLocal<Window> window = new ThreadLocal<>();
     /** The whole file, for files up to {@link #WHOLE_FILE_BYTES}: one request instead of three to open, none per page. */
     private final byte[] whole;
+    /** The whole file on local disk, on a store without ranged reads, for files above {@link #WHOLE_FILE_BYTES}; else null. */
+    private final LocalCopy local;
+    private final java.lang.ref.Cleaner.Cleanable cleanable;
+
+    private static final java.lang.ref.Cleaner CLEANER = java.lang.ref.Cleaner.create();
+
+    /** A downloaded file and its channel; closing deletes it. Holds no reference to its {@link ReplicaFile}. */
+    private record LocalCopy(java.nio.file.Path path, java.nio.channels.FileChannel channel) implements Runnable {
+        @Override
+        public void run() {
+            try {
+                channel.close();
+                java.nio.file.Files.deleteIfExists(path);
+            } catch (IOException e) {
+                System.getLogger(ReplicaFile.class.getName()).log(System.Logger.Level.WARNING, "delete {0}: {1}", path, e.toString());
+            }
+        }
+    }
 
     /**
      * Files up to this size are fetched whole when opened and kept while a state uses them: L0
@@ -47,6 +72,8 @@ final class ReplicaFile {
         this.name = "%s: %d/%s".formatted(client.location(), info.level(), info.fileName());
         this.bytesFetched = bytesFetched;
         this.whole = info.size() <= WHOLE_FILE_BYTES ? verified(fetch(0, (int) info.size())) : null;
+        this.local = whole == null && !ReplicaReads.serverSide(client) ? download() : null;
+        this.cleanable = local != null ? CLEANER.register(this, local) : null;
         this.reader = LtxPageReader.open(new Ranges(), name);
     }
 
@@ -120,7 +147,41 @@ final class ReplicaFile {
         return file;
     }
 
+    /** Downloads the whole file to a temporary file (one stream from the store) and verifies it as a restore does. */
+    private LocalCopy download() throws IOException {
+        java.nio.file.Path path = java.nio.file.Files.createTempFile("litestream-vfs-", ".ltx");
+        try {
+            try (InputStream in = client.open(info.level(), info.range())) {
+                bytesFetched.add(java.nio.file.Files.copy(in, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING));
+            }
+            try (io.litestream4j.ltx.LtxDecoder d = new io.litestream4j.ltx.LtxDecoder(java.nio.file.Files.newInputStream(path), name)) {
+                d.verify();
+            }
+            return new LocalCopy(path, java.nio.channels.FileChannel.open(path, java.nio.file.StandardOpenOption.READ));
+        } catch (IOException | RuntimeException e) {
+            java.nio.file.Files.deleteIfExists(path);
+            throw e;
+        }
+    }
+
+    /** Deletes the local copy now, if there is one (the VFS is closing). */
+    void release() {
+        if (cleanable != null) {
+            cleanable.clean(); // runs once, here or when this file becomes unreachable
+        }
+    }
+
     private byte[] fetch(long offset, int length) throws IOException {
+        if (local != null) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(length);
+            while (b.hasRemaining() && local.channel().read(b, offset + b.position()) > 0) {
+                // positional reads until the range is full or the file ends
+            }
+            if (b.hasRemaining()) {
+                throw new EOFException("%s: want %d bytes at offset %d, got %d".formatted(name, length, offset, b.position()));
+            }
+            return b.array();
+        }
         try (InputStream in = io.litestream4j.core.replica.ReplicaReads.open(client, info.level(), info.range(), offset, length)) {
             byte[] b = in.readNBytes(length);
             bytesFetched.add(b.length);

@@ -125,6 +125,12 @@ final class ReplicaStates {
         open.keySet().retainAll(used);
     }
 
+    /** Deletes the local copies of every opened file (the VFS is closing). */
+    void releaseAll() {
+        open.values().forEach(ReplicaFile::release);
+        open.clear();
+    }
+
     private static String key(LtxFileInfo info) {
         return info.level() + "/" + info.fileName();
     }

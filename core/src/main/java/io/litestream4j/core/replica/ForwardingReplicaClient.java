@@ -78,6 +78,9 @@ public abstract class ForwardingReplicaClient implements ReplicaClient {
         if (type == BatchDelete.class) {
             return Optional.empty(); // see BatchDelete: only a decorator that wraps it passes it on (batchDeleteThrough)
         }
+        if (type == ListsFrom.class) {
+            return Optional.empty(); // it would bypass this decorator's listFiles (an age replica's plaintext sizes): passed on only explicitly
+        }
         if (!passesBytesThrough() && (type == LocalFiles.class || type == LegacyLayout.class || type == RangedReads.class)) {
             return Optional.empty();
         }

@@ -60,6 +60,10 @@ public final class InstrumentedReplicaClient extends ForwardingReplicaClient {
             ExactTimestamps timedExact = (level, fromTxid) -> timed("LIST", () -> exact.listFilesExact(level, fromTxid), l -> 0);
             return Optional.of(type.cast(timedExact));
         }
+        if (type == ListsFrom.class) {
+            Optional<ListsFrom> from = delegate.capability(ListsFrom.class);
+            return from.map(f -> type.cast((ListsFrom) (level, minTxid) -> timed("LIST", () -> f.listFilesFrom(level, minTxid), l -> 0)));
+        }
         if (type == BatchDelete.class) {
             return batchDeleteThrough((wrapped, level, ranges) -> timed("DELETE", () -> {
                 wrapped.delete(level, ranges);

@@ -4,11 +4,13 @@ import io.litestream4j.core.replica.ExactTimestamps;
 import io.litestream4j.core.replica.LeaseStore;
 import io.litestream4j.core.replica.Parallel;
 import io.litestream4j.core.replica.LegacyLayout;
+import io.litestream4j.core.replica.ListsFrom;
 import io.litestream4j.core.replica.BatchDelete;
 import io.litestream4j.core.replica.RangedReads;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
+import io.litestream4j.ltx.Txid;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.io.InputStream;
@@ -66,7 +68,7 @@ import software.amazon.awssdk.utils.AttributeMap;
  * an MD5 must be the body's. Either failure is an {@link UploadVerificationException} and the
  * file does not count as written.
  */
-public final class S3ReplicaClient implements ReplicaClient, RangedReads, BatchDelete, LegacyLayout, ExactTimestamps {
+public final class S3ReplicaClient implements ReplicaClient, RangedReads, BatchDelete, LegacyLayout, ExactTimestamps, ListsFrom {
     static final String TIMESTAMP_METADATA = "litestream-timestamp";
     private static final int DELETE_BATCH = 1000;
 
@@ -200,10 +202,28 @@ public final class S3ReplicaClient implements ReplicaClient, RangedReads, BatchD
 
     @Override
     public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
+        return list(level, null, fromTxid);
+    }
+
+    /**
+     * One listing from the first name whose min TXID is {@code minTxid} on ({@code start-after} the
+     * names of {@code minTxid - 1}: {@code '.'} sorts after the {@code '-'} that follows a min TXID).
+     */
+    @Override
+    public List<LtxFileInfo> listFilesFrom(int level, long minTxid) throws IOException {
+        String startAfter = Long.compareUnsigned(minTxid, 1) <= 0 ? null : levelPrefix(level) + Txid.format(minTxid - 1) + ".";
+        return list(level, startAfter, minTxid);
+    }
+
+    private List<LtxFileInfo> list(int level, String startAfter, long fromTxid) throws IOException {
         String prefix = levelPrefix(level);
         List<LtxFileInfo> out = new ArrayList<>();
         try {
-            var pages = s3.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(settings.bucket()).prefix(prefix).build());
+            var request = ListObjectsV2Request.builder().bucket(settings.bucket()).prefix(prefix);
+            if (startAfter != null) {
+                request.startAfter(startAfter);
+            }
+            var pages = s3.listObjectsV2Paginator(request.build());
             for (S3Object o : pages.contents()) {
                 String name = o.key().substring(prefix.length());
                 Optional<TxidRange> range = name.contains("/") ? Optional.empty() : TxidRange.fromFileName(name);

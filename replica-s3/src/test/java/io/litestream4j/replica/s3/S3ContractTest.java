@@ -8,6 +8,7 @@ import io.litestream4j.core.replica.ReplicaClientContract;
 import io.litestream4j.ltx.TxidRange;
 import java.io.ByteArrayInputStream;
 import java.time.Instant;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,6 +79,26 @@ abstract class S3ContractTest extends ReplicaClientContract {
             c.write(9, new TxidRange(1, 2), new ByteArrayInputStream(large), large.length, T0);
             assertThat(stored(replica, c.key(0, new TxidRange(1, 1)))).as("single PUT on %s", store.name()).isEqualTo(small);
             assertThat(stored(replica, c.key(9, new TxidRange(1, 2)))).as("multipart on %s", store.name()).isEqualTo(large);
+        }
+    }
+
+    /** {@code ListsFrom}: one listing from a min TXID on, by the store (start-after), which skips the files before it. */
+    @Test
+    void aListingFromATxidStartsThereOnTheStore() throws Exception {
+        try (S3ReplicaClient c = new S3ReplicaClient(freshReplica())) {
+            for (TxidRange r : List.of(new TxidRange(1, 1), new TxidRange(2, 2), new TxidRange(3, 5), new TxidRange(6, 6), new TxidRange(7, 0x10),
+                    new TxidRange(0x11, 0x11))) {
+                byte[] b = bytes(10, r.min());
+                c.write(0, r, new ByteArrayInputStream(b), b.length, T0);
+            }
+            c.write(1, new TxidRange(1, 6), new ByteArrayInputStream(bytes(10, 9)), 10, T0);
+            // listFiles(0, 5) holds 3-5 (its max is 5); a listing from min TXID 5 on starts after it.
+            assertThat(c.listFiles(0, 5)).extracting(f -> f.range().min()).as(store.name()).containsExactly(3L, 6L, 7L, 0x11L);
+            assertThat(c.listFilesFrom(0, 5)).extracting(f -> f.range().min()).as(store.name()).containsExactly(6L, 7L, 0x11L);
+            assertThat(c.listFilesFrom(0, 0x11)).extracting(f -> f.range().min()).as("hex names sort by TXID").containsExactly(0x11L);
+            assertThat(c.listFilesFrom(0, 0x12)).isEmpty();
+            assertThat(c.listFilesFrom(0, 1)).hasSize(6);
+            assertThat(io.litestream4j.core.replica.ListsFrom.startingAt(c, 0, 4)).extracting(f -> f.range().min()).containsExactly(6L, 7L, 0x11L);
         }
     }
 
