@@ -220,7 +220,7 @@ public final class ManyDatabases {
                             lags.add((System.nanoTime() - committed) / 1e6);
                             return null;
                         }
-                        Thread.sleep(2);
+                        Thread.sleep(10); // resolution enough for a target of seconds; each look walks a folder
                     }
                     lags.add(10_000.0);
                     return null;
@@ -332,6 +332,9 @@ public final class ManyDatabases {
             String heap = jcmd("GC.heap_info");
             System.out.println("heap: " + heap.lines().filter(l -> l.contains(" total ")).map(l -> l.trim().replaceAll("\\s*\\[.*", ""))
                     .reduce((a, b) -> a + "; " + b).orElse("?"));
+            // The live heap's biggest classes (a full collection first): what each database costs there.
+            System.out.println("live heap, largest classes:");
+            jcmd("GC.class_histogram").lines().skip(3).limit(12).forEach(l -> System.out.println("  " + l.trim()));
             // glibc's malloc_info: per arena, the memory taken from the system and what of it is free.
             String info = jcmd("System.native_heap_info");
             long system = sumAttribute(info, "<system type=\"current\" size=\"");
