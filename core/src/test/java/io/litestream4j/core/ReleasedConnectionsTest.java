@@ -164,10 +164,6 @@ class ReleasedConnectionsTest {
     @Timeout(value = 1, unit = TimeUnit.MINUTES)
     void aDatabaseReplacedWhileReleasedIsReplicatedFromASnapshotOfTheNewFile() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 100);
-        Path other = TestDb.create(Files.createDirectory(dir.resolve("other")), "other.db", 4096, 300);
-        try (Connection c = TestDb.open(other)) {
-            TestDb.exec(c, "PRAGMA wal_checkpoint(TRUNCATE)");
-        }
         long before;
         try (Database database = open(db, Clock.systemUTC())) {
             try (Connection app = TestDb.open(db)) {
@@ -175,9 +171,7 @@ class ReleasedConnectionsTest {
             }
             assertThat(database.releaseIfQuiet()).isTrue();
             before = database.txid();
-            Files.move(other, db, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            Files.deleteIfExists(database.walPath()); // the old file's, as a restore or a copy over it would leave none
-            Files.deleteIfExists(db.resolveSibling("app.db-shm"));
+            replace(db, 4096);
 
             Database.SyncResult r = database.sync();
             assertThat(r.written()).as("the new file as the next TXID").contains(new TxidRange(before + 1, before + 1));
@@ -195,19 +189,13 @@ class ReleasedConnectionsTest {
     @Timeout(value = 1, unit = TimeUnit.MINUTES)
     void aReplacementWithAnotherPageSizeIsRefused() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 100);
-        Path other = TestDb.create(Files.createDirectory(dir.resolve("other")), "other.db", 8192, 300);
-        try (Connection c = TestDb.open(other)) {
-            TestDb.exec(c, "PRAGMA wal_checkpoint(TRUNCATE)");
-        }
         try (Database database = open(db, Clock.systemUTC())) {
             try (Connection app = TestDb.open(db)) {
                 caughtUp(database, app);
             }
             assertThat(database.releaseIfQuiet()).isTrue();
             long before = database.txid();
-            Files.move(other, db, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            Files.deleteIfExists(database.walPath());
-            Files.deleteIfExists(db.resolveSibling("app.db-shm"));
+            replace(db, 8192);
 
             assertThatThrownBy(database::sync).hasMessageContaining("page size 8192, was 4096").hasMessageContaining("litestream reset");
             assertThatThrownBy(database::sync).as("every time").hasMessageContaining("page size 8192, was 4096");
@@ -295,6 +283,20 @@ class ReleasedConnectionsTest {
         }
         assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(db));
         assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).isEqualTo(210);
+    }
+
+    /**
+     * Moves another database (300 rows, checkpointed) over {@code db}, and removes the old one's
+     * WAL and -shm, as a restore or a copy over it would leave none.
+     */
+    private void replace(Path db, int pageSize) throws Exception {
+        Path other = TestDb.create(Files.createDirectories(dir.resolve("other")), "other.db", pageSize, 300);
+        try (Connection c = TestDb.open(other)) {
+            TestDb.exec(c, "PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+        Files.move(other, db, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.deleteIfExists(db.resolveSibling(db.getFileName() + "-wal"));
+        Files.deleteIfExists(db.resolveSibling(db.getFileName() + "-shm"));
     }
 
     private static Database open(Path db, Clock clock) throws Exception {
