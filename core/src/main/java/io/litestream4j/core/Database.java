@@ -114,6 +114,9 @@ public final class Database implements AutoCloseable {
      */
     private boolean keepPinWhenQuiet;
     private long catchUpCount;
+    /** Times our connections were released; read by other threads (tests, status). */
+    private volatile long releaseCount;
+    private ReplicationEvents events = ReplicationEvents.NONE;
 
     private Database(Path path, DatabaseOptions options, Clock clock) {
         this.path = path.toAbsolutePath();
@@ -199,6 +202,7 @@ public final class Database implements AutoCloseable {
 
     /** Where checkpoints are reported. */
     void events(ReplicationEvents e) {
+        events = e;
         checkpointer.events(e);
     }
 
@@ -301,6 +305,7 @@ public final class Database implements AutoCloseable {
 
     /** {@link #sync}, leaving the pin held. */
     SyncResult syncPinned() throws IOException {
+        reconnect();
         boolean gapPossible = !pinCoversCopied;
         locks.pin();
         SyncResult r = needSnapshot ? snapshot() : copyNewFrames(gapPossible);
@@ -545,7 +550,103 @@ public final class Database implements AutoCloseable {
      * @return true if a checkpoint ran
      */
     public boolean checkpointIfNeeded() throws IOException {
+        if (locks.released() && millisUntilTimedCheckpoint() > 0) {
+            return false; // nothing of ours waits for a checkpoint: a threshold is crossed only by a sync, which reconnects
+        }
+        reconnect();
         return checkpointer.checkpointIfNeeded();
+    }
+
+    /**
+     * The most a database file may hold for its connections to be {@link #releaseIfQuiet released}:
+     * after a release, the first sync that finds the WAL restarted (by the application's
+     * checkpoint, or by SQLite when the last connection closed) reads the whole database to find
+     * what changed ({@link ChangedPages}): at this size a few tens of milliseconds from the page
+     * cache. Larger databases keep their connections.
+     */
+    static final long RELEASE_MAX_BYTES = 16L << 20;
+
+    /**
+     * Lets go of our connections ({@link SqliteLocks#release}) if nothing of ours needs them now:
+     * no snapshot due and a database of at most RELEASE_MAX_BYTES. The pin goes with them, so the
+     * next sync treats the WAL as one we did not watch: a new generation is caught up with from
+     * the database file, never followed blindly. A timed checkpoint still pending opens them again
+     * when it falls due.
+     *
+     * @return true if they were released now
+     */
+    public boolean releaseIfQuiet() throws IOException {
+        if (locks.released() || needSnapshot || dbFile.size() > RELEASE_MAX_BYTES) {
+            return false;
+        }
+        locks.lowerBarrier();
+        releasePin();
+        keepPinWhenQuiet = false;
+        locks.release();
+        releaseCount++;
+        return true;
+    }
+
+    /** Whether our connections are released now. Sync-loop thread only. */
+    boolean released() {
+        return locks.released();
+    }
+
+    /** Times our connections were released since the start (any thread). */
+    public long releaseCount() {
+        return releaseCount;
+    }
+
+    /**
+     * Opens our connections again after a release. If another file now sits at the database's
+     * path (replaced, say by a restore or a copy, while released), everything we knew of the old
+     * one (page checksums, WAL position) is void: it is opened afresh, and the next sync writes a
+     * snapshot of it as the next TXID. One with another page size is refused (an error at every
+     * sync): a restore cannot apply files of two page sizes.
+     */
+    private void reconnect() throws IOException {
+        if (!locks.released()) {
+            return;
+        }
+        try {
+            locks.pin();
+            return;
+        } catch (SqliteLocks.ReplacedException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}: replaced by another file while idle; replicating the new file from a snapshot", path);
+        }
+        FileChannel file = FileChannel.open(path, StandardOpenOption.READ);
+        SqliteLocks fresh = null;
+        try {
+            DatabaseImage.checkIsDatabase(path, file);
+            fresh = SqliteLocks.open(path, options.busyTimeout());
+            int newPageSize = fresh.pageSize();
+            if (newPageSize != pageSize) {
+                // A restore applies every file of a chain at one page size.
+                throw new IOException(("database %s: replaced by a database with page size %d, was %d: its TXIDs cannot continue the"
+                        + " replica's; stop replicating it and run `litestream reset %s` to start a new chain").formatted(path, newPageSize,
+                        pageSize, path));
+            }
+        } catch (IOException | RuntimeException e) {
+            if (fresh != null) {
+                fresh.close();
+            }
+            file.close(); // no connection of ours is open on it: no lock of ours to lose
+            throw e;
+        }
+        locks.close();
+        dbFile.close(); // the old file's: our connections to it are closed
+        locks = fresh;
+        dbFile = file;
+        images = new ImageFiles(path, walPath, dbFile, pageSize, store, clock);
+        l0 = new L0Writer(store, pageSize, clock);
+        checkpointer = new Checkpointer(this, locks, pageSize, CheckpointPolicy.of(options), clock);
+        checkpointer.events(events);
+        pages = null;
+        position = null;
+        unverified = null;
+        pinCoversCopied = false;
+        keepPinWhenQuiet = false;
+        needSnapshot = true;
     }
 
     /**

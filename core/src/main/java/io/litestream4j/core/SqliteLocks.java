@@ -1,7 +1,9 @@
 package io.litestream4j.core;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -9,6 +11,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteOpenMode;
 
 /**
  * The replicator's own SQLite connections, and the locks it takes with them.
@@ -28,6 +32,12 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Both connections have auto-checkpoint off, so only this class's {@link #checkpoint}
  * checkpoints on our behalf. Not thread-safe: one database's sync loop owns it.
+ *
+ * <p>A quiet database's connections can be {@link #release released} (closed: SQLite's memory for
+ * them and their file descriptors are freed); whatever needs a lock next opens them again
+ * ({@link #connected}), and refuses a database deleted meanwhile (connections never create a
+ * database: an empty file would be replicated over the real one) or replaced by another file at
+ * the same path ({@link ReplacedException}: the caller starts over with a snapshot).
  *
  * <p>SQLite's busy handler sleeps inside the native call, which pins a virtual thread to its
  * carrier for as long. The long waits (a TRUNCATE checkpoint waiting for the application's
@@ -59,22 +69,86 @@ final class SqliteLocks implements AutoCloseable {
 
     private final Path path;
     private final Duration busyTimeout;
-    /** Holds the pin (when pinned) and runs our checkpoints. */
+    /** The database file's identity (device and inode) when first opened: a different one at the path means it was replaced. */
+    private final Object fileKey;
+    /** Holds the pin (when pinned) and runs our checkpoints; null while released. */
     private Connection reader;
-    /** Holds the barrier (when raised); takes the pin over in {@link #movePin}. */
+    /** Holds the barrier (when raised); takes the pin over in {@link #movePin}; null while released. */
     private Connection writer;
     private boolean pinned;
     private boolean barrier;
 
-    private SqliteLocks(Path path, Duration busyTimeout, Connection reader, Connection writer) {
+    private SqliteLocks(Path path, Duration busyTimeout, Object fileKey, Connection reader, Connection writer) {
         this.path = path;
         this.busyTimeout = busyTimeout;
+        this.fileKey = fileKey;
         this.reader = reader;
         this.writer = writer;
     }
 
     /** Opens the database, makes sure it is in WAL mode, and creates Litestream's two tables. */
     static SqliteLocks open(Path path, Duration busyTimeout) throws IOException {
+        Object key = fileKey(path);
+        Connection[] both = connectBoth(path, busyTimeout);
+        return new SqliteLocks(path, busyTimeout, key, both[0], both[1]);
+    }
+
+    /** The other file now at our database's path, for {@link #connected}: everything known about the old one is void. */
+    static final class ReplacedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        ReplacedException(Path path) {
+            super("database %s was replaced by another file while its connections were released".formatted(path));
+        }
+    }
+
+    private static Object fileKey(Path path) throws IOException {
+        Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        return key != null ? key : path; // a file system without inodes: replacement goes undetected there
+    }
+
+    /** Whether the connections are closed ({@link #release}); the next lock taken opens them again. */
+    boolean released() {
+        return reader == null;
+    }
+
+    /**
+     * Closes both connections while the database is quiet: SQLite frees its page cache, schema and
+     * lookaside memory for them, and their file descriptors. Only without the pin and the barrier.
+     */
+    void release() {
+        if (pinned || barrier) {
+            throw new IllegalStateException("release needs neither the pin nor the barrier held");
+        }
+        closeQuietly(reader);
+        closeQuietly(writer);
+        reader = null;
+        writer = null;
+    }
+
+    /**
+     * Opens the connections again after {@link #release}, if the file at our path is still the one
+     * first opened: a deleted database fails with {@link java.nio.file.NoSuchFileException}, a
+     * replaced one with {@link ReplacedException} (checked before opening, so another file is
+     * normally not touched, and after, in case it was replaced in between).
+     */
+    private void connected() throws IOException {
+        if (reader != null) {
+            return;
+        }
+        if (!fileKey(path).equals(fileKey)) {
+            throw new ReplacedException(path);
+        }
+        Connection[] both = connectBoth(path, busyTimeout);
+        reader = both[0];
+        writer = both[1];
+        if (!fileKey(path).equals(fileKey)) {
+            release();
+            throw new ReplacedException(path);
+        }
+    }
+
+    private static Connection[] connectBoth(Path path, Duration busyTimeout) throws IOException {
         Connection reader = null;
         Connection writer = null;
         try {
@@ -94,7 +168,7 @@ final class SqliteLocks implements AutoCloseable {
                 }
                 createTables(st, path);
             }
-            return new SqliteLocks(path, busyTimeout, reader, writer);
+            return new Connection[] {reader, writer};
         } catch (SQLException e) {
             closeQuietly(reader);
             closeQuietly(writer);
@@ -128,7 +202,9 @@ final class SqliteLocks implements AutoCloseable {
     }
 
     private static Connection connect(Path path, Duration busyTimeout) throws SQLException {
-        Connection c = DriverManager.getConnection("jdbc:sqlite:" + path.toAbsolutePath());
+        SQLiteConfig config = new SQLiteConfig();
+        config.resetOpenMode(SQLiteOpenMode.CREATE); // a database deleted under us fails to open, never comes back empty
+        Connection c = DriverManager.getConnection("jdbc:sqlite:" + path.toAbsolutePath(), config.toProperties());
         try (Statement st = c.createStatement()) {
             st.execute("PRAGMA busy_timeout = " + busyTimeout.toMillis());
             st.execute("PRAGMA wal_autocheckpoint = 0");
@@ -140,6 +216,7 @@ final class SqliteLocks implements AutoCloseable {
 
     /** The database's page size, as SQLite reports it. */
     int pageSize() throws IOException {
+        connected();
         try (Statement st = writer.createStatement()) {
             return Integer.parseInt(queryString(st, "PRAGMA page_size"));
         } catch (SQLException e) {
@@ -156,6 +233,7 @@ final class SqliteLocks implements AutoCloseable {
         if (pinned) {
             return;
         }
+        connected();
         beginRead(reader);
         pinned = true;
     }
@@ -220,6 +298,7 @@ final class SqliteLocks implements AutoCloseable {
         if (barrier) {
             return;
         }
+        connected();
         long deadline = System.nanoTime() + Math.min(busyTimeout.toNanos(), BARRIER_PATIENCE.toNanos());
         try (Statement st = writer.createStatement()) {
             st.execute("PRAGMA busy_timeout = 0");
@@ -293,6 +372,7 @@ final class SqliteLocks implements AutoCloseable {
      * the class comment).
      */
     CheckpointResult checkpoint(String mode) throws IOException {
+        connected();
         unpin();
         boolean waitsForReaders = !"PASSIVE".equals(mode);
         try {

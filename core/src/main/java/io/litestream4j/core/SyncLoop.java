@@ -91,6 +91,7 @@ final class SyncLoop {
                 }
                 if (!changed) {
                     checkpointIfDue(); // the look interval passed with no change: a timed checkpoint's turn
+                    releaseIfQuiet();
                     continue;
                 }
                 // A busy writer changes the WAL thousands of times a second: syncs at least
@@ -139,6 +140,16 @@ final class SyncLoop {
         if (db.checkpointIfNeeded()) {
             wakeUploaders();
         }
+    }
+
+    /**
+     * A look interval passed with no change: let go of the database's connections
+     * ({@link Database#releaseIfQuiet}), so a process with thousands of quiet databases holds
+     * SQLite memory and file descriptors for the busy ones only. The next change reopens them.
+     */
+    private synchronized void releaseIfQuiet() throws IOException {
+        checkOpen();
+        db.releaseIfQuiet();
     }
 
     /** Copies new commits into a local file, checkpoints if due, wakes the uploaders; returns whether there were commits. */

@@ -36,6 +36,8 @@ final class WalChangeWaiter {
     private boolean closed;
     private final Object signal = new Object();
     private boolean signalled;
+    /** {@link #lookAgain} was called: compare the WAL's size and time before waiting on. Guarded by signal. */
+    private boolean lookRequested;
     private long seenWalSize = -1;
     private long seenWalModified = -1;
 
@@ -47,6 +49,20 @@ final class WalChangeWaiter {
         this.held = WalWatcher.acquire();
         this.watcher = held;
         listen();
+    }
+
+    /**
+     * Events of the WAL's directory were lost (the watch service's queue overflowed: thousands of
+     * databases in one directory on a busy machine): {@link #await} compares the WAL's size and
+     * time with what it saw last, and returns only if they changed. Waking every database's loop
+     * for a sync instead made thousands of syncs at each overflow, each opening released
+     * connections again, and kept any database from ever being quiet for long. Any thread.
+     */
+    void lookAgain() {
+        synchronized (signal) {
+            lookRequested = true;
+            signal.notifyAll();
+        }
     }
 
     /** The WAL may have changed (or the loop must look at once: a seed request, a stop). Any thread; it must only signal. */
@@ -78,7 +94,7 @@ final class WalChangeWaiter {
                 return;
             }
             try {
-                subscription = watcher.watch(wal, this::signal);
+                subscription = watcher.watch(wal, this::signal, this::lookAgain);
             } catch (IOException e) {
                 watcher = null; // polling from now on: no warning at every end of a burst
                 LOG.log(System.Logger.Level.WARNING, "{0}: no file-system notifications ({1}); polling every {2}", db, e.getMessage(), monitorInterval);
@@ -131,7 +147,7 @@ final class WalChangeWaiter {
                 if (left <= 0) {
                     return false;
                 }
-                if (!signalled) {
+                if (!signalled && !lookRequested) {
                     // Without notifications, look at least once a second.
                     long waitMillis = TimeUnit.NANOSECONDS.toMillis(left) + 1;
                     signal.wait(subscription == null ? Math.min(waitMillis, 1000) : waitMillis);
@@ -140,6 +156,7 @@ final class WalChangeWaiter {
                     signalled = false;
                     return true;
                 }
+                lookRequested = false; // the loop's next turn compares size and time (walChanged)
             }
         }
     }

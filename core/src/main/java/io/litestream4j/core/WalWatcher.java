@@ -35,7 +35,10 @@ final class WalWatcher {
     private final Map<Path, Directory> directories = new ConcurrentHashMap<>();
     private final Map<WatchKey, Directory> byKey = new ConcurrentHashMap<>();
 
-    private record Directory(WatchKey key, Map<String, CopyOnWriteArrayList<Runnable>> listeners) {}
+    private record Directory(WatchKey key, Map<String, CopyOnWriteArrayList<Listener>> listeners) {}
+
+    /** A subscriber's two callbacks: its file changed, or events were lost and it may have. */
+    private record Listener(Runnable changed, Runnable eventsLost) {}
 
     /** The name of the watcher's thread (the JDK's watch service may run one of its own). */
     static final String THREAD_NAME = "wal watcher";
@@ -97,9 +100,9 @@ final class WalWatcher {
     final class Subscription implements AutoCloseable {
         private final Path dir;
         private final String name;
-        private final Runnable listener;
+        private final Listener listener;
 
-        private Subscription(Path dir, String name, Runnable listener) {
+        private Subscription(Path dir, String name, Listener listener) {
             this.dir = dir;
             this.name = name;
             this.listener = listener;
@@ -128,8 +131,18 @@ final class WalWatcher {
         }
     }
 
-    /** Calls {@code listener} (on the watcher's thread: it must only signal) whenever {@code file} is created or modified. */
-    synchronized Subscription watch(Path file, Runnable listener) throws IOException {
+    /** Calls {@code listener} (on the watcher's thread: it must only signal) whenever {@code file} is created or modified, or events were lost. */
+    Subscription watch(Path file, Runnable listener) throws IOException {
+        return watch(file, listener, listener);
+    }
+
+    /**
+     * Calls {@code changed} whenever {@code file} is created or modified, and {@code eventsLost}
+     * when the watch service dropped events of its directory (a queue overflow): then it may have
+     * changed. Both on the watcher's thread: they must only signal.
+     */
+    synchronized Subscription watch(Path file, Runnable changed, Runnable eventsLost) throws IOException {
+        Listener listener = new Listener(changed, eventsLost);
         Path dir = file.toAbsolutePath().getParent();
         String name = file.getFileName().toString();
         Directory d = directories.get(dir);
@@ -155,13 +168,13 @@ final class WalWatcher {
             for (WatchEvent<?> ev : key.pollEvents()) {
                 if (ev.kind() == StandardWatchEventKinds.OVERFLOW) {
                     if (d != null) {
-                        d.listeners().values().forEach(list -> list.forEach(Runnable::run)); // events lost: everyone looks
+                        d.listeners().values().forEach(list -> list.forEach(l -> l.eventsLost().run())); // events lost: everyone looks
                     }
                     continue;
                 }
                 var list = d == null ? null : d.listeners().get(String.valueOf(ev.context()));
                 if (list != null) {
-                    list.forEach(Runnable::run);
+                    list.forEach(l -> l.changed().run());
                 }
             }
             key.reset();

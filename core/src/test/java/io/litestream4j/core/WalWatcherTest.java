@@ -71,4 +71,35 @@ class WalWatcherTest {
     private static int watcherThreads() {
         return (int) Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && t.getName().equals(WalWatcher.THREAD_NAME)).count();
     }
+
+    /**
+     * Lost events (a queue overflow) make a database compare its WAL's size and time, not sync:
+     * an unchanged WAL keeps the loop waiting until its look interval ends (where a quiet
+     * database is released), a changed one ends the wait.
+     */
+    @Test
+    void lostEventsMakeALookNotASync() throws Exception {
+        Path wal = dir.resolve("q.db-wal");
+        Files.write(wal, new byte[32]);
+        WalChangeWaiter waiter = new WalChangeWaiter(dir.resolve("q.db"), wal, java.time.Duration.ofMillis(100));
+        try {
+            assertThat(waiter.await(false, Long.MAX_VALUE)).as("the first look sees the WAL as new").isTrue();
+            Thread lost = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 5; i++) {
+                    waiter.lookAgain();
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            assertThat(waiter.await(false, Long.MAX_VALUE)).as("nothing changed: the look interval (1 s) ends the wait, not the lost events")
+                    .isFalse();
+            lost.join();
+        } finally {
+            waiter.close();
+            waiter.release();
+        }
+    }
 }

@@ -1,0 +1,323 @@
+package io.litestream4j.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.litestream4j.DatabaseOptions;
+import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.core.restore.RestoreOptions;
+import io.litestream4j.core.restore.RestorePlanner;
+import io.litestream4j.core.restore.Restorer;
+import io.litestream4j.ltx.TxidRange;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The connections of a quiet database let go ({@link Database#releaseIfQuiet}) and opened again
+ * by the next sync or timed checkpoint: each transition with real SQLite and the application's
+ * own connections, checked by restoring what we wrote and comparing it with the database.
+ */
+class ReleasedConnectionsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void commitsAfterAReleaseAreCopiedAsTheNextIncrement() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 50);
+        try (Database database = open(db, Clock.systemUTC()); Connection app = TestDb.open(db)) {
+            TestDb.exec(app, "PRAGMA wal_autocheckpoint = 0");
+            caughtUp(database, app);
+            assertThat(database.releaseIfQuiet()).as("released").isTrue();
+            assertThat(database.released()).isTrue();
+            assertThat(database.releaseIfQuiet()).as("a second release does nothing").isFalse();
+            long before = database.txid();
+
+            TestDb.insert(app, 20, 100);
+            Database.SyncResult r = database.sync();
+            assertThat(r.written()).as("the commits made while released").contains(new TxidRange(before + 1, before + 1));
+            assertThat(database.released()).as("connections open again").isFalse();
+            assertThat(database.catchUpCount()).as("the WAL generation was unchanged: frames copied, no catch-up").isZero();
+            assertThat(database.releaseCount()).isEqualTo(1);
+        }
+        assertRestoresTo(db);
+    }
+
+    /**
+     * The application checkpoints (TRUNCATE, then RESTART) and writes on while we hold no
+     * connection: the frames are gone from the WAL before we see them, so the next sync writes
+     * the changed pages as the next TXID.
+     */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void theApplicationsCheckpointWhileReleasedIsCaughtUpFromTheDatabaseFile() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 200);
+        try (Database database = open(db, Clock.systemUTC()); Connection app = TestDb.open(db)) {
+            TestDb.exec(app, "PRAGMA wal_autocheckpoint = 0");
+            caughtUp(database, app);
+            assertThat(database.releaseIfQuiet()).isTrue();
+            long before = database.txid();
+
+            TestDb.insert(app, 30, 100);
+            assertThat(AppCheckpointWorkload.checkpoint(app, "TRUNCATE").busy()).as("TRUNCATE busy: we hold no reader").isFalse();
+            TestDb.exec(app, "UPDATE t SET v = randomblob(100) WHERE id = 3");
+            assertThat(AppCheckpointWorkload.checkpoint(app, "RESTART").busy()).as("RESTART busy").isFalse();
+            TestDb.insert(app, 5, 100); // into the restarted WAL
+
+            Database.SyncResult r = database.sync();
+            assertThat(r.written()).as("one catch-up file, not a snapshot").contains(new TxidRange(before + 1, before + 1));
+            assertThat(database.catchUpCount()).isEqualTo(1);
+        }
+        assertRestoresTo(db);
+    }
+
+    /**
+     * Our release closes the last connection: SQLite then checkpoints the WAL into the database
+     * and deletes it, with frames committed after our last sync that we never copied. The next
+     * sync finds no WAL and catches up from the database file.
+     */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void ourOwnCloseCheckpointingFramesWeNeverCopiedIsCaughtUp() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 100);
+        try (Database database = open(db, Clock.systemUTC())) {
+            try (Connection app = TestDb.open(db)) {
+                TestDb.exec(app, "PRAGMA wal_autocheckpoint = 0");
+                caughtUp(database, app);
+                long frames = Files.size(database.walPath());
+                TestDb.insert(app, 40, 100); // never synced
+                assertThat(Files.size(database.walPath())).as("the commits are in the WAL").isGreaterThan(frames);
+            }
+            long before = database.txid();
+            assertThat(database.releaseIfQuiet()).isTrue();
+            assertThat(database.walPath()).as("SQLite checkpointed and deleted the WAL when our last connection closed").doesNotExist();
+
+            Database.SyncResult r = database.sync();
+            assertThat(r.written()).as("the changed pages as the next TXID").contains(new TxidRange(before + 1, before + 1));
+            assertThat(database.catchUpCount()).isEqualTo(1);
+        }
+        assertRestoresTo(db);
+    }
+
+    /** The application's last connection closes while we are released: the WAL is deleted, later commits start a new one. */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aWalDeletedAndStartedAgainWhileReleasedIsFollowed() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 100);
+        try (Database database = open(db, Clock.systemUTC())) {
+            try (Connection app = TestDb.open(db)) {
+                caughtUp(database, app);
+                assertThat(database.releaseIfQuiet()).isTrue();
+                TestDb.insert(app, 10, 100);
+            }
+            assertThat(database.walPath()).as("deleted by the application's last close").doesNotExist();
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 10, 100);
+                TestDb.exec(app, "DELETE FROM t WHERE id = 1");
+            }
+            assertThat(database.sync().written()).isPresent();
+            assertThat(database.sync().written()).as("nothing more").isEmpty();
+        }
+        assertRestoresTo(db);
+    }
+
+    /** Deleted while released: the sync fails naming the file, and no empty database is created in its place. */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aDatabaseDeletedWhileReleasedIsNeverCreatedAgain() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        try (Database database = open(db, Clock.systemUTC())) {
+            try (Connection app = TestDb.open(db)) {
+                caughtUp(database, app);
+            }
+            assertThat(database.releaseIfQuiet()).isTrue();
+            Files.delete(db);
+            Files.deleteIfExists(database.walPath());
+            Files.deleteIfExists(db.resolveSibling("app.db-shm"));
+
+            assertThatThrownBy(database::sync).isInstanceOf(NoSuchFileException.class).hasMessageContaining(db.toString());
+            assertThat(database.checkpointIfNeeded()).as("no checkpoint due: nothing is opened").isFalse();
+            assertThat(db).as("not created by a connection of ours").doesNotExist();
+            assertThat(database.released()).isTrue();
+        }
+    }
+
+    /**
+     * Replaced while released (another database moved over it): the next sync writes the new file
+     * whole as the next TXID, and replication goes on from it.
+     */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aDatabaseReplacedWhileReleasedIsReplicatedFromASnapshotOfTheNewFile() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 100);
+        long before;
+        try (Database database = open(db, Clock.systemUTC())) {
+            try (Connection app = TestDb.open(db)) {
+                caughtUp(database, app);
+            }
+            assertThat(database.releaseIfQuiet()).isTrue();
+            before = database.txid();
+            replace(db, 4096);
+
+            Database.SyncResult r = database.sync();
+            assertThat(r.written()).as("the new file as the next TXID").contains(new TxidRange(before + 1, before + 1));
+            try (Connection app = TestDb.open(db)) {
+                assertThat(r.pageCount()).as("every page of the new file").isEqualTo(TestDb.queryLong(app, "PRAGMA page_count"));
+                TestDb.insert(app, 5, 100);
+            }
+            assertThat(database.sync().written()).as("replication goes on").isPresent();
+        }
+        assertRestoresTo(db);
+    }
+
+    /** Replaced by a database of another page size: refused with an error that says what to do; nothing is written. */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aReplacementWithAnotherPageSizeIsRefused() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 100);
+        try (Database database = open(db, Clock.systemUTC())) {
+            try (Connection app = TestDb.open(db)) {
+                caughtUp(database, app);
+            }
+            assertThat(database.releaseIfQuiet()).isTrue();
+            long before = database.txid();
+            replace(db, 8192);
+
+            assertThatThrownBy(database::sync).hasMessageContaining("page size 8192, was 4096").hasMessageContaining("litestream reset");
+            assertThatThrownBy(database::sync).as("every time").hasMessageContaining("page size 8192, was 4096");
+            assertThat(database.txid()).isEqualTo(before);
+            assertThat(database.released()).isTrue();
+        }
+    }
+
+    /** A timed checkpoint falling due while released opens the connections, checkpoints, and the database can be released again. */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aTimedCheckpointDueWhileReleasedRuns() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 100);
+        FakeClock clock = new FakeClock(Instant.parse("2026-11-30T00:00:00Z"));
+        try (Database database = open(db, clock); Connection app = TestDb.open(db)) {
+            TestDb.exec(app, "PRAGMA wal_autocheckpoint = 0");
+            caughtUp(database, app);
+            TestDb.insert(app, 10, 100);
+            assertThat(database.sync().written()).isPresent();
+            assertThat(database.sync().written()).isEmpty();
+            assertThat(database.releaseIfQuiet()).isTrue();
+            assertThat(database.checkpointIfNeeded()).as("not due yet: stays released").isFalse();
+            assertThat(database.released()).isTrue();
+
+            clock.advance(DatabaseOptions.defaults().checkpointInterval());
+            long checkpoints = database.checkpointCount();
+            assertThat(database.checkpointIfNeeded()).as("the timed checkpoint").isTrue();
+            assertThat(database.checkpointCount()).isEqualTo(checkpoints + 1);
+            assertThat(database.millisUntilTimedCheckpoint()).isEqualTo(Long.MAX_VALUE);
+            assertThat(database.releaseIfQuiet()).as("released again after it").isTrue();
+            TestDb.insert(app, 10, 100);
+            assertThat(database.sync().written()).isPresent();
+        }
+        assertRestoresTo(db);
+    }
+
+    /**
+     * The whole loop with a real writer in bursts: between bursts the look interval passes and the
+     * connections are let go; every commit still reaches the replica.
+     */
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void theSyncLoopReleasesBetweenBurstsAndLosesNothing() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        // Monitor interval 50 ms: the loop looks unprompted every 0.5 s, when it may release.
+        DatabaseOptions options = DatabaseOptions.defaults().withMonitorInterval(Duration.ofMillis(50));
+        DatabaseReplicator r = DatabaseReplicator.start(db, options,
+                List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
+        AtomicLong commits = new AtomicLong();
+        AtomicBoolean failed = new AtomicBoolean();
+        try {
+            for (int burst = 0; burst < 4; burst++) {
+                long releasesBefore = r.database().releaseCount();
+                try (Connection app = TestDb.open(db)) {
+                    for (int i = 0; i < 50; i++) {
+                        TestDb.insert(app, 1, 200);
+                        commits.incrementAndGet();
+                    }
+                    if (burst == 2) {
+                        TestDb.exec(app, "PRAGMA wal_checkpoint(TRUNCATE)");
+                    }
+                }
+                // Generous: the release comes about 0.5 s after the loop's last look; a busy machine may delay it.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (r.database().releaseCount() == releasesBefore && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(r.database().releaseCount()).as("released after burst %d", burst).isGreaterThan(releasesBefore);
+            }
+        } catch (Exception | AssertionError e) {
+            failed.set(true);
+            throw e;
+        } finally {
+            assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
+            r.close();
+        }
+        assertThat(r.lastError()).isNull();
+        assertThat(commits.get()).isEqualTo(200);
+        Path out = dir.resolve("restored.db");
+        try (FileReplicaClient client = new FileReplicaClient(replica)) {
+            var plan = RestorePlanner.plan(client, OptionalLong.empty());
+            assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
+                    .checksumVerified()).isTrue();
+        }
+        assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(db));
+        assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).isEqualTo(210);
+    }
+
+    /**
+     * Moves another database (300 rows, checkpointed) over {@code db}, and removes the old one's
+     * WAL and -shm, as a restore or a copy over it would leave none.
+     */
+    private void replace(Path db, int pageSize) throws Exception {
+        Path other = TestDb.create(Files.createDirectories(dir.resolve("other")), "other.db", pageSize, 300);
+        try (Connection c = TestDb.open(other)) {
+            TestDb.exec(c, "PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+        Files.move(other, db, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.deleteIfExists(db.resolveSibling(db.getFileName() + "-wal"));
+        Files.deleteIfExists(db.resolveSibling(db.getFileName() + "-shm"));
+    }
+
+    private static Database open(Path db, Clock clock) throws Exception {
+        return Database.open(db, DatabaseOptions.defaults(), clock, Database.ReplicaState.EMPTY);
+    }
+
+    /** Syncs until nothing is new, so the pin is let go and a release is possible. */
+    private static void caughtUp(Database database, Connection app) throws Exception {
+        TestDb.insert(app, 1, 100);
+        assertThat(database.sync().written()).isPresent();
+        assertThat(database.sync().written()).isEmpty();
+    }
+
+    /** The local L0 files restore to exactly the database's content, verified end to end. */
+    private void assertRestoresTo(Path db) throws Exception {
+        Path out = dir.resolve("restored-" + System.nanoTime() + ".db");
+        try (FileReplicaClient client = new FileReplicaClient(dir.resolve(".app.db-litestream"))) {
+            var plan = RestorePlanner.plan(client, OptionalLong.empty());
+            var result = Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true));
+            assertThat(result.checksumVerified()).as("restored database checksum verified").isTrue();
+        }
+        assertThat(TestDb.digest(out)).as("restore of the local files equals the database").isEqualTo(TestDb.digest(db));
+    }
+}
