@@ -99,7 +99,9 @@ class McpCliIT {
                 """.formatted(port, socket, db, replica, other, otherReplica));
         CliProcess p = CliProcess.start(dir, "replicate", "-config", config.toString());
         try {
-            assertThat(p.awaitLog("serving MCP on http://127.0.0.1:" + port + "/mcp", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
+            // 180 s: the first start after a build also makes the launcher's start-up cache, which a
+            // parallel IT fork may be doing (it holds the build lock) on a loaded machine.
+            assertThat(p.awaitLog("serving MCP on http://127.0.0.1:" + port + "/mcp", Duration.ofSeconds(180))).as(p.output().toString()).isTrue();
             assertThat(p.awaitLog("control socket listening", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
             try (RowWriters writers = new RowWriters(db, 2, Duration.ofMillis(5))) {
                 Thread.sleep(1500);
