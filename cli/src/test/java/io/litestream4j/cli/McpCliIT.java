@@ -18,8 +18,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -62,12 +60,6 @@ class McpCliIT {
         return (List<Map<String, Object>>) value;
     }
 
-    private static String onlyMatch(String text, String regex) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        assertThat(m.find()).as(regex + " in\n" + text).isTrue();
-        return m.group(1);
-    }
-
     /** The replica folder's files of {@code level}, as {@code min-max} names without the suffix. */
     private static List<String> filesOnDisk(Path replica, int level) throws Exception {
         try (Stream<Path> s = Files.list(replica.resolve("ltx").resolve(Integer.toString(level)))) {
@@ -103,14 +95,7 @@ class McpCliIT {
             // parallel IT fork may be doing (it holds the build lock) on a loaded machine.
             assertThat(p.awaitLog("serving MCP on http://127.0.0.1:" + port + "/mcp", Duration.ofSeconds(180))).as(p.output().toString()).isTrue();
             assertThat(p.awaitLog("control socket listening", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
-            try (RowWriters writers = new RowWriters(db, 2, Duration.ofMillis(5))) {
-                Thread.sleep(1500);
-                writers.stop();
-            }
-            // Everything committed is in the replica when this returns: the state is then still.
-            CliProcess.Result synced = CliProcess.run(dir, "sync", "-wait", "-socket", socket.toString(), db.toString());
-            assertThat(synced.code()).as(synced.toString()).isZero();
-            String txid = "%016x".formatted(Long.parseLong(onlyMatch(synced.out(), "(?m)^txid: (\\d+)$")));
+            String txid = QuietAfterWrites.txid(dir, db, socket, Duration.ofMillis(1500));
             String version = CliProcess.run(dir, "version").out().strip().substring("litestream4j ".length());
 
             var transport = HttpClientStreamableHttpTransport.builder("http://127.0.0.1:" + port).endpoint("/mcp").build();

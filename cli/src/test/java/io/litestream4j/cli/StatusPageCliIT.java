@@ -19,7 +19,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Assumptions;
@@ -114,15 +113,7 @@ class StatusPageCliIT {
             // parallel IT fork may be doing (it holds the build lock) on a loaded machine.
             assertThat(p.awaitLog("control socket listening", Duration.ofSeconds(180))).as(p.output().toString()).isTrue();
             // Writes for 3 s: with 1 s compactions and snapshots, the window holds several of each.
-            try (RowWriters writers = new RowWriters(db, 2, Duration.ofMillis(10))) {
-                Thread.sleep(3000);
-                writers.stop();
-            }
-            CliProcess.Result synced = CliProcess.run(dir, "sync", "-wait", "-socket", socket.toString(), db.toString());
-            assertThat(synced.code()).as(synced.toString()).isZero();
-            Matcher m = Pattern.compile("(?m)^txid: (\\d+)$").matcher(synced.out());
-            assertThat(m.find()).as(synced.out()).isTrue();
-            String txid = "%016x".formatted(Long.parseLong(m.group(1)));
+            String txid = QuietAfterWrites.txid(dir, db, socket, Duration.ofSeconds(3));
 
             // The JSON: the process's state.
             HttpResponse<String> json = request("GET", base + "/status.json");
