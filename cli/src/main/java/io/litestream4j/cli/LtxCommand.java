@@ -60,7 +60,7 @@ final class LtxCommand implements Callable<Integer> {
         }
     }
 
-    private static int parseLevel(String s) {
+    static int parseLevel(String s) {
         try {
             int n = Integer.parseInt(s);
             if (n >= 0 && n <= LtxFileInfo.MAX_LEVEL) {

@@ -14,7 +14,7 @@ import java.util.function.Supplier;
 /**
  * The HTTP server on {@code addr}: {@code /metrics} in Prometheus' format, {@code /healthz}
  * answering 200 when every database syncs and every replica's last upload succeeded, else 503
- * with the reasons.
+ * with the reasons; and the status page ({@link StatusPage}) at {@code /} and {@code /status.json}.
  */
 final class MetricsServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("litestream");
@@ -27,6 +27,11 @@ final class MetricsServer implements AutoCloseable {
 
     /** Listens on {@code addr} ({@code :9090}, {@code host:9090}); a port in use is an error naming it. */
     static MetricsServer start(String addr, Metrics metrics, Supplier<List<DatabaseReplicator>> databases) throws IOException {
+        return start(addr, metrics, databases, null);
+    }
+
+    /** {@link #start(String, Metrics, Supplier)}, with the status page at {@code /} unless {@code page} is null. */
+    static MetricsServer start(String addr, Metrics metrics, Supplier<List<DatabaseReplicator>> databases, StatusPage page) throws IOException {
         InetSocketAddress socket = parse(addr);
         HttpServer server;
         try {
@@ -37,6 +42,9 @@ final class MetricsServer implements AutoCloseable {
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.createContext("/metrics", new MetricsHandler(metrics.registry()));
         server.createContext("/healthz", exchange -> health(exchange, databases.get()));
+        if (page != null) {
+            page.register(server);
+        }
         server.start();
         LOG.log(System.Logger.Level.INFO, "serving metrics on http://{0}:{1}/metrics", socket.getHostString(),
                 String.valueOf(server.getAddress().getPort()));

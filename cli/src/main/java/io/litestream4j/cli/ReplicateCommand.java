@@ -145,8 +145,12 @@ final class ReplicateCommand implements Callable<Integer> {
         AtomicReference<Replication> started = new AtomicReference<>();
         Supplier<List<DatabaseReplicator>> running = () -> started.get() == null ? List.of() : started.get().replicators();
         Metrics metrics = addr != null ? new Metrics(running, db -> replicaNames.get(db.toAbsolutePath().normalize())) : null;
+        String mcpAddr = config != null ? config.mcpAddr() : null;
+        LiveStatus live = new LiveStatus(started::get, db -> replicaNames.get(Replication.absolute(db)), config != null ? config.file() : null,
+                "v" + VersionCommand.version(), Clock.systemUTC());
         // Bound before replication starts: a port in use fails the start, not a running service.
-        try (MetricsServer server = addr != null ? MetricsServer.start(addr, metrics, running) : null;
+        try (MetricsServer server = addr != null ? MetricsServer.start(addr, metrics, running, new StatusPage(live)) : null;
+                AutoCloseable mcp = mcpAddr != null && !once ? McpEndpoint.start(mcpAddr, new McpTools(live, config), live.version()) : null;
                 Replication replication = Replication.start(targets, compaction, Clock.systemUTC(),
                         metrics != null ? metrics : io.litestream4j.ReplicationEvents.NONE, leaseTtl)) {
             started.set(replication);

@@ -78,7 +78,7 @@ final class ResetCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static List<Path> files(Path root) throws IOException {
+    static List<Path> files(Path root) throws IOException {
         if (!Files.exists(root)) {
             return List.of();
         }
@@ -88,7 +88,7 @@ final class ResetCommand implements Callable<Integer> {
     }
 
     /** Deletes {@code root} and everything under it, deepest first; absent is fine. */
-    private static void deleteTree(Path root) throws IOException {
+    static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
         }

@@ -101,8 +101,8 @@ class ConfigCliIT {
         CliProcess.Result missing = CliProcess.run(dir, "replicate", "-config", dir.resolve("nope.yml").toString());
         assertThat(missing.err()).contains("config file " + dir.resolve("nope.yml") + " does not exist");
 
-        CliProcess.Result notYet = CliProcess.run(dir, "replicate", "-config", config("mcp-addr: \":3001\"\n").toString());
-        assertThat(notYet.err()).contains("line 1: \"mcp-addr\": not supported by litestream4j yet");
+        CliProcess.Result badMcp = CliProcess.run(dir, "replicate", "-config", config("mcp-addr: nowhere\n").toString());
+        assertThat(badMcp.err()).contains("line 1: \"mcp-addr\": invalid value \"nowhere\"");
 
         CliProcess.Result both = CliProcess.run(dir, "replicate", "-config", cfg.toString(), db.toString(), dir.resolve("r").toString());
         assertThat(both.err()).contains("-config cannot be combined with DB_PATH REPLICA_URL");

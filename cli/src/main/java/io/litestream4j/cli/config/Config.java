@@ -24,6 +24,7 @@ import java.util.Optional;
  * @param socket the control socket ({@code socket:}), off unless enabled
  * @param validationInterval {@code validation.interval}: how often levels 0-3 are checked for gaps and overlaps; null: never
  * @param verifyCompaction {@code verify-compaction}: check the compacted levels for gaps and overlaps
+ * @param mcpAddr where to serve the MCP server ({@code 127.0.0.1:3001}), or null for nowhere
  * @param warnings settings read but ignored (Litestream 0.3 keys), each naming the file and line
  */
 public record Config(
@@ -42,6 +43,7 @@ public record Config(
         SocketSection socket,
         Duration validationInterval,
         boolean verifyCompaction,
+        String mcpAddr,
         List<String> warnings) {
 
     public Config {

@@ -74,7 +74,7 @@ public final class ConfigLoader {
     private Config read(Path file, String text) {
         String expanded = expandEnv ? expand(text) : text;
         YamlSection root = YamlSection.parse(file.toString(), expanded);
-        for (String key : List.of("mcp-addr", "age")) {
+        for (String key : List.of("age")) {
             if (root.has(key)) {
                 root.string(key);
                 throw root.unsupported(key, NOT_YET);
@@ -95,6 +95,10 @@ public final class ConfigLoader {
         if (addr != null && !addr.matches("[^:]*:\\d{1,5}")) {
             throw root.invalid("addr", addr, "host:port or :port, for example :9090");
         }
+        String mcpAddr = root.string("mcp-addr").map(String::strip).filter(a -> !a.isEmpty()).orElse(null);
+        if (mcpAddr != null && !mcpAddr.matches("[^:]*:\\d{1,5}")) {
+            throw root.invalid("mcp-addr", mcpAddr, "host:port or :port, for example 127.0.0.1:3001");
+        }
         URI heartbeatUrl = root.string("heartbeat-url").map(String::strip).filter(u -> !u.isEmpty()).map(u -> httpUrl(root, "heartbeat-url", u)).orElse(null);
         Duration heartbeatInterval = root.duration("heartbeat-interval").orElse(Duration.ofMinutes(5));
         if (heartbeatInterval.compareTo(Duration.ofMinutes(1)) < 0) {
@@ -107,7 +111,7 @@ public final class ConfigLoader {
         DatabaseSection dbs = new DatabaseSection(root, new ReplicaSection(root, factories, warnings), env, warnings);
         root.finish(Map.of(), warnings);
         return new Config(file, dbs.dbs, dbs.directories, compaction, addr, heartbeatUrl, heartbeatInterval, exec, shutdownTimeout,
-                logging.level(), logging.json(), logging.stdout(), socket, validationInterval, verifyCompaction, warnings);
+                logging.level(), logging.json(), logging.stdout(), socket, validationInterval, verifyCompaction, mcpAddr, warnings);
     }
 
     private static URI httpUrl(YamlSection section, String key, String text) {

@@ -250,10 +250,20 @@ class ConfigLoaderTest {
 
     @Test
     void featuresNotBuiltYetAreErrorsNotSilence() {
-        for (String yaml : List.of("mcp-addr: \":3001\"\n")) {
+        for (String yaml : List.of("age: x\n")) {
             assertThatThrownBy(() -> parse(yaml)).as(yaml).isInstanceOf(ConfigException.class)
                     .hasMessageStartingWith(file() + " line ").hasMessageContaining("not supported by litestream4j yet");
         }
+    }
+
+    @Test
+    void mcpAddrIsAHostAndPortOrNothing() {
+        assertThat(parse("mcp-addr: 127.0.0.1:3001\n").mcpAddr()).isEqualTo("127.0.0.1:3001");
+        assertThat(parse("mcp-addr: \":3001\"\n").mcpAddr()).isEqualTo(":3001");
+        assertThat(parse("mcp-addr: \"\"\n").mcpAddr()).isNull();
+        assertThat(parse("socket:\n  enabled: false\n").mcpAddr()).isNull();
+        assertThatThrownBy(() -> parse("mcp-addr: localhost\n")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("line 1: \"mcp-addr\": invalid value \"localhost\"");
     }
 
     @Test
