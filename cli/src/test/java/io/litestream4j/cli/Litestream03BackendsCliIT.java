@@ -65,11 +65,13 @@ class Litestream03BackendsCliIT {
                 %s""".formatted(db, replica, plainPath, replica, agePath, AGE_BLOCK));
     }
 
-    /** Restores each of the config's two replicas, latest and by time, through our CLI. */
+    /**
+     * Restores the config's two replicas through our CLI: the plain one latest and by time, the
+     * age one latest (the same planning, its files decrypted; a restore costs seconds of the suite).
+     */
     private void assertBothRestore(Map<String, String> env, Path cfg, Path db, Litestream03Runs.Written w) throws Exception {
-        for (String name : List.of("plain", "age")) {
-            Litestream03Runs.assertRestores(dir, env, w, name, List.of("-config", cfg.toString(), "-replica", name, db.toString()));
-        }
+        Litestream03Runs.assertRestores(dir, env, w, "plain", List.of("-config", cfg.toString(), "-replica", "plain", db.toString()));
+        Litestream03Runs.assertRestores(dir, env, w, "age", List.of("-config", cfg.toString(), "-replica", "age", db.toString()), false);
     }
 
     @Test
