@@ -132,29 +132,30 @@ class WriteOnlyReplicaTest {
         }
     }
 
+    /** Starts replicating {@code db} to the write-only {@code replica}, writes, stops (everything uploaded); returns the TXID reached. */
+    private static long writeAndStop(Path db, Path replica) throws Exception {
+        DatabaseReplicator r = DatabaseReplicator.start(db, FAST, List.of(new DatabaseReplicator.Destination(writeOnly(replica), Duration.ZERO)),
+                Clock.systemUTC());
+        try {
+            try (Connection c = TestDb.open(db)) {
+                TestDb.insert(c, 20, 100);
+            }
+            assertThat(r.stop(Duration.ofSeconds(30))).isTrue();
+            return r.database().txid();
+        } finally {
+            r.close();
+        }
+    }
+
     @Test
     @Timeout(120)
     void aRestartWithoutLocalStateUploadsASnapshotInsteadOfReadingTheReplica() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 50);
         Path replica = dir.resolve("replica");
-        DatabaseReplicator first = DatabaseReplicator.start(db, FAST, List.of(new DatabaseReplicator.Destination(writeOnly(replica), Duration.ZERO)),
-                Clock.systemUTC());
-        try (Connection c = TestDb.open(db)) {
-            TestDb.insert(c, 20, 100);
-        }
-        assertThat(first.stop(Duration.ofSeconds(30))).isTrue();
-        long before = first.database().txid();
-        first.close();
+        long before = writeAndStop(db, replica);
 
         // With local state: resumed from the local files and the replica's names, no snapshot.
-        DatabaseReplicator resumed = DatabaseReplicator.start(db, FAST, List.of(new DatabaseReplicator.Destination(writeOnly(replica), Duration.ZERO)),
-                Clock.systemUTC());
-        try (Connection c = TestDb.open(db)) {
-            TestDb.insert(c, 20, 100);
-        }
-        assertThat(resumed.stop(Duration.ofSeconds(30))).isTrue();
-        long resumedTxid = resumed.database().txid();
-        resumed.close();
+        long resumedTxid = writeAndStop(db, replica);
         assertThat(Long.compareUnsigned(resumedTxid, before)).isPositive();
         assertThat(restoredDigest(replica, "resumed.db")).isEqualTo(TestDb.digest(db));
 
@@ -165,14 +166,7 @@ class WriteOnlyReplicaTest {
                 Files.delete(p);
             }
         }
-        DatabaseReplicator fresh = DatabaseReplicator.start(db, FAST, List.of(new DatabaseReplicator.Destination(writeOnly(replica), Duration.ZERO)),
-                Clock.systemUTC());
-        try (Connection c = TestDb.open(db)) {
-            TestDb.insert(c, 20, 100);
-        }
-        assertThat(fresh.stop(Duration.ofSeconds(30))).isTrue();
-        assertThat(Long.compareUnsigned(fresh.database().txid(), resumedTxid)).as("the TXID sequence continues").isPositive();
-        fresh.close();
+        assertThat(Long.compareUnsigned(writeAndStop(db, replica), resumedTxid)).as("the TXID sequence continues").isPositive();
         assertThat(new FileReplicaClient(replica).listFiles(0, resumedTxid + 1).getFirst().minTxid()).isEqualTo(resumedTxid + 1);
         assertThat(restoredDigest(replica, "fresh.db")).isEqualTo(TestDb.digest(db));
     }
