@@ -1,7 +1,10 @@
 package io.litestream4j;
 
+import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaClients;
+import io.litestream4j.core.restore.Litestream03Plan;
+import io.litestream4j.core.restore.Litestream03Restorer;
 import io.litestream4j.core.restore.RestoreOptions;
 import io.litestream4j.core.restore.RestorePlan;
 import io.litestream4j.core.restore.RestorePlanner;
@@ -23,6 +26,10 @@ import java.util.OptionalLong;
  * Restore.from("s3://bucket/app").toTime(Instant.parse("2026-11-24T10:00:00Z")).into(out); // as of a moment
  * Restore.from(client).toTxid(0x42).into(out);                                           // as of a transaction
  * }</pre>
+ *
+ * <p>A replica holding only a Litestream 0.3 backup ({@code generations/}, plain or age-encrypted, on
+ * any backend that lists it: file, S3, Azure, GCS, SFTP, WebDAV, NATS) is restored from it, latest or
+ * by time; so is a time before the first LTX file of a replica migrated from 0.3.
  *
  * <p>Guarantees: every file is verified against its checksum as it is applied and the result
  * against the database checksum the replica recorded; the database is written to a temporary
@@ -53,7 +60,10 @@ public final class Restore {
         return new Restore(null, Objects.requireNonNull(client, "client"));
     }
 
-    /** What a restore did: the TXID reached, the files and bytes applied, and whether the database checksum was verified. */
+    /**
+     * What a restore did: the TXID reached (0 for a Litestream 0.3 backup, which has no TXIDs), the
+     * files and bytes applied, and whether the database checksum was verified (0.3 kept none).
+     */
     public record Result(Path database, long txid, int files, long bytes, boolean checksumVerified) {
         /** {@code txid} as Litestream prints it (16 hex digits). */
         public String txidHex() {
@@ -139,8 +149,34 @@ public final class Restore {
     }
 
     private Result restore(ReplicaClient c, Path out) throws IOException {
-        RestorePlan plan = time == null ? RestorePlanner.plan(c, txid) : RestorePlanner.planAt(c, time);
+        RestorePlan plan;
+        try {
+            plan = time == null ? RestorePlanner.plan(c, txid) : RestorePlanner.planAt(c, time);
+        } catch (RestorePlanner.LegacyBackupException e) {
+            return restore03(c, out); // only a Litestream 0.3 backup in the replica
+        } catch (RestorePlanner.NoStateAtTimeException e) {
+            // A replica migrated from Litestream 0.3: times before our first snapshot are in its 0.3 backup.
+            var legacy = c.capability(LegacyLayout.class);
+            if (legacy.isPresent() && legacy.get().holdsLitestream03()) {
+                return restore03(c, out);
+            }
+            throw e;
+        }
         Restorer.Result r = Restorer.restore(c, plan, new RestoreOptions(out, OptionalLong.of(plan.txid()), RestoreOptions.IntegrityCheck.valueOf(integrityCheck.name()), replaceExisting), parallelism);
         return new Result(out, r.txid(), r.files(), r.bytes(), r.checksumVerified());
+    }
+
+    /** Restores the Litestream 0.3 backup ({@code generations/}) the replica holds: it has no TXIDs, so {@link Result#txid} is 0. */
+    private Result restore03(ReplicaClient c, Path out) throws IOException {
+        if (txid.isPresent()) {
+            throw new IllegalArgumentException("restore to TXID %s: replica %s holds a Litestream 0.3 backup, which has no TXIDs: restore to a time"
+                    .formatted(Txid.format(txid.getAsLong()), c.location()));
+        }
+        LegacyLayout legacy = c.capability(LegacyLayout.class).orElseThrow(() -> new IOException(
+                "replica %s: the %s backend cannot read Litestream 0.3 backups".formatted(c.location(), c.type())));
+        Litestream03Plan plan = Litestream03Plan.plan(c.location(), legacy.listLegacyFiles(), time);
+        var r = Litestream03Restorer.restore(legacy, c.location(), plan,
+                new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.valueOf(integrityCheck.name()), replaceExisting));
+        return new Result(out, 0, r.files(), r.bytes(), false);
     }
 }

@@ -5,6 +5,7 @@ import io.litestream4j.cli.config.DatabaseConfig;
 import io.litestream4j.cli.config.ReplicaConfig;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaClients;
+import io.litestream4j.core.replica.WriteOnly;
 import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.ltx.LtxFileInfo;
 import java.io.IOException;
@@ -80,10 +81,20 @@ final class ReplicaArgument {
         ReplicaClient best = null;
         long bestTxid = -1;
         IOException firstError = null;
+        ReplicaClient writeOnly = null; // chosen only if no replica can be read, so its error says why
         for (ReplicaConfig r : replicas) {
             ReplicaClient client = null;
             try {
                 client = r.open();
+                var why = WriteOnly.of(client);
+                if (why.isPresent()) {
+                    LOG.log(System.Logger.Level.WARNING, "replica {0} of {1} skipped: its files cannot be read: {2}", r.name(), db.path(), why.get());
+                    if (writeOnly == null) {
+                        writeOnly = client;
+                        client = null;
+                    }
+                    continue;
+                }
                 long txid = RestorePlanner.listAll(client).stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, io.litestream4j.ltx.Txid::max);
                 LOG.log(System.Logger.Level.INFO, "replica {0} ({1}) reaches TXID {2}", r.name(), client.location(), io.litestream4j.ltx.Txid.format(txid));
                 if (best == null || Long.compareUnsigned(txid, bestTxid) > 0) { // TXIDs are unsigned 64-bit
@@ -102,6 +113,12 @@ final class ReplicaArgument {
                     client.close();
                 }
             }
+        }
+        if (best == null && writeOnly != null) {
+            return writeOnly;
+        }
+        if (writeOnly != null) {
+            writeOnly.close();
         }
         if (best == null) {
             throw firstError;

@@ -259,7 +259,7 @@ final class RestoreCommand implements Callable<Integer> {
                     .formatted(client.location()));
         }
         LegacyLayout legacy = client.capability(LegacyLayout.class).orElseThrow(() -> new IOException(
-                "replica %s: the %s backend cannot read Litestream 0.3 backups (file and s3 can)".formatted(client.location(), client.type())));
+                "replica %s: the %s backend cannot read Litestream 0.3 backups".formatted(client.location(), client.type())));
         Litestream03Plan plan;
         try {
             plan = Litestream03Plan.plan(client.location(), legacy.listLegacyFiles(), time);

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.litestream4j.core.TestDb;
 import io.litestream4j.core.replica.AgeCipher;
+import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.LtxDecoder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,20 +119,84 @@ class AgeCliIT {
         assertThat(dir.resolve("wrong.db")).doesNotExist();
     }
 
+    /**
+     * Litestream 0.3's write-only replica (recipients, no identities: the key that decrypts kept
+     * off the server), under writers, killed with SIGKILL and restarted: it is written to, never
+     * read; restore, verify with that config fail naming the replica and the missing identities;
+     * a config with the identity restores exactly the database; the reference age tool opens the
+     * stored files.
+     */
     @Test
-    void aConfigWithRecipientsButNoIdentitiesIsRefusedAtStartUp() throws Exception {
-        Path db = TestDb.create(dir, "app.db", 4096, 10);
-        Path cfg = CliProcess.writeConfig(dir, """
+    void aRecipientsOnlyReplicaIsWrittenAcrossAKillAndRestoredWithTheIdentity() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 100);
+        Path replica = dir.resolve("replica");
+        Path writeOnly = dir.resolve("write-only.yml");
+        Files.writeString(writeOnly, """
+                levels:
+                  - interval: 1s
+                snapshot:
+                  interval: 2s
                 dbs:
                   - path: %s
                     replica:
                       url: file://%s
                       age:
                         recipients: [%s]
-                """.formatted(db, dir.resolve("replica"), RECIPIENT));
-        CliProcess.Result r = CliProcess.run(dir, "replicate", "-config", cfg.toString());
-        assertThat(r.code()).as(r.toString()).isNotZero();
-        assertThat(r.err()).contains("recipients without identities");
-        assertThat(dir.resolve("replica")).doesNotExist();
+                """.formatted(db, replica, RECIPIENT));
+        CliProcess first = CliProcess.start(dir, "replicate", "-config", writeOnly.toString());
+        assertThat(first.awaitLog("replicating to", Duration.ofSeconds(300))).as(first.output().toString()).isTrue();
+        assertThat(first.output().err()).contains("replica file://" + replica).contains("is write-only").contains("no identities")
+                .contains("restore, verify and compaction");
+        CliProcess second;
+        try (RowWriters w = new RowWriters(db, 3, Duration.ofMillis(20))) {
+            Thread.sleep(3000);
+            first.kill(); // no final sync: the restart resumes from the local files and the replica's names
+            Thread.sleep(500);
+            second = CliProcess.start(dir, "replicate", "-config", writeOnly.toString());
+            assertThat(second.awaitLog("replicating to", Duration.ofSeconds(300))).as(second.output().toString()).isTrue();
+            Thread.sleep(3000); // a snapshot from the local database (every 2 s) while the writers write
+        }
+        String latest = TestDb.digest(db);
+        second.terminate();
+        CliProcess.Result stopped = second.await(Duration.ofSeconds(120));
+        assertThat(stopped.code()).as(stopped.toString()).isZero();
+        assertThat(stopped.err()).doesNotContain("compact level").doesNotContain("level=ERROR").doesNotContain("level=WARN msg=\"upload");
+
+        FileReplicaClient raw = new FileReplicaClient(replica);
+        assertThat(raw.listFiles(1, 0)).as("nothing compacted: it would read the replica").isEmpty();
+        assertThat(raw.listFiles(LtxFileInfo.SNAPSHOT_LEVEL, 0)).as("snapshots taken from the local database").hasSizeGreaterThan(1);
+
+        CliProcess.Result noKey = CliProcess.run(dir, "restore", "-config", writeOnly.toString(), "-o", dir.resolve("nokey.db").toString(), db.toString());
+        assertThat(noKey.code()).as(noKey.toString()).isNotZero();
+        assertThat(noKey.err()).contains("file://" + replica).contains("restore").contains("no identities");
+        assertThat(dir.resolve("nokey.db")).doesNotExist();
+        CliProcess.Result verify = CliProcess.run(dir, "verify", "-config", writeOnly.toString(), db.toString());
+        assertThat(verify.code()).as(verify.toString()).isNotZero();
+        assertThat(verify.err()).contains("file://" + replica).contains("verify").contains("no identities");
+        CliProcess.Result ltx = CliProcess.run(dir, "ltx", "-config", writeOnly.toString(), "-level", "all", db.toString());
+        assertThat(ltx.code()).as("listing needs no key: " + ltx).isZero();
+        assertThat(ltx.out()).contains("%016x".formatted(raw.listFiles(0, 0).getLast().maxTxid()));
+
+        Path withKey = config(db, replica, "with-key.yml", RECIPIENT);
+        Map<String, String> env = Map.of("AGE_IDENTITY", IDENTITY);
+        CliProcess.Result restored = CliProcess.run(env, dir, "restore", "-config", withKey.toString(), "-integrity-check", "full", "-o",
+                dir.resolve("restored.db").toString(), db.toString());
+        assertThat(restored.code()).as(restored.toString()).isZero();
+        assertThat(TestDb.digest(dir.resolve("restored.db"))).as("every commit before and after the SIGKILL").isEqualTo(latest);
+
+        Path key = dir.resolve("key.txt");
+        Files.writeString(key, IDENTITY + "\n");
+        List<LtxFileInfo> someFiles = List.of(raw.listFiles(0, 0).getLast(), raw.listFiles(LtxFileInfo.SNAPSHOT_LEVEL, 0).getLast());
+        for (LtxFileInfo f : someFiles) {
+            Path stored = replica.resolve("ltx").resolve(Integer.toString(f.level())).resolve(f.fileName());
+            Path plain = dir.resolve("plain-" + f.fileName());
+            Process age = new ProcessBuilder("age", "-d", "-i", key.toString(), "-o", plain.toString(), stored.toString()).redirectErrorStream(true).start();
+            String out = new String(age.getInputStream().readAllBytes());
+            assertThat(age.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(age.exitValue()).as("age -d %s: %s", stored, out).isZero();
+            try (LtxDecoder d = new LtxDecoder(Files.newInputStream(plain), stored.toString())) {
+                d.verify();
+            }
+        }
     }
 }

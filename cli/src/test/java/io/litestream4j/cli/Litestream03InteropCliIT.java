@@ -1,7 +1,6 @@
 package io.litestream4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.litestream4j.core.TestDb;
 import io.litestream4j.core.replica.AgeCipher;
@@ -32,16 +31,6 @@ class Litestream03InteropCliIT {
     @TempDir
     Path dir;
 
-    private static Path litestream03() {
-        Path bin = Path.of(System.getenv().getOrDefault("LITESTREAM03_BIN", "/opt/litestream-v0.3.13/litestream"));
-        String message = "Litestream v0.3.13 is not at " + bin + " (.ci/run installs it from npm @flydotio/litestream-linux-x64@1.0.1)";
-        if (!Files.isExecutable(bin)) {
-            assertThat(System.getenv("CI")).as(message).isNotEqualToIgnoringCase("true");
-            assumeTrue(false, message + "; skipping outside CI");
-        }
-        return bin;
-    }
-
     private Path config(String name, Path db, Path replica, boolean age) throws Exception {
         Path cfg = dir.resolve(name);
         Files.writeString(cfg, """
@@ -60,7 +49,7 @@ class Litestream03InteropCliIT {
     /** Runs Litestream 0.3 with {@code cfg} while writers write, then stops it with SIGTERM (it syncs on the way out). */
     private static void replicateWith03(Path cfg, Path db) throws Exception {
         Path log = cfg.resolveSibling(cfg.getFileName() + ".log");
-        Process p = new ProcessBuilder(litestream03().toString(), "replicate", "-config", cfg.toString()).redirectErrorStream(true)
+        Process p = new ProcessBuilder(Litestream03Runs.binary().toString(), "replicate", "-config", cfg.toString()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
         try {
             Thread.sleep(2000); // its first snapshot

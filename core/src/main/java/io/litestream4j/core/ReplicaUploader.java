@@ -5,6 +5,7 @@ import io.litestream4j.ReplicaStatus;
 import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaReads;
+import io.litestream4j.core.replica.WriteOnly;
 import io.litestream4j.core.restore.RestorableTimeline;
 import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.ltx.LtxCompactor;
@@ -72,6 +73,8 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
      * a snapshot. Guarded by lock.
      */
     private boolean seeding;
+    /** The seed repairs a lost chain ({@link #requestSeed}), rather than being a scheduled snapshot. Guarded by lock. */
+    private boolean repairing;
     /** The full local file (every page) the seed is made from, once the sync loop wrote it. Guarded by lock. */
     private TxidRange seedFile;
     /** Asks the sync loop for a full local file (a snapshot) to seed the replica with. */
@@ -119,6 +122,11 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
         LtxFileInfo newest = all.stream().max((a, b) -> Long.compareUnsigned(a.maxTxid(), b.maxTxid())).orElse(null);
         if (newest == null) {
             return Database.ReplicaState.EMPTY;
+        }
+        if (WriteOnly.of(client).isPresent()) {
+            // Its position is in the names; the checksum after it is in a file we cannot open. Unknown
+            // (0) means: resume from the local files if they are there, else a snapshot follows.
+            return new Database.ReplicaState(newest.maxTxid(), 0);
         }
         long postApply;
         try (InputStream in = ReplicaReads.open(client, newest.level(), newest.range(), 0, LtxHeader.SIZE)) {
@@ -191,9 +199,29 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
             }
             seeding = true;
             seedFile = null;
+            repairing = true;
         }
         health.report(ReplicaHealth.CHAIN, "no restorable chain: the replica " + why + "; a new snapshot follows");
         LOG.log(System.Logger.Level.WARNING, "replica {0} holds no restorable chain: it {1}; writing a new snapshot to it", client.location(), why);
+        seedRequested.run();
+    }
+
+    /**
+     * A snapshot taken from the local database rather than merged from the replica's files: the
+     * scheduled snapshot of a {@link WriteOnly} replica. Like a seed (the next sync writes a full
+     * local file, uploaded as level 9), but nothing is wrong with the replica: health is untouched.
+     */
+    void requestSnapshot() {
+        synchronized (lock) {
+            if (seeding) {
+                return;
+            }
+            seeding = true;
+            seedFile = null;
+            repairing = false;
+        }
+        LOG.log(System.Logger.Level.INFO, "replica {0}: taking a snapshot from the local database (its files cannot be read to merge one)",
+                client.location());
         seedRequested.run();
     }
 
@@ -495,13 +523,16 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
                 Files.deleteIfExists(file);
             }
         }
+        boolean repaired;
         synchronized (lock) {
             seeding = false;
             seedFile = null;
+            repaired = repairing;
         }
         advanceTo(full.max());
         health.clear(ReplicaHealth.CHAIN);
-        LOG.log(System.Logger.Level.INFO, "replica {0}: wrote snapshot {1}; it holds a restorable chain again", client.location(), range);
+        LOG.log(System.Logger.Level.INFO, repaired ? "replica {0}: wrote snapshot {1}; it holds a restorable chain again"
+                : "replica {0}: wrote snapshot {1} from the local database", client.location(), range);
     }
 
     /** Uploads one local file, or several consecutive ones merged, as one L0 file. */

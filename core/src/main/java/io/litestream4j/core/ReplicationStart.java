@@ -8,6 +8,7 @@ import io.litestream4j.core.compaction.ReplicaMaintainer;
 import io.litestream4j.core.replica.CachingReplicaClient;
 import io.litestream4j.core.replica.HealthReporting;
 import io.litestream4j.core.replica.InstrumentedReplicaClient;
+import io.litestream4j.core.replica.WriteOnly;
 import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.ltx.LtxFileInfo;
 import java.io.IOException;
@@ -41,6 +42,9 @@ final class ReplicationStart {
                         : new CachingReplicaClient(events == ReplicationEvents.NONE ? d.client() : new InstrumentedReplicaClient(d.client(), events)),
                         d.syncInterval(), d.compaction()))
                 .toList();
+        for (DatabaseReplicator.Destination d : destinations) {
+            WriteOnly.of(d.client()).ifPresent(why -> warnWriteOnly(dbPath, d.client().location(), why));
+        }
         List<Database.ReplicaState> states = new ArrayList<>();
         List<List<LtxFileInfo>> listings = new ArrayList<>();
         for (DatabaseReplicator.Destination d : destinations) {
@@ -88,8 +92,10 @@ final class ReplicationStart {
                 for (int i = 0; i < destinations.size(); i++) {
                     DatabaseReplicator.Destination d = destinations.get(i);
                     ReplicaUploader u = uploaders.get(i);
+                    boolean writeOnly = WriteOnly.of(d.client()).isPresent();
                     ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(d.client(), db.metaDir().resolve("tmp")),
-                            d.compaction() != null ? d.compaction() : compaction, clock, u.health(), events, u);
+                            d.compaction() != null ? d.compaction() : compaction, clock, u.health(), events, u,
+                            writeOnly ? u::requestSnapshot : null);
                     r.maintain(m);
                     m.start();
                 }
@@ -102,5 +108,17 @@ final class ReplicationStart {
         LOG.log(System.Logger.Level.INFO, "{0}: replicating to {1}", db.path(),
                 String.join(", ", destinations.stream().map(d -> d.client().location()).toList()));
         return r;
+    }
+
+    /**
+     * Litestream #790 was encryption nobody could undo, found out at restore time: a replica we
+     * can write but not read is said so at every start, with what it costs.
+     */
+    private static void warnWriteOnly(Path dbPath, String location, String why) {
+        LOG.log(System.Logger.Level.WARNING, ("{0}: replica {1} is write-only: {2}. Replicating to it works, but restore, verify and "
+                + "compaction of it fail until the identities are added (restore with a config that has them); its snapshots are taken "
+                + "from the local database every snapshot interval instead of merged from its files, its level-0 files stay until "
+                + "retention removes them behind a snapshot, and after a restart without local state a full snapshot is uploaded "
+                + "(the replica is not read back)"), dbPath, location, why);
     }
 }

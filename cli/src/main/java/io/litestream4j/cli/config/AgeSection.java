@@ -28,13 +28,9 @@ final class AgeSection {
         } catch (IOException | IllegalArgumentException e) {
             throw new ConfigException(age.here() + "\"%s\": %s".formatted(age.path(), e.getMessage()));
         }
-        if (!keys.canRead()) {
-            // Litestream #790: encryption that cannot be undone found out at restore time. We read
-            // the replica to resume, compact and restore, so without identities nothing works.
-            throw new ConfigException(age.here() + ("\"%s\": recipients without identities: the replica's files could be encrypted "
-                    + "but never read back, and litestream4j reads them to resume, compact and restore; add identities "
-                    + "(AGE-SECRET-KEY-1..., or identities-file) for these recipients").formatted(age.path()));
-        }
+        // Recipients without identities is allowed, as Litestream 0.3 allowed it (an off-site key
+        // kept away from the server): the replica is write-only, and the engine says so at every
+        // start (Litestream #790 was finding that out at restore time).
         return keys;
     }
 

@@ -65,16 +65,18 @@ class AgeConfigTest {
     }
 
     @Test
-    void recipientsWithoutIdentitiesAreAnErrorAtStartUpNotAtRestoreTime() {
-        assertThatThrownBy(() -> parse("""
+    void recipientsWithoutIdentitiesMakeAWriteOnlyReplicaAsLitestream03Did() {
+        Config c = parse("""
                 dbs:
                   - path: /db
                     replica:
                       url: file:///backups/db
                       age:
                         recipients: [%s]
-                """.formatted(RECIPIENT))).isInstanceOf(ConfigException.class).hasMessageContaining("line 6")
-                .hasMessageContaining("recipients without identities").hasMessageContaining("restore");
+                """.formatted(RECIPIENT));
+        ReplicaConfig r = c.dbs().getFirst().replicas().getFirst();
+        assertThat(r.age().canWrite()).isTrue();
+        assertThat(r.age().canRead()).as("write-only: the engine warns at start-up, restore fails naming the replica").isFalse();
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.litestream4j.core.compaction;
 import io.litestream4j.CompactionSettings;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaDeletes;
+import io.litestream4j.core.replica.WriteOnly;
 import io.litestream4j.core.restore.Prefetcher;
 import io.litestream4j.core.restore.RestorePlanner;
 import io.litestream4j.ltx.LtxCompactor;
@@ -61,6 +62,7 @@ public final class ReplicaCompactor {
         if (dst < 1 || dst >= LtxFileInfo.SNAPSHOT_LEVEL) {
             throw new IllegalArgumentException("compaction level: want 1 to 8, got " + dst);
         }
+        WriteOnly.requireReadable(client, "compaction into level " + dst);
         long after = maxTxid(dst);
         List<LtxFileInfo> run = new ArrayList<>();
         for (LtxFileInfo f : client.listFiles(dst - 1, after + 1)) {
@@ -83,6 +85,7 @@ public final class ReplicaCompactor {
      * the newest state; empty if the newest snapshot is already current.
      */
     public Optional<LtxFileInfo> snapshot() throws IOException {
+        WriteOnly.requireReadable(client, "a snapshot merged from the replica's files");
         List<LtxFileInfo> all = RestorePlanner.listAll(client);
         long newest = all.stream().mapToLong(LtxFileInfo::maxTxid).reduce(0, Txid::max);
         if (newest == 0 || newest == maxTxid(LtxFileInfo.SNAPSHOT_LEVEL)) {

@@ -81,6 +81,8 @@ public final class ReplicaMaintainer implements AutoCloseable {
     private Instant nextSnapshot;
     private Instant nextRetention;
     private final ChainCheck chainCheck;
+    /** Takes a snapshot from the local database; null when snapshots are merged from the replica's files. */
+    private final Runnable localSnapshot;
     private Instant nextChainCheck;
     /** A task found a file gone: the replica changed behind our back; list it afresh at the next round. */
     private boolean filesVanished;
@@ -102,6 +104,22 @@ public final class ReplicaMaintainer implements AutoCloseable {
      */
     public ReplicaMaintainer(ReplicaCompactor compactor, CompactionSettings settings, Clock clock, ReplicaHealth health,
             ReplicationEvents events, ChainCheck chainCheck) {
+        this(compactor, settings, clock, health, events, chainCheck, null);
+    }
+
+    /**
+     * For a replica whose files cannot be read ({@link io.litestream4j.core.replica.WriteOnly}):
+     * no compaction (it merges stored files); the scheduled snapshot is {@code localSnapshot}
+     * (one taken from the local database and uploaded to level 9), asked for only when the
+     * replica's newest snapshot is older than its position; retention and the chain check run as
+     * usual (they decide from listings). Null {@code localSnapshot}: a replica read as usual.
+     */
+    public ReplicaMaintainer(ReplicaCompactor compactor, CompactionSettings settings, Clock clock, ReplicaHealth health,
+            ReplicationEvents events, ChainCheck chainCheck, Runnable localSnapshot) {
+        if (localSnapshot != null && chainCheck == null) {
+            throw new IllegalArgumentException("a snapshot from the local database needs the uploader's position (chainCheck)");
+        }
+        this.localSnapshot = localSnapshot;
         this.events = events;
         this.compactor = compactor;
         this.chainCheck = chainCheck;
@@ -131,7 +149,9 @@ public final class ReplicaMaintainer implements AutoCloseable {
         for (int level = 1; level <= settings.maxLevel(); level++) {
             if (!now.isBefore(nextLevel[level])) {
                 String what = "compact level " + level;
-                run(what, level);
+                if (localSnapshot == null) {
+                    run(what, level); // a write-only replica has nothing to compact with: its L0 files wait for retention
+                }
                 nextLevel[level] = soonest(CompactionSchedule.next(now, settings.interval(level)), what);
             }
         }
@@ -159,7 +179,11 @@ public final class ReplicaMaintainer implements AutoCloseable {
 
     private void run(String what, int level) {
         try {
-            if (level == 0) {
+            if (level == 0 && localSnapshot != null) {
+                if (Long.compareUnsigned(compactor.maxTxid(LtxFileInfo.SNAPSHOT_LEVEL), chainCheck.position()) < 0) {
+                    localSnapshot.run();
+                }
+            } else if (level == 0) {
                 compactor.snapshot();
             } else {
                 compactor.compact(level);

@@ -23,9 +23,10 @@ import java.util.Optional;
  * writer's times (metadata is not encrypted), else the LTX headers are read through the
  * decryption; the Litestream 0.3 layout is offered with its files decrypted; the lease
  * ({@link LeaseStore}) is forwarded (the lock object holds no data); {@link LocalFiles} is hidden,
- * since the files on disk are ciphertext.
+ * since the files on disk are ciphertext. With recipients but no identities the replica is
+ * {@link WriteOnly}: written to, never read.
  */
-public final class AgeReplicaClient extends ForwardingReplicaClient implements LegacyLayout, ExactTimestamps {
+public final class AgeReplicaClient extends ForwardingReplicaClient implements LegacyLayout, ExactTimestamps, WriteOnly {
     private final AgeCipher cipher;
 
     public AgeReplicaClient(ReplicaClient delegate, AgeKeys keys) {
@@ -42,6 +43,20 @@ public final class AgeReplicaClient extends ForwardingReplicaClient implements L
     @Override
     protected boolean passesBytesThrough() {
         return false;
+    }
+
+    /** {@link WriteOnly} only when no identity can decrypt what is written. */
+    @Override
+    public <T> Optional<T> capability(Class<T> type) {
+        if (type == WriteOnly.class && cipher.canDecrypt()) {
+            return Optional.empty();
+        }
+        return super.capability(type);
+    }
+
+    @Override
+    public String reason() {
+        return "its files are encrypted to age recipients and the replica's age block has no identities (AGE-SECRET-KEY-1...) to decrypt them";
     }
 
     /** The cipher, for readers of files outside the LTX levels (Litestream 0.3's generations). */

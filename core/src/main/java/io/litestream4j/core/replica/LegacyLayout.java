@@ -11,6 +11,23 @@ import java.util.List;
  * {@link ReplicaClient}: backends that do not implement it cannot restore 0.3 backups.
  */
 public interface LegacyLayout {
+    /** The folder of Litestream 0.3's backup, under the replica's path. */
+    String FOLDER = "generations/";
+
+    /**
+     * {@code path} if it names a file under {@link #FOLDER} (relative, no {@code ..} segment), as
+     * {@link #openLegacyFile} takes it; else an error naming {@code location}: a backend never
+     * opens anything outside the backup for it.
+     */
+    static String checkedPath(String location, String path) throws IOException {
+        boolean inside = path.startsWith(FOLDER) && !path.contains("\\") && java.util.Arrays.stream(path.split("/", -1))
+                .skip(1).noneMatch(segment -> segment.isEmpty() || segment.equals(".") || segment.equals(".."));
+        if (!inside) {
+            throw new IOException("%s: %s is not a file under %s".formatted(location, path, FOLDER));
+        }
+        return path;
+    }
+
     /** One file under {@code generations/}: its path from the replica's root, size and time written. */
     record LegacyFile(String path, long size, Instant modified) {}
 

@@ -2,6 +2,7 @@ package io.litestream4j.core.restore;
 
 import io.litestream4j.core.IoErrors;
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.WriteOnly;
 import io.litestream4j.ltx.LtxDecoder;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.LtxHeader;
@@ -46,6 +47,7 @@ public final class ReplicaVerifier {
 
     /** Verifies {@code client}'s replica, using {@code workDir} (which must exist) for the drills. */
     public static Report verify(ReplicaClient client, Path workDir) throws IOException {
+        WriteOnly.requireReadable(client, "verify");
         List<Problem> problems = new ArrayList<>();
         List<LtxFileInfo> all;
         try {

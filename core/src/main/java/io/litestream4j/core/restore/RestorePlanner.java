@@ -4,6 +4,7 @@ import io.litestream4j.NoBackupException;
 import io.litestream4j.core.replica.ExactListings;
 import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
+import io.litestream4j.core.replica.WriteOnly;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.Txid;
 import java.io.IOException;
@@ -62,6 +63,7 @@ public final class RestorePlanner {
 
     /** Plans the restore of {@code target}'s TXID, or of the newest state if empty. */
     public static RestorePlan plan(ReplicaClient client, OptionalLong target) throws IOException {
+        WriteOnly.requireReadable(client, "restore");
         return plan(client.location(), notLegacy(client, listAll(client)), target);
     }
 
@@ -85,6 +87,7 @@ public final class RestorePlanner {
      * what range is available.
      */
     public static RestorePlan planAt(ReplicaClient client, Instant time) throws IOException {
+        WriteOnly.requireReadable(client, "restore");
         return planAt(client.location(), notLegacy(client, listAllExact(client)), time);
     }
 

@@ -1,6 +1,7 @@
 package io.litestream4j.core.restore;
 
 import io.litestream4j.NoBackupException;
+import io.litestream4j.Restore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -54,6 +55,22 @@ class Litestream03RestoreTest {
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactly("restored.db");
         }
+    }
+
+    /** The library's {@code Restore}, by URL, with no CLI: it finds the 0.3 backup by itself. */
+    @Test
+    void theLibraryRestoresA03ReplicaByUrlLatestAndByTime() throws Exception {
+        Path copy = dir.resolve("copy");
+        copyTree(Litestream03Expected.fixture().resolve("replica"), copy);
+        Restore.Result r = Restore.from(copy.toUri().toString()).integrityCheck(Restore.IntegrityCheck.FULL).into(dir.resolve("latest.db"));
+        assertThat(r.txid()).as("0.3 has no TXIDs").isZero();
+        assertThat(r.files()).isEqualTo(10);
+        Litestream03Expected.assertMatches(dir.resolve("latest.db"));
+        Restore.from(copy.toUri().toString()).toTime(Instant.now()).into(dir.resolve("now.db"));
+        Litestream03Expected.assertMatches(dir.resolve("now.db"));
+        assertThatThrownBy(() -> Restore.from(copy.toUri().toString()).toTxid(1).into(dir.resolve("txid.db")))
+                .hasMessageContaining("Litestream 0.3").hasMessageContaining("no TXIDs");
+        assertThat(dir.resolve("txid.db")).doesNotExist();
     }
 
     /** 0.3.13's age block: plaintext, LZ4 frame, age, under the same names. */

@@ -27,6 +27,7 @@ import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
 import io.litestream4j.core.replica.Causes;
 import io.litestream4j.core.replica.ExactTimestamps;
+import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.Parallel;
 import io.litestream4j.core.replica.RangedReads;
 import io.litestream4j.core.replica.ReplicaClient;
@@ -71,7 +72,7 @@ import java.util.UUID;
  * retries the whole operation on its own schedule. Every error names the replica and never a
  * secret.
  */
-public final class AbsReplicaClient implements ReplicaClient, RangedReads, ExactTimestamps {
+public final class AbsReplicaClient implements ReplicaClient, RangedReads, ExactTimestamps, LegacyLayout {
     static final String TIMESTAMP_METADATA = "litestreamtimestamp";
     /** The largest body sent in one request, and so the memory a write holds. */
     static final int BLOCK_SIZE = 4 << 20;
@@ -196,6 +197,52 @@ public final class AbsReplicaClient implements ReplicaClient, RangedReads, Exact
             }
             if (e.getStatusCode() == 416) {
                 return InputStream.nullInputStream(); // the range starts at or past the end
+            }
+            throw failure("get " + name, e);
+        } catch (RuntimeException e) {
+            throw failure("get " + name, e);
+        }
+    }
+
+    private String root() {
+        return settings.path().isEmpty() ? "" : settings.path() + "/";
+    }
+
+    /** One LIST of at most one blob: is there anything under {@code <path>/generations/}? */
+    @Override
+    public boolean holdsLitestream03() throws IOException {
+        String prefix = root() + FOLDER;
+        try {
+            return container.listBlobs(new ListBlobsOptions().setPrefix(prefix).setMaxResultsPerPage(1), null).iterator().hasNext();
+        } catch (RuntimeException e) {
+            throw failure("list " + prefix, e);
+        }
+    }
+
+    /** Litestream 0.3 kept no time of its own on Azure: a file's time is the blob's last modification, as 0.3 read it. */
+    @Override
+    public List<LegacyFile> listLegacyFiles() throws IOException {
+        String root = root();
+        List<LegacyFile> out = new ArrayList<>();
+        try {
+            for (BlobItem item : container.listBlobs(new ListBlobsOptions().setPrefix(root + FOLDER), null)) {
+                var p = item.getProperties();
+                out.add(new LegacyFile(item.getName().substring(root.length()), p.getContentLength(), p.getLastModified().toInstant()));
+            }
+        } catch (RuntimeException e) {
+            throw failure("list " + root + FOLDER, e);
+        }
+        return out;
+    }
+
+    @Override
+    public InputStream openLegacyFile(String path) throws IOException {
+        String name = root() + LegacyLayout.checkedPath(location(), path);
+        try {
+            return new ScrubbingInput(container.getBlobClient(name).openInputStream(new BlobInputStreamOptions().setBlockSize(BLOCK_SIZE), Context.NONE), name);
+        } catch (BlobStorageException e) {
+            if (e.getErrorCode() == BlobErrorCode.BLOB_NOT_FOUND) {
+                throw new NoSuchFileException(name, null, "Litestream 0.3 file not found in replica " + location());
             }
             throw failure("get " + name, e);
         } catch (RuntimeException e) {

@@ -16,6 +16,7 @@ import com.google.cloud.storage.StorageException;
 import com.google.cloud.storage.StorageOptions;
 import io.litestream4j.core.replica.Causes;
 import io.litestream4j.core.replica.ExactTimestamps;
+import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.Parallel;
 import io.litestream4j.core.replica.RangedReads;
 import io.litestream4j.core.replica.ReplicaClient;
@@ -58,7 +59,7 @@ import java.util.Optional;
  * Every error names the replica; the client holds no secret of its own (credentials stay inside
  * Google's credential objects).
  */
-public final class GcsReplicaClient implements ReplicaClient, RangedReads, ExactTimestamps {
+public final class GcsReplicaClient implements ReplicaClient, RangedReads, ExactTimestamps, LegacyLayout {
     static final String TIMESTAMP_METADATA = "litestream-timestamp";
     /** The chunk of a resumable upload on Google Cloud Storage (a multiple of 256 KiB): the memory a write holds. */
     static final int CHUNK_SIZE = 16 << 20;
@@ -211,7 +212,11 @@ public final class GcsReplicaClient implements ReplicaClient, RangedReads, Exact
         if (length == 0) {
             return InputStream.nullInputStream();
         }
-        String name = objectName(level, range);
+        return openObject(objectName(level, range), offset, length, "ltx file");
+    }
+
+    /** Opens {@code length} bytes (-1: to the end) of object {@code name} from {@code offset}; a missing one is named as {@code what}. */
+    private InputStream openObject(String name, long offset, long length, String what) throws IOException {
         if (settings.emulator() != null && offset > 0 && offset >= objectSize(name)) {
             return InputStream.nullInputStream(); // the range starts at or past the end
         }
@@ -240,13 +245,48 @@ public final class GcsReplicaClient implements ReplicaClient, RangedReads, Exact
             in.close();
             StorageException se = storageException(e);
             if (se != null && se.getCode() == 404) {
-                throw new NoSuchFileException(name, null, "ltx file not found in replica " + location());
+                throw new NoSuchFileException(name, null, what + " not found in replica " + location());
             }
             if (se != null && se.getCode() == 416) {
                 return InputStream.nullInputStream(); // the range starts at or past the end
             }
             throw e;
         }
+    }
+
+    private String root() {
+        return settings.path().isEmpty() ? "" : settings.path() + "/";
+    }
+
+    /** One LIST of at most one object: is there anything under {@code <path>/generations/}? */
+    @Override
+    public boolean holdsLitestream03() throws IOException {
+        String prefix = root() + FOLDER;
+        try {
+            return storage.list(settings.bucket(), Storage.BlobListOption.prefix(prefix), Storage.BlobListOption.pageSize(1)).getValues().iterator().hasNext();
+        } catch (RuntimeException e) {
+            throw failure("list " + prefix, e);
+        }
+    }
+
+    /** Litestream 0.3 kept no time of its own on GCS: a file's time is the object's creation, as 0.3 read it. */
+    @Override
+    public List<LegacyFile> listLegacyFiles() throws IOException {
+        String root = root();
+        List<LegacyFile> out = new ArrayList<>();
+        try {
+            for (Blob blob : storage.list(settings.bucket(), Storage.BlobListOption.prefix(root + FOLDER)).iterateAll()) {
+                out.add(new LegacyFile(blob.getName().substring(root.length()), blob.getSize() == null ? 0 : blob.getSize(), recordedTime(blob)));
+            }
+        } catch (RuntimeException e) {
+            throw failure("list " + root + FOLDER, e);
+        }
+        return out;
+    }
+
+    @Override
+    public InputStream openLegacyFile(String path) throws IOException {
+        return openObject(root() + LegacyLayout.checkedPath(location(), path), 0, -1, "Litestream 0.3 file");
     }
 
     /**

@@ -31,9 +31,10 @@ public final class GcsReplicaClientFactory implements ReplicaClientFactory {
         this.env = env;
     }
 
+    /** {@code gs} as Litestream 0.5 spells it, and {@code gcs} as 0.3 did (its {@code type: gcs} and {@code gcs://} URLs). */
     @Override
     public Set<String> schemes() {
-        return Set.of("gs");
+        return Set.of("gs", "gcs");
     }
 
     @Override

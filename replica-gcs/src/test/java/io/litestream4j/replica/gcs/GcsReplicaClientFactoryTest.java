@@ -32,6 +32,7 @@ class GcsReplicaClientFactoryTest {
     @Test
     void theFactoryIsFoundByScheme() {
         assertThat(ReplicaClients.factories().get("gs")).isInstanceOf(GcsReplicaClientFactory.class);
+        assertThat(ReplicaClients.factories().get("gcs")).as("Litestream 0.3's type: gcs").isInstanceOf(GcsReplicaClientFactory.class);
         assertThat(factory.configKeys()).containsExactlyInAnyOrder("bucket", "path");
         assertThat(factory.secretKeys()).isEmpty();
     }

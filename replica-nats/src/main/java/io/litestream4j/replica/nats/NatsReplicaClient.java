@@ -1,6 +1,7 @@
 package io.litestream4j.replica.nats;
 
 import io.litestream4j.core.replica.ExactTimestamps;
+import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
 import io.litestream4j.ltx.LtxFileInfo;
@@ -37,7 +38,7 @@ import java.util.List;
  * object in the bucket and keeps one level's (as Litestream does; it carries the timestamps, so
  * {@link #listFilesExact} costs nothing more).
  */
-public final class NatsReplicaClient implements ReplicaClient, ExactTimestamps {
+public final class NatsReplicaClient implements ReplicaClient, ExactTimestamps, LegacyLayout {
     /** The object header holding a file's time, as Litestream spells it. */
     static final String TIMESTAMP_HEADER = "Litestream-Timestamp";
     /** jnats' code for a missing object ({@code IllegalArgumentException "[OS-90201] The object was not found."}). */
@@ -131,7 +132,10 @@ public final class NatsReplicaClient implements ReplicaClient, ExactTimestamps {
     /** The whole object, chunk by chunk: NATS reads no part of an object by itself (no {@code RangedReads}). */
     @Override
     public InputStream open(int level, TxidRange range) throws IOException {
-        String name = objectName(level, range);
+        return openObject(objectName(level, range), "an LTX file");
+    }
+
+    private InputStream openObject(String name, String what) throws IOException {
         var bucket = connection.bucket();
         ObjectInfo info;
         try {
@@ -143,9 +147,31 @@ public final class NatsReplicaClient implements ReplicaClient, ExactTimestamps {
             throw new NoSuchFileException(where(name));
         }
         if (info.isLink()) {
-            throw new IOException("%s: is a link, not an LTX file".formatted(where(name)));
+            throw new IOException("%s: is a link, not %s".formatted(where(name), what));
         }
         return new ChunkInputStream(bucket.management(), bucket.streamName(), info, where(name));
+    }
+
+    /**
+     * Litestream 0.3 never wrote to NATS (it had no such backend): a 0.3 backup copied into the
+     * bucket keeps its layout at the bucket's root, {@code generations/<id>/...}, as LTX files sit
+     * under {@code ltx/}. One listing of the bucket, as for the LTX files.
+     */
+    @Override
+    public boolean holdsLitestream03() throws IOException {
+        return allObjects().stream().anyMatch(o -> o.getObjectName().startsWith(FOLDER));
+    }
+
+    /** A file's time is its upload time: 0.3 kept none of its own. */
+    @Override
+    public List<LegacyFile> listLegacyFiles() throws IOException {
+        return allObjects().stream().filter(o -> o.getObjectName().startsWith(FOLDER) && !o.isLink())
+                .map(o -> new LegacyFile(o.getObjectName(), o.getSize(), o.getModified() != null ? o.getModified().toInstant() : Instant.EPOCH)).toList();
+    }
+
+    @Override
+    public InputStream openLegacyFile(String path) throws IOException {
+        return openObject(LegacyLayout.checkedPath(location(), path), "a Litestream 0.3 file");
     }
 
     @Override

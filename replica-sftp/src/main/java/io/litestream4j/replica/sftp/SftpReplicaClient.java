@@ -1,5 +1,6 @@
 package io.litestream4j.replica.sftp;
 
+import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.RangedReads;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.SizedInput;
@@ -52,7 +53,7 @@ import org.apache.sshd.sftp.common.SftpException;
  * <p>A request that fails because the server dropped the connection is sent once more on a new
  * connection, except a write, whose input cannot be read twice (the caller retries it).
  */
-public final class SftpReplicaClient implements ReplicaClient, RangedReads {
+public final class SftpReplicaClient implements ReplicaClient, RangedReads, LegacyLayout {
     private static final int CHUNK = 32 << 10;
     private static final AtomicLong LAST_TMP_NANOS = new AtomicLong();
 
@@ -178,6 +179,69 @@ public final class SftpReplicaClient implements ReplicaClient, RangedReads {
                 throw e;
             }
             return length < 0 ? in : new LimitInputStream(in, length);
+        });
+    }
+
+    /** One directory read: does {@code <path>/generations} hold anything? */
+    @Override
+    public boolean holdsLitestream03() throws IOException {
+        String dir = settings.resolve("generations");
+        return call("list " + dir, sftp -> {
+            try {
+                return readDir(sftp, dir).stream().anyMatch(e -> !e.getFilename().equals(".") && !e.getFilename().equals(".."));
+            } catch (SftpException e) {
+                if (isMissing(e)) {
+                    return false;
+                }
+                throw new IOException("sftp replica %s: list %s: %s".formatted(location(), dir, e.getMessage()), e);
+            }
+        });
+    }
+
+    /** Walks {@code generations/} (three levels: generation, snapshots or wal, file); times are the files' mtimes, as 0.3 read them. */
+    @Override
+    public List<LegacyFile> listLegacyFiles() throws IOException {
+        String top = settings.resolve("generations");
+        return call("list " + top, sftp -> {
+            List<LegacyFile> out = new ArrayList<>();
+            try {
+                walk(sftp, top, "generations", out);
+            } catch (SftpException e) {
+                if (!isMissing(e)) {
+                    throw new IOException("sftp replica %s: list %s: %s".formatted(location(), top, e.getMessage()), e);
+                }
+            }
+            return out;
+        });
+    }
+
+    private static void walk(SftpClient sftp, String dir, String relative, List<LegacyFile> out) throws IOException {
+        for (DirEntry e : readDir(sftp, dir)) {
+            String name = e.getFilename();
+            if (name.equals(".") || name.equals("..")) {
+                continue;
+            }
+            Attributes a = e.getAttributes();
+            if (a.isDirectory()) {
+                walk(sftp, dir + "/" + name, relative + "/" + name, out);
+            } else if (a.isRegularFile()) {
+                out.add(new LegacyFile(relative + "/" + name, a.getSize(), modified(a)));
+            }
+        }
+    }
+
+    @Override
+    public InputStream openLegacyFile(String path) throws IOException {
+        String file = settings.resolve(LegacyLayout.checkedPath(location(), path));
+        return call("open " + file, sftp -> {
+            try {
+                return sftp.read(file, CHUNK);
+            } catch (SftpException e) {
+                if (isMissing(e)) {
+                    throw new NoSuchFileException(file, null, "Litestream 0.3 file not found in replica " + location());
+                }
+                throw new IOException("sftp replica %s: open %s: %s".formatted(location(), file, e.getMessage()), e);
+            }
         });
     }
 

@@ -2,6 +2,7 @@ package io.litestream4j.replica.webdav;
 
 import io.litestream4j.core.replica.ExactListings;
 import io.litestream4j.core.replica.ExactTimestamps;
+import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.Parallel;
 import io.litestream4j.core.replica.RangedReads;
 import io.litestream4j.core.replica.ReplicaClient;
@@ -55,7 +56,7 @@ import javax.net.ssl.SSLContext;
  * time and {@link #listFilesExact} reads each file's LTX header (its first 100 bytes, a ranged
  * GET, at most {@value #PARALLEL} at a time, remembered per file) for the time its data was written.
  */
-public final class WebDavReplicaClient implements ReplicaClient, RangedReads, ExactTimestamps {
+public final class WebDavReplicaClient implements ReplicaClient, RangedReads, ExactTimestamps, LegacyLayout {
     private static final System.Logger LOG = System.getLogger(WebDavReplicaClient.class.getName());
     static final String TYPE = "webdav";
     /** Requests in flight at once for per-file work (header reads, deletes). */
@@ -156,6 +157,15 @@ public final class WebDavReplicaClient implements ReplicaClient, RangedReads, Ex
     /** The level folder's entries (PROPFIND, Depth 1); empty for a missing folder. */
     private List<Multistatus.Entry> entries(int level) throws IOException {
         URI folder = levelFolder(level);
+        Optional<List<Multistatus.Entry>> entries = propfind(folder);
+        if (entries.isPresent()) {
+            knownFolders.add(folder);
+        }
+        return entries.orElse(List.of());
+    }
+
+    /** A folder's entries (PROPFIND, Depth 1; the folder itself among them); empty for a missing folder. */
+    private Optional<List<Multistatus.Entry>> propfind(URI folder) throws IOException {
         String what = "list " + folder.getRawPath();
         HttpRequest request = http.request("PROPFIND", folder, BodyPublishers.ofString(Multistatus.PROPFIND_BODY), settings.timeout())
                 .header("Depth", "1").header("Content-Type", "application/xml; charset=utf-8").build();
@@ -163,15 +173,69 @@ public final class WebDavReplicaClient implements ReplicaClient, RangedReads, Ex
         List<Multistatus.Entry> entries;
         try (InputStream body = r.body()) {
             if (r.statusCode() == 404) {
-                return List.of();
+                return Optional.empty();
             }
             if (r.statusCode() != 207) {
                 throw http.failure(what, r.statusCode(), body);
             }
             entries = Multistatus.parse(body, "webdav replica %s: %s".formatted(location(), what));
         }
-        knownFolders.add(folder);
-        return entries;
+        return Optional.of(entries);
+    }
+
+    /** One PROPFIND: does {@code <path>/generations/} hold anything? */
+    @Override
+    public boolean holdsLitestream03() throws IOException {
+        return propfind(settings.resolve(List.of("generations"), true)).map(e -> e.stream().anyMatch(x -> !isSelf(x, "generations"))).orElse(false);
+    }
+
+    /**
+     * Walks {@code generations/} (generation, snapshots or wal, file), one PROPFIND a folder.
+     * Litestream 0.3 wrote no time of its own here: a file's time is the server's
+     * {@code getlastmodified} (its upload, in whole seconds).
+     */
+    @Override
+    public List<LegacyFile> listLegacyFiles() throws IOException {
+        List<LegacyFile> out = new ArrayList<>();
+        walk(List.of("generations"), out);
+        return out;
+    }
+
+    private void walk(List<String> segments, List<LegacyFile> out) throws IOException {
+        String self = segments.getLast();
+        for (Multistatus.Entry e : propfind(settings.resolve(segments, true)).orElse(List.of())) {
+            if (isSelf(e, self)) {
+                continue;
+            }
+            List<String> child = new ArrayList<>(segments);
+            child.add(e.name());
+            if (e.folder()) {
+                walk(child, out);
+            } else if (!TEMPORARY.matcher(e.name()).matches()) {
+                out.add(new LegacyFile(String.join("/", child), Math.max(0, e.size()), e.modified() != null ? e.modified() : Instant.EPOCH));
+            }
+        }
+    }
+
+    /** A PROPFIND's entry for the folder asked about (the 0.3 layout never nests a folder in one of its name). */
+    private static boolean isSelf(Multistatus.Entry e, String folderName) {
+        return e.folder() && e.name().equals(folderName);
+    }
+
+    @Override
+    public InputStream openLegacyFile(String path) throws IOException {
+        URI uri = settings.resolve(List.of(LegacyLayout.checkedPath(location(), path).split("/")), false);
+        String what = "get " + uri.getRawPath();
+        HttpResponse<InputStream> r = http.send(http.request("GET", uri, null, settings.timeout()).build(), what);
+        if (r.statusCode() == 200) {
+            return r.body();
+        }
+        try (InputStream body = r.body()) {
+            if (r.statusCode() == 404) {
+                throw new NoSuchFileException(uri.getRawPath(), null, "Litestream 0.3 file not found in replica " + location());
+            }
+            throw http.failure(what, r.statusCode(), body);
+        }
     }
 
     /**
