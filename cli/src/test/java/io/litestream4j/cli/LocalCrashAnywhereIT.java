@@ -1,6 +1,7 @@
 package io.litestream4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.litestream4j.core.Soak;
 import io.litestream4j.core.TestDb;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -63,10 +65,14 @@ class LocalCrashAnywhereIT {
     private long lastRestored;
 
     @Test
-    // No @Timeout of its own: the build's default bounds it, 10 minutes for the CI form (7 runs of
-    // a JVM under strace plus a restore each: about 2 min at load 10) and 4 hours for the soak
-    // form (-Psoak: 100 runs, which took over 60 minutes at load 15-20).
-    void aCrashAtAnyFsyncRenameOrWriteLeavesARestorablePrefixAndTheNextStartCatchesUp() throws Exception {
+    @Timeout(value = 4, unit = TimeUnit.HOURS) // the soak form's bound; the CI form has 10 minutes, below
+    void aCrashAtAnyFsyncRenameOrWriteLeavesARestorablePrefixAndTheNextStartCatchesUp() {
+        // CI: 7 runs of a JVM under strace plus a restore each, about 2 min at load 10. Soak
+        // (-Psoak): 100 runs, 12.5 min on a quiet machine, over 60 min at load 15-20.
+        assertTimeoutPreemptively(Duration.ofMinutes(Soak.pick(10, 240)), this::sweep);
+    }
+
+    private void sweep() throws Exception {
         requireStrace();
         db = dir.resolve("app.db");
         replica = dir.resolve("replica");
