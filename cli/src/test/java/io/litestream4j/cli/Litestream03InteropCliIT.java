@@ -56,7 +56,7 @@ class Litestream03InteropCliIT {
             try (RowWriters w = new RowWriters(db, 3, java.time.Duration.ofMillis(5))) {
                 Thread.sleep(3000);
             }
-            Thread.sleep(3000); // three of its 1 s syncs: what was written is shipped before the stop
+            Litestream03Runs.awaitShipped(log); // what was written is shipped, and no upload is in flight at the stop
         } finally {
             p.destroy();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {

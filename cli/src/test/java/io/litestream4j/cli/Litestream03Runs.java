@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * The real Litestream v0.3.13 (installed by {@code .ci/run} from the npm package
@@ -54,7 +55,7 @@ final class Litestream03Runs {
             try (RowWriters w = new RowWriters(db, 3, Duration.ofMillis(5))) {
                 Thread.sleep(2000);
             }
-            Thread.sleep(3000); // three of its 1 s syncs: the burst is shipped
+            awaitShipped(log); // the burst is shipped
             first = TestDb.digest(db);
             shipped.run();
             Thread.sleep(1100);
@@ -63,7 +64,7 @@ final class Litestream03Runs {
             try (RowWriters w = new RowWriters(db, 3, Duration.ofMillis(5))) {
                 Thread.sleep(2000);
             }
-            Thread.sleep(3000);
+            awaitShipped(log); // so the SIGTERM cancels no upload in flight
         } finally {
             p.destroy();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
@@ -72,6 +73,43 @@ final class Litestream03Runs {
         }
         assertThat(Files.readString(log)).as("litestream 0.3 log").doesNotContain("level=ERROR").contains("wal segment written");
         return new Written(first, between, TestDb.digest(db));
+    }
+
+    /** 0.3's log lines that begin an upload, and those that end one. */
+    private static final Pattern UPLOAD_BEGUN = Pattern.compile("msg=\"(write wal segment|write snapshot)\"");
+    private static final Pattern UPLOAD_ENDED = Pattern.compile("msg=\"(wal segment written|snapshot written)\"");
+
+    /**
+     * Longer than 0.3 takes to begin shipping a commit (its 1 s database monitor, then its 1 s
+     * replica sync): a log this quiet with every upload ended means everything committed is shipped.
+     */
+    private static final Duration QUIET = Duration.ofMillis(2500);
+
+    /**
+     * Waits until 0.3, logging to {@code log}, has ended every upload it began and begun none for
+     * {@link #QUIET}. A fixed sleep was not enough: on a loaded machine Azurite once held a block
+     * upload for 5 s, and the SIGTERM that followed cancelled it ({@code level=ERROR ... context
+     * canceled}). Bounded by a minute of real time: a store that never answers fails the test.
+     */
+    static void awaitShipped(Path log) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        String seen = null;
+        long quietSince = System.nanoTime();
+        while (true) {
+            String now = Files.readString(log);
+            if (!now.equals(seen)) {
+                seen = now;
+                quietSince = System.nanoTime();
+            } else if (count(UPLOAD_BEGUN, now) == count(UPLOAD_ENDED, now) && System.nanoTime() - quietSince >= QUIET.toNanos()) {
+                return;
+            }
+            assertThat(System.nanoTime()).as("litestream 0.3 still uploading after a minute:%n%s", now).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
+    private static long count(Pattern p, String text) {
+        return p.matcher(text).results().count();
     }
 
     /**
