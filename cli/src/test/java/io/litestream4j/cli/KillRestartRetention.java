@@ -15,8 +15,9 @@ import java.util.Map;
  * The run every backend's cli IT makes over its real server: the real {@code bin/litestream}
  * replicating with level-1 compaction every second and L0 retention of a second while writers
  * write, killed with SIGKILL mid-run and restarted; then level 1 holds files on the server, the
- * L0 files they cover are gone (retention deleted them over the backend), the latest state
- * restores equal to the database and the state at the first level-1 file's TXID restores whole.
+ * L0 files one of them covers are gone (retention deleted them over the backend), the latest
+ * state restores equal to the database and the state at the first level-1 file's TXID restores
+ * whole.
  */
 final class KillRestartRetention {
     /** The top of a config file for {@link #run}: level 1 every second, L0 kept a second, checked every second. */
@@ -80,9 +81,17 @@ final class KillRestartRetention {
         return replica.listFiles(level, 0).stream().map(LtxFileInfo::maxTxid).sorted(Long::compareUnsigned).toList();
     }
 
-    /** Level 1 holds files, and no L0 file is wholly covered by the first of them (retention deleted those). */
+    /**
+     * Level 1 holds files, and one of them has no L0 file left among its TXIDs: retention deleted
+     * them over the backend. Not necessarily the first one: retention keeps the L0 files of a
+     * level-1 file written more than two level-1 intervals after them (deleting them would leave
+     * a moment of the window restorable to less than before; {@code RetentionPlanner}), which on
+     * a loaded machine is the case for the files of the first replicator, whose level-1 file the
+     * restarted one writes (CI at load 20: L0 [1, 2, 12, 22, 29] kept, L1 [2, 29, 59, 70, 74]).
+     */
     static boolean compactedAndRetained(ReplicaClient replica) throws IOException {
-        List<Long> level1 = maxTxids(replica, 1);
-        return !level1.isEmpty() && maxTxids(replica, 0).stream().noneMatch(max -> Long.compareUnsigned(max, level1.getFirst()) < 0);
+        List<Long> level0 = maxTxids(replica, 0);
+        return replica.listFiles(1, 0).stream().anyMatch(l1 -> level0.stream()
+                .noneMatch(max -> Long.compareUnsigned(max, l1.minTxid()) >= 0 && Long.compareUnsigned(max, l1.maxTxid()) <= 0));
     }
 }
