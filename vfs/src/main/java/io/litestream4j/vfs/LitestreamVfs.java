@@ -174,6 +174,11 @@ public final class LitestreamVfs implements AutoCloseable {
         return m;
     }
 
+    /** Where the follower's polls spent their time (tests and benchmarks). */
+    FollowStats followStats() {
+        return follower.stats();
+    }
+
     /** The last read or poll failure, naming the replica file, or null. */
     public String lastError() {
         String read = lastError;

@@ -92,8 +92,9 @@ abstract class FollowingReadersContract {
         }
         // Compaction every 1 and 3 s, a snapshot every 5 s kept 8 s, L0 kept 8 s after compaction,
         // retention checked every second: files the readers' states use are replaced and deleted
-        // all through the run. The VFS re-plans every 3 s (less than the L0 retention, as the
-        // defaults are: 1 min against 5 min).
+        // all through the run. The VFS runs with its defaults (but a smaller cache): at about ten
+        // syncs a second it plans afresh in the background every 64 L0 files, some 7 s, a few
+        // times a run, under the 8 s L0 retention.
         CompactionSettings compaction = new CompactionSettings(List.of(Duration.ofSeconds(1), Duration.ofSeconds(3)),
                 Duration.ofSeconds(5), Duration.ofSeconds(8), Duration.ofSeconds(8), true, Duration.ofSeconds(1));
         int maxTx = 100_000;
@@ -112,7 +113,7 @@ abstract class FollowingReadersContract {
                 .options(DatabaseOptions.defaults().withMonitorInterval(Duration.ofMillis(100))).compaction(compaction).start()) {
             replicator.awaitReplicated(Duration.ofSeconds(30));
             try (LitestreamVfs vfs = LitestreamVfs.register(vfsName(), readerClient(),
-                    VfsOptions.defaults().withReplanInterval(Duration.ofSeconds(3)).withCacheBytes(2L << 20))) {
+                    VfsOptions.defaults().withCacheBytes(2L << 20))) {
                 Path stopFile = dir.resolve("stop-reader");
                 ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
                         "-cp", System.getProperty("java.class.path"), OtherProcessReader.class.getName(), vfsName() + "-other", replicaUrl(),
@@ -213,11 +214,15 @@ abstract class FollowingReadersContract {
                 System.out.printf("%s: %d transactions, %d read transactions, commit-to-visible lag p50 %d ms, p99 %d ms, max %d ms; "
                         + "cache hits %d, misses %d, %d bytes fetched; served TXID %x%n", vfsName(), last, readTransactions.get(), p50, p99, max,
                         vfs.cacheHits(), vfs.cacheMisses(), vfs.bytesFetched(), vfs.servedTxid());
+                System.out.printf("%s: follower: %s%n", vfsName(), vfs.followStats());
                 assertThat(readTransactions.get()).isGreaterThan(READERS * 10L);
-                // Lag = writer's sync (0.1 s) + upload + the 1 s poll + listing and fetching the new
-                // files. The bound the issue asks is 2 s; the median must meet it on a file replica.
-                // Single transactions may wait longer on a busy shared 2-core machine, so the tail
-                // gets a wider margin, and so does a store whose requests are slow (see medianLagBoundMs).
+                // Lag = writer's sync (0.1 s) + upload + the 1 s poll (0.5 s on average) + one L0
+                // listing and the GETs of the new files (0.3 s a poll on S3Proxy at load 18). The
+                // issue's 2 s bound holds for the median on both replicas: seen 1.3-1.4 s on S3Proxy
+                // and 0.6 s on a file replica at load 18 on the shared 2-core machine, so the margin
+                // for load is 0.6 s on S3. Single transactions wait longer when the machine stalls
+                // (GC, the writer's uploads, compaction and retention share the cores and the
+                // in-process S3Proxy): the p99 may take 3x the bound.
                 assertThat(p50).as("median lag, ms").isLessThanOrEqualTo(medianLagBoundMs());
                 assertThat(p99).as("p99 lag, ms").isLessThanOrEqualTo(3 * medianLagBoundMs());
                 assertThat(vfs.lastError()).as("vfs errors").isNull();
