@@ -71,9 +71,15 @@ public final class LitestreamVfs implements AutoCloseable {
         this.follower = new Follower(name, states, cache, options);
     }
 
-    /** {@link #register(String, ReplicaClient, VfsOptions)} for a replica URL or plain path (a file replica). */
+    /**
+     * {@link #register(String, ReplicaClient, VfsOptions)} for a replica URL or plain path (a file
+     * replica), decrypted with the identities of {@link VfsOptions#ageIdentitiesFile} when given
+     * (the same age decorator as {@code restore}: a wrong key fails here, naming the file).
+     */
     public static LitestreamVfs register(String name, String replicaUrlOrPath, VfsOptions options) throws IOException, SQLException {
-        ReplicaClient client = ReplicaClients.open(replicaUrlOrPath);
+        io.litestream4j.core.replica.AgeKeys keys = options.ageIdentitiesFile() == null ? null
+                : io.litestream4j.core.replica.AgeKeys.of(java.util.List.of(), java.util.List.of(), options.ageIdentitiesFile(), null);
+        ReplicaClient client = io.litestream4j.core.replica.AgeReplicaClient.wrap(ReplicaClients.open(replicaUrlOrPath), keys);
         try {
             return register(name, client, options);
         } catch (IOException | SQLException | RuntimeException e) {

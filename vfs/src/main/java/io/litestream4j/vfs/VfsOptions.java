@@ -1,5 +1,6 @@
 package io.litestream4j.vfs;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -16,8 +17,12 @@ import java.time.Duration;
  * @param openWait how long opening the newest state waits for a replica that holds no backup yet
  *     (its first snapshot not uploaded): Litestream's VFS waits without bound; past this bound the
  *     open fails with SQLITE_CANTOPEN and the log and {@link LitestreamVfs#lastError} name the replica
+ * @param ageIdentitiesFile for a replica encrypted with age: the file of its identities
+ *     ({@code AGE-SECRET-KEY-1...}, one a line, as {@code age -i} reads them), or null for a plain
+ *     replica; {@link LitestreamVfs#register(String, String, VfsOptions)} reads through the same
+ *     decryption as {@code restore}. The keys are never logged.
  */
-public record VfsOptions(Duration pollInterval, int replanAfterFiles, long cacheBytes, int prefetchPages, Clock clock, Duration openWait) {
+public record VfsOptions(Duration pollInterval, int replanAfterFiles, long cacheBytes, int prefetchPages, Clock clock, Duration openWait, Path ageIdentitiesFile) {
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
     /** About a minute of L0 files at one sync a second, as often as the default L1 compaction (30 s) has replaced them. */
     public static final int DEFAULT_REPLAN_AFTER_FILES = 64;
@@ -46,31 +51,34 @@ public record VfsOptions(Duration pollInterval, int replanAfterFiles, long cache
 
     /** 1 s polls, a fresh plan after 64 L0 files, a 32 MiB cache, 32-page prefetch (128 KiB per request with 4 KiB pages), 10 s for a first backup. */
     public static VfsOptions defaults() {
-        return new VfsOptions(DEFAULT_POLL_INTERVAL, DEFAULT_REPLAN_AFTER_FILES, DEFAULT_CACHE_BYTES, DEFAULT_PREFETCH_PAGES, Clock.systemUTC(), DEFAULT_OPEN_WAIT);
+        return new VfsOptions(DEFAULT_POLL_INTERVAL, DEFAULT_REPLAN_AFTER_FILES, DEFAULT_CACHE_BYTES, DEFAULT_PREFETCH_PAGES, Clock.systemUTC(), DEFAULT_OPEN_WAIT, null);
     }
 
     public VfsOptions withPollInterval(Duration d) {
-        return new VfsOptions(d, replanAfterFiles, cacheBytes, prefetchPages, clock, openWait);
+        return new VfsOptions(d, replanAfterFiles, cacheBytes, prefetchPages, clock, openWait, ageIdentitiesFile);
     }
 
     public VfsOptions withReplanAfterFiles(int files) {
-        return new VfsOptions(pollInterval, files, cacheBytes, prefetchPages, clock, openWait);
+        return new VfsOptions(pollInterval, files, cacheBytes, prefetchPages, clock, openWait, ageIdentitiesFile);
     }
 
     public VfsOptions withCacheBytes(long bytes) {
-        return new VfsOptions(pollInterval, replanAfterFiles, bytes, prefetchPages, clock, openWait);
+        return new VfsOptions(pollInterval, replanAfterFiles, bytes, prefetchPages, clock, openWait, ageIdentitiesFile);
     }
 
     public VfsOptions withPrefetchPages(int pages) {
-        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, pages, clock, openWait);
+        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, pages, clock, openWait, ageIdentitiesFile);
     }
 
     public VfsOptions withOpenWait(Duration d) {
-        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, clock, d);
+        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, clock, d, ageIdentitiesFile);
     }
 
     public VfsOptions withClock(Clock c) {
-        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, c, openWait);
+        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, c, openWait, ageIdentitiesFile);
     }
 
+    public VfsOptions withAgeIdentitiesFile(Path file) {
+        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, clock, openWait, file);
+    }
 }
