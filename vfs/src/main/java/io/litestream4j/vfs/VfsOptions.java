@@ -21,8 +21,10 @@ import java.time.Duration;
  *     ({@code AGE-SECRET-KEY-1...}, one a line, as {@code age -i} reads them), or null for a plain
  *     replica; {@link LitestreamVfs#register(String, String, VfsOptions)} reads through the same
  *     decryption as {@code restore}. The keys are never logged.
+ * @param hydrationFile a local file the VFS copies the followed state into in the background and
+ *     keeps following, so reads come from the local disk (see {@link Hydrator}); null for none
  */
-public record VfsOptions(Duration pollInterval, int replanAfterFiles, long cacheBytes, int prefetchPages, Clock clock, Duration openWait, Path ageIdentitiesFile) {
+public record VfsOptions(Duration pollInterval, int replanAfterFiles, long cacheBytes, int prefetchPages, Clock clock, Duration openWait, Path ageIdentitiesFile, Path hydrationFile) {
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
     /** About a minute of L0 files at one sync a second, as often as the default L1 compaction (30 s) has replaced them. */
     public static final int DEFAULT_REPLAN_AFTER_FILES = 64;
@@ -51,34 +53,38 @@ public record VfsOptions(Duration pollInterval, int replanAfterFiles, long cache
 
     /** 1 s polls, a fresh plan after 64 L0 files, a 32 MiB cache, 32-page prefetch (128 KiB per request with 4 KiB pages), 10 s for a first backup. */
     public static VfsOptions defaults() {
-        return new VfsOptions(DEFAULT_POLL_INTERVAL, DEFAULT_REPLAN_AFTER_FILES, DEFAULT_CACHE_BYTES, DEFAULT_PREFETCH_PAGES, Clock.systemUTC(), DEFAULT_OPEN_WAIT, null);
+        return new VfsOptions(DEFAULT_POLL_INTERVAL, DEFAULT_REPLAN_AFTER_FILES, DEFAULT_CACHE_BYTES, DEFAULT_PREFETCH_PAGES, Clock.systemUTC(), DEFAULT_OPEN_WAIT, null, null);
     }
 
     public VfsOptions withPollInterval(Duration d) {
-        return new VfsOptions(d, replanAfterFiles, cacheBytes, prefetchPages, clock, openWait, ageIdentitiesFile);
+        return new VfsOptions(d, replanAfterFiles, cacheBytes, prefetchPages, clock, openWait, ageIdentitiesFile, hydrationFile);
     }
 
     public VfsOptions withReplanAfterFiles(int files) {
-        return new VfsOptions(pollInterval, files, cacheBytes, prefetchPages, clock, openWait, ageIdentitiesFile);
+        return new VfsOptions(pollInterval, files, cacheBytes, prefetchPages, clock, openWait, ageIdentitiesFile, hydrationFile);
     }
 
     public VfsOptions withCacheBytes(long bytes) {
-        return new VfsOptions(pollInterval, replanAfterFiles, bytes, prefetchPages, clock, openWait, ageIdentitiesFile);
+        return new VfsOptions(pollInterval, replanAfterFiles, bytes, prefetchPages, clock, openWait, ageIdentitiesFile, hydrationFile);
     }
 
     public VfsOptions withPrefetchPages(int pages) {
-        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, pages, clock, openWait, ageIdentitiesFile);
+        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, pages, clock, openWait, ageIdentitiesFile, hydrationFile);
     }
 
     public VfsOptions withOpenWait(Duration d) {
-        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, clock, d, ageIdentitiesFile);
+        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, clock, d, ageIdentitiesFile, hydrationFile);
     }
 
     public VfsOptions withClock(Clock c) {
-        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, c, openWait, ageIdentitiesFile);
+        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, c, openWait, ageIdentitiesFile, hydrationFile);
     }
 
     public VfsOptions withAgeIdentitiesFile(Path file) {
-        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, clock, openWait, file);
+        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, clock, openWait, file, hydrationFile);
+    }
+
+    public VfsOptions withHydrationFile(Path file) {
+        return new VfsOptions(pollInterval, replanAfterFiles, cacheBytes, prefetchPages, clock, openWait, ageIdentitiesFile, file);
     }
 }
