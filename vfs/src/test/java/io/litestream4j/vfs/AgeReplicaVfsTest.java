@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -36,20 +35,9 @@ class AgeReplicaVfsTest {
     @TempDir
     Path dir;
 
-    /** Row count, byte count and a content sum: equal only if every row is. */
+    /** Row count, byte count, a content sum and the top id: equal only if every row is. */
     private static String content(Connection c) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT count(*), sum(length(v)), sum(id * unicode(hex(substr(v, 7, 1)))), max(id) FROM t")) {
-            rs.next();
-            return rs.getLong(1) + "/" + rs.getLong(2) + "/" + rs.getLong(3) + "/" + rs.getLong(4);
-        }
-    }
-
-    private static String integrity(Connection c) throws SQLException {
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("PRAGMA integrity_check")) {
-            rs.next();
-            return rs.getString(1);
-        }
+        return Sql.row(c, "SELECT count(*), sum(length(v)), sum(id * unicode(hex(substr(v, 7, 1)))), max(id) FROM t");
     }
 
     @Test
@@ -82,7 +70,7 @@ class AgeReplicaVfsTest {
                     VfsOptions.defaults().withAgeIdentitiesFile(identities).withPollInterval(Duration.ofMillis(200)));
                     Connection c = DriverManager.getConnection(vfs.jdbcUrl())) {
                 assertThat(content(c)).isEqualTo(content(w));
-                assertThat(integrity(c)).isEqualTo("ok");
+                assertThat(Sql.integrity(c)).isEqualTo("ok");
                 // New writes, small L0 files, reach the VFS's connection.
                 for (int i = 0; i < 5; i++) {
                     st.execute("INSERT INTO t(v) SELECT randomblob(100 + abs(random() % 900))");
@@ -96,7 +84,7 @@ class AgeReplicaVfsTest {
                 }
                 assertThat(vfs.servedTxid()).as("served TXID").isEqualTo(txid);
                 assertThat(content(c)).isEqualTo(content(w));
-                assertThat(integrity(c)).isEqualTo("ok");
+                assertThat(Sql.integrity(c)).isEqualTo("ok");
                 assertThat(vfs.lastError()).isNull();
             }
         }
@@ -115,7 +103,7 @@ class AgeReplicaVfsTest {
                 .satisfies(e -> System.out.println("age vfs, no key: " + e.getMessage()));
         // The JVM and SQLite live on: a plain connection works.
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
-            assertThat(integrity(c)).isEqualTo("ok");
+            assertThat(Sql.integrity(c)).isEqualTo("ok");
         }
     }
 }

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -42,20 +41,24 @@ class HydrationTest {
 
     /** Count, bytes and a content sum of t, and meta's counter: equal only if every row is. */
     private static String content(Connection c) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT count(*), sum(length(v)), sum(id * unicode(hex(substr(v, 5, 1)))), (SELECT n FROM meta) FROM t")) {
-            rs.next();
-            return rs.getLong(1) + "/" + rs.getLong(2) + "/" + rs.getLong(3) + "/" + rs.getLong(4);
-        }
+        return Sql.row(c, "SELECT count(*), sum(length(v)), sum(id * unicode(hex(substr(v, 5, 1)))), (SELECT n FROM meta) FROM t");
     }
 
     /** The hydration file opened by SQLite alone (read-only, no VFS of ours): its integrity check and content. */
     private static String onItsOwn(Path file) throws SQLException {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + file + "?mode=ro"); Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("PRAGMA integrity_check")) {
-            rs.next();
-            return rs.getString(1) + " " + content(c);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:file:" + file + "?mode=ro")) {
+            return Sql.integrity(c) + " " + content(c);
         }
+    }
+
+    /** Tables t (rows of random bytes) and meta (the row count), in WAL mode. */
+    private static void create(Statement st, int rows, int bytes) throws SQLException {
+        st.execute("PRAGMA journal_mode=wal");
+        st.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+        st.execute("CREATE TABLE meta(n INTEGER NOT NULL)");
+        st.execute("INSERT INTO meta VALUES (" + rows + ")");
+        st.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) INSERT INTO t(v) SELECT randomblob(%d) FROM n"
+                .formatted(rows, bytes));
     }
 
     private static void await(String what, BooleanSupplier done) throws InterruptedException {
@@ -98,13 +101,7 @@ class HydrationTest {
         try (Connection w = DriverManager.getConnection("jdbc:sqlite:" + db);
                 Replicator r = Replicator.builder(db).replica(replica.toString()).syncInterval(Duration.ofMillis(100)).start();
                 Statement st = w.createStatement()) {
-            st.execute("PRAGMA journal_mode=wal");
-            st.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB NOT NULL)");
-            st.execute("CREATE TABLE meta(n INTEGER NOT NULL)");
-            st.execute("INSERT INTO meta VALUES (0)");
-            // About 3 MiB of random bytes: a copy takes several runs of 256 pages.
-            st.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO t(v) SELECT randomblob(1000) FROM n");
-            st.execute("UPDATE meta SET n = 3000");
+            create(st, 3000, 1000); // about 3 MiB of random bytes: a copy takes several runs of 256 pages
             r.sync();
             r.awaitReplicated(Duration.ofSeconds(30));
 
@@ -190,11 +187,7 @@ class HydrationTest {
         try (Connection w = DriverManager.getConnection("jdbc:sqlite:" + db);
                 Replicator r = Replicator.builder(db).replica(replica.toString()).start();
                 Statement st = w.createStatement()) {
-            st.execute("PRAGMA journal_mode=wal");
-            st.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB NOT NULL)");
-            st.execute("CREATE TABLE meta(n INTEGER NOT NULL)");
-            st.execute("INSERT INTO meta VALUES (200)");
-            st.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) INSERT INTO t(v) SELECT randomblob(500) FROM n");
+            create(st, 200, 500);
             r.sync();
             long txid = r.awaitReplicated(Duration.ofSeconds(30));
             try (LitestreamVfs vfs = LitestreamVfs.register("hydrate-uri-" + System.nanoTime(), replica.toString(),
