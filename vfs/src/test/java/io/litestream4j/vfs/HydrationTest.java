@@ -70,7 +70,7 @@ class HydrationTest {
     }
 
     /** A file replica whose ranged reads of 256 KiB or more (hydration's runs of pages) each take a permit: the test decides how far a copy gets. */
-    private static final class Gated extends ForwardingReplicaClient implements RangedReads {
+    static final class Gated extends ForwardingReplicaClient implements RangedReads {
         final Semaphore permits = new Semaphore(1);
 
         Gated(Path replica) {
@@ -114,6 +114,26 @@ class HydrationTest {
             assertThat(FollowTxidFile.of(hydrated)).as("no TXID file for a partial copy").doesNotExist();
             long partial = sizeOf(hydrated);
             System.out.printf("hydration stopped mid-copy: %d bytes of the file written, no TXID file%n", partial);
+
+            // 1b. The same in a JVM killed with SIGKILL mid-copy: no TXID file either.
+            Path killed = dir.resolve("local/killed.db");
+            Path childLog = dir.resolve("child.log");
+            Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "--enable-native-access=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), HydrationKillChild.class.getName(), replica.toString(), killed.toString())
+                    .redirectErrorStream(true).redirectOutput(childLog.toFile()).start();
+            try {
+                await("the child JVM copied its first run of pages", () -> sizeOf(killed) >= 256L * 4096 && readable(childLog).contains("HYDRATING"));
+            } finally {
+                child.destroyForcibly(); // SIGKILL
+                child.waitFor(30, TimeUnit.SECONDS);
+            }
+            assertThat(FollowTxidFile.of(killed)).as("no TXID file after a kill mid-copy").doesNotExist();
+            System.out.printf("hydration killed mid-copy: %d bytes of the file written, no TXID file%n", sizeOf(killed));
+            try (LitestreamVfs vfs = LitestreamVfs.register("hydrate-after-kill-" + System.nanoTime(), replica.toString(), options.withHydrationFile(killed))) {
+                long now = r.awaitReplicated(Duration.ofSeconds(30));
+                await("hydrated after the kill", () -> vfs.hydratedTxid() == now);
+                assertThat(onItsOwn(killed)).isEqualTo("ok " + content(w));
+            }
 
             // 2. A new VFS copies again (nothing of the partial file trusted) while a writer writes and readers read.
             long txid;
@@ -203,6 +223,14 @@ class HydrationTest {
                         .isInstanceOf(SQLException.class);
                 assertThat(vfs.lastError()).contains("other.db").contains("by-uri.db");
             }
+        }
+    }
+
+    private static String readable(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            return "";
         }
     }
 
