@@ -12,10 +12,14 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Keeps the newest state of a replica: every poll interval it lists L0 after the state's TXID and
- * moves the state forward by the new files; when L0 cannot (files compacted and removed, a gap, a
- * database that shrank) and at every re-plan interval it plans a fresh state over all levels (so
- * the state moves off L0 files before retention removes them). Publishing a state never changes
+ * Keeps the newest state of a replica: every poll interval it lists L0 after the state's TXID (one
+ * request on a store with {@link io.litestream4j.core.replica.ListsFrom}) and moves the state
+ * forward by the new files. A fresh plan over all levels (a listing per level) is made only when
+ * needed: at once when L0 cannot move the state on (a gap: files compacted and removed; a file
+ * vanished; a database that shrank), and in the background, never delaying a poll, once the state
+ * has grown by {@link VfsOptions#replanAfterFiles} L0 files since its last plan or a reader found
+ * one of its files removed (so the state moves from L0 files to their compactions, and holds few
+ * files). Nothing is planned on a timer: a replica with no new writes costs one listing a poll. Publishing a state never changes
  * what a reader in a read transaction sees: each connection takes the newest state when it takes
  * its SHARED lock and keeps it until it lets go (see {@link VfsFile}). Pages whose location changed
  * are evicted from the cache.
@@ -32,7 +36,13 @@ final class Follower implements AutoCloseable {
     private volatile long replicaTxid;
     private volatile Instant behindSince;
     private volatile String lastError;
-    private Instant nextReplan = Instant.MIN;
+    /** L0 files added to the followed state since it was last planned over every level. */
+    private int l0SincePlan;
+    private volatile boolean replanWanted;
+    /** The plan being made in the background, or null; touched by the polling thread only. */
+    private java.util.concurrent.CompletableFuture<PageMap> replanning;
+    private final ScheduledExecutorService planner;
+    private final FollowStats stats = new FollowStats();
 
     Follower(String vfsName, ReplicaStates states, PageCache cache, VfsOptions options) {
         this.vfsName = vfsName;
@@ -41,6 +51,11 @@ final class Follower implements AutoCloseable {
         this.options = options;
         this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "litestream-vfs-" + vfsName);
+            t.setDaemon(true);
+            return t;
+        });
+        this.planner = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "litestream-vfs-plan-" + vfsName);
             t.setDaemon(true);
             return t;
         });
@@ -75,11 +90,9 @@ final class Follower implements AutoCloseable {
         return lastError;
     }
 
-    /** Asks for a fresh plan at the next poll (a file of the state was found missing). */
+    /** Asks for a fresh plan in the background at the next poll (a file of the state was found missing). */
     void replanSoon() {
-        synchronized (this) {
-            nextReplan = Instant.MIN;
-        }
+        replanWanted = true;
     }
 
     private void poll() {
@@ -98,34 +111,98 @@ final class Follower implements AutoCloseable {
         }
     }
 
+    FollowStats stats() {
+        return stats;
+    }
+
     synchronized void pollOnce() throws IOException {
+        long start = System.nanoTime();
+        try {
+            pollTimed();
+        } finally {
+            stats.polled(System.nanoTime() - start);
+        }
+    }
+
+    private void pollTimed() throws IOException {
         Clock clock = options.clock();
         PageMap cur = latest;
-        if (cur == null || !clock.instant().isBefore(nextReplan)) {
-            publish(cur, states.latest());
-            nextReplan = clock.instant().plus(options.replanInterval());
+        if (cur == null) {
+            long t0 = System.nanoTime();
+            publish(null, states.latest());
+            stats.replanned(System.nanoTime() - t0);
+            l0SincePlan = 0;
             behindSince = null;
             return;
         }
+        // A fresh plan made in the background since the last poll replaces the followed state's
+        // chain; the L0 files after it are added below as after any state.
+        PageMap fresh = finishedReplan();
+        PageMap base = fresh != null ? fresh : cur;
         // One listing from the next TXID on (S3: start-after), not the minutes of files L0 keeps; a
         // file straddling the TXID, if any, is a gap that the re-plan below resolves.
-        List<LtxFileInfo> l0 = io.litestream4j.core.replica.ListsFrom.startingAt(states.client(), 0, cur.txid() + 1);
-        long newest = l0.stream().mapToLong(LtxFileInfo::maxTxid).reduce(cur.txid(), io.litestream4j.ltx.Txid::max);
+        long t0 = System.nanoTime();
+        List<LtxFileInfo> l0 = io.litestream4j.core.replica.ListsFrom.startingAt(states.client(), 0, base.txid() + 1);
+        stats.listed(System.nanoTime() - t0);
+        long newest = l0.stream().mapToLong(LtxFileInfo::maxTxid).reduce(base.txid(), io.litestream4j.ltx.Txid::max);
         PageMap next;
+        int added = (int) l0.stream().filter(f -> Long.compareUnsigned(f.maxTxid(), base.txid()) > 0).count();
         try {
-            next = states.extend(cur, l0);
+            long t1 = System.nanoTime();
+            PageMap extended = states.extend(base, l0);
+            stats.extended(System.nanoTime() - t1);
+            next = extended != null ? extended : fresh;
         } catch (ReplicaStates.NeedsReplan | java.nio.file.NoSuchFileException e) {
+            // L0 alone cannot move on (a gap: compacted and removed files; a vanished file; a
+            // database that shrank): the state is planned again now, since nothing newer can be
+            // served without it.
             LOG.log(System.Logger.Level.DEBUG, "vfs {0}: {1}; planning afresh", vfsName, e.getMessage());
+            long t1 = System.nanoTime();
             next = states.latest();
-            nextReplan = clock.instant().plus(options.replanInterval());
+            stats.replanned(System.nanoTime() - t1);
+            fresh = next;
+            added = 0;
         }
-        if (next != null) {
-            publish(cur, next);
+        if (next != null && Long.compareUnsigned(next.txid(), cur.txid()) >= 0) {
+            publish(cur, next); // never an older state than the one served: a fresh plan behind it waits for the next one
+            l0SincePlan = (fresh != null ? 0 : l0SincePlan) + added;
         }
         replicaTxid = Math.max(newest, latest.txid());
         behindSince = replicaTxid > latest.txid()
                 ? l0.stream().filter(f -> f.maxTxid() > latest.txid()).map(LtxFileInfo::createdAt).min(Instant::compareTo).orElse(clock.instant())
                 : null;
+        if (replanning == null && (replanWanted || l0SincePlan >= options.replanAfterFiles())) {
+            replanWanted = false;
+            replanning = java.util.concurrent.CompletableFuture.supplyAsync(this::planInBackground, planner);
+        }
+    }
+
+    /** A fresh plan over every level (one listing per level, then the opens), made off the polling thread. */
+    private PageMap planInBackground() {
+        long t0 = System.nanoTime();
+        try {
+            return states.latest();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            stats.replanned(System.nanoTime() - t0);
+        }
+    }
+
+    /** The background plan, if one has finished since the last poll (a failed one is logged and tried again later). */
+    private PageMap finishedReplan() {
+        java.util.concurrent.CompletableFuture<PageMap> r = replanning;
+        if (r == null || !r.isDone()) {
+            return null;
+        }
+        replanning = null;
+        try {
+            return r.join();
+        } catch (RuntimeException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            LOG.log(System.Logger.Level.DEBUG, "vfs {0}: background plan of {1}: {2}", vfsName, states.client().location(), cause.toString());
+            return null;
+        }
     }
 
     private void publish(PageMap old, PageMap next) {
@@ -145,5 +222,6 @@ final class Follower implements AutoCloseable {
     @Override
     public void close() {
         poller.shutdownNow();
+        planner.shutdownNow();
     }
 }

@@ -45,7 +45,9 @@ public final class LitestreamVfs implements AutoCloseable {
     private final ReplicaStates states;
     private final Follower follower;
     private final Map<Target, PageMap> pinned = new ConcurrentHashMap<>();
+    private final LongAdder hydratedReads = new LongAdder();
     private volatile String lastError;
+    private volatile Hydrator hydrator;
     private MemorySegment registered;
 
     /** Which state a connection reads: the newest (followed), or one TXID, or one time. */
@@ -71,9 +73,15 @@ public final class LitestreamVfs implements AutoCloseable {
         this.follower = new Follower(name, states, cache, options);
     }
 
-    /** {@link #register(String, ReplicaClient, VfsOptions)} for a replica URL or plain path (a file replica). */
+    /**
+     * {@link #register(String, ReplicaClient, VfsOptions)} for a replica URL or plain path (a file
+     * replica), decrypted with the identities of {@link VfsOptions#ageIdentitiesFile} when given
+     * (the same age decorator as {@code restore}: a wrong key fails here, naming the file).
+     */
     public static LitestreamVfs register(String name, String replicaUrlOrPath, VfsOptions options) throws IOException, SQLException {
-        ReplicaClient client = ReplicaClients.open(replicaUrlOrPath);
+        io.litestream4j.core.replica.AgeKeys keys = options.ageIdentitiesFile() == null ? null
+                : io.litestream4j.core.replica.AgeKeys.of(java.util.List.of(), java.util.List.of(), options.ageIdentitiesFile(), null);
+        ReplicaClient client = io.litestream4j.core.replica.AgeReplicaClient.wrap(ReplicaClients.open(replicaUrlOrPath), keys);
         try {
             return register(name, client, options);
         } catch (IOException | SQLException | RuntimeException e) {
@@ -95,9 +103,15 @@ public final class LitestreamVfs implements AutoCloseable {
         LitestreamVfs vfs = new LitestreamVfs(name, client, options);
         vfs.follower.start();
         try {
+            if (options.hydrationFile() != null) {
+                vfs.hydrate(options.hydrationFile());
+            }
             vfs.registered = VfsBridge.register(vfs);
-        } catch (SQLException | RuntimeException e) {
+        } catch (IOException | SQLException | RuntimeException e) {
             vfs.follower.close();
+            if (vfs.hydrator != null) {
+                vfs.hydrator.close();
+            }
             throw e;
         }
         return vfs;
@@ -112,7 +126,38 @@ public final class LitestreamVfs implements AutoCloseable {
         return "jdbc:sqlite:file:" + name + ".db?vfs=" + name;
     }
 
+    /**
+     * Starts hydration into {@code file} (see {@link VfsOptions#hydrationFile}), unless it runs
+     * already into the same file; another file is an error (one hydration file per VFS).
+     */
+    synchronized void hydrate(java.nio.file.Path file) throws IOException {
+        java.nio.file.Path abs = file.toAbsolutePath();
+        if (hydrator == null) {
+            hydrator = Hydrator.start(name, abs, follower::latest, states, options.pollInterval().toMillis());
+            LOG.log(System.Logger.Level.INFO, "vfs {0}: hydrating {1}", name, abs);
+        } else if (!hydrator.path().equals(abs)) {
+            throw new IOException("vfs %s: hydrate=%s: this VFS hydrates %s already (one file per VFS)".formatted(name, file, hydrator.path()));
+        }
+    }
+
     // ---- metrics ----
+
+    /** The TXID the hydration file holds whole (0 while it is copied, or without hydration). */
+    public long hydratedTxid() {
+        Hydrator h = hydrator;
+        return h == null ? 0 : h.hydratedTxid();
+    }
+
+    /** Pages written into the hydration file by this VFS (tests). */
+    long hydratedPagesCopied() {
+        Hydrator h = hydrator;
+        return h == null ? 0 : h.pagesCopied();
+    }
+
+    /** Page reads served from the hydration file. */
+    public long hydratedReads() {
+        return hydratedReads.sum();
+    }
 
     /** The TXID of the newest state served (0 before the first snapshot). */
     public long servedTxid() {
@@ -159,7 +204,8 @@ public final class LitestreamVfs implements AutoCloseable {
      * application's own registry: {@code litestream_vfs_txid}, {@code litestream_vfs_replica_txid},
      * {@code litestream_vfs_lag_txids}, {@code litestream_vfs_lag_seconds},
      * {@code litestream_vfs_cache_hits_total}, {@code litestream_vfs_cache_misses_total},
-     * {@code litestream_vfs_cache_bytes}, {@code litestream_vfs_fetched_bytes_total}.
+     * {@code litestream_vfs_cache_bytes}, {@code litestream_vfs_fetched_bytes_total},
+     * {@code litestream_vfs_hydrated_txid}, {@code litestream_vfs_hydrated_reads_total}.
      */
     public Map<String, Number> metrics() {
         Map<String, Number> m = new java.util.LinkedHashMap<>();
@@ -171,19 +217,30 @@ public final class LitestreamVfs implements AutoCloseable {
         m.put("litestream_vfs_cache_misses_total", cacheMisses());
         m.put("litestream_vfs_cache_bytes", cacheBytes());
         m.put("litestream_vfs_fetched_bytes_total", bytesFetched());
+        m.put("litestream_vfs_hydrated_txid", hydratedTxid());
+        m.put("litestream_vfs_hydrated_reads_total", hydratedReads());
         return m;
+    }
+
+    /** Where the follower's polls spent their time (tests and benchmarks). */
+    FollowStats followStats() {
+        return follower.stats();
     }
 
     /** The last read or poll failure, naming the replica file, or null. */
     public String lastError() {
         String read = lastError;
-        return read != null ? read : follower.lastError();
+        Hydrator h = hydrator;
+        return read != null ? read : follower.lastError() != null ? follower.lastError() : h == null ? null : h.lastError();
     }
 
     // ---- called by VfsBridge and VfsFile ----
 
-    /** Parses a main database open's URI parameters ({@code txid}, {@code timestamp}) into a target, and checks it has a state. */
+    /** Parses a main database open's URI parameters ({@code txid}, {@code timestamp}) into a target, and checks it has a state; {@code hydrate=PATH} starts hydration into PATH. */
     Target target(Map<String, String> params) throws IOException {
+        if (params.get("hydrate") != null) {
+            hydrate(java.nio.file.Path.of(params.get("hydrate")));
+        }
         String txid = params.get("txid");
         String time = params.get("timestamp");
         if (txid != null && time != null) {
@@ -282,6 +339,11 @@ public final class LitestreamVfs implements AutoCloseable {
             hits.increment();
             return page;
         }
+        Hydrator h = hydrator;
+        if (h != null && (page = h.read(map, pgno)) != null) {
+            hydratedReads.increment();
+            return page;
+        }
         misses.increment();
         int entry = map.entryOf(pgno);
         int window = sequentialRun == 0 ? 1 : Math.min(8 * options.prefetchPages(), options.prefetchPages() * (1 + sequentialRun / options.prefetchPages()));
@@ -320,6 +382,9 @@ public final class LitestreamVfs implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
+        if (hydrator != null) {
+            hydrator.close();
+        }
         follower.close();
         states.releaseAll();
         try {

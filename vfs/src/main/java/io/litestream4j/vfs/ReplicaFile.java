@@ -71,7 +71,7 @@ final class ReplicaFile {
         this.info = info;
         this.name = "%s: %d/%s".formatted(client.location(), info.level(), info.fileName());
         this.bytesFetched = bytesFetched;
-        this.whole = info.size() <= WHOLE_FILE_BYTES ? verified(fetch(0, (int) info.size())) : null;
+        this.whole = info.size() <= WHOLE_FILE_BYTES ? verified(fetchWhole()) : null;
         this.local = whole == null && !ReplicaReads.serverSide(client) ? download() : null;
         this.cleanable = local != null ? CLEANER.register(this, local) : null;
         this.reader = LtxPageReader.open(new Ranges(), name);
@@ -164,6 +164,22 @@ final class ReplicaFile {
         }
     }
 
+    /**
+     * The whole file in one read. Its length is what the store streams, not the listed size: an
+     * age replica read without its recipients lists the ciphertext's size, larger than the
+     * plaintext (the file checksum, checked next, catches a short file).
+     */
+    private byte[] fetchWhole() throws IOException {
+        try (InputStream in = client.open(info.level(), info.range())) {
+            byte[] b = in.readNBytes(WHOLE_FILE_BYTES + 1);
+            bytesFetched.add(b.length);
+            if (b.length > WHOLE_FILE_BYTES) {
+                throw new IOException("%s: listed as %d bytes, reads as more than %d".formatted(name, info.size(), WHOLE_FILE_BYTES));
+            }
+            return b;
+        }
+    }
+
     /** Deletes the local copy now, if there is one (the VFS is closing). */
     void release() {
         if (cleanable != null) {
@@ -195,8 +211,8 @@ final class ReplicaFile {
     /** Byte ranges of this file: from the prefetched window when it covers them, else from the replica. */
     private final class Ranges implements ByteRangeReader {
         @Override
-        public long length() {
-            return info.size();
+        public long length() throws IOException {
+            return whole != null ? whole.length : local != null ? local.channel().size() : info.size();
         }
 
         @Override

@@ -27,7 +27,7 @@ public final class OtherProcessReader {
         long reads = 0;
         long seen = 0;
         long stopDeadline = Long.MAX_VALUE;
-        try (LitestreamVfs vfs = LitestreamVfs.register(name, url, VfsOptions.defaults().withReplanInterval(Duration.ofSeconds(3)));
+        try (LitestreamVfs vfs = LitestreamVfs.register(name, url, VfsOptions.defaults());
              Connection c = DriverManager.getConnection(vfs.jdbcUrl()); Statement st = c.createStatement()) {
             while (true) {
                 st.execute("BEGIN");

@@ -33,16 +33,6 @@ class S3ReplicaFollowingTest extends FollowingReadersContract {
         return new S3ReplicaClient(server.settings("vfs", "app"));
     }
 
-    /**
-     * S3Proxy answers a listing in 50 ms on a quiet machine and took up to 1.9 s on the shared
-     * 2-core one (measured while writing this test), and every poll lists L0 and fetches each new
-     * file: the median gets twice the issue's 2 s here. The numbers seen are printed.
-     */
-    @Override
-    long medianLagBoundMs() {
-        return 4000;
-    }
-
     @Override
     String replicaUrl() {
         return server.url("vfs", "app");

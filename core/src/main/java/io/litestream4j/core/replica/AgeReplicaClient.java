@@ -22,11 +22,12 @@ import java.util.Optional;
  * <p>Capabilities: {@link ExactTimestamps} where the wrapped client's listing carries the
  * writer's times (metadata is not encrypted), else the LTX headers are read through the
  * decryption; the Litestream 0.3 layout is offered with its files decrypted; the lease
- * ({@link LeaseStore}) is forwarded (the lock object holds no data); {@link LocalFiles} is hidden,
+ * ({@link LeaseStore}) is forwarded (the lock object holds no data); {@link ListsFrom} is passed
+ * on with plaintext sizes; {@link LocalFiles} is hidden,
  * since the files on disk are ciphertext. With recipients but no identities the replica is
  * {@link WriteOnly}: written to, never read.
  */
-public final class AgeReplicaClient extends ForwardingReplicaClient implements LegacyLayout, ExactTimestamps, WriteOnly {
+public final class AgeReplicaClient extends ForwardingReplicaClient implements LegacyLayout, ExactTimestamps, WriteOnly, ListsFrom {
     private final AgeCipher cipher;
 
     public AgeReplicaClient(ReplicaClient delegate, AgeKeys keys) {
@@ -67,6 +68,13 @@ public final class AgeReplicaClient extends ForwardingReplicaClient implements L
     @Override
     public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
         return plain(delegate.listFiles(level, fromTxid));
+    }
+
+    /** The wrapped store's listing from {@code minTxid} (S3's start-after) where it has one, with plaintext sizes as {@link #listFiles}. */
+    @Override
+    public List<LtxFileInfo> listFilesFrom(int level, long minTxid) throws IOException {
+        Optional<ListsFrom> from = delegate.capability(ListsFrom.class);
+        return from.isPresent() ? plain(from.get().listFilesFrom(level, minTxid)) : listFiles(level, minTxid);
     }
 
     @Override

@@ -7,7 +7,11 @@ import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
 import io.litestream4j.core.TestDb;
 import io.litestream4j.core.compaction.ReplicaCompactor;
+import io.litestream4j.core.replica.AgeKeys;
+import io.litestream4j.core.replica.AgeReplicaClient;
+import io.litestream4j.core.replica.AgeTestKeys;
 import io.litestream4j.core.replica.FileReplicaClient;
+import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.LtxFileInfo;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -37,6 +41,8 @@ class FollowRestoreTest {
 
     private Path source;
     private Path replicaDir;
+    /** The same database replicated encrypted with age (recipient and identity), beside the plain replica. */
+    private Path ageReplicaDir;
     private DatabaseReplicator replicator;
     private Connection writer;
     private final List<String> events = new ArrayList<>();
@@ -45,8 +51,12 @@ class FollowRestoreTest {
     void replicate() throws Exception {
         source = TestDb.create(dir, "app.db", 4096, 100);
         replicaDir = dir.resolve("replica");
+        ageReplicaDir = dir.resolve("age-replica");
+        AgeKeys keys = new AgeKeys(List.of(AgeTestKeys.IDENTITY), List.of(AgeTestKeys.RECIPIENT));
         replicator = DatabaseReplicator.start(source, DatabaseOptions.defaults(),
-                List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replicaDir), Duration.ZERO)), Clock.systemUTC());
+                List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replicaDir), Duration.ZERO),
+                        new DatabaseReplicator.Destination(new AgeReplicaClient(new FileReplicaClient(ageReplicaDir), keys), Duration.ZERO)),
+                Clock.systemUTC());
         writer = TestDb.open(source);
         replicator.awaitReplicated(Duration.ofSeconds(30));
     }
@@ -62,7 +72,7 @@ class FollowRestoreTest {
         return replicator.awaitReplicated(Duration.ofSeconds(30));
     }
 
-    private FollowRestore follower(FileReplicaClient client, Path out, boolean force) {
+    private FollowRestore follower(ReplicaClient client, Path out, boolean force) {
         return new FollowRestore(client, new FollowRestore.Options(out, Duration.ofSeconds(1), RestoreOptions.IntegrityCheck.NONE, force, 2),
                 new FollowRestore.Listener() {
                     @Override
@@ -144,6 +154,33 @@ class FollowRestoreTest {
             assertThat(events.getLast()).startsWith("applied ");
             assertThat(events).filteredOn(e -> e.startsWith("failed")).isEmpty();
         }
+    }
+
+    /** An age-encrypted replica, read with its identities only (as a reader's config holds them): the same file as from the plain one. */
+    @Test
+    void anAgeReplicaIsFollowedThroughTheDecryption() throws Exception {
+        Path out = dir.resolve("follower.db");
+        AgeKeys identityOnly = new AgeKeys(List.of(AgeTestKeys.IDENTITY), List.of());
+        try (ReplicaClient client = new AgeReplicaClient(new FileReplicaClient(ageReplicaDir), identityOnly); FollowRestore f = follower(client, out, false)) {
+            f.start();
+            long first = replicator.awaitReplicated(Duration.ofSeconds(30));
+            assertFollows(out, first);
+            long t = write(50);
+            f.pollOnce();
+            t = write(30);
+            f.pollOnce();
+            assertFollows(out, t);
+            assertThat(events).filteredOn(e -> e.startsWith("failed")).isEmpty();
+        }
+        // A wrong key: the first restore fails naming the file, no key printed, nothing written.
+        Path other = dir.resolve("other.db");
+        AgeKeys wrong = new AgeKeys(List.of(AgeTestKeys.OTHER_IDENTITY), List.of());
+        try (ReplicaClient client = new AgeReplicaClient(new FileReplicaClient(ageReplicaDir), wrong); FollowRestore f = follower(client, other, false)) {
+            assertThatThrownBy(f::start).isInstanceOf(IOException.class).hasMessageContaining(".ltx").hasMessageContaining("wrong key?")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain(AgeTestKeys.OTHER_IDENTITY));
+        }
+        assertThat(other).doesNotExist();
+        assertThat(FollowTxidFile.of(other)).doesNotExist();
     }
 
     @Test
