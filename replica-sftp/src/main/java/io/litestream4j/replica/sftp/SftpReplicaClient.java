@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -44,7 +46,9 @@ import org.apache.sshd.sftp.common.SftpException;
  * place. Plain SFTP v3 rename refuses to replace a file, so the rename is
  * {@code posix-rename@openssh.com} where offered (OpenSSH), an overwriting rename on SFTP v5+
  * (MINA), else delete-then-rename, which is the one case where a reader can briefly see no file.
- * A failed write deletes its temporary file.
+ * A failed write deletes its temporary file; when it cannot (the server went away mid-upload),
+ * the name is remembered and deleted after the next write that succeeds, so an outage leaves no
+ * stray file on the server for as long as this process runs.
  *
  * <p>Modification times on SFTP v3 keep whole seconds, so {@link #listFiles} reports times
  * truncated to the second (as Litestream does), and {@link io.litestream4j.core.replica.ExactListings} reads each file's
@@ -59,6 +63,8 @@ public final class SftpReplicaClient implements ReplicaClient, RangedReads, Lega
 
     private final SftpSettings settings;
     private final SftpConnection connection;
+    /** Temporary files of failed writes that could not be deleted then (the connection was gone). */
+    private final Set<String> strayTemporaries = ConcurrentHashMap.newKeySet();
 
     public SftpReplicaClient(SftpSettings settings) throws IOException {
         this.settings = settings;
@@ -267,6 +273,7 @@ public final class SftpReplicaClient implements ReplicaClient, RangedReads, Lega
             sftp.setStat(tmp, new Attributes().accessTime(t).modifyTime(t));
             rename(sftp, tmp, target);
             done = true;
+            removeStrayTemporaries();
         } catch (IOException e) {
             throw new IOException("sftp replica %s: write %s: %s".formatted(location(), target, e.getMessage()), e);
         } finally {
@@ -367,11 +374,27 @@ public final class SftpReplicaClient implements ReplicaClient, RangedReads, Lega
         }
     }
 
+    /** Deletes a failed write's temporary file, or remembers it for {@link #removeStrayTemporaries} when the server cannot be reached. */
     private void removeQuietly(String path) {
+        if (!remove(path)) {
+            strayTemporaries.add(path);
+        }
+    }
+
+    /** Deletes the temporary files failed writes left: called once a write has succeeded, so the server answers again. */
+    private void removeStrayTemporaries() {
+        strayTemporaries.removeIf(this::remove);
+    }
+
+    /** Deletes {@code path}: false if the server could not be reached (worth trying again), true when there is nothing more to do. */
+    private boolean remove(String path) {
         try {
             connection.sftp().remove(path);
-        } catch (IOException ignored) {
-            // never written, or the connection is gone: a stray .tmp is never listed (not an LTX name)
+            return true;
+        } catch (SftpException e) {
+            return isMissing(e) || e.getStatus() != SftpConstants.SSH_FX_CONNECTION_LOST && e.getStatus() != SftpConstants.SSH_FX_NO_CONNECTION;
+        } catch (IOException gone) {
+            return false;
         }
     }
 

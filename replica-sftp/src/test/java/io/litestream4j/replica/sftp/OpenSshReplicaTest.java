@@ -10,6 +10,7 @@ import io.litestream4j.ltx.LtxHeader;
 import io.litestream4j.ltx.TxidRange;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -201,6 +202,37 @@ class OpenSshReplicaTest {
             c.write(0, new TxidRange(2, 2), new ByteArrayInputStream(more), more.length, AT);
             try (var in = c.open(0, new TxidRange(2, 2))) {
                 assertThat(in.readAllBytes()).isEqualTo(more);
+            }
+        }
+    }
+
+    @Test
+    void aWriteCutOffByTheServerLeavesNoTemporaryFileOnceTheServerIsBack() throws Exception {
+        String sub = fresh();
+        try (SftpReplicaClient c = new SftpReplicaClient(server.settings(sub))) {
+            byte[] data = ltxFile(new TxidRange(1, 1), AT);
+            InputStream serverGoesAway = new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    try {
+                        server.stop(); // the temporary file is created, the server gone before a byte is sent
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw new IOException("the server went away");
+                }
+            };
+            assertThatThrownBy(() -> c.write(0, new TxidRange(1, 1), serverGoesAway, data.length, AT)).isInstanceOf(IOException.class);
+            Path level = server.rootDir().resolve(sub).resolve("ltx/0");
+            try (var left = Files.list(level)) {
+                assertThat(left.map(p -> p.getFileName().toString())).as("the cut-off write's temporary file, not deletable then")
+                        .singleElement().asString().endsWith(".tmp");
+            }
+            server.start();
+            c.write(0, new TxidRange(1, 1), new ByteArrayInputStream(data), data.length, AT);
+            try (var left = Files.list(level)) {
+                assertThat(left.map(p -> p.getFileName().toString())).as("deleted after the next write that succeeded")
+                        .containsExactly("0000000000000001-0000000000000001.ltx");
             }
         }
     }
