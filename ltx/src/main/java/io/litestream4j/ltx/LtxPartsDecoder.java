@@ -175,7 +175,10 @@ public final class LtxPartsDecoder {
             throw new LtxFormatException(name, "page index length: want %d, got %d".formatted(indexLength, storedIndexLength));
         }
         byte[] rawIndex = java.util.Arrays.copyOfRange(tail, 6, 6 + indexLength);
-        checkSameIndex(index, LtxPageReader.parseIndex(name, rawIndex, pagesEnd + 6, header));
+        PageIndex onDisk = LtxPageReader.parseIndex(name, rawIndex, pagesEnd + 6, header);
+        if (!onDisk.sameEntries(index)) {
+            throw new LtxFormatException(name, "page index changed since the parts were cut (%d entries, now %d)".formatted(n, onDisk.size()));
+        }
 
         long crc = Crc64.of(head);
         long pagesChecksum = Checksums.EMPTY_DATABASE;
@@ -203,16 +206,6 @@ public final class LtxPartsDecoder {
                 throw new LtxFormatException(name, "page index entry %d: a snapshot holds every page, want page %d, got %d".formatted(i, want,
                         Integer.toUnsignedLong(pgno)));
             }
-        }
-    }
-
-    private void checkSameIndex(PageIndex planned, PageIndex onDisk) throws LtxFormatException {
-        boolean same = planned.size() == onDisk.size();
-        for (int k = 0; same && k < planned.size(); k++) {
-            same = planned.pgno(k) == onDisk.pgno(k) && planned.offset(k) == onDisk.offset(k) && planned.frameSize(k) == onDisk.frameSize(k);
-        }
-        if (!same) {
-            throw new LtxFormatException(name, "page index changed since the parts were cut (%d entries, now %d)".formatted(planned.size(), onDisk.size()));
         }
     }
 }

@@ -432,11 +432,7 @@ final class PlanApplier {
 
     /** The plan was made from an index read before the file was verified: it must be the verified one. */
     private static void checkSameIndex(String name, PageIndex planned, PageIndex verified) throws IOException {
-        boolean same = planned.size() == verified.size();
-        for (int k = 0; same && k < planned.size(); k++) {
-            same = planned.pgno(k) == verified.pgno(k) && planned.offset(k) == verified.offset(k);
-        }
-        if (!same) {
+        if (!planned.sameEntries(verified)) {
             throw new IOException("%s: page index changed between planning (%d pages) and applying (%d pages)".formatted(name, planned.size(),
                     verified.size()));
         }
