@@ -16,36 +16,55 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * two adjacent byte runs without reading the bytes again, which lets the LTX code hash each page
  * once and derive both the file checksum and the page checksum from it.
  *
- * <p>Speed: slicing-by-8 over little-endian longs, in four interleaved lanes for long runs.
+ * <p>Speed: the ISO polynomial x^64 + x^4 + x^3 + x + 1 is sparse, so eight bytes are folded into
+ * the register with six shifts and six xors and no table (see {@link #step}); long runs are split
+ * into eight interleaved lanes whose CRCs are joined with {@link #combine}, so eight independent
+ * chains keep the ALUs busy. Measured with JMH ({@code Crc64Benchmark}) against the slicing-by-8
+ * tables in four lanes that it replaced: see docs/benchmarks.md.
  */
 public final class Crc64 {
     private static final long POLY = 0xD800000000000000L;
     private static final VarHandle LONG_LE =
             MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final int LANES = 8;
 
-    /** TABLES[k][b]: the CRC register after byte b followed by k zero bytes (k < 8). */
-    private static final long[][] TABLES = buildTables();
+    /** TABLE[b]: the CRC register after byte b, for the odd bytes at the end of a run. */
+    private static final long[] TABLE = buildTable();
 
     /** Per run length, the operator that advances a register over that many zero bytes. */
     private static final ConcurrentHashMap<Integer, long[]> SHIFT_OPERATORS = new ConcurrentHashMap<>();
 
     /**
-     * Operators for power-of-two lengths, looked up without boxing: page sizes and lane lengths
-     * are powers of two, and a lookup happens for every page.
+     * Operators for power-of-two lengths 2^k, looked up without boxing: page sizes and lane lengths
+     * are powers of two, and a lookup happens for every page. Above 64 KiB each is the previous one
+     * applied twice, so even runs of gigabytes cost a few dozen compositions, not a pass over zeros.
      */
-    private static final AtomicReferenceArray<long[]> POWER_OF_TWO_OPERATORS = new AtomicReferenceArray<>(31);
+    private static final AtomicReferenceArray<long[]> POWER_OF_TWO_OPERATORS = new AtomicReferenceArray<>(63);
+    private static final int MAX_ZERO_FED_POWER = 16;
 
     private static long[] shiftOperatorFor(int length) {
         if (Integer.bitCount(length) == 1) {
-            int i = Integer.numberOfTrailingZeros(length);
-            long[] op = POWER_OF_TWO_OPERATORS.get(i);
-            if (op == null) {
-                op = SHIFT_OPERATORS.computeIfAbsent(length, Crc64::shiftOperator);
-                POWER_OF_TWO_OPERATORS.set(i, op);
-            }
-            return op;
+            return powerOfTwoOperator(Integer.numberOfTrailingZeros(length));
         }
         return SHIFT_OPERATORS.computeIfAbsent(length, Crc64::shiftOperator);
+    }
+
+    private static long[] powerOfTwoOperator(int k) {
+        long[] op = POWER_OF_TWO_OPERATORS.get(k);
+        if (op == null) {
+            if (k <= MAX_ZERO_FED_POWER) {
+                op = shiftOperator(1 << k);
+            } else {
+                long[] half = powerOfTwoOperator(k - 1);
+                long[] basis = new long[64];
+                for (int bit = 0; bit < 64; bit++) {
+                    basis[bit] = apply(half, apply(half, 1L << bit));
+                }
+                op = tabulate(basis);
+            }
+            POWER_OF_TWO_OPERATORS.set(k, op); // a racing thread computes the same table
+        }
+        return op;
     }
 
     private Crc64() {}
@@ -67,23 +86,23 @@ public final class Crc64 {
     /** Continues {@code crc} over one byte. */
     public static long update(long crc, int oneByte) {
         long r = ~crc;
-        r = TABLES[0][(int) (r ^ oneByte) & 0xff] ^ (r >>> 8);
+        r = TABLE[(int) (r ^ oneByte) & 0xff] ^ (r >>> 8);
         return ~r;
     }
 
     /** Continues {@code crc} over the 4 bytes of {@code v}, big-endian. */
     public static long updateIntBigEndian(long crc, int v) {
         long r = ~crc;
-        r = TABLES[0][(int) (r ^ (v >>> 24)) & 0xff] ^ (r >>> 8);
-        r = TABLES[0][(int) (r ^ (v >>> 16)) & 0xff] ^ (r >>> 8);
-        r = TABLES[0][(int) (r ^ (v >>> 8)) & 0xff] ^ (r >>> 8);
-        r = TABLES[0][(int) (r ^ v) & 0xff] ^ (r >>> 8);
+        r = TABLE[(int) (r ^ (v >>> 24)) & 0xff] ^ (r >>> 8);
+        r = TABLE[(int) (r ^ (v >>> 16)) & 0xff] ^ (r >>> 8);
+        r = TABLE[(int) (r ^ (v >>> 8)) & 0xff] ^ (r >>> 8);
+        r = TABLE[(int) (r ^ v) & 0xff] ^ (r >>> 8);
         return ~r;
     }
 
     /** Continues {@code crc} over the 8 bytes of {@code v}, big-endian. */
     public static long updateLongBigEndian(long crc, long v) {
-        return updateIntBigEndian(updateIntBigEndian(crc, (int) (v >>> 32)), (int) v);
+        return ~step(~crc ^ Long.reverseBytes(v));
     }
 
     /**
@@ -97,60 +116,83 @@ public final class Crc64 {
     }
 
     /**
-     * Long runs are hashed as blocks of four interleaved lanes: four independent CRCs keep the CPU's
-     * load units busy where a single chain waits on each look-up (measured 2.0 GB/s against 1.5 for
-     * one slicing-by-8 chain and 1.1 for slicing-by-16), then the lanes are joined with
-     * {@link #combine}.
+     * {@link #combine(long, long, int)} for a run B of any length (the parts of a file hashed on
+     * several cores): one operator per set bit of {@code lenB}, each eight look-ups.
      */
+    public static long combine(long crcA, long crcB, long lenB) {
+        if (lenB < 0) {
+            throw new IllegalArgumentException("negative length: " + lenB);
+        }
+        long crc = crcA;
+        for (int k = 0; lenB != 0; k++, lenB >>>= 1) {
+            if ((lenB & 1) != 0) {
+                crc = apply(powerOfTwoOperator(k), crc);
+            }
+        }
+        return crc ^ crcB;
+    }
+
+    /**
+     * The raw register after eight bytes: {@code a} is the register xor the next eight bytes read
+     * little-endian. In the reflected representation bit i is the coefficient of x^(63-i) and a
+     * right shift by k multiplies by x^k. The result is a * x^64 mod P, and x^64 = x^4 + x^3 + x +
+     * 1 (mod P), so it is a * (1 + x + x^3 + x^4): {@code a ^ a>>>1 ^ a>>>3 ^ a>>>4}, plus what
+     * those shifts push past x^63. That overflow, bits i < k of {@code a >>> k}, is x^(k-1-i) *
+     * x^64, which reduces the same way once more; moved into place it is {@code a << (64-k)},
+     * and its product with (1 + x + x^3 + x^4) has degree below 8 and no overflow of its own.
+     * Since the multiplication is linear, both rounds fold into one: {@code f(a ^ g(a))}.
+     */
+    static long step(long a) {
+        long b = a ^ (a << 60) ^ (a << 61) ^ (a << 63);
+        return b ^ (b >>> 1) ^ (b >>> 3) ^ (b >>> 4);
+    }
+
     private static long updateRaw(long r, byte[] b, int off, int len) {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
         int lane = laneLength(len);
-        if (lane == 0) {
-            return slice8(r, b, off, len);
-        }
-        long[] op = shiftOperatorFor(lane);
-        int end = off + len;
         int i = off;
-        while (end - i >= 4 * lane) {
-            r = fourLanes(r, b, i, lane, op);
-            i += 4 * lane;
+        int end = off + len;
+        if (lane != 0) {
+            long[] op = shiftOperatorFor(lane);
+            while (end - i >= LANES * lane) {
+                r = eightLanes(r, b, i, lane, op);
+                i += LANES * lane;
+            }
         }
-        return slice8(r, b, i, end - i);
+        return serial(r, b, i, end - i);
     }
 
-    /** The lane length for a run: a power of two from 128 to 1024 bytes, or 0 for short runs. */
+    /** The lane length for a run: a power of two from 64 to 1024 bytes, or 0 for short runs. */
     private static int laneLength(int len) {
-        if (len < 4 * 128) {
+        if (len < LANES * 64) {
             return 0;
         }
-        return Math.min(1024, Integer.highestOneBit(len / 4));
+        return Math.min(1024, Integer.highestOneBit(len / LANES));
     }
 
-    /** Advances raw register {@code r} over {@code 4 * lane} bytes at {@code b[i]}. */
-    private static long fourLanes(long r, byte[] b, int i, int lane, long[] op) {
-        final long[] t0 = TABLES[0], t1 = TABLES[1], t2 = TABLES[2], t3 = TABLES[3];
-        final long[] t4 = TABLES[4], t5 = TABLES[5], t6 = TABLES[6], t7 = TABLES[7];
-        long r0 = r, r1 = -1, r2 = -1, r3 = -1;
+    /** Advances raw register {@code r} over {@code 8 * lane} bytes at {@code b[i]}. */
+    private static long eightLanes(long r, byte[] b, int i, int lane, long[] op) {
+        long r0 = r, r1 = -1, r2 = -1, r3 = -1, r4 = -1, r5 = -1, r6 = -1, r7 = -1;
         for (int j = i, stop = i + lane; j < stop; j += 8) {
-            long a = (long) LONG_LE.get(b, j) ^ r0;
-            long c = (long) LONG_LE.get(b, j + lane) ^ r1;
-            long d = (long) LONG_LE.get(b, j + 2 * lane) ^ r2;
-            long e = (long) LONG_LE.get(b, j + 3 * lane) ^ r3;
-            r0 = t7[(int) a & 0xff] ^ t6[(int) (a >>> 8) & 0xff] ^ t5[(int) (a >>> 16) & 0xff] ^ t4[(int) (a >>> 24) & 0xff]
-                    ^ t3[(int) (a >>> 32) & 0xff] ^ t2[(int) (a >>> 40) & 0xff] ^ t1[(int) (a >>> 48) & 0xff] ^ t0[(int) (a >>> 56)];
-            r1 = t7[(int) c & 0xff] ^ t6[(int) (c >>> 8) & 0xff] ^ t5[(int) (c >>> 16) & 0xff] ^ t4[(int) (c >>> 24) & 0xff]
-                    ^ t3[(int) (c >>> 32) & 0xff] ^ t2[(int) (c >>> 40) & 0xff] ^ t1[(int) (c >>> 48) & 0xff] ^ t0[(int) (c >>> 56)];
-            r2 = t7[(int) d & 0xff] ^ t6[(int) (d >>> 8) & 0xff] ^ t5[(int) (d >>> 16) & 0xff] ^ t4[(int) (d >>> 24) & 0xff]
-                    ^ t3[(int) (d >>> 32) & 0xff] ^ t2[(int) (d >>> 40) & 0xff] ^ t1[(int) (d >>> 48) & 0xff] ^ t0[(int) (d >>> 56)];
-            r3 = t7[(int) e & 0xff] ^ t6[(int) (e >>> 8) & 0xff] ^ t5[(int) (e >>> 16) & 0xff] ^ t4[(int) (e >>> 24) & 0xff]
-                    ^ t3[(int) (e >>> 32) & 0xff] ^ t2[(int) (e >>> 40) & 0xff] ^ t1[(int) (e >>> 48) & 0xff] ^ t0[(int) (e >>> 56)];
+            r0 = step((long) LONG_LE.get(b, j) ^ r0);
+            r1 = step((long) LONG_LE.get(b, j + lane) ^ r1);
+            r2 = step((long) LONG_LE.get(b, j + 2 * lane) ^ r2);
+            r3 = step((long) LONG_LE.get(b, j + 3 * lane) ^ r3);
+            r4 = step((long) LONG_LE.get(b, j + 4 * lane) ^ r4);
+            r5 = step((long) LONG_LE.get(b, j + 5 * lane) ^ r5);
+            r6 = step((long) LONG_LE.get(b, j + 6 * lane) ^ r6);
+            r7 = step((long) LONG_LE.get(b, j + 7 * lane) ^ r7);
         }
-        // Lanes 1-3 started from the all-ones register, so each is a finished CRC once inverted;
+        // Lanes 1-7 started from the all-ones register, so each is a finished CRC once inverted;
         // lane 0 continued r. Joining: finished(A||B) = shift(finished(A), |B|) ^ finished(B).
         long crc = ~r0;
         crc = apply(op, crc) ^ ~r1;
         crc = apply(op, crc) ^ ~r2;
         crc = apply(op, crc) ^ ~r3;
+        crc = apply(op, crc) ^ ~r4;
+        crc = apply(op, crc) ^ ~r5;
+        crc = apply(op, crc) ^ ~r6;
+        crc = apply(op, crc) ^ ~r7;
         return ~crc;
     }
 
@@ -162,37 +204,27 @@ public final class Crc64 {
         return shifted;
     }
 
-    private static long slice8(long r, byte[] b, int i, int len) {
-        final long[] t0 = TABLES[0], t1 = TABLES[1], t2 = TABLES[2], t3 = TABLES[3];
-        final long[] t4 = TABLES[4], t5 = TABLES[5], t6 = TABLES[6], t7 = TABLES[7];
+    /** Advances raw register {@code r} over {@code len} bytes at {@code b[i]}, one chain. */
+    private static long serial(long r, byte[] b, int i, int len) {
         int end = i + len;
         while (end - i >= 8) {
-            long a = (long) LONG_LE.get(b, i) ^ r;
-            r = t7[(int) a & 0xff] ^ t6[(int) (a >>> 8) & 0xff] ^ t5[(int) (a >>> 16) & 0xff] ^ t4[(int) (a >>> 24) & 0xff]
-                    ^ t3[(int) (a >>> 32) & 0xff] ^ t2[(int) (a >>> 40) & 0xff] ^ t1[(int) (a >>> 48) & 0xff] ^ t0[(int) (a >>> 56)];
+            r = step((long) LONG_LE.get(b, i) ^ r);
             i += 8;
         }
         while (i < end) {
-            r = t0[(int) (r ^ b[i++]) & 0xff] ^ (r >>> 8);
+            r = TABLE[(int) (r ^ b[i++]) & 0xff] ^ (r >>> 8);
         }
         return r;
     }
 
-    private static long[][] buildTables() {
-        long[][] t = new long[8][256];
+    private static long[] buildTable() {
+        long[] t = new long[256];
         for (int n = 0; n < 256; n++) {
             long crc = n;
             for (int k = 0; k < 8; k++) {
                 crc = (crc & 1) != 0 ? (crc >>> 1) ^ POLY : crc >>> 1;
             }
-            t[0][n] = crc;
-        }
-        for (int n = 0; n < 256; n++) {
-            long crc = t[0][n];
-            for (int k = 1; k < 8; k++) {
-                crc = t[0][(int) crc & 0xff] ^ (crc >>> 8);
-                t[k][n] = crc;
-            }
+            t[n] = crc;
         }
         return t;
     }
@@ -211,10 +243,15 @@ public final class Crc64 {
         for (int bit = 0; bit < 64; bit++) {
             long r = 1L << bit;
             for (int left = len; left > 0; left -= zeros.length) {
-                r = slice8(r, zeros, 0, Math.min(left, zeros.length));
+                r = serial(r, zeros, 0, Math.min(left, zeros.length));
             }
             basis[bit] = r;
         }
+        return tabulate(basis);
+    }
+
+    /** The operator whose image of bit i is {@code basis[i]}, as eight look-up tables of 256. */
+    private static long[] tabulate(long[] basis) {
         long[] op = new long[8 * 256];
         for (int k = 0; k < 8; k++) {
             for (int v = 0; v < 256; v++) {

@@ -193,7 +193,7 @@ public final class LtxDecoder implements Closeable {
         if (fileChecksum != computed) {
             throw new LtxChecksumException(name, "file checksum", fileChecksum, computed);
         }
-        checkPostApply(postApply);
+        checkPostApply(name, header, postApply, pagesChecksum.value());
         trailer = new LtxTrailer(postApply, fileChecksum);
     }
 
@@ -214,7 +214,11 @@ public final class LtxDecoder implements Closeable {
         throw new LtxFormatException(name, "page index at offset %d: varint overflows 64 bits".formatted(in.offset()));
     }
 
-    private void checkPostApply(long postApply) throws LtxFormatException {
+    /**
+     * The trailer's post-apply checksum: 0 in a file without checksums, else flagged, and for a
+     * snapshot equal to {@code pagesChecksum}, the database checksum of its pages.
+     */
+    static void checkPostApply(String name, LtxHeader header, long postApply, long pagesChecksum) throws LtxFormatException {
         String got = Checksums.format(postApply);
         if (header.noChecksum()) {
             if (postApply != 0) {
@@ -225,8 +229,8 @@ public final class LtxDecoder implements Closeable {
         if ((postApply & Checksums.FLAG) == 0) {
             throw new LtxFormatException(name, "post-apply checksum: want bit 63 set, got " + got);
         }
-        if (header.isSnapshot() && postApply != pagesChecksum.value()) {
-            throw new LtxChecksumException(name, "post-apply checksum", postApply, pagesChecksum.value());
+        if (header.isSnapshot() && postApply != pagesChecksum) {
+            throw new LtxChecksumException(name, "post-apply checksum", postApply, pagesChecksum);
         }
     }
 }

@@ -13,7 +13,7 @@ import java.io.IOException;
  * Not checked: the file checksum, which needs the whole file; use {@link LtxDecoder} for that.
  */
 public final class LtxPageReader {
-    private static final int TAIL = 8 + LtxTrailer.SIZE;
+    static final int TAIL = 8 + LtxTrailer.SIZE;
 
     private final ByteRangeReader source;
     private final String name;
@@ -86,7 +86,7 @@ public final class LtxPageReader {
         return true;
     }
 
-    private static PageIndex parseIndex(String name, byte[] raw, long indexStart, LtxHeader header) throws LtxFormatException {
+    static PageIndex parseIndex(String name, byte[] raw, long indexStart, LtxHeader header) throws LtxFormatException {
         PageIndexBuilder b = new PageIndexBuilder();
         int[] pos = {0};
         long prevEnd = LtxHeader.SIZE;

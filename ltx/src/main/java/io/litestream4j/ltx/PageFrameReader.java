@@ -20,6 +20,8 @@ final class PageFrameReader {
 
     /** Running CRC-64 of the file, before the file-checksum flag is applied. */
     long crc;
+    /** Bytes {@link #crc} has covered since this reader began (page data counted decompressed). */
+    long hashedLength;
     int pgno;
     int flags;
     long dataCrc;
@@ -48,6 +50,7 @@ final class PageFrameReader {
                 throw new LtxFormatException(file, "end-of-pages marker at offset %d: want flags 0, got 0x%04x".formatted(frameOffset, flags));
             }
             crc = Crc64.update(crc, b, p, 6);
+            hashedLength += 6;
             in.skip(6);
             return false;
         }
@@ -59,6 +62,7 @@ final class PageFrameReader {
             b = in.buf; // require() may have moved the buffered bytes
             p = in.pos;
             crc = Crc64.update(crc, b, p, 10);
+            hashedLength += 10;
             int size = ((b[p + 6] & 0xff) << 24) | ((b[p + 7] & 0xff) << 16) | ((b[p + 8] & 0xff) << 8) | (b[p + 9] & 0xff);
             if (size <= 0 || size > maxBlock) {
                 throw new LtxFormatException(file, where() + ": compressed size: want 1 to %d, got %d".formatted(maxBlock, Integer.toUnsignedLong(size)));
@@ -79,6 +83,7 @@ final class PageFrameReader {
             in.skip(size);
         } else if (flags == 0) {
             crc = Crc64.update(crc, b, p, 6);
+            hashedLength += 6;
             in.skip(6);
             Lz4Frame.read(in, LZ4, dst, pageSize, where(), file);
         } else {
@@ -86,6 +91,7 @@ final class PageFrameReader {
         }
         dataCrc = Crc64.of(dst, 0, pageSize);
         crc = Crc64.combine(crc, dataCrc, pageSize);
+        hashedLength += pageSize;
         frameSize = (int) (in.offset() - frameOffset);
         return true;
     }

@@ -39,4 +39,9 @@ public final class PageIndex {
         int i = Arrays.binarySearch(pgnos, pgno);
         return i >= 0 ? OptionalInt.of(i) : OptionalInt.empty();
     }
+
+    /** True if {@code other} has the same entries: the same pages, at the same offsets, of the same sizes. */
+    public boolean sameEntries(PageIndex other) {
+        return Arrays.equals(pgnos, other.pgnos) && Arrays.equals(offsets, other.offsets) && Arrays.equals(sizes, other.sizes);
+    }
 }

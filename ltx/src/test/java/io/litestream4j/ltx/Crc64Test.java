@@ -62,4 +62,53 @@ class Crc64Test {
         assertThat(Crc64.updateLongBigEndian(7, 0x123456789abcdef0L)).isEqualTo(Crc64.update(7, bytes, 0, 8));
         assertThat(Crc64.update(Crc64.update(0, 0x12), 0x34)).isEqualTo(Crc64.of(bytes, 0, 2));
     }
+
+    /** The table-free eight-byte step equals eight bitwise steps, for any register and data. */
+    @Property(tries = 1000)
+    void stepEqualsEightBitwiseSteps(@ForAll long register) {
+        long bitwise = register;
+        for (int k = 0; k < 64; k++) {
+            bitwise = (bitwise & 1) != 0 ? (bitwise >>> 1) ^ 0xD800000000000000L : bitwise >>> 1;
+        }
+        assertThat(Crc64.step(register)).isEqualTo(bitwise);
+    }
+
+    /** Runs of several eight-lane blocks (up to 8 KiB each) and a tail, at any offset. */
+    @Property(tries = 50)
+    void longRunsMatchTheBitwiseReference(@ForAll @IntRange(min = 0, max = 70_000) int len, @ForAll @IntRange(min = 0, max = 63) int off,
+            @ForAll long seed) {
+        byte[] data = new byte[off + len];
+        new Random(seed).nextBytes(data);
+        assertThat(Crc64.of(data, off, len)).isEqualTo(reference(data, off, len));
+    }
+
+    /** Combining over long runs (operators squared up from 64 KiB) equals combining in small steps. */
+    @Property(tries = 30)
+    void combineOverLongRunsEqualsStepwiseCombines(@ForAll long crcA, @ForAll long crcB, @ForAll @IntRange(min = 0, max = 40) int shift,
+            @ForAll @IntRange(min = 0, max = 1 << 16) int extra) {
+        long lenB = (1L << shift) + extra;
+        if (shift <= 22) {
+            // Shifting by lenB zero bytes in pieces of at most 2^16 through the int form.
+            long stepwise = crcA;
+            for (long left = lenB; left > 0; left -= Math.min(left, 1 << 16)) {
+                stepwise = Crc64.combine(stepwise, 0, (int) Math.min(left, 1 << 16));
+            }
+            assertThat(Crc64.combine(crcA, crcB, lenB)).isEqualTo(stepwise ^ crcB);
+        }
+        assertThat(Crc64.combine(Crc64.combine(crcA, 0, lenB), crcB, (long) extra)).isEqualTo(Crc64.combine(crcA, crcB, lenB + extra));
+    }
+
+    @Test
+    void combineOverAGibibyteOfZerosMatchesHashingThem() {
+        byte[] mib = new byte[1 << 20];
+        long crc = Crc64.of("x".getBytes(StandardCharsets.US_ASCII));
+        long hashed = crc;
+        long zeros = 0;
+        for (int i = 0; i < 1024; i++) {
+            hashed = Crc64.update(hashed, mib, 0, mib.length);
+            zeros = Crc64.update(zeros, mib, 0, mib.length);
+        }
+        assertThat(Crc64.combine(crc, zeros, 1L << 30)).isEqualTo(hashed);
+        assertThat(Crc64.combine(crc, Crc64.of(mib), 1L << 20)).isEqualTo(Crc64.update(crc, mib, 0, mib.length));
+    }
 }

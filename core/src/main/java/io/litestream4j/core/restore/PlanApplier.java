@@ -10,6 +10,8 @@ import io.litestream4j.ltx.LtxDecoder;
 import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.LtxHeader;
 import io.litestream4j.ltx.LtxPageReader;
+import io.litestream4j.ltx.LtxPartsDecoder;
+import io.litestream4j.ltx.LtxTrailer;
 import io.litestream4j.ltx.PageIndex;
 import io.litestream4j.ltx.PageSizes;
 import java.io.IOException;
@@ -78,6 +80,18 @@ final class PlanApplier {
     private static final int RUN_BYTES = 1 << 20;
     /** Runs at least this long are written directly when aligned; shorter ones are not worth a synchronous disk write. */
     private static final int MIN_DIRECT_BYTES = 256 * 1024;
+    /**
+     * Which files are decoded in parts on several cores ({@link LtxPartsDecoder}): those of at
+     * least {@code minFileBytes}, cut into up to {@code parts} parts of at least
+     * {@code minPartBytes}.
+     */
+    record Split(long minFileBytes, long minPartBytes, int parts) {
+        /**
+         * Files of 8 MiB and more, on every core: a snapshot or a compacted level is often most of
+         * a plan, and decoded on one core it is the restore's serial tail.
+         */
+        static final Split DEFAULT = new Split(8L << 20, 2L << 20, Runtime.getRuntime().availableProcessors());
+    }
 
     private final ReplicaClient client;
     private final List<LtxFileInfo> files;
@@ -96,10 +110,14 @@ final class PlanApplier {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     /** The last file's post-apply checksum, as verified by its decoder. */
     private volatile long postApply;
+    private final Split split;
+    /** Runs the parts of a big file beyond the first (which its worker decodes itself); null for one part. */
+    private ExecutorService partPool;
 
     private PlanApplier(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, FileChannel channel, FileChannel direct,
-            int alignment) {
+            int alignment, Split split) {
         this.client = client;
+        this.split = split;
         this.files = files;
         this.prefetcher = prefetcher;
         this.channel = channel;
@@ -114,10 +132,10 @@ final class PlanApplier {
      * ({@code direct}: the same file opened with O_DIRECT, or null).
      */
     static Applied apply(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, Path output, FileChannel channel,
-            int parallelism, int workers) throws IOException {
+            int parallelism, int workers, Split split) throws IOException {
         FileChannel direct = openDirect(output);
         try {
-            return new PlanApplier(client, files, prefetcher, channel, direct, blockSize(output)).run(parallelism, workers);
+            return new PlanApplier(client, files, prefetcher, channel, direct, blockSize(output), split).run(parallelism, workers);
         } finally {
             if (direct != null) {
                 direct.close();
@@ -234,6 +252,9 @@ final class PlanApplier {
         int threads = Math.max(1, Math.min(workers, files.size()));
         List<Future<Long>> done = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("restore-apply-", 0).daemon().factory());
+        if (split.parts() > 1) {
+            partPool = Executors.newFixedThreadPool(split.parts() - 1, Thread.ofPlatform().name("restore-part-", 0).daemon().factory());
+        }
         try {
             for (int t = 0; t < threads; t++) {
                 done.add(pool.submit(() -> work(order, next)));
@@ -257,6 +278,9 @@ final class PlanApplier {
             throw new InterruptedIOException("interrupted while restoring");
         } finally {
             pool.shutdownNow();
+            if (partPool != null) {
+                partPool.shutdownNow();
+            }
         }
     }
 
@@ -295,6 +319,9 @@ final class PlanApplier {
     }
 
     private long applyFile(int i, Path file, RunWriter out) throws IOException {
+        if (partPool != null && files.get(i).size() >= split.minFileBytes()) {
+            return applyInParts(i, file, out);
+        }
         String name = name(i);
         byte[] page = new byte[pageSize];
         long written = 0;
@@ -330,13 +357,82 @@ final class PlanApplier {
         return written;
     }
 
+    /**
+     * Applies file {@code i} as {@link #applyFile} does, decoded in parts: the first on this
+     * thread, the others on {@link #partPool}, each writing through its own buffer; verified
+     * completely once all are done.
+     */
+    private long applyInParts(int i, Path file, RunWriter out) throws IOException {
+        String name = name(i);
+        LtxPartsDecoder decoder = new LtxPartsDecoder(file, name, indexes[i]);
+        int[] bounds = decoder.split(split.parts(), split.minPartBytes());
+        List<Future<PartApplied>> others = new ArrayList<>();
+        for (int k = 1; k < bounds.length - 1; k++) {
+            int from = bounds[k], to = bounds[k + 1];
+            others.add(partPool.submit(() -> applyPart(i, decoder, from, to, new RunWriter())));
+        }
+        List<LtxPartsDecoder.Part> decoded = new ArrayList<>();
+        long written = 0;
+        Throwable failed = null;
+        try {
+            PartApplied first = applyPart(i, decoder, bounds[0], bounds[1], out);
+            decoded.add(first.part());
+            written += first.written();
+        } catch (IOException | RuntimeException e) {
+            failed = e;
+        }
+        for (Future<PartApplied> f : others) {
+            try {
+                PartApplied p = f.get();
+                decoded.add(p.part());
+                written += p.written();
+            } catch (java.util.concurrent.ExecutionException e) {
+                failed = failed == null ? e.getCause() : failed;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while restoring " + name);
+            }
+        }
+        try {
+            switch (failed) {
+                case null -> {}
+                case IOException e -> throw e;
+                case RuntimeException e -> throw e;
+                case Error e -> throw e;
+                default -> throw new IOException("%s: %s".formatted(name, failed), failed);
+            }
+            LtxTrailer trailer = decoder.verify(decoded);
+            if (i == files.size() - 1) {
+                postApply = trailer.postApplyChecksum();
+            }
+            return written;
+        } catch (NoSuchFileException e) {
+            throw new GoneException(name, files.get(i), e);
+        } catch (RuntimeException e) {
+            // Corrupt data that slipped past a format check must still end as an error naming the file.
+            throw new IOException("%s: unreadable: %s".formatted(name, e), e);
+        }
+    }
+
+    private record PartApplied(LtxPartsDecoder.Part part, long written) {}
+
+    /** Decodes entries {@code [from, to)} of file {@code i}, writing the pages it owns through {@code out}. */
+    private PartApplied applyPart(int i, LtxPartsDecoder decoder, int from, int to, RunWriter out) throws IOException {
+        long[] written = {0};
+        LtxPartsDecoder.Part part = decoder.decode(from, to, (pgno, data, dataCrc) -> {
+            if (owners.writes(i, pgno)) {
+                out.add(pgno, data);
+                pageSums[pgno - 1] = Checksums.ofPageCrc(pgno, dataCrc, pageSize);
+                written[0]++;
+            }
+        });
+        out.flush();
+        return new PartApplied(part, written[0]);
+    }
+
     /** The plan was made from an index read before the file was verified: it must be the verified one. */
     private static void checkSameIndex(String name, PageIndex planned, PageIndex verified) throws IOException {
-        boolean same = planned.size() == verified.size();
-        for (int k = 0; same && k < planned.size(); k++) {
-            same = planned.pgno(k) == verified.pgno(k) && planned.offset(k) == verified.offset(k);
-        }
-        if (!same) {
+        if (!planned.sameEntries(verified)) {
             throw new IOException("%s: page index changed between planning (%d pages) and applying (%d pages)".formatted(name, planned.size(),
                     verified.size()));
         }

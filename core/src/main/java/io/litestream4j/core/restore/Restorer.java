@@ -54,6 +54,12 @@ public final class Restorer {
      * planned again through the higher levels that now cover it.
      */
     public static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options, int parallelism) throws IOException {
+        return restore(client, plan, options, parallelism, PlanApplier.Split.DEFAULT);
+    }
+
+    /** {@link #restore(ReplicaClient, RestorePlan, RestoreOptions, int)}, deciding which files are decoded in parts (tests split small files). */
+    static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options, int parallelism, PlanApplier.Split split)
+            throws IOException {
         Path out = options.output().toAbsolutePath();
         Path wal = out.resolveSibling(out.getFileName() + "-wal");
         Path shm = out.resolveSibling(out.getFileName() + "-shm");
@@ -71,7 +77,7 @@ public final class Restorer {
             Files.createDirectories(downloads);
             Result result;
             try (Prefetcher prefetcher = new Prefetcher(client, parallelism, downloads)) {
-                result = apply(client, plan, tmp, prefetcher, parallelism);
+                result = apply(client, plan, tmp, prefetcher, parallelism, split);
             }
             check(tmp, options.integrityCheck());
             Files.deleteIfExists(wal);
@@ -106,7 +112,8 @@ public final class Restorer {
      * Applies the plan with {@link PlanApplier}; if a planned file is gone (retention removed it),
      * plans the whole restore again, through the higher levels that now cover it, and starts over.
      */
-    private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp, Prefetcher prefetcher, int parallelism) throws IOException {
+    private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp, Prefetcher prefetcher, int parallelism, PlanApplier.Split split)
+            throws IOException {
         List<LtxFileInfo> queue = plan.files();
         int replansForTheSameFile = 0;
         LtxFileInfo lastGone = null;
@@ -117,7 +124,7 @@ public final class Restorer {
                     ch.force(true);
                     return new Result(plan.txid(), 0, 0, 0, false);
                 }
-                PlanApplier.Applied applied = PlanApplier.apply(client, queue, prefetcher, tmp, ch, parallelism, WORKERS);
+                PlanApplier.Applied applied = PlanApplier.apply(client, queue, prefetcher, tmp, ch, parallelism, WORKERS, split);
                 ch.force(true);
                 boolean verified = false;
                 if (applied.postApply() != 0) {

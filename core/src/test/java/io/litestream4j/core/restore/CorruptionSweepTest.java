@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Every single-byte change of a replica file is caught at restore with an error naming the file,
  * or changes nothing (LZ4 can absorb a change that decodes to the same page); a restore never
- * yields a different database. Swept over a real replica's snapshot (level 9), a compaction
+ * yields a different database, whether files are decoded whole or in parts. Swept over a real replica's snapshot (level 9), a compaction
  * (level 1) and an L0 file in the middle of a chain: header, page frames, page index, trailer.
  *
  * <p>Short form (CI, about a minute): one changed value (XOR 0xff) at every byte of the header,
@@ -143,7 +143,8 @@ class CorruptionSweepTest {
                 tried++;
                 String what = "%s byte %d of %d ^ 0x%02x".formatted(name, pos, original.length, mask);
                 try {
-                    Restorer.restore(corrupting, plan, options, 2);
+                    // Every other change is restored with each file decoded in three parts on three threads.
+                    Restorer.restore(corrupting, plan, options, 2, tried % 2 == 0 ? PlanApplier.Split.DEFAULT : new PlanApplier.Split(1, 1, 3));
                 } catch (IOException e) {
                     assertThat(e.getMessage()).as("%s: the error names the file", what).contains(name);
                     detected++;

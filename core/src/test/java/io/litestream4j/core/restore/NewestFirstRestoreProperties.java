@@ -33,7 +33,8 @@ import net.jqwik.api.Property;
  * A restore that writes each page once, from the newest file holding it, gives the same bytes as
  * applying the files oldest first (each file's pages, then truncating or zero-extending to its
  * commit): random runs of real LTX files on a file replica, files at several levels overlapping,
- * commits that shrink and grow again, read in place or downloaded, checked byte for byte against that oldest-first model of
+ * commits that shrink and grow again, read in place or downloaded, decoded whole or in parts on
+ * several threads, checked byte for byte against that oldest-first model of
  * the same plan and against the database as written.
  */
 class NewestFirstRestoreProperties {
@@ -55,8 +56,10 @@ class NewestFirstRestoreProperties {
                 RestorePlan plan = RestorePlanner.plan(client, OptionalLong.empty());
                 List<File> planned = plan.files().stream().map(f -> written[f.level()].get(f.range())).toList();
                 Path out = dir.resolve("out.db");
+                // Half the runs decode every file in 2-4 parts on as many threads, as big files are.
+                PlanApplier.Split split = random.nextBoolean() ? PlanApplier.Split.DEFAULT : new PlanApplier.Split(1, 1, 2 + random.nextInt(3));
                 Restorer.Result result = Restorer.restore(client, plan,
-                        new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.NONE, false), 3);
+                        new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.NONE, false), 3, split);
                 assertThat(result.checksumVerified()).as("seed %d: database checksum verified", seed).isTrue();
                 assertThat(Files.readAllBytes(out)).as("seed %d: newest-first restore against the oldest-first one, plan %s", seed, plan.files())
                         .isEqualTo(oldestFirst(planned));
