@@ -149,7 +149,9 @@ final class SyncLoop {
      */
     private synchronized void releaseIfQuiet() throws IOException {
         checkOpen();
-        db.releaseIfQuiet();
+        if (db.releaseIfQuiet()) {
+            waiter.released();
+        }
     }
 
     /** Copies new commits into a local file, checkpoints if due, wakes the uploaders; returns whether there were commits. */

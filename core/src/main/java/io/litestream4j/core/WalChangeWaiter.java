@@ -65,6 +65,22 @@ final class WalChangeWaiter {
         }
     }
 
+    /**
+     * Our connections were just closed ({@link Database#releaseIfQuiet}): what our own close did to
+     * the WAL (SQLite checkpoints and deletes it when ours was the last connection) is taken as
+     * seen, so the next look does not mistake it for a commit and open the connections again.
+     * Without that, a database nobody else had open cycled for ever: released, WAL gone, "changed",
+     * reopened (creating an empty WAL), quiet, released, ... (1,000 databases: every connection
+     * open again within a look interval, a third of a core of idle CPU, docs/benchmarks.md).
+     * Only with notifications: a commit after our close is then signalled whatever the sizes say,
+     * while a poller could miss one that landed between the close and this look. Loop thread only.
+     */
+    void released() throws IOException {
+        if (subscription != null) {
+            walChanged();
+        }
+    }
+
     /** The WAL may have changed (or the loop must look at once: a seed request, a stop). Any thread; it must only signal. */
     void signal() {
         synchronized (signal) {
