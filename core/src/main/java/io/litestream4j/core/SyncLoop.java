@@ -151,6 +151,7 @@ final class SyncLoop {
         checkOpen();
         if (db.releaseIfQuiet()) {
             waiter.released();
+            NativeMemory.trimSoon(); // what SQLite freed goes back to the system, not to glibc's arenas
         }
     }
 
