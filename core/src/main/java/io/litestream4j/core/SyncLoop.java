@@ -149,7 +149,10 @@ final class SyncLoop {
      */
     private synchronized void releaseIfQuiet() throws IOException {
         checkOpen();
-        db.releaseIfQuiet();
+        if (db.releaseIfQuiet()) {
+            waiter.released();
+            NativeMemory.trimSoon(); // what SQLite freed goes back to the system, not to glibc's arenas
+        }
     }
 
     /** Copies new commits into a local file, checkpoints if due, wakes the uploaders; returns whether there were commits. */

@@ -38,8 +38,8 @@ final class WalChangeWaiter {
     private boolean signalled;
     /** {@link #lookAgain} was called: compare the WAL's size and time before waiting on. Guarded by signal. */
     private boolean lookRequested;
-    private long seenWalSize = -1;
-    private long seenWalModified = -1;
+    /** The WAL's size and time and the database's, at the last look (-2: no such file). Loop thread only. */
+    private long[] seen = {-1, -1, -1, -1};
 
     /** Acquires the process's watcher and subscribes to {@code wal}'s changes; {@link #close} releases both. */
     WalChangeWaiter(Path db, Path wal, Duration monitorInterval) {
@@ -62,6 +62,22 @@ final class WalChangeWaiter {
         synchronized (signal) {
             lookRequested = true;
             signal.notifyAll();
+        }
+    }
+
+    /**
+     * Our connections were just closed ({@link Database#releaseIfQuiet}): what our own close did to
+     * the WAL (SQLite checkpoints and deletes it when ours was the last connection) is taken as
+     * seen, so the next look does not mistake it for a commit and open the connections again.
+     * Without that, a database nobody else had open cycled for ever: released, WAL gone, "changed",
+     * reopened (creating an empty WAL), quiet, released, ... (1,000 databases: every connection
+     * open again within a look interval, a third of a core of idle CPU, docs/benchmarks.md).
+     * Only with notifications: a commit after our close is then signalled whatever the sizes say,
+     * while a poller could miss one that landed between the close and this look. Loop thread only.
+     */
+    void released() throws IOException {
+        if (subscription != null) {
+            walChanged();
         }
     }
 
@@ -178,20 +194,29 @@ final class WalChangeWaiter {
         return millisUntilCheckpoint <= monitorInterval.toMillis() ? monitorInterval : Duration.ofMillis(millisUntilCheckpoint);
     }
 
+    /**
+     * Whether the WAL or the database file changed size or time since the last look. The database
+     * file counts too: an application whose connection is the last to close checkpoints its
+     * commit into the database and deletes the WAL, so a released database (WAL already gone)
+     * whose notifications were lost, or a polled one, would see no WAL change at all.
+     */
     private boolean walChanged() throws IOException {
-        long size;
-        long modified;
-        try {
-            size = Files.size(wal);
-            modified = Files.getLastModifiedTime(wal).toMillis();
-        } catch (NoSuchFileException e) {
-            size = -2;
-            modified = -2;
-        }
-        boolean changed = size != seenWalSize || modified != seenWalModified;
-        seenWalSize = size;
-        seenWalModified = modified;
+        long[] now = {-2, -2, -2, -2};
+        stat(wal, now, 0);
+        stat(db, now, 2);
+        boolean changed = !java.util.Arrays.equals(now, seen);
+        seen = now;
         return changed;
+    }
+
+    private static void stat(Path file, long[] into, int at) throws IOException {
+        try {
+            into[at] = Files.size(file);
+            into[at + 1] = Files.getLastModifiedTime(file).toMillis();
+        } catch (NoSuchFileException e) {
+            into[at] = -2;
+            into[at + 1] = -2;
+        }
     }
 
     private void unsubscribe() {

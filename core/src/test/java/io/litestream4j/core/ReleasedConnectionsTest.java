@@ -286,6 +286,61 @@ class ReleasedConnectionsTest {
     }
 
     /**
+     * Nobody else has the database open: our close is the last, so SQLite checkpoints and deletes
+     * the WAL. That is our own doing, not a commit: the connections stay released look after look
+     * (they used to be opened again at the next look, and released again, for ever). A commit
+     * afterwards is still found at once and replicated.
+     */
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void ourOwnCloseDeletingTheWalDoesNotOpenTheConnectionsAgain() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        // Looks every 0.5 s (10 x 50 ms); no timed checkpoint within the test to open them legitimately.
+        DatabaseOptions options = DatabaseOptions.defaults().withMonitorInterval(Duration.ofMillis(50))
+                .withCheckpoints(Duration.ofHours(1), DatabaseOptions.defaults().minCheckpointPageCount(), DatabaseOptions.defaults().truncatePageN());
+        Path wal = db.resolveSibling("app.db-wal");
+        DatabaseReplicator r = DatabaseReplicator.start(db, options,
+                List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
+        try {
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 5, 100);
+            }
+            // Generous bounds: a release comes about 0.5 s after the last look; a busy machine may delay it.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while ((r.database().releaseCount() == 0 || Files.exists(wal)) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(r.database().releaseCount()).as("released").isEqualTo(1);
+            assertThat(wal).as("our close was the last: SQLite deleted the WAL").doesNotExist();
+            Thread.sleep(3000); // six look intervals
+            assertThat(r.database().releaseCount()).as("not opened and released again").isEqualTo(1);
+            assertThat(wal).as("no empty WAL made by opening again").doesNotExist();
+
+            long before = r.database().txid();
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 1, 100);
+            }
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (r.database().txid() == before && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(r.database().txid()).as("a commit after the release is synced without being asked").isGreaterThan(before);
+        } finally {
+            assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
+            r.close();
+        }
+        assertThat(r.lastError()).isNull();
+        Path out = dir.resolve("restored.db");
+        try (FileReplicaClient client = new FileReplicaClient(replica)) {
+            var plan = RestorePlanner.plan(client, OptionalLong.empty());
+            assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
+                    .checksumVerified()).isTrue();
+        }
+        assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).isEqualTo(16);
+    }
+
+    /**
      * Moves another database (300 rows, checkpointed) over {@code db}, and removes the old one's
      * WAL and -shm, as a restore or a copy over it would leave none.
      */

@@ -4,7 +4,6 @@ import io.litestream4j.ltx.LtxFileInfo;
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
 import java.io.InputStream;
-import io.litestream4j.core.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,7 +12,8 @@ import java.util.Optional;
 
 /**
  * Writes to a replica only while holding its {@link ReplicaLease}: renews the lease every third
- * of its TTL on a thread of its own, refuses writes and deletes (an {@link IOException} saying
+ * of its TTL (woken by the process's one {@link LeaseRenewals} timer, so a lease costs no thread
+ * and no wake-up between renewals), refuses writes and deletes (an {@link IOException} saying
  * why) once the lease has expired unrenewed or another replicator took it, and releases it when
  * closed. Reads pass through. Lease problems are reported under {@value #HEALTH_KEY} in the
  * replica's {@link ReplicaHealth}, so /healthz turns red when the lease is lost.
@@ -31,8 +31,12 @@ public final class LeasedReplicaClient extends ForwardingReplicaClient implement
     private final Clock clock;
     private volatile ReplicaHealth health = new ReplicaHealth();
     private Instant nextRenewal;
-    private Thread renewer;
-    private volatile boolean closed;
+    /** Guards the renewal schedule: {@link #scheduled}, {@link #renewing} and {@link #closed}. */
+    private final Object schedule = new Object();
+    private LeaseRenewals.Pending scheduled;
+    /** The renewal in progress, if any; a close waits for it. */
+    private Thread renewing;
+    private boolean closed;
 
     LeasedReplicaClient(ReplicaClient delegate, ReplicaLease lease, Clock clock) {
         super(delegate);
@@ -66,7 +70,7 @@ public final class LeasedReplicaClient extends ForwardingReplicaClient implement
             return client;
         }
         LeasedReplicaClient leased = new LeasedReplicaClient(client, lease, clock);
-        leased.renewer = Thread.ofVirtual().name("lease " + store.leaseLocation()).start(leased::renewLoop);
+        leased.startRenewing();
         LOG.log(System.Logger.Level.DEBUG, "took replica lease {0} until {1}", store.leaseLocation(), leased.lease.lease().expiresAt());
         return leased;
     }
@@ -88,25 +92,48 @@ public final class LeasedReplicaClient extends ForwardingReplicaClient implement
         }
     }
 
-    private void renewLoop() {
-        Duration tenth = lease.ttl().dividedBy(10);
-        Duration look = tenth.toMillis() < 10 ? Duration.ofMillis(10) : tenth.toMillis() > 1000 ? Duration.ofSeconds(1) : tenth;
-        Sleeper sleeper = Sleeper.of(clock);
-        while (!closed) {
-            try {
-                sleeper.sleep(look);
-            } catch (InterruptedException e) {
+    /** Renews from now on, each time when due, until closed or lost; called once, by {@link #acquire} (or a test). */
+    void startRenewing() {
+        scheduleRenewal();
+    }
+
+    /** Asks the process's timer to wake {@link #renewOnTimer} when the next renewal (or retry) is due. */
+    private void scheduleRenewal() {
+        Instant due;
+        synchronized (this) {
+            due = nextRenewal;
+        }
+        Duration delay = Duration.between(clock.instant(), due);
+        synchronized (schedule) {
+            if (!closed) {
+                scheduled = LeaseRenewals.after(clock, delay, "lease " + lease.location(), this::renewOnTimer);
+            }
+        }
+    }
+
+    private void renewOnTimer() {
+        synchronized (schedule) {
+            if (closed) {
                 return;
             }
-            if (!closed) {
-                renewIfDue();
+            renewing = Thread.currentThread();
+        }
+        try {
+            renewIfDue();
+        } finally {
+            synchronized (schedule) {
+                renewing = null;
+            }
+            // A lease lost to another replicator is lost for good: nothing left to renew.
+            if (lease.lostBecause() == null) {
+                scheduleRenewal();
             }
         }
     }
 
     /**
      * Renews the lease if a third of its TTL has passed since the last renewal (a tenth after a
-     * failed one). Returns whether the lease is ours at the end. Called by the renewal thread; by
+     * failed one). Returns whether the lease is ours at the end. Called on the renewal's thread (see {@link LeaseRenewals}); by
      * tests with a fake clock.
      */
     synchronized boolean renewIfDue() {
@@ -187,12 +214,17 @@ public final class LeasedReplicaClient extends ForwardingReplicaClient implement
     /** Stops renewing, releases the lease (so another replicator can start at once), and closes the replica. */
     @Override
     public void close() throws IOException {
-        closed = true;
-        Thread r = renewer;
-        if (r != null) {
-            r.interrupt();
+        Thread r;
+        synchronized (schedule) {
+            closed = true;
+            if (scheduled != null) {
+                scheduled.cancel();
+            }
+            r = renewing;
+        }
+        if (r != null && r != Thread.currentThread()) {
             try {
-                r.join(Duration.ofSeconds(10));
+                r.join(Duration.ofSeconds(10)); // a renewal's writes are atomic; the release below waits for it anyway
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

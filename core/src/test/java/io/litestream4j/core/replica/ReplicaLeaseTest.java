@@ -78,23 +78,49 @@ class ReplicaLeaseTest {
     }
 
     @Test
-    void theRenewalThreadRenewsOnTheInjectedClockNotOnRealTime() throws Exception {
+    void theRenewalRenewsOnTheInjectedClockNotOnRealTime() throws Exception {
         DrivenClock driven = new DrivenClock(T0);
         ReplicaClient c = LeasedReplicaClient.acquire(client(), TTL, driven);
         try {
             assertThat(stored().expiresAt()).isEqualTo(T0.plus(TTL));
-            // The renewer looks once a second of clock time (a tenth of the TTL, at most 1 s); ten
-            // looks are a third of the TTL, when it must renew. No real second passes for them.
-            for (int look = 1; look <= 10; look++) {
-                assertThat(driven.awaitSleeps("lease ", look, Duration.ofSeconds(30))).last().isEqualTo(Duration.ofSeconds(1));
-                assertThat(stored().expiresAt()).as("before look %d", look).isEqualTo(T0.plus(TTL));
-                driven.advance(Duration.ofSeconds(1));
-            }
-            driven.awaitSleeps("lease ", 11, Duration.ofSeconds(30)); // the tenth look has run
+            // One wait until the renewal is due (a third of the TTL), not a look every second.
+            assertThat(driven.awaitSleeps("lease ", 1, Duration.ofSeconds(30))).containsExactly(Duration.ofSeconds(10));
+            driven.advance(Duration.ofSeconds(9));
+            assertThat(stored().expiresAt()).as("not due yet").isEqualTo(T0.plus(TTL));
+            driven.advance(Duration.ofSeconds(1));
+            // The renewal has run once the next wait is asked for; no real second passed for it.
+            assertThat(driven.awaitSleeps("lease ", 2, Duration.ofSeconds(30))).containsExactly(Duration.ofSeconds(10), Duration.ofSeconds(10));
             assertThat(stored().expiresAt()).isEqualTo(T0.plusSeconds(10).plus(TTL));
         } finally {
             c.close();
         }
+    }
+
+    /**
+     * The process's shared timer (real time, the production path): renewals come every third of
+     * the TTL, and none after the close. Real time is the point here: a TTL of 600 ms renews every
+     * 200 ms; the bounds (3 renewals within 20 s, none in the 1 s after the close) leave wide
+     * margins for a loaded machine.
+     */
+    @Test
+    void theSharedTimerRenewsUntilClosed() throws Exception {
+        CountingStore store = new CountingStore(replica());
+        java.time.Clock real = java.time.Clock.systemUTC();
+        Duration ttl = Duration.ofMillis(600);
+        LeasedReplicaClient c = new LeasedReplicaClient(client(), ReplicaLease.acquire(store, "me:1", ttl, real), real);
+        int taken = store.writes.get();
+        c.startRenewing();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (store.writes.get() < taken + 3 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(store.writes.get()).as("renewals within 20 s").isGreaterThanOrEqualTo(taken + 3);
+        write(c, 1);
+        c.close();
+        int atClose = store.writes.get();
+        Thread.sleep(1000);
+        assertThat(store.writes.get()).as("no renewal after the close").isEqualTo(atClose);
+        assertThat(Files.exists(dir.resolve("replica/lock.json"))).as("released").isFalse();
     }
 
     @Test
@@ -181,6 +207,37 @@ class ReplicaLeaseTest {
                 .isEqualTo("{\"generation\":3,\"expires_at\":\"2026-11-29T10:00:00Z\",\"owner\":\"h:1\"}");
         assertThatThrownBy(() -> Lease.parse("{\"generation\":1}".getBytes(StandardCharsets.UTF_8), "s3://b/p/lock.json"))
                 .hasMessageContaining("s3://b/p/lock.json").hasMessageContaining("expires_at");
+    }
+
+    /** A lease store counting the writes (takes and renewals) that reach it. */
+    private static final class CountingStore implements LeaseStore {
+        private final LeaseStore delegate;
+        final java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+
+        CountingStore(LeaseStore delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public String leaseLocation() {
+            return delegate.leaseLocation();
+        }
+
+        @Override
+        public Optional<Stored> readLease() throws IOException {
+            return delegate.readLease();
+        }
+
+        @Override
+        public String writeLease(byte[] content, String expectedVersion) throws IOException {
+            writes.incrementAndGet();
+            return delegate.writeLease(content, expectedVersion);
+        }
+
+        @Override
+        public void deleteLease(String expectedVersion) throws IOException {
+            delegate.deleteLease(expectedVersion);
+        }
     }
 
     /** A lease store whose requests fail while {@code failing} is set. */
