@@ -88,6 +88,10 @@ public final class Main {
      * The help command is the exception: it describes the others, so it gets all of them.
      */
     static CommandLine commandLine(PrintWriter out, PrintWriter err, String first) {
+        // picocli's default factory otherwise looks for Groovy's Closure class when first used: a
+        // class that is nowhere, so the lookup opened every jar on the class path, a third of
+        // `version`'s CPU time (docs/benchmarks.md, start-up of the release). We have no Groovy.
+        System.setProperty("picocli.disable.closures", "true");
         CommandLine cli = new CommandLine(new LitestreamCommand());
         boolean one = first != null && !first.equals("help")
                 && COMMANDS.stream().anyMatch(c -> c.getKey().contains(first));
