@@ -3,7 +3,7 @@
 #   target/litestream-VERSION-linux-x64/          the distribution, also as .tar.gz beside it
 #     bin/litestream        the launcher (src/main/bin/litestream)
 #     runtime/              a Java runtime trimmed by jlink to the modules our jars use
-#     app/litestream.jar    with app/lib/*.jar, and app/litestream.aot, the start-up cache
+#     app/litestream.jar    with app/lib/*.jar, and app/*.aot, the start-up caches
 #     etc/                  litestream.yml (commented example), litestream.service (systemd)
 #     LICENSE               Apache-2.0 (the runtime's own notices are in runtime/legal/)
 # Usage: build-release.sh ROOT VERSION TARGET   (run by dist/pom.xml in the package phase)
@@ -58,17 +58,32 @@ chmod -R u+w,go+r "$stage/runtime"
 
 cp "$cli/litestream.jar" "$stage/app/"
 cp "$cli"/lib/*.jar "$stage/app/lib/"
+# picocli's class files are Java 5's, which JDK 25's AOT cache leaves out: rewritten as Java 8
+# class files with stack maps (RetargetClasses.java says how and what it checks), every start
+# loads them from the cache instead of parsing and verifying them the slow way.
+"$jdk/bin/java" "$root/dist/src/RetargetClasses.java" "$stage"/app/lib/picocli-*.jar
 install -m 0755 "$root/dist/src/main/bin/litestream" "$stage/bin/litestream"
 install -m 0644 "$root/etc/litestream.yml" "$root/etc/litestream.service" "$stage/etc/"
 install -m 0644 "$root/LICENSE" "$stage/LICENSE"
 
-# The start-up cache, made by the runtime it ships with, on the classpath the launcher uses
-# (the JVM accepts it after the folder moves, as long as app/ keeps its layout). The same
-# training as bin/litestream's in a checkout (cli's AotTraining, a few seconds).
-"$stage/runtime/bin/java" --enable-native-access=ALL-UNNAMED -Xlog:aot*=off -Xlog:cds*=off -XX:+UseSerialGC \
-  -XX:AOTCacheOutput="$stage/app/litestream.aot" -cp "$stage/app/litestream.jar" io.litestream4j.cli.AotTraining >/dev/null
-[ -s "$stage/app/litestream.aot" ] || { echo "build-release: the training run made no AOT cache" >&2; exit 1; }
-rm -f "$stage/app/litestream.aot.config"
+# The start-up caches, made by the runtime they ship with, on the classpath and with the flags
+# the launcher uses (the JVM accepts a cache after the folder moves, as long as app/ keeps its
+# layout). A JDK 25 cache loads every class it holds when the JVM starts, so a short command
+# gets a cache of its own with only what it loads: version.aot (the command itself) and
+# restore.aot (a restore of a small replica that another JVM made); litestream.aot serves the
+# other commands: cli's AotTraining, replicate, restore, ltx and version on a small database.
+java=("$stage/runtime/bin/java" --enable-native-access=ALL-UNNAMED -Xlog:aot*=off -Xlog:cds*=off -XX:+UseSerialGC -Xms16m -Xmx192m)
+train() { # train CACHE JAVA_ARGS...: one training run writing app/CACHE
+  "${java[@]}" -XX:AOTCacheOutput="$stage/app/$1" "${@:2}" >/dev/null
+  [ -s "$stage/app/$1" ] || { echo "build-release: the training run made no AOT cache $1" >&2; exit 1; }
+  rm -f "$stage/app/$1.config"
+}
+train litestream.aot -cp "$stage/app/litestream.jar" io.litestream4j.cli.AotTraining
+train version.aot -jar "$stage/app/litestream.jar" version
+training=$(mktemp -d "$target/restore-training.XXXXXX")
+"${java[@]}" -cp "$stage/app/litestream.jar" io.litestream4j.cli.AotTraining replica "$training" >/dev/null
+train restore.aot -jar "$stage/app/litestream.jar" restore -o "$training/restored.db" "file://$training/replica"
+rm -rf "$training"
 
 # A reproducible archive: sorted names, one owner, the files' own times.
 tar -C "$target" --sort=name --owner=0 --group=0 --numeric-owner -czf "$target/$name.tar.gz" "$name"

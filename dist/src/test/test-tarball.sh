@@ -28,12 +28,18 @@ out=$(run version)
 [[ "$out" == "litestream4j v"* ]] || fail "version printed '$out'"
 pass "version: $out"
 
-# The cache made at build time is used after the move: AOTMode=on makes the JVM fail otherwise.
-"${clean_env[@]}" LITESTREAM_JAVA_OPTS=-XX:AOTMode=on "$home/bin/litestream" version >/dev/null || fail "the start-up cache app/litestream.aot is not usable after unpacking"
-pass "start-up cache usable after unpacking"
+# The caches made at build time are used after the move: AOTMode=on makes the JVM fail otherwise.
+with_cache() { "${clean_env[@]}" LITESTREAM_JAVA_OPTS=-XX:AOTMode=on "$home/bin/litestream" "$@"; }
+with_cache version >/dev/null || fail "the start-up cache app/version.aot is not usable after unpacking"
+with_cache databases -config "$home/etc/litestream.yml" >/dev/null || fail "the start-up cache app/litestream.aot is not usable after unpacking"
+pass "start-up caches of version and the other commands usable after unpacking"
 
 # The example config is valid (every key known to the parser).
 run databases -config "$home/etc/litestream.yml" | grep -q '/var/lib/app/app.db' || fail "etc/litestream.yml is not read as expected"
 pass "etc/litestream.yml parses"
 
 replicate_and_restore "$work" "$work" "${litestream[@]}"
+
+with_cache restore -o "$work/restored-with-cache.db" "file://$work/replica" >/dev/null || fail "the start-up cache app/restore.aot is not usable after unpacking"
+[ "$(sqlite3 "$work/restored-with-cache.db" 'PRAGMA integrity_check')" = ok ] || fail "the restore with app/restore.aot gave a database failing integrity_check"
+pass "start-up cache of restore usable after unpacking"

@@ -18,11 +18,23 @@ import java.util.stream.Stream;
  * link go into the cache, so later runs skip that work: a small restore took 0.48 s without the
  * cache and 0.35 s with it, medians of five (docs/benchmarks.md). Not a command: bin/litestream runs it
  * once after each build.
+ *
+ * <p>{@code AotTraining replica DIR} only writes a small database and its file replica into
+ * {@code DIR/replica}: the release trains its restore cache on a restore of it in a JVM of its
+ * own, so that the cache holds what a restore loads and nothing of the replication that made
+ * the replica (dist/src/build-release.sh).
  */
 final class AotTraining {
     private AotTraining() {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("replica")) {
+            replicate(Files.createDirectories(Path.of(args[1])));
+            return;
+        }
+        if (args.length != 0) {
+            throw new IllegalArgumentException("usage: AotTraining [replica DIR]");
+        }
         Path dir = Files.createTempDirectory("litestream4j-training");
         try {
             train(dir);
@@ -32,6 +44,14 @@ final class AotTraining {
     }
 
     private static void train(Path dir) throws Exception {
+        String replica = replicate(dir);
+        run("restore", "-o", dir.resolve("restored.db").toString(), replica);
+        run("ltx", replica);
+        run("version");
+    }
+
+    /** Writes {@code dir/train.db} while replicating it to {@code dir/replica}; returns the replica's URL. */
+    private static String replicate(Path dir) throws Exception {
         Path db = dir.resolve("train.db");
         String replica = dir.resolve("replica").toUri().toString();
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
@@ -56,9 +76,7 @@ final class AotTraining {
                 writer.join();
             }
         }
-        run("restore", "-o", dir.resolve("restored.db").toString(), replica);
-        run("ltx", replica);
-        run("version");
+        return replica;
     }
 
     private static void run(String... args) {

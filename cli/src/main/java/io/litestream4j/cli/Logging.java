@@ -21,7 +21,6 @@ final class Logging {
 
     /** Held here because the log manager keeps loggers only weakly: a collected one forgets its level. */
     private static final List<Logger> JDK_LOGGERS = List.of(Logger.getLogger("sun"), Logger.getLogger("java"), Logger.getLogger("jdk"));
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /** Parses {@code debug|info|warn|error} (Litestream's level names). */
     static Level parseLevel(String name) {
@@ -84,6 +83,12 @@ final class Logging {
     }
 
     private static final class JsonFormatter extends Formatter {
+        /**
+         * Made only for JSON logs: an ObjectMapper loads some 400 Jackson classes, which every
+         * command that configures text logging (restore, replicate) paid for at start-up.
+         */
+        private final com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+
         @Override
         public String format(LogRecord r) {
             java.util.Map<String, String> event = new java.util.LinkedHashMap<>();
@@ -94,7 +99,7 @@ final class Logging {
                 event.put("error", r.getThrown().toString());
             }
             try {
-                return JSON.writeValueAsString(event) + System.lineSeparator();
+                return json.writeValueAsString(event) + System.lineSeparator();
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new IllegalStateException("a map of strings always serialises", e);
             }

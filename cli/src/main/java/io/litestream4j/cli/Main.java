@@ -30,7 +30,20 @@ public final class Main {
         int code = run(args, out, err);
         out.flush();
         err.flush();
+        if (code == 0 && onlyDaemonThreadsLeft()) {
+            // The JVM ends as System.exit(0) would (shutdown hooks run, status 0) without
+            // System.exit's own cost: it looks up a System.Logger to log the exit at DEBUG, which
+            // scans the META-INF/services of every jar on the class path, 0.1-0.2 s of CPU in a
+            // command as short as version (docs/benchmarks.md, start-up of the release).
+            return;
+        }
         System.exit(code);
+    }
+
+    /** True if no thread but this one would keep the JVM alive once main returns. */
+    private static boolean onlyDaemonThreadsLeft() {
+        Thread self = Thread.currentThread();
+        return Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t != self && t.isAlive() && !t.isDaemon());
     }
 
     /** Runs the command line and returns the exit code: 0 on success, 1 on any error. */
@@ -75,6 +88,10 @@ public final class Main {
      * The help command is the exception: it describes the others, so it gets all of them.
      */
     static CommandLine commandLine(PrintWriter out, PrintWriter err, String first) {
+        // picocli's default factory otherwise looks for Groovy's Closure class when first used: a
+        // class that is nowhere, so the lookup opened every jar on the class path, a third of
+        // `version`'s CPU time (docs/benchmarks.md, start-up of the release). We have no Groovy.
+        System.setProperty("picocli.disable.closures", "true");
         CommandLine cli = new CommandLine(new LitestreamCommand());
         boolean one = first != null && !first.equals("help")
                 && COMMANDS.stream().anyMatch(c -> c.getKey().contains(first));
