@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -38,8 +39,9 @@ final class WalChangeWaiter {
     private boolean signalled;
     /** {@link #lookAgain} was called: compare the WAL's size and time before waiting on. Guarded by signal. */
     private boolean lookRequested;
-    /** The WAL's size and time and the database's, at the last look (-2: no such file). Loop thread only. */
-    private long[] seen = {-1, -1, -1, -1};
+    /** The WAL's and the database's size and time at the last look (null before the first). Loop thread only. */
+    private FileState seenWal;
+    private FileState seenDb;
 
     /** Acquires the process's watcher and subscribes to {@code wal}'s changes; {@link #close} releases both. */
     WalChangeWaiter(Path db, Path wal, Duration monitorInterval) {
@@ -201,21 +203,23 @@ final class WalChangeWaiter {
      * whose notifications were lost, or a polled one, would see no WAL change at all.
      */
     private boolean walChanged() throws IOException {
-        long[] now = {-2, -2, -2, -2};
-        stat(wal, now, 0);
-        stat(db, now, 2);
-        boolean changed = !java.util.Arrays.equals(now, seen);
-        seen = now;
+        FileState wal = FileState.of(this.wal);
+        FileState db = FileState.of(this.db);
+        boolean changed = !wal.equals(seenWal) || !db.equals(seenDb);
+        seenWal = wal;
+        seenDb = db;
         return changed;
     }
 
-    private static void stat(Path file, long[] into, int at) throws IOException {
-        try {
-            into[at] = Files.size(file);
-            into[at + 1] = Files.getLastModifiedTime(file).toMillis();
-        } catch (NoSuchFileException e) {
-            into[at] = -2;
-            into[at + 1] = -2;
+    /** A file's size and modification time (both -1 when it does not exist), read in one call. */
+    private record FileState(long size, long modifiedMillis) {
+        static FileState of(Path file) throws IOException {
+            try {
+                BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+                return new FileState(a.size(), a.lastModifiedTime().toMillis());
+            } catch (NoSuchFileException e) {
+                return new FileState(-1, -1);
+            }
         }
     }
 
