@@ -23,6 +23,12 @@ const { EmulatorRegistry } = lib("emulator/registry.js");
   EmulatorRegistry.set(emulator.getName(), emulator);
   const app = await createApp("litestream4j", emulator);
   const server = app.listen(port, "127.0.0.1", () => console.log("listening on " + port));
+  // Node closes an idle keep-alive connection after 5 s; a client that reuses one at that moment
+  // (Go's keeps them 90 s) has its request reset: Litestream 0.3 logged "connection reset by
+  // peer" on an upload after a 5.8 s pause (CI). Google's servers keep idle connections for
+  // minutes, so the emulator does too.
+  server.keepAliveTimeout = 120000;
+  server.headersTimeout = 121000;
   server.on("error", (e) => {
     console.error("gcs emulator: " + e.message);
     process.exit(1);

@@ -75,9 +75,9 @@ final class Litestream03Runs {
         return new Written(first, between, TestDb.digest(db));
     }
 
-    /** 0.3's log lines that begin an upload, and those that end one. */
+    /** 0.3's log lines that begin an upload, and those that end one (a failed one ends in a monitor error, which the caller's check of the log then reports). */
     private static final Pattern UPLOAD_BEGUN = Pattern.compile("msg=\"(write wal segment|write snapshot)\"");
-    private static final Pattern UPLOAD_ENDED = Pattern.compile("msg=\"(wal segment written|snapshot written)\"");
+    private static final Pattern UPLOAD_ENDED = Pattern.compile("msg=\"(wal segment written|snapshot written|monitor error)\"");
 
     /**
      * Longer than 0.3 takes to begin shipping a commit (its 1 s database monitor, then its 1 s
