@@ -79,8 +79,10 @@ public final class Main {
             Map.entry(List.of("info"), ListInfoCommands.Info::new),
             Map.entry(List.of("reset"), ResetCommand::new),
             Map.entry(List.of("verify"), VerifyCommand::new),
-            Map.entry(List.of("version"), VersionCommand::new),
+            Map.entry(List.of("version"), VersionCommand::spec),
             Map.entry(List.of("help"), HelpCommand::new));
+
+    private static final String CONVERTER_EXCLUDES = "picocli.converters.excludes";
 
     /**
      * The command line for a run whose first argument is {@code first} (null: none): only that
@@ -92,7 +94,14 @@ public final class Main {
         // class that is nowhere, so the lookup opened every jar on the class path, a third of
         // `version`'s CPU time (docs/benchmarks.md, start-up of the release). We have no Groovy.
         System.setProperty("picocli.disable.closures", "true");
-        CommandLine cli = new CommandLine(new LitestreamCommand());
+        // picocli registers converters for java.sql and java.time types by reflection (a class
+        // lookup and a method lookup each) in every command line it builds; no option of ours
+        // has such a type (String, boolean, int, Path), so they are left out. A -D on the command
+        // line wins.
+        if (System.getProperty(CONVERTER_EXCLUDES) == null) {
+            System.setProperty(CONVERTER_EXCLUDES, "java\\.sql\\..*,java\\.time\\..*");
+        }
+        CommandLine cli = new CommandLine(LitestreamCommand.spec());
         boolean one = first != null && !first.equals("help")
                 && COMMANDS.stream().anyMatch(c -> c.getKey().contains(first));
         for (Map.Entry<List<String>, Supplier<Object>> command : COMMANDS) {

@@ -5,15 +5,27 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
-/** {@code litestream version}: prints the build's version. */
-@Command(name = "version", description = "prints the binary version")
+/**
+ * {@code litestream version}: prints the build's version.
+ *
+ * <p>Its model (no options; picocli's {@code -h} is added by Main) is written here rather than
+ * read from annotations, so that a {@code version} run reads no annotation at all: each
+ * annotation type read costs a generated proxy class (see {@link LitestreamCommand}).
+ */
 final class VersionCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    private CommandSpec spec;
+
+    private VersionCommand() {}
+
+    /** The command's model, with a new command as its user object. */
+    static CommandSpec spec() {
+        VersionCommand command = new VersionCommand();
+        command.spec = CommandSpec.wrapWithoutInspection(command).name("version");
+        command.spec.usageMessage().description("prints the binary version");
+        return command.spec;
+    }
 
     @Override
     public Integer call() {
