@@ -58,6 +58,18 @@ chmod -R u+w,go+r "$stage/runtime"
 
 cp "$cli/litestream.jar" "$stage/app/"
 cp "$cli"/lib/*.jar "$stage/app/lib/"
+# lz4-java's native library beside the JVM's own: lz4-java first tries System.loadLibrary, which
+# finds it there, and otherwise copies the library out of its jar into a new file in /tmp at every
+# start of every command that reads LTX (restore: about 2 % of its CPU, and a write to /tmp,
+# which a read-only container may not allow).
+lz4=$(ls "$stage"/app/lib/lz4-java-*.jar)
+native=$(mktemp -d "$target/lz4-native.XXXXXX")
+(cd "$native" && "$jdk/bin/jar" xf "$lz4" net/jpountz/util/linux/amd64/liblz4-java.so)
+[ -s "$native/net/jpountz/util/linux/amd64/liblz4-java.so" ] || { echo "build-release: no linux/amd64 library in $lz4" >&2; exit 1; }
+mv "$native/net/jpountz/util/linux/amd64/liblz4-java.so" "$stage/runtime/lib/liblz4-java.so"
+rm -rf "$native"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/runtime/lib/liblz4-java.so"
+chmod 0644 "$stage/runtime/lib/liblz4-java.so"
 # picocli's class files are Java 5's, which JDK 25's AOT cache leaves out: rewritten as Java 8
 # class files with stack maps (RetargetClasses.java says how and what it checks), every start
 # loads them from the cache instead of parsing and verifying them the slow way.
