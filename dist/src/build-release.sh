@@ -91,10 +91,10 @@ train() { # train CACHE JAVA_ARGS...: one training run writing app/CACHE
   rm -f "$stage/app/$1.config"
 }
 train litestream.aot -cp "$stage/app/litestream.jar" io.litestream4j.cli.AotTraining
-train version.aot -jar "$stage/app/litestream.jar" version
+train version.aot -cp "$stage/app/litestream.jar" io.litestream4j.cli.Main version
 training=$(mktemp -d "$target/restore-training.XXXXXX")
 "${java[@]}" -cp "$stage/app/litestream.jar" io.litestream4j.cli.AotTraining replica "$training" >/dev/null
-train restore.aot -jar "$stage/app/litestream.jar" restore -o "$training/restored.db" "file://$training/replica"
+train restore.aot -cp "$stage/app/litestream.jar" io.litestream4j.cli.Main restore -o "$training/restored.db" "file://$training/replica"
 rm -rf "$training"
 
 # A reproducible archive: sorted names, one owner, the files' own times.

@@ -1,9 +1,5 @@
 package io.litestream4j.cli;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -33,17 +29,8 @@ final class VersionCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The Maven project version, written into a resource at build time. */
+    /** The Maven project version (BuildInfo, generated at build time). */
     static String version() {
-        try (InputStream in = VersionCommand.class.getResourceAsStream("version.properties")) {
-            if (in == null) {
-                return "unknown";
-            }
-            Properties p = new Properties();
-            p.load(in);
-            return p.getProperty("version", "unknown");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return BuildInfo.VERSION;
     }
 }
