@@ -457,8 +457,8 @@ final class PlanApplier {
     /**
      * One worker's buffers: the run buffer, which gathers consecutive pages and writes each run
      * with one call, and the decoder's read buffer and page, reused for every file the worker
-     * decodes (allocated per file, they were most of a restore's garbage: a young collection
-     * every few dozen files).
+     * decodes (allocated per file, they were 5 MB of the 15 MB of garbage a 257 MiB restore of
+     * 196 L0 files made itself, by JFR's allocation samples).
      */
     private final class RunWriter {
         private final ByteBuffer buffer;
