@@ -39,9 +39,21 @@ public final class LtxDecoder implements Closeable {
 
     /** Reads and validates the header. {@code name} identifies the file in errors. */
     public LtxDecoder(InputStream stream, String name) throws IOException {
+        this(stream, name, new byte[BUFFER_SIZE]);
+    }
+
+    /**
+     * As {@link #LtxDecoder(InputStream, String)}, reading through {@code buffer} (any length of at
+     * least {@link LtxHeader#SIZE}): one caller decoding many files in turn reuses one buffer
+     * instead of allocating one per file. The decoder overwrites it; use it for one file at a time.
+     */
+    public LtxDecoder(InputStream stream, String name, byte[] buffer) throws IOException {
+        if (buffer.length < LtxHeader.SIZE) {
+            throw new IllegalArgumentException("read buffer: want at least %d bytes, got %d".formatted(LtxHeader.SIZE, buffer.length));
+        }
         this.stream = stream;
         this.name = name;
-        this.in = new LtxInput(stream, name, BUFFER_SIZE);
+        this.in = new LtxInput(stream, name, buffer, 0);
         in.require(LtxHeader.SIZE, "header");
         this.header = LtxHeader.parse(name, in.buf, in.pos).validate(name);
         this.frames = new PageFrameReader(name, header.pageSize());

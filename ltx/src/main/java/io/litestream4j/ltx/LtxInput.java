@@ -22,9 +22,14 @@ final class LtxInput implements Lz4Frame.Source {
 
     /** {@code base}: the file offset of the stream's first byte (for byte-range reads). */
     LtxInput(InputStream in, String file, int bufferSize, long base) {
+        this(in, file, new byte[bufferSize], base);
+    }
+
+    /** Reads through {@code buffer} (the caller's, reused across files; its contents are overwritten). */
+    LtxInput(InputStream in, String file, byte[] buffer, long base) {
         this.in = in;
         this.file = file;
-        this.buf = new byte[bufferSize];
+        this.buf = buffer;
         this.base = base;
     }
 

@@ -74,18 +74,28 @@ class RoundTripProperties {
         }
     }
 
+    /** An incremental file of random pages among 1..commit (commit up to {@code maxCommit}), in a random encoding. */
+    record RandomFile(SortedMap<Integer, byte[]> pages, int commit, byte[] bytes) {
+        static RandomFile of(Random random, int pageSize, int maxCommit) throws IOException {
+            SortedMap<Integer, byte[]> pages = new TreeMap<>();
+            int commit = 1 + random.nextInt(maxCommit);
+            for (int pgno = 1; pgno <= commit; pgno++) {
+                if (random.nextBoolean()) {
+                    pages.put(pgno, randomPage(random, pageSize));
+                }
+            }
+            PageEncoding encoding = random.nextBoolean() ? PageEncoding.BLOCK : PageEncoding.FRAME;
+            LtxHeader header = LtxHeader.of(pageSize, commit, 3, 3, 0, Checksums.FLAG | 1);
+            return new RandomFile(pages, commit, TestFiles.encode(header, pages, Checksums.FLAG | 2, encoding));
+        }
+    }
+
     @Property(tries = 40)
     void singlePageReadsMatch(@ForAll("pageSizes") int pageSize, @ForAll long seed) throws IOException {
-        Random random = new Random(seed);
-        SortedMap<Integer, byte[]> pages = new TreeMap<>();
-        int commit = 1 + random.nextInt(30);
-        for (int pgno = 1; pgno <= commit; pgno++) {
-            if (random.nextBoolean()) {
-                pages.put(pgno, randomPage(random, pageSize));
-            }
-        }
-        PageEncoding encoding = random.nextBoolean() ? PageEncoding.BLOCK : PageEncoding.FRAME;
-        byte[] file = TestFiles.encode(LtxHeader.of(pageSize, commit, 3, 3, 0, Checksums.FLAG | 1), pages, Checksums.FLAG | 2, encoding);
+        RandomFile made = RandomFile.of(new Random(seed), pageSize, 30);
+        SortedMap<Integer, byte[]> pages = made.pages();
+        int commit = made.commit();
+        byte[] file = made.bytes();
         LtxPageReader reader = LtxPageReader.open(LtxDecoderStrictnessTest.inMemory(file), "test.ltx");
         byte[] page = new byte[pageSize];
         for (int pgno = 1; pgno <= commit; pgno++) {
@@ -95,5 +105,40 @@ class RoundTripProperties {
                 assertThat(page).isEqualTo(pages.get(pgno));
             }
         }
+    }
+
+    /**
+     * One read buffer reused for file after file (as each restore worker does) decodes every file
+     * exactly as a decoder with a buffer of its own: what an earlier file left in the buffer never
+     * shows through, whether the buffer is shorter than a frame (it grows) or longer than a file.
+     */
+    @Property(tries = 40)
+    void aReusedReadBufferDecodesEachFileAsAFreshOne(@ForAll("pageSizes") int pageSize, @ForAll long seed,
+            @ForAll @net.jqwik.api.constraints.IntRange(min = LtxHeader.SIZE, max = 300_000) int bufferSize) throws IOException {
+        Random random = new Random(seed);
+        byte[] buffer = new byte[bufferSize];
+        for (int file = 0; file < 3; file++) {
+            RandomFile made = RandomFile.of(random, pageSize, 20);
+            SortedMap<Integer, byte[]> pages = made.pages();
+            byte[] bytes = made.bytes();
+            var fresh = TestFiles.decode(bytes);
+            SortedMap<Integer, byte[]> got = new TreeMap<>();
+            try (LtxDecoder d = new LtxDecoder(new java.io.ByteArrayInputStream(bytes), "test.ltx", buffer)) {
+                byte[] page = new byte[pageSize];
+                int pgno;
+                while ((pgno = d.readPage(page)) != 0) {
+                    got.put(pgno, page.clone());
+                }
+                assertThat(d.trailer()).isEqualTo(fresh.trailer());
+            }
+            assertThat(fresh.samePages(got)).as("seed %d, file %d", seed, file).isTrue();
+            assertThat(fresh.samePages(pages)).isTrue();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aReadBufferShorterThanTheHeaderIsRefused() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LtxDecoder(new java.io.ByteArrayInputStream(new byte[0]), "x", new byte[99]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("want at least 100 bytes, got 99");
     }
 }
