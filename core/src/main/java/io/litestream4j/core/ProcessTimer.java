@@ -1,5 +1,6 @@
 package io.litestream4j.core;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -41,6 +42,33 @@ public final class ProcessTimer {
     public static Pending after(Duration delay, Runnable task) {
         ScheduledFuture<?> f = TIMER.schedule(guarded(task), Math.max(1, delay.toMillis()), TimeUnit.MILLISECONDS);
         return () -> f.cancel(false);
+    }
+
+    /**
+     * {@link #after(Duration, Runnable)} measured on {@code clock}: a clock that is a {@link Sleeper}
+     * (a test's) decides when the delay has passed, on a virtual thread that sleeps on it and then
+     * runs the task (that thread is named {@code name}); real time uses the timer.
+     */
+    public static Pending after(Clock clock, Duration delay, String name, Runnable task) {
+        if (!(clock instanceof Sleeper sleeper)) {
+            return after(delay, task);
+        }
+        java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread t = Thread.ofVirtual().name(name).start(() -> {
+            try {
+                sleeper.sleep(delay);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (started.compareAndSet(false, true)) {
+                task.run();
+            }
+        });
+        return () -> {
+            if (started.compareAndSet(false, true)) {
+                t.interrupt();
+            }
+        };
     }
 
     /** Runs {@code task} on the timer's thread every {@code period}, the first time one period from now. */

@@ -84,17 +84,21 @@ final class FileLeaseStore implements LeaseStore {
                 Files.createDirectories(root); // a replacement finds it there: the lease file is in it
             }
             Path temp = writeTemp(content);
+            boolean renamed = false;
             try {
                 if (expectedVersion == null) {
-                    create(temp);
+                    create(temp); // a hard link: the temporary name stays, deleted below
                 } else {
                     try (FileChannel ch = openCurrent(); FileLock lock = ch.lock()) {
                         requireVersion(expectedVersion);
                         replace(temp);
+                        renamed = true;
                     }
                 }
             } finally {
-                Files.deleteIfExists(temp);
+                if (!renamed) {
+                    Files.deleteIfExists(temp); // not after a rename: the JDK throws (and catches) an exception for the missing file
+                }
             }
             return version(content);
         }

@@ -4,7 +4,6 @@ import io.litestream4j.core.ProcessTimer;
 import io.litestream4j.core.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The process's one timer ({@link ProcessTimer}) for every replica lease. A {@link LeasedReplicaClient} asks to be
@@ -35,25 +34,8 @@ final class LeaseRenewals {
 
     /** Runs {@code task} on a new virtual thread named {@code name} once {@code delay} has passed on {@code clock}. */
     static Pending after(Clock clock, Duration delay, String name, Runnable task) {
-        if (clock instanceof Sleeper sleeper) {
-            AtomicBoolean started = new AtomicBoolean();
-            Thread t = Thread.ofVirtual().name(name).start(() -> {
-                try {
-                    sleeper.sleep(delay);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                if (started.compareAndSet(false, true)) {
-                    task.run();
-                }
-            });
-            return () -> {
-                if (started.compareAndSet(false, true)) {
-                    t.interrupt();
-                }
-            };
-        }
-        ProcessTimer.Pending p = ProcessTimer.after(delay.compareTo(MIN_DELAY) < 0 ? MIN_DELAY : delay, () -> Thread.ofVirtual().name(name).start(task));
+        ProcessTimer.Pending p = ProcessTimer.after(clock, delay.compareTo(MIN_DELAY) < 0 ? MIN_DELAY : delay, name,
+                () -> Thread.ofVirtual().name(name).start(task));
         return p::cancel;
     }
 }
