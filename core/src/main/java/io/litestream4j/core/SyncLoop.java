@@ -85,7 +85,7 @@ final class SyncLoop {
         long lastWriteNanos = System.nanoTime() - BUSY_GAP.toNanos() - 1;
         while (running) {
             try {
-                boolean changed = waiter.await(pinWaiting(), millisUntilTimedCheckpoint());
+                boolean changed = waiter.await(pinWaiting(), millisUntilTimedCheckpoint(), dormant());
                 if (!running) {
                     break;
                 }
@@ -129,6 +129,11 @@ final class SyncLoop {
 
     private synchronized boolean pinWaiting() {
         return !closed && db.waitsForQuiet();
+    }
+
+    /** Whether a look that finds no change leaves the loop nothing to do: released, no checkpoint waiting. */
+    private synchronized boolean dormant() {
+        return !closed && db.released() && db.millisUntilTimedCheckpoint() == Long.MAX_VALUE;
     }
 
     private synchronized long millisUntilTimedCheckpoint() {

@@ -1,8 +1,6 @@
 package io.litestream4j.core;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
@@ -39,7 +37,9 @@ final class WalChangeWaiter {
     private boolean signalled;
     /** {@link #lookAgain} was called: compare the WAL's size and time before waiting on. Guarded by signal. */
     private boolean lookRequested;
-    /** The WAL's and the database's size and time at the last look (null before the first). Loop thread only. */
+    /** Guards the last look's sizes and times: the loop's thread and the timer's both look. */
+    private final Object looks = new Object();
+    /** The WAL's and the database's size and time at the last look (null before the first). Guarded by looks. */
     private FileState seenWal;
     private FileState seenDb;
 
@@ -139,8 +139,12 @@ final class WalChangeWaiter {
      *     SYNC_SPACING even without a notification (an application checkpoint waiting for our pin
      *     holds the write lock, so nothing changes until the sync that finds nothing lets go)
      * @param millisUntilCheckpoint when the timed checkpoint falls due ({@link Long#MAX_VALUE}: none waits)
+     * @param dormant the loop has nothing to do when a look finds no change (its connections are
+     *     released and no checkpoint waits): with notifications, return only on a change; the
+     *     safety-net looks then run on the process's timer ({@link #lookFromTimer}), so the loop's
+     *     thread sleeps until something happens instead of waking every look interval
      */
-    boolean await(boolean pinWaiting, long millisUntilCheckpoint) throws InterruptedException, IOException {
+    boolean await(boolean pinWaiting, long millisUntilCheckpoint, boolean dormant) throws InterruptedException, IOException {
         if (busy() || pinWaiting) {
             // No stat: a commit that overwrites a restarted WAL within the same clock tick
             // changes neither its size nor its time. The sync that follows looks at the frames.
@@ -152,30 +156,59 @@ final class WalChangeWaiter {
             }
             return true;
         }
+        boolean untimed = dormant && subscription != null;
+        ProcessTimer.Pending safetyNet = untimed ? ProcessTimer.every(monitorInterval.multipliedBy(NOTIFIED_LOOKS), this::lookFromTimer) : null;
         long deadline = System.nanoTime() + lookInterval(millisUntilCheckpoint).toNanos();
-        while (true) {
-            if (walChanged()) {
-                return true;
-            }
-            long left = deadline - System.nanoTime();
-            synchronized (signal) {
-                if (closed) {
-                    return false;
-                }
-                if (left <= 0) {
-                    return false;
-                }
-                if (!signalled && !lookRequested) {
-                    // Without notifications, look at least once a second.
-                    long waitMillis = TimeUnit.NANOSECONDS.toMillis(left) + 1;
-                    signal.wait(subscription == null ? Math.min(waitMillis, 1000) : waitMillis);
-                }
-                if (signalled) {
-                    signalled = false;
+        try {
+            while (true) {
+                if (walChanged()) {
                     return true;
                 }
-                lookRequested = false; // the loop's next turn compares size and time (walChanged)
+                long left = deadline - System.nanoTime();
+                synchronized (signal) {
+                    if (closed) {
+                        return false;
+                    }
+                    if (left <= 0 && !untimed) {
+                        return false;
+                    }
+                    if (!signalled && !lookRequested) {
+                        if (untimed) {
+                            signal.wait();
+                        } else {
+                            // Without notifications, look at least once a second.
+                            long waitMillis = TimeUnit.NANOSECONDS.toMillis(left) + 1;
+                            signal.wait(subscription == null ? Math.min(waitMillis, 1000) : waitMillis);
+                        }
+                    }
+                    if (signalled) {
+                        signalled = false;
+                        return true;
+                    }
+                    lookRequested = false; // the loop's next turn compares size and time (walChanged)
+                }
             }
+        } finally {
+            if (safetyNet != null) {
+                safetyNet.cancel();
+            }
+        }
+    }
+
+    /**
+     * A safety-net look at a dormant database, on the process's timer thread: two stats, and a
+     * signal only if something changed. A failed stat wakes the loop, which looks itself and
+     * reports the error.
+     */
+    private void lookFromTimer() {
+        boolean changed;
+        try {
+            changed = walChanged();
+        } catch (IOException | RuntimeException e) {
+            changed = true;
+        }
+        if (changed) {
+            signal();
         }
     }
 
@@ -203,23 +236,28 @@ final class WalChangeWaiter {
      * whose notifications were lost, or a polled one, would see no WAL change at all.
      */
     private boolean walChanged() throws IOException {
-        FileState wal = FileState.of(this.wal);
-        FileState db = FileState.of(this.db);
-        boolean changed = !wal.equals(seenWal) || !db.equals(seenDb);
-        seenWal = wal;
-        seenDb = db;
-        return changed;
+        synchronized (looks) {
+            FileState wal = FileState.of(this.wal);
+            FileState db = FileState.of(this.db);
+            boolean changed = !wal.equals(seenWal) || !db.equals(seenDb);
+            seenWal = wal;
+            seenDb = db;
+            return changed;
+        }
     }
 
     /** A file's size and modification time (both -1 when it does not exist), read in one call. */
     private record FileState(long size, long modifiedMillis) {
+        private static final FileState ABSENT = new FileState(-1, -1);
+
+        /**
+         * Without an exception for a missing file: a released database's WAL is usually gone,
+         * and a NoSuchFileException with its stack trace at every look was 183 exceptions a second
+         * with 2,000 idle databases (JFR).
+         */
         static FileState of(Path file) throws IOException {
-            try {
-                BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-                return new FileState(a.size(), a.lastModifiedTime().toMillis());
-            } catch (NoSuchFileException e) {
-                return new FileState(-1, -1);
-            }
+            BasicFileAttributes a = file.getFileSystem().provider().readAttributesIfExists(file, BasicFileAttributes.class);
+            return a == null ? ABSENT : new FileState(a.size(), a.lastModifiedTime().toMillis());
         }
     }
 

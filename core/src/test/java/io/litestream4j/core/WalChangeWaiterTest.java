@@ -32,17 +32,74 @@ class WalChangeWaiterTest {
         assertThat(wal).as("the last close deleted the WAL").doesNotExist();
         WalChangeWaiter waiter = new WalChangeWaiter(db, wal, Duration.ofMillis(50));
         try {
-            assertThat(waiter.await(false, Long.MAX_VALUE)).as("the first look").isTrue();
-            assertThat(waiter.await(false, Long.MAX_VALUE)).as("nothing changed: the look interval passes").isFalse();
+            assertThat(waiter.await(false, Long.MAX_VALUE, false)).as("the first look").isTrue();
+            assertThat(waiter.await(false, Long.MAX_VALUE, false)).as("nothing changed: the look interval passes").isFalse();
             // The database file changes with no WAL event at all (the checkpoint at a last close
             // writes only the database); then the events are reported lost.
             Files.setLastModifiedTime(db, FileTime.fromMillis(Files.getLastModifiedTime(db).toMillis() + 5_000));
             waiter.lookAgain();
-            assertThat(waiter.await(false, Long.MAX_VALUE)).as("the database file changed").isTrue();
-            assertThat(waiter.await(false, Long.MAX_VALUE)).as("and only once").isFalse();
+            assertThat(waiter.await(false, Long.MAX_VALUE, false)).as("the database file changed").isTrue();
+            assertThat(waiter.await(false, Long.MAX_VALUE, false)).as("and only once").isFalse();
         } finally {
             waiter.close();
             waiter.release();
+        }
+    }
+
+    /**
+     * A dormant database (released, no checkpoint waiting) has nothing to do when a look finds no
+     * change, so its wait ends only on a change: the look interval passing does not end it (the
+     * loop's thread stays parked), a change no notification reports (the database file alone, as
+     * the application's last close leaves it) is found by the safety-net look on the process's
+     * timer, and a commit's WAL notification ends it as before.
+     */
+    @Test
+    void aDormantWaitEndsOnlyOnAChangeFoundByTheTimersLookOrANotification() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 5);
+        Path wal = db.resolveSibling("app.db-wal");
+        // Safety-net looks every 10 x 50 ms = 0.5 s.
+        WalChangeWaiter waiter = new WalChangeWaiter(db, wal, Duration.ofMillis(50));
+        try {
+            assertThat(waiter.listening()).as("notifications on (Linux inotify)").isTrue();
+            assertThat(waiter.await(false, Long.MAX_VALUE, true)).as("the first look").isTrue();
+
+            var result = new java.util.concurrent.CompletableFuture<Boolean>();
+            Thread.ofVirtual().start(() -> complete(result, waiter));
+            Thread.sleep(2_000); // four look intervals: a timed wait would have returned false by now
+            assertThat(result).as("no change: still waiting after four look intervals").isNotDone();
+            Files.setLastModifiedTime(db, FileTime.fromMillis(Files.getLastModifiedTime(db).toMillis() + 5_000));
+            // Generous: the timer's look comes within 0.5 s; a loaded machine may delay it.
+            assertThat(result.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("the timer's look found the database file changed").isTrue();
+
+            var second = new java.util.concurrent.CompletableFuture<Boolean>();
+            Thread.ofVirtual().start(() -> complete(second, waiter));
+            Thread.sleep(200);
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 1, 100); // leaves the WAL in place: the application keeps it open until the close
+            }
+            assertThat(second.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("a commit ends the wait").isTrue();
+
+            // The application's close goes on changing the files (its checkpoint, the WAL deleted): let them settle.
+            for (int i = 0; i < 100 && waiter.await(false, Long.MAX_VALUE, false); i++) {
+                Thread.sleep(10);
+            }
+            var third = new java.util.concurrent.CompletableFuture<Boolean>();
+            Thread.ofVirtual().start(() -> complete(third, waiter));
+            Thread.sleep(200);
+            waiter.close();
+            third.get(30, java.util.concurrent.TimeUnit.SECONDS); // a close ends the wait (the loop then sees it is stopping)
+            assertThat(third).as("a close ends the wait").isDone();
+        } finally {
+            waiter.close();
+            waiter.release();
+        }
+    }
+
+    private static void complete(java.util.concurrent.CompletableFuture<Boolean> result, WalChangeWaiter waiter) {
+        try {
+            result.complete(waiter.await(false, Long.MAX_VALUE, true));
+        } catch (Exception e) {
+            result.completeExceptionally(e);
         }
     }
 }

@@ -83,7 +83,7 @@ class WalWatcherTest {
         Files.write(wal, new byte[32]);
         WalChangeWaiter waiter = new WalChangeWaiter(dir.resolve("q.db"), wal, java.time.Duration.ofMillis(100));
         try {
-            assertThat(waiter.await(false, Long.MAX_VALUE)).as("the first look sees the WAL as new").isTrue();
+            assertThat(waiter.await(false, Long.MAX_VALUE, false)).as("the first look sees the WAL as new").isTrue();
             Thread lost = Thread.ofPlatform().start(() -> {
                 for (int i = 0; i < 5; i++) {
                     waiter.lookAgain();
@@ -94,7 +94,7 @@ class WalWatcherTest {
                     }
                 }
             });
-            assertThat(waiter.await(false, Long.MAX_VALUE)).as("nothing changed: the look interval (1 s) ends the wait, not the lost events")
+            assertThat(waiter.await(false, Long.MAX_VALUE, false)).as("nothing changed: the look interval (1 s) ends the wait, not the lost events")
                     .isFalse();
             lost.join();
         } finally {

@@ -235,11 +235,21 @@ public final class ReplicaCompactor {
      * are planned against the files that would remain before anything is deleted.
      */
     public void enforceRetention(Instant now, CompactionSettings settings) throws IOException {
-        List<LtxFileInfo> doomed = RetentionPlanner.deletable(client.location(), RestorePlanner.listAll(client), now, settings);
+        retain(now, settings);
+    }
+
+    /**
+     * {@link #enforceRetention}; returns until when a run over the same files would delete
+     * nothing and propose nothing ({@link RetentionPlanner.Plan#quietUntil}).
+     */
+    Instant retain(Instant now, CompactionSettings settings) throws IOException {
+        RetentionPlanner.Plan plan = RetentionPlanner.plan(client.location(), RestorePlanner.listAll(client), now, settings);
+        List<LtxFileInfo> doomed = plan.deletable();
         for (int level = LtxFileInfo.MAX_LEVEL; level >= 0; level--) {
             int l = level;
             deleteAll(level, doomed.stream().filter(f -> f.level() == l).toList());
         }
+        return plan.quietUntil();
     }
 
     private void deleteAll(int level, List<LtxFileInfo> files) throws IOException {

@@ -34,10 +34,22 @@ final class RetentionPlanner {
 
     private RetentionPlanner() {}
 
+    /**
+     * What retention decided at {@code now}: the files to delete, and until when a run over the
+     * same files would propose nothing ({@code now} itself when it proposed anything, deleted or
+     * kept: a kept group may become deletable at any later run).
+     */
+    record Plan(List<LtxFileInfo> deletable, Instant quietUntil) {}
+
     /** The files to delete from {@code all} (every file of every level) at {@code now}. */
     static List<LtxFileInfo> deletable(String location, List<LtxFileInfo> all, Instant now, CompactionSettings settings) {
+        return plan(location, all, now, settings).deletable();
+    }
+
+    /** {@link #deletable}, with how long the same files leave retention nothing to propose. */
+    static Plan plan(String location, List<LtxFileInfo> all, Instant now, CompactionSettings settings) {
         if (!settings.retentionEnabled() || all.isEmpty()) {
-            return List.of();
+            return new Plan(List.of(), Instant.MAX);
         }
         Instant windowStart = now.minus(settings.snapshotRetention());
         Duration granularity = settings.interval(1).multipliedBy(2);
@@ -49,6 +61,9 @@ final class RetentionPlanner {
         List<List<LtxFileInfo>> groups = new ArrayList<>();
         groups.add(beforeOldestKeptSnapshot(all, windowStart));
         groups.addAll(coveredL0(all, now.minus(settings.l0Retention())));
+        if (groups.stream().allMatch(List::isEmpty)) {
+            return new Plan(List.of(), nextProposal(all, now, settings));
+        }
         for (List<LtxFileInfo> group : groups) {
             if (group.isEmpty()) {
                 continue;
@@ -67,7 +82,32 @@ final class RetentionPlanner {
             group.forEach(remaining::remove);
             deleted.addAll(group);
         }
-        return deleted;
+        return new Plan(deleted, now);
+    }
+
+    /**
+     * The first moment after {@code now} at which a proposal could appear among the same files: a
+     * snapshot reaching the window's start (its creation plus the snapshot retention), or an L0
+     * file passing the l0-retention cutoff (its creation plus l0-retention, strictly after).
+     * Every proposal rule compares a file's creation with one of those two cutoffs; new files
+     * come with writes, which the caller watches itself. {@link Instant#MAX} if none is ahead.
+     */
+    static Instant nextProposal(List<LtxFileInfo> all, Instant now, CompactionSettings settings) {
+        Instant next = Instant.MAX;
+        for (LtxFileInfo f : all) {
+            Instant at;
+            if (f.level() == LtxFileInfo.SNAPSHOT_LEVEL) {
+                at = f.createdAt().plus(settings.snapshotRetention());
+            } else if (f.level() == 0) {
+                at = f.createdAt().plus(settings.l0Retention()).plusMillis(1);
+            } else {
+                continue;
+            }
+            if (at.isAfter(now) && at.isBefore(next)) {
+                next = at;
+            }
+        }
+        return next;
     }
 
     /**

@@ -23,6 +23,8 @@ public final class CachingReplicaClient extends ForwardingReplicaClient {
 
     /** Per level: null until listed, then every file of the level by TXID range. */
     private final List<TreeMap<TxidRange, LtxFileInfo>> levels = new ArrayList<>();
+    /** Counts what may have changed the listings: writes, deletes, forgotten listings. Guarded by this. */
+    private long changes;
 
     public CachingReplicaClient(ReplicaClient delegate) {
         super(delegate);
@@ -52,6 +54,7 @@ public final class CachingReplicaClient extends ForwardingReplicaClient {
             if (files != null) {
                 files.put(range, info);
             }
+            changes++;
         }
         return info;
     }
@@ -82,6 +85,7 @@ public final class CachingReplicaClient extends ForwardingReplicaClient {
             // Some may be gone and some not: list again next time.
             synchronized (this) {
                 levels.set(level, null);
+                changes++;
             }
             throw e;
         }
@@ -90,6 +94,7 @@ public final class CachingReplicaClient extends ForwardingReplicaClient {
             if (files != null) {
                 ranges.forEach(files::remove);
             }
+            changes++;
         }
     }
 
@@ -114,6 +119,17 @@ public final class CachingReplicaClient extends ForwardingReplicaClient {
     /** Forgets every listing: the next list of each level asks the store (to see changes made behind our back). */
     public synchronized void forget() {
         levels.replaceAll(l -> null);
+        changes++;
+    }
+
+    /**
+     * A number that grows whenever the files this client lists may have changed (a write or a
+     * delete through it, a listing forgotten): read before listing, the same number later means
+     * the listing is still what it was. A replica's maintainer uses it to pass over compactions and retention
+     * runs that would find nothing new.
+     */
+    public synchronized long changes() {
+        return changes;
     }
 
     @Override
@@ -123,6 +139,7 @@ public final class CachingReplicaClient extends ForwardingReplicaClient {
         } finally {
             synchronized (this) {
                 levels.replaceAll(l -> null);
+                changes++;
             }
         }
     }

@@ -1,15 +1,12 @@
 package io.litestream4j.core.replica;
 
+import io.litestream4j.core.ProcessTimer;
 import io.litestream4j.core.Sleeper;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One timer for every replica lease of the process. A {@link LeasedReplicaClient} asks to be
+ * The process's one timer ({@link ProcessTimer}) for every replica lease. A {@link LeasedReplicaClient} asks to be
  * woken when its next renewal is due; the renewal itself runs on a virtual thread of its own, so
  * a slow store delays only its own lease, never the timer or the other leases.
  *
@@ -24,43 +21,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * sleeps on it.
  */
 final class LeaseRenewals {
-    private static final ScheduledThreadPoolExecutor TIMER;
-
-    static {
-        TIMER = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon().name("lease renewals").unstarted(r));
-        TIMER.setRemoveOnCancelPolicy(true); // closed leases leave nothing queued behind them
-    }
-
     /** A renewal asked for: {@link #cancel} keeps it from starting (one already running finishes). */
     interface Pending {
         void cancel();
     }
+
+    /** A retry right after a failure still leaves the store a moment. */
+    private static final Duration MIN_DELAY = Duration.ofMillis(10);
 
     private LeaseRenewals() {
     }
 
     /** Runs {@code task} on a new virtual thread named {@code name} once {@code delay} has passed on {@code clock}. */
     static Pending after(Clock clock, Duration delay, String name, Runnable task) {
-        if (clock instanceof Sleeper sleeper) {
-            AtomicBoolean started = new AtomicBoolean();
-            Thread t = Thread.ofVirtual().name(name).start(() -> {
-                try {
-                    sleeper.sleep(delay);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                if (started.compareAndSet(false, true)) {
-                    task.run();
-                }
-            });
-            return () -> {
-                if (started.compareAndSet(false, true)) {
-                    t.interrupt();
-                }
-            };
-        }
-        long millis = Math.max(10, delay.toMillis());
-        ScheduledFuture<?> f = TIMER.schedule(() -> Thread.ofVirtual().name(name).start(task), millis, TimeUnit.MILLISECONDS);
-        return () -> f.cancel(false);
+        ProcessTimer.Pending p = ProcessTimer.after(clock, delay.compareTo(MIN_DELAY) < 0 ? MIN_DELAY : delay, name,
+                () -> Thread.ofVirtual().name(name).start(task));
+        return p::cancel;
     }
 }

@@ -174,6 +174,15 @@ public final class LeasedReplicaClient extends ForwardingReplicaClient implement
         if (lease.heldAt(now)) {
             return;
         }
+        // Lapsed, not lost: the timer's renewal came late (10,000 databases on a machine at load 25
+        // lapsed hundreds of leases, and a start whose first upload found its lease lapsed stopped
+        // the process) or failed. Renewing now, before the write, keeps the guarantee: the
+        // conditional replace works only if no one took the lease since our last renewal. After a
+        // failed renewal the next try waits a tenth of the TTL (renewIfDue), so a failing store is
+        // not asked at every write.
+        if (lease.lostBecause() == null && renewIfDue()) {
+            return;
+        }
         String lost = lease.lostBecause();
         String problem = lost != null ? lost + "; writes to this replica stopped"
                 : "replica lease %s expired at %s (not renewed): writes to this replica paused until it renews".formatted(lease.location(),

@@ -132,7 +132,8 @@ class ReplicaLeaseTest {
         // Paused long enough (a stopped VM) for the lease to expire, and another replicator took it.
         clock.advance(Duration.ofSeconds(31));
         ReplicaLease b = ReplicaLease.acquire(replica(), "b:2", TTL, clock);
-        assertThatThrownBy(() -> write(a, 2)).hasMessageContaining("expired");
+        // The write tries to renew the lapsed lease first: the conditional replace finds b's, so it is lost.
+        assertThatThrownBy(() -> write(a, 2)).hasMessageContaining("lost").hasMessageContaining("now held by b:2");
         assertThat(a.renewIfDue()).isFalse();
         assertThat(health.problem(LeasedReplicaClient.HEALTH_KEY)).contains("lost").contains("now held by b:2").contains("writes to this replica stopped");
         assertThat(health.summary()).isNotNull();
@@ -148,6 +149,24 @@ class ReplicaLeaseTest {
         a.close();
         assertThat(stored().owner()).as("closing the loser leaves the holder's lease").isEqualTo("b:2");
         assertThat(b.heldAt(clock.instant().minusSeconds(61))).isTrue();
+    }
+
+    /**
+     * The timer's renewal came late (a loaded machine) and the lease lapsed, but no one took it: a
+     * write renews it first and goes through, instead of failing until the timer catches up.
+     */
+    @Test
+    void aWriteRenewsALapsedLeaseNoOneTookAndGoesThrough() throws Exception {
+        ReplicaHealth health = new ReplicaHealth();
+        LeasedReplicaClient c = new LeasedReplicaClient(client(), ReplicaLease.acquire(replica(), "me:1", TTL, clock), clock);
+        c.reportTo(health);
+        clock.advance(Duration.ofSeconds(45)); // no renewal ran: lapsed 15 s ago
+        write(c, 1);
+        assertThat(stored().expiresAt()).as("renewed by the write").isEqualTo(clock.instant().plus(TTL));
+        assertThat(stored().generation()).as("a renewal, not a take-over").isEqualTo(1);
+        assertThat(Files.exists(dir.resolve("replica/ltx/0/0000000000000001-0000000000000001.ltx"))).isTrue();
+        assertThat(health.summary()).isNull();
+        assertThatThrownBy(() -> ReplicaLease.acquire(replica(), "other:2", TTL, clock)).isInstanceOf(LeaseHeldException.class);
     }
 
     @Test
