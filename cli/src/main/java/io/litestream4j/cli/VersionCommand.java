@@ -25,8 +25,13 @@ final class VersionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        spec.commandLine().getOut().println("litestream4j v" + version());
+        spec.commandLine().getOut().println(line());
         return 0;
+    }
+
+    /** What {@code litestream version} prints. */
+    static String line() {
+        return "litestream4j v" + version();
     }
 
     /** The Maven project version (BuildInfo, generated at build time). */

@@ -41,6 +41,22 @@ class CliIT {
     }
 
     @Test
+    void versionPrintsWhatTheVersionCommandPrints() throws Exception {
+        // The process answers a bare `version` before picocli is loaded (Main.main); the
+        // in-process run goes through picocli's VersionCommand. Both must print the same line.
+        java.io.StringWriter picocli = new java.io.StringWriter();
+        int code = Main.run(new String[] {"version"}, new java.io.PrintWriter(picocli), new java.io.PrintWriter(new java.io.StringWriter()));
+        assertThat(code).isZero();
+        CliProcess.Result r = CliProcess.run(dir, "version");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).isEqualTo(picocli.toString()).startsWith("litestream4j v");
+        assertThat(r.err()).isEmpty();
+        CliProcess.Result help = CliProcess.run(dir, "version", "-h");
+        assertThat(help.code()).as(help.toString()).isZero();
+        assertThat(help.out()).contains("Usage:").contains("version");
+    }
+
+    @Test
     void replicateThenRestoreGivesTheSameDatabase() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 50);
         Path replica = replicateAndStop(db, dir.resolve("replica"), 30);
