@@ -57,7 +57,18 @@ find "$stage/runtime" -type f \( -name '*.so' -o -path '*/bin/*' -o -name jexec 
 chmod -R u+w,go+r "$stage/runtime"
 
 cp "$cli/litestream.jar" "$stage/app/"
-cp "$cli"/lib/*.jar "$stage/app/lib/"
+# Exactly the jars the command's manifest names: cli/target/lib keeps the jars of earlier builds
+# (copy-dependencies never deletes), and a release built without `clean` after an upgrade would
+# otherwise ship both versions of a library.
+manifest=$(mktemp -d "$target/manifest.XXXXXX")
+(cd "$manifest" && "$jdk/bin/jar" xf "$cli/litestream.jar" META-INF/MANIFEST.MF)
+class_path=$(tr -d '\r' <"$manifest/META-INF/MANIFEST.MF" | awk '/^Class-Path: /{on=1; printf "%s", substr($0, 13); next} on && /^ /{printf "%s", substr($0, 2); next} {on=0}')
+rm -rf "$manifest"
+[ -n "$class_path" ] || { echo "build-release: no Class-Path in $cli/litestream.jar's manifest" >&2; exit 1; }
+for entry in $class_path; do
+  [ -f "$cli/$entry" ] || { echo "build-release: $cli/litestream.jar names $entry, which is not in $cli/lib" >&2; exit 1; }
+  cp "$cli/$entry" "$stage/app/lib/"
+done
 # lz4-java's native library beside the JVM's own: lz4-java first tries System.loadLibrary, which
 # finds it there, and otherwise copies the library out of its jar into a new file in /tmp at every
 # start of every command that reads LTX (restore: about 2 % of its CPU, and a write to /tmp,
