@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests that the release's trimmed runtime (jlink keeps only the modules jdeps finds) runs every
 # backend's code, not just the file replica: for S3 (s3rver), Azure Blob Storage (Azurite), SFTP
-# (OpenSSH's sshd), WebDAV (rclone) and NATS JetStream (nats-server), a real server on a loopback
+# (OpenSSH's sshd), WebDAV (rclone), NATS JetStream (nats-server) and Google Cloud Storage (the
+# emulator inside firebase-tools, started as replica-gcs's tests start it), a real server on a loopback
 # port, then the unpacked release with every JDK hidden replicates a database written by a
 # concurrent writer and restores it through the config file (lib.sh's replicate_and_restore).
 # A missing server skips its backend with a message; under CI=true it fails (.ci/run installs
@@ -141,3 +142,26 @@ if [ -x "$nats_server" ]; then
   replica_yaml="url: nats://127.0.0.1:$port/backups"
   backend nats
 else missing nats-server; fi
+
+# Google Cloud Storage: firebase-tools' Cloud Storage emulator, started from Node by the gs:// tests'
+# own script (its `emulators:start` needs the network); it makes buckets on first use. The port
+# accepts before the app is ready: the script prints "listening on PORT" when it is.
+firebase_tools=${FIREBASE_TOOLS_DIR:-$(npm root -g 2>/dev/null || true)/firebase-tools}
+if command -v node >/dev/null 2>&1 && [ -f "$firebase_tools/lib/emulator/storage/index.js" ]; then
+  port=$(free_port)
+  mkdir -p "$work/gcs-tmp"
+  TMPDIR="$work/gcs-tmp" node "$root/replica-gcs/src/test/resources/gcs-emulator.js" "$firebase_tools" "$port" > "$work/gcs.log" 2>&1 &
+  pids+=($!)
+  gcs_pid=$!
+  for i in $(seq 1 1200); do # 120 s: loading firebase-tools takes Node seconds, far more on a loaded machine
+    grep -q "listening on $port" "$work/gcs.log" && break
+    kill -0 "$gcs_pid" 2>/dev/null || { cat "$work/gcs.log" >&2; fail "the gcs emulator exited before listening on port $port"; }
+    sleep 0.1
+  done
+  grep -q "listening on $port" "$work/gcs.log" || { cat "$work/gcs.log" >&2; fail "the gcs emulator did not listen on port $port within 120 s"; }
+  replica_yaml="type: gs
+bucket: backups
+path: app"
+  extra_env=(STORAGE_EMULATOR_HOST="127.0.0.1:$port")
+  backend gcs
+else missing "firebase-tools (npm) with node"; fi
