@@ -57,15 +57,20 @@ public final class LeasedReplicaClient extends ForwardingReplicaClient implement
     private final LeaseRenewals.Timer timer;
     private volatile ReplicaHealth health = new ReplicaHealth();
 
-    // Guarded by this (the renewal's request is made under it too, so a write waits for a renewal in progress).
-    /** When the next renewal is due: a third of the TTL after the last one (a tenth after a failed one). */
+    /**
+     * When the next renewal is due: a third of the TTL after the last one (a tenth after a failed
+     * one). Guarded by this; the renewal's request is made under it too, so a write that needs the
+     * lease renewed waits for a renewal in progress instead of sending a second one.
+     */
     private Instant nextRenewal;
+    /** Guards {@link #lastUse} and {@link #inFlight}, so that counting a write never waits for a renewal's request. */
+    private final Object uses = new Object();
     /** When the last write or delete started or ended. */
     private Instant lastUse;
     /** Writes and deletes in flight. */
     private int inFlight;
 
-    /** Guards {@link #armed}, {@link #scheduled}, {@link #renewing} and {@link #closed}; taken before {@code this}, never after. */
+    /** Guards {@link #armed}, {@link #scheduled}, {@link #renewing} and {@link #closed}; taken before {@code this} and {@link #uses}, never after. */
     private final Object schedule = new Object();
     /** Whether renewals are on: a timer entry waits, or the timer's renewal runs (and schedules the next). */
     private boolean armed;
@@ -196,8 +201,10 @@ public final class LeasedReplicaClient extends ForwardingReplicaClient implement
     }
 
     /** No write or delete in flight, and none for a whole renewal period. */
-    private synchronized boolean idle() {
-        return inFlight == 0 && !lastUse.isAfter(clock.instant().minus(renewEvery()));
+    private boolean idle() {
+        synchronized (uses) {
+            return inFlight == 0 && !lastUse.isAfter(clock.instant().minus(renewEvery()));
+        }
     }
 
     /**
@@ -249,7 +256,7 @@ public final class LeasedReplicaClient extends ForwardingReplicaClient implement
      * or lapsed and cannot be renewed.
      */
     private <T> T leased(Use<T> use) throws IOException {
-        synchronized (this) {
+        synchronized (uses) {
             inFlight++;
             lastUse = clock.instant();
         }
@@ -262,7 +269,7 @@ public final class LeasedReplicaClient extends ForwardingReplicaClient implement
             }
             return use.run();
         } finally {
-            synchronized (this) {
+            synchronized (uses) {
                 inFlight--;
                 lastUse = clock.instant();
             }
