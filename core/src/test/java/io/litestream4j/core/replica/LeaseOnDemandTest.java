@@ -16,8 +16,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,38 +36,23 @@ class LeaseOnDemandTest {
     Path dir;
     private final FakeClock clock = new FakeClock(T0);
     private final ManualTimer timer = new ManualTimer(clock);
-    /** Lease requests (takes, renewals, releases) that reached the store, by every client of this test. */
-    private final AtomicInteger requests = new AtomicInteger();
-
     private FileReplicaClient client() {
         return new FileReplicaClient(dir.resolve("replica"));
     }
 
+    /** The replica's lease store, one for every client of the test, counting the requests that reach it. */
+    private CountingLeaseStore counted;
+
     private LeaseStore store() {
-        LeaseStore s = client().capability(LeaseStore.class).orElseThrow();
-        return new LeaseStore() {
-            @Override
-            public Optional<Stored> readLease() throws IOException {
-                return s.readLease();
-            }
+        if (counted == null) {
+            counted = new CountingLeaseStore(client().capability(LeaseStore.class).orElseThrow());
+        }
+        return counted;
+    }
 
-            @Override
-            public String writeLease(byte[] content, String expectedVersion) throws IOException {
-                requests.incrementAndGet();
-                return s.writeLease(content, expectedVersion);
-            }
-
-            @Override
-            public void deleteLease(String expectedVersion) throws IOException {
-                requests.incrementAndGet();
-                s.deleteLease(expectedVersion);
-            }
-
-            @Override
-            public String leaseLocation() {
-                return s.leaseLocation();
-            }
-        };
+    /** Lease requests (takes, renewals, releases) that reached the store so far. */
+    private int requests() {
+        return counted.requests();
     }
 
     /** Takes the lease as {@code owner} now and keeps it on demand, as {@link LeasedReplicaClient#acquire} does. */
@@ -116,7 +99,7 @@ class LeaseOnDemandTest {
         assertThat(c.renewing()).isFalse();
         assertThat(stored().expiresAt()).as("not renewed").isEqualTo(T0.plus(TTL));
         until(600);
-        assertThat(requests.get()).as("ten idle minutes: the take, then not one request").isEqualTo(1);
+        assertThat(requests()).as("ten idle minutes: the take, then not one request").isEqualTo(1);
         assertThat(timer.pending()).isEmpty();
         assertThat(c.lease().heldAt(clock.instant())).as("lapsed").isFalse();
         assertThat(c.lease().lostBecause()).as("lapsed, not lost").isNull();
@@ -139,12 +122,12 @@ class LeaseOnDemandTest {
             // Renewed at 70, 80 and 90 s by the timer: never more than a third of the TTL spent.
             assertThat(stored().expiresAt()).as("at second %d", second).isEqualTo(T0.plusSeconds(60 + (second - 60) / 10 * 10).plus(TTL));
         }
-        assertThat(requests.get()).as("the take, the write's renewal, three on the timer").isEqualTo(5);
+        assertThat(requests()).as("the take, the write's renewal, three on the timer").isEqualTo(5);
         until(100); // the last write was at 90 s
         assertThat(timer.pending()).as("idle again: nothing scheduled").isEmpty();
         assertThat(stored().expiresAt()).isEqualTo(T0.plusSeconds(120));
         until(200);
-        assertThat(requests.get()).isEqualTo(5);
+        assertThat(requests()).isEqualTo(5);
         c.close();
     }
 
@@ -158,7 +141,7 @@ class LeaseOnDemandTest {
         // What leases on demand allow: a second replicator takes the idle replica's lapsed lease.
         ReplicaLease b = ReplicaLease.acquire(store(), "b:2", TTL, clock);
         assertThat(b.lease().generation()).isEqualTo(2);
-        int before = requests.get();
+        int before = requests();
         assertThatThrownBy(() -> write(a, 2)).hasMessageContaining("lost").hasMessageContaining("now held by b:2");
         assertThat(written(2)).as("nothing written").isFalse();
         assertThat(health.problem(LeasedReplicaClient.HEALTH_KEY)).contains("lost").contains("now held by b:2").contains("writes to this replica stopped");
@@ -169,7 +152,7 @@ class LeaseOnDemandTest {
         assertThatThrownBy(() -> write(a, 2)).hasMessageContaining("lost");
         assertThatThrownBy(() -> a.delete(0, new TxidRange(1, 1))).hasMessageContaining("lost");
         assertThat(written(1)).as("nothing deleted").isTrue();
-        assertThat(requests.get()).as("only the renewal that found b's lease").isEqualTo(before + 1);
+        assertThat(requests()).as("only the renewal that found b's lease").isEqualTo(before + 1);
         a.close();
         assertThat(stored().owner()).isEqualTo("b:2");
     }
@@ -187,7 +170,7 @@ class LeaseOnDemandTest {
         LeasedReplicaClient c = leased("me:1", recording);
         until(9);
         write(c, 1); // 21 s left: no renewal
-        assertThat(requests.get()).isEqualTo(1);
+        assertThat(requests()).isEqualTo(1);
         until(20); // renewed at 10 s (written at 9 s), idle at 20 s: expires at 40 s
         assertThat(timer.pending()).isEmpty();
         until(39);
@@ -195,7 +178,7 @@ class LeaseOnDemandTest {
         write(c, 2);
         assertThat(leaseAtWrite).as("the lease each write saw in the store as it was sent")
                 .containsExactly(T0.plus(TTL), T0.plusSeconds(39).plus(TTL));
-        assertThat(requests.get()).isEqualTo(3);
+        assertThat(requests()).isEqualTo(3);
         c.close();
     }
 

@@ -151,10 +151,7 @@ public abstract class LeaseStoreContract {
         FakeClock clock = new FakeClock(T0);
         ManualTimer timer = new ManualTimer(clock);
         LeaseStore s = store(true);
-        LeasedReplicaClient c = new LeasedReplicaClient(new MemoryReplicaClient("memory"), ReplicaLease.acquire(s, "me", TTL, clock), clock, timer);
-        c.startRenewing();
-        clock.advance(Duration.ofSeconds(10));
-        timer.runDue();
+        LeasedReplicaClient c = leftIdle(s, "me", clock, timer);
         assertThat(timer.pending()).as("idle: nothing scheduled").isEmpty();
         clock.advance(Duration.ofSeconds(50)); // lapsed at 30 s
         write(c, 1);
@@ -171,12 +168,9 @@ public abstract class LeaseStoreContract {
         FakeClock clock = new FakeClock(T0);
         ManualTimer timer = new ManualTimer(clock);
         LeaseStore ours = store(true);
-        LeasedReplicaClient a = new LeasedReplicaClient(new MemoryReplicaClient("memory"), ReplicaLease.acquire(ours, "a", TTL, clock), clock, timer);
-        a.startRenewing();
+        LeasedReplicaClient a = leftIdle(ours, "a", clock, timer);
         ReplicaHealth health = new ReplicaHealth();
         a.reportTo(health);
-        clock.advance(Duration.ofSeconds(10));
-        timer.runDue();
         clock.advance(Duration.ofSeconds(21)); // lapsed at 30 s
         ReplicaLease b = ReplicaLease.acquire(store(false), "b", TTL, clock);
         assertThatThrownBy(() -> write(a, 1)).hasMessageContaining("lost").hasMessageContaining("now held by b");
@@ -189,6 +183,18 @@ public abstract class LeaseStoreContract {
     }
 
     private static final Duration TTL = Duration.ofSeconds(30);
+
+    /**
+     * Takes the lease in {@code s} as {@code owner}, kept on demand for a memory replica (only the
+     * lease is the store's), and leaves it unwritten for a renewal period: renewals have stopped.
+     */
+    private static LeasedReplicaClient leftIdle(LeaseStore s, String owner, FakeClock clock, ManualTimer timer) throws Exception {
+        LeasedReplicaClient c = new LeasedReplicaClient(new MemoryReplicaClient("memory"), ReplicaLease.acquire(s, owner, TTL, clock), clock, timer);
+        c.startRenewing();
+        clock.advance(Duration.ofSeconds(10));
+        timer.runDue();
+        return c;
+    }
 
     private static void write(ReplicaClient c, long txid) throws java.io.IOException {
         byte[] data = ("file " + txid).getBytes(StandardCharsets.UTF_8);

@@ -108,7 +108,7 @@ class ReplicaLeaseTest {
      */
     @Test
     void theSharedTimerRenewsWhileWrittenAndStopsWhenIdle() throws Exception {
-        CountingStore store = new CountingStore(replica());
+        CountingLeaseStore store = new CountingLeaseStore(replica());
         java.time.Clock real = java.time.Clock.systemUTC();
         Duration ttl = Duration.ofMillis(600);
         LeasedReplicaClient c = new LeasedReplicaClient(client(), ReplicaLease.acquire(store, "me:1", ttl, real), real);
@@ -237,37 +237,6 @@ class ReplicaLeaseTest {
                 .isEqualTo("{\"generation\":3,\"expires_at\":\"2026-11-29T10:00:00Z\",\"owner\":\"h:1\"}");
         assertThatThrownBy(() -> Lease.parse("{\"generation\":1}".getBytes(StandardCharsets.UTF_8), "s3://b/p/lock.json"))
                 .hasMessageContaining("s3://b/p/lock.json").hasMessageContaining("expires_at");
-    }
-
-    /** A lease store counting the writes (takes and renewals) that reach it. */
-    private static final class CountingStore implements LeaseStore {
-        private final LeaseStore delegate;
-        final java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
-
-        CountingStore(LeaseStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String leaseLocation() {
-            return delegate.leaseLocation();
-        }
-
-        @Override
-        public Optional<Stored> readLease() throws IOException {
-            return delegate.readLease();
-        }
-
-        @Override
-        public String writeLease(byte[] content, String expectedVersion) throws IOException {
-            writes.incrementAndGet();
-            return delegate.writeLease(content, expectedVersion);
-        }
-
-        @Override
-        public void deleteLease(String expectedVersion) throws IOException {
-            delegate.deleteLease(expectedVersion);
-        }
     }
 
     /** A lease store whose requests fail while {@code failing} is set. */
