@@ -258,9 +258,12 @@ public final class Replicator implements AutoCloseable {
         /**
          * How long the lease on each replica opened from a URL lasts unrenewed (default
          * Litestream's 30 s; zero takes none). The lease ({@code lock.json}, as Litestream's) keeps
-         * a second replicator, here or on another machine, from writing the same replica:
-         * {@link #start} fails naming the holder. A client handed to {@link #replica(ReplicaClient)}
-         * stays the caller's and is used without a lease.
+         * a second replicator, here or on another machine, from writing the same replica at the
+         * same time: {@link #start} fails naming the holder while it writes. The lease is kept only
+         * while the replica is written ({@link io.litestream4j.core.replica.LeasedReplicaClient}):
+         * an idle replica's lease lapses, another replicator may then take it, and this one stops at
+         * its next write with the lease reported lost. A client handed to
+         * {@link #replica(ReplicaClient)} stays the caller's and is used without a lease.
          */
         public Builder leaseTtl(Duration ttl) {
             if (ttl.isNegative()) {

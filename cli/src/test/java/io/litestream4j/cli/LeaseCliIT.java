@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * One writer per replica, with the real CLI: a second {@code replicate} on the same replica exits
  * 1 naming the holder; after the holder is killed with SIGKILL the next one starts (the holder's
  * process is provably gone); a lease held elsewhere is taken only once it has expired; a lease
- * taken away from a running replicator turns /healthz red ({@code LITESTREAM_LEASE_TTL} sets the TTL).
+ * taken away from a running replicator turns /healthz red at its next write; an idle replica's
+ * lease lapses unrenewed and its next write renews it ({@code LITESTREAM_LEASE_TTL} sets the TTL).
  */
 class LeaseCliIT {
     private static final Map<String, String> TTL = Map.of("LITESTREAM_LEASE_TTL", "3s");
@@ -89,10 +90,7 @@ class LeaseCliIT {
                 }
             }
         }
-        Path out = dir.resolve("restored.db");
-        CliProcess.Result restored = CliProcess.run(dir, "restore", "-o", out.toString(), replica.toString());
-        assertThat(restored.code()).as(restored.toString()).isZero();
-        assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(db));
+        assertRestoresTo(replica, db);
     }
 
     @Test
@@ -116,12 +114,17 @@ class LeaseCliIT {
             HttpClient http = HttpClient.newHttpClient();
             assertThat(http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
 
-            // Someone takes the lease (as a replicator on a host with a clock far ahead would).
+            // Someone takes the lease (as a replicator on a host with a clock far ahead would, or
+            // one that took it after it lapsed while our replica was idle).
             Path intruder = Files.write(dir.resolve("intruder.json"), new Lease(9, Instant.now().plusSeconds(3600), "intruder:1").toJson());
             Files.move(intruder, replica.resolve("lock.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            // The next write renews first (the replica was idle, its lease lapsed or about to) and finds the intruder's.
+            try (Connection c = TestDb.open(db)) {
+                TestDb.insert(c, 5, 1000);
+            }
             HttpResponse<String> r = null;
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos(); // the next renewal comes within 1 s (TTL/3)
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos(); // the sync comes within 1 s
             while (System.nanoTime() < deadline) {
                 r = http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 503) {
@@ -146,6 +149,76 @@ class LeaseCliIT {
                 p.kill();
             }
         }
+    }
+
+    /**
+     * Leases on demand with the real CLI: once the database is idle the lease is no longer renewed
+     * and lapses (its {@code expires_at} passes and stays put), and the next commit's upload renews
+     * it first, as the same owner and generation. TTL 3 s: renewals every second while written. The
+     * level-1 interval is an hour so that no compaction writes to the replica in the idle spell.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void anIdleReplicasLeaseLapsesAndTheNextWriteRenewsIt() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 10);
+        Path replica = dir.resolve("replica");
+        Path cfg = CliProcess.writeConfig(dir, """
+                addr: 127.0.0.1:0
+                levels:
+                  - interval: 1h
+                dbs:
+                  - path: %s
+                    replica:
+                      path: %s
+                """.formatted(db, replica));
+        CliProcess p = CliProcess.start(TTL, dir, "replicate", "-config", cfg.toString());
+        try {
+            assertThat(p.awaitLog("replicating to", Duration.ofSeconds(120))).as(p.output().toString()).isTrue();
+            Lease taken = lease(replica);
+            assertThat(taken.owner()).endsWith(":" + p.pid());
+            // Idle: the lease lapses (3 s after its last renewal) instead of being renewed every second.
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!lease(replica).expiresAt().isBefore(Instant.now().minusSeconds(1)) && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            Lease lapsed = lease(replica);
+            assertThat(lapsed.expiresAt()).as("lapsed at least 1 s ago").isBefore(Instant.now().minusSeconds(1));
+            Thread.sleep(4000); // more than the TTL: a renewer would have rewritten it four times
+            assertThat(lease(replica)).as("not renewed while idle").isEqualTo(lapsed);
+            long files = countLtx(replica);
+
+            Instant commit = Instant.now();
+            try (Connection c = TestDb.open(db)) {
+                TestDb.insert(c, 5, 1000);
+            }
+            deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (countLtx(replica) == files && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertThat(countLtx(replica)).as("the commit reached the replica").isGreaterThan(files);
+            Lease renewed = lease(replica);
+            assertThat(renewed.expiresAt()).as("renewed by the upload").isAfter(commit);
+            assertThat(renewed.owner()).isEqualTo(taken.owner());
+            assertThat(renewed.generation()).as("a renewal, not a take-over").isEqualTo(taken.generation());
+            assertThat(p.output().err()).doesNotContain("lost").doesNotContain("paused");
+            p.terminate();
+            CliProcess.Result stopped = p.await(Duration.ofSeconds(60));
+            assertThat(stopped.code()).as(stopped.toString()).isZero();
+            assertThat(replica.resolve("lock.json")).as("released on a clean shutdown").doesNotExist();
+        } finally {
+            if (p.isAlive()) {
+                p.kill();
+            }
+        }
+        assertRestoresTo(replica, db);
+    }
+
+    /** {@code restore} of {@code replica} gives {@code db}'s content. */
+    private void assertRestoresTo(Path replica, Path db) throws Exception {
+        Path out = dir.resolve("restored.db");
+        CliProcess.Result restored = CliProcess.run(dir, "restore", "-o", out.toString(), replica.toString());
+        assertThat(restored.code()).as(restored.toString()).isZero();
+        assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(db));
     }
 
     private static long countLtx(Path replica) throws Exception {

@@ -13,6 +13,10 @@ import java.util.Optional;
  * replicators racing for it cannot both win), renewed with a conditional replace of our own
  * version, released with a conditional delete.
  *
+ * <p>When to renew is the caller's policy: {@link LeasedReplicaClient} renews only while the replica
+ * is being written, so an idle replica's lease lapses, another replicator may then take it, and
+ * our next {@link #renew} (before our next write) finds it taken and loses the lease for good.
+ *
  * <p>Guarantee: while {@link #heldAt} is true, no other replicator using the same lease took the
  * replica since we last renewed. Not guaranteed: a write already sent when the lease ran out may
  * still land (object stores have no fencing tokens); renewing at a third of the TTL leaves two

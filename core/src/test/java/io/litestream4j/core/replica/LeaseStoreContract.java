@@ -140,6 +140,67 @@ public abstract class LeaseStoreContract {
         return outcomes;
     }
 
+    /**
+     * Leases on demand against this store: an idle replica's lease lapses unrenewed, and its next
+     * write renews it with a conditional replace of our version after the expiry, which this store
+     * must accept when no one took the lease meanwhile (the data goes to a memory replica: only the
+     * lease is this store's).
+     */
+    @Test
+    void aLapsedLeaseNoOneTookIsRenewedByTheNextWrite() throws Exception {
+        FakeClock clock = new FakeClock(T0);
+        ManualTimer timer = new ManualTimer(clock);
+        LeaseStore s = store(true);
+        LeasedReplicaClient c = leftIdle(s, "me", clock, timer);
+        assertThat(timer.pending()).as("idle: nothing scheduled").isEmpty();
+        clock.advance(Duration.ofSeconds(50)); // lapsed at 30 s
+        write(c, 1);
+        Lease now = Lease.parse(s.readLease().orElseThrow().content(), "lock.json");
+        assertThat(now.expiresAt()).isEqualTo(T0.plusSeconds(60).plus(TTL));
+        assertThat(now.generation()).as("renewed, not taken over").isEqualTo(1);
+        c.close();
+        assertThat(s.readLease()).as("released").isEmpty();
+    }
+
+    /** A rival takes an idle replica's lapsed lease through this store: our next write is refused naming it, and our close leaves its lease. */
+    @Test
+    void aRivalKeepsTheLapsedLeaseItTook() throws Exception {
+        FakeClock clock = new FakeClock(T0);
+        ManualTimer timer = new ManualTimer(clock);
+        LeaseStore ours = store(true);
+        LeasedReplicaClient a = leftIdle(ours, "a", clock, timer);
+        ReplicaHealth health = new ReplicaHealth();
+        a.reportTo(health);
+        clock.advance(Duration.ofSeconds(21)); // lapsed at 30 s
+        ReplicaLease b = ReplicaLease.acquire(store(false), "b", TTL, clock);
+        assertThatThrownBy(() -> write(a, 1)).hasMessageContaining("lost").hasMessageContaining("now held by b");
+        assertThat(health.problem(LeasedReplicaClient.HEALTH_KEY)).contains("now held by b");
+        a.close();
+        assertThat(Lease.parse(ours.readLease().orElseThrow().content(), "lock.json")).isEqualTo(b.lease());
+        b.renew();
+        b.release();
+        assertThat(ours.readLease()).isEmpty();
+    }
+
+    private static final Duration TTL = Duration.ofSeconds(30);
+
+    /**
+     * Takes the lease in {@code s} as {@code owner}, kept on demand for a memory replica (only the
+     * lease is the store's), and leaves it unwritten for a renewal period: renewals have stopped.
+     */
+    private static LeasedReplicaClient leftIdle(LeaseStore s, String owner, FakeClock clock, ManualTimer timer) throws Exception {
+        LeasedReplicaClient c = new LeasedReplicaClient(new MemoryReplicaClient("memory"), ReplicaLease.acquire(s, owner, TTL, clock), clock, timer);
+        c.startRenewing();
+        clock.advance(Duration.ofSeconds(10));
+        timer.runDue();
+        return c;
+    }
+
+    private static void write(ReplicaClient c, long txid) throws java.io.IOException {
+        byte[] data = ("file " + txid).getBytes(StandardCharsets.UTF_8);
+        c.write(0, new io.litestream4j.ltx.TxidRange(txid, txid), new java.io.ByteArrayInputStream(data), data.length, T0);
+    }
+
     @Test
     void aLeaseThatIsNotJsonIsAnErrorNamingIt() throws Exception {
         LeaseStore s = store(true);

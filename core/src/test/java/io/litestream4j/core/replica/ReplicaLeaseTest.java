@@ -61,36 +61,39 @@ class ReplicaLeaseTest {
         assertThat(stored().owner()).as("the loser's renewal changed nothing").isEqualTo("host-b:2");
     }
 
-    @Test
-    void renewsEveryThirdOfTheTtlAndKeepsTheReplicaOverTime() throws Exception {
-        ReplicaLease lease = ReplicaLease.acquire(replica(), "me:1", TTL, clock);
-        LeasedReplicaClient c = new LeasedReplicaClient(client(), lease, clock);
-        for (int second = 1; second <= 120; second++) {
-            clock.advance(Duration.ofSeconds(1));
-            assertThat(c.renewIfDue()).isTrue();
-            Instant expires = stored().expiresAt();
-            // Renewed at 10 s, 20 s, ...: never more than a third of the TTL spent.
-            assertThat(expires).as("at second %d", second).isEqualTo(T0.plusSeconds(second / 10 * 10).plus(TTL));
-        }
-        assertThat(stored().generation()).as("renewals keep the generation").isEqualTo(1);
-        write(c, 1);
-        assertThatThrownBy(() -> ReplicaLease.acquire(replica(), "other:2", TTL, clock)).isInstanceOf(LeaseHeldException.class);
+    /** A client of {@code lease} whose renewals wait on a timer the test steps by hand (nothing runs on real time). */
+    private LeasedReplicaClient leased(ReplicaLease lease) {
+        return new LeasedReplicaClient(client(), lease, clock, new ManualTimer(clock));
     }
 
+    /**
+     * The production path: the process's timer, measuring on the injected clock. While written, a
+     * lease is renewed once a third of the TTL has passed (one wait for the renewal, not a look every
+     * second); once not written for a renewal period, nothing more is asked of the timer.
+     */
     @Test
     void theRenewalRenewsOnTheInjectedClockNotOnRealTime() throws Exception {
         DrivenClock driven = new DrivenClock(T0);
-        ReplicaClient c = LeasedReplicaClient.acquire(client(), TTL, driven);
+        LeasedReplicaClient c = (LeasedReplicaClient) LeasedReplicaClient.acquire(client(), TTL, driven);
         try {
             assertThat(stored().expiresAt()).isEqualTo(T0.plus(TTL));
-            // One wait until the renewal is due (a third of the TTL), not a look every second.
             assertThat(driven.awaitSleeps("lease ", 1, Duration.ofSeconds(30))).containsExactly(Duration.ofSeconds(10));
             driven.advance(Duration.ofSeconds(9));
+            write(c, 1); // written: the renewal at 10 s goes ahead
             assertThat(stored().expiresAt()).as("not due yet").isEqualTo(T0.plus(TTL));
             driven.advance(Duration.ofSeconds(1));
             // The renewal has run once the next wait is asked for; no real second passed for it.
             assertThat(driven.awaitSleeps("lease ", 2, Duration.ofSeconds(30))).containsExactly(Duration.ofSeconds(10), Duration.ofSeconds(10));
             assertThat(stored().expiresAt()).isEqualTo(T0.plusSeconds(10).plus(TTL));
+            // Not written since 9 s: at 20 s the timer's task finds the replica idle and asks for nothing more.
+            driven.advance(Duration.ofSeconds(10));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (c.renewing() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(c.renewing()).as("renewals off once idle").isFalse();
+            assertThat(driven.awaitSleeps("lease ", 2, Duration.ofSeconds(1))).as("no third wait").hasSize(2);
+            assertThat(stored().expiresAt()).as("not renewed while idle").isEqualTo(T0.plusSeconds(10).plus(TTL));
         } finally {
             c.close();
         }
@@ -98,35 +101,43 @@ class ReplicaLeaseTest {
 
     /**
      * The process's shared timer (real time, the production path): renewals come every third of
-     * the TTL, and none after the close. Real time is the point here: a TTL of 600 ms renews every
-     * 200 ms; the bounds (3 renewals within 20 s, none in the 1 s after the close) leave wide
-     * margins for a loaded machine.
+     * the TTL while the replica is written, stop once it is not, and none comes after the close.
+     * Real time is the point here: a TTL of 600 ms renews every 200 ms; the bounds (3 renewals
+     * within 20 s of writes, renewals off within 20 s of the last write, none in the 1 s after)
+     * leave wide margins for a loaded machine.
      */
     @Test
-    void theSharedTimerRenewsUntilClosed() throws Exception {
-        CountingStore store = new CountingStore(replica());
+    void theSharedTimerRenewsWhileWrittenAndStopsWhenIdle() throws Exception {
+        CountingLeaseStore store = new CountingLeaseStore(replica());
         java.time.Clock real = java.time.Clock.systemUTC();
         Duration ttl = Duration.ofMillis(600);
         LeasedReplicaClient c = new LeasedReplicaClient(client(), ReplicaLease.acquire(store, "me:1", ttl, real), real);
         int taken = store.writes.get();
         c.startRenewing();
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        long txid = 1;
         while (store.writes.get() < taken + 3 && System.nanoTime() < deadline) {
+            write(c, txid++);
             Thread.sleep(20);
         }
-        assertThat(store.writes.get()).as("renewals within 20 s").isGreaterThanOrEqualTo(taken + 3);
-        write(c, 1);
-        c.close();
-        int atClose = store.writes.get();
+        assertThat(store.writes.get()).as("renewals within 20 s of writes").isGreaterThanOrEqualTo(taken + 3);
+        deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (c.renewing() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(c.renewing()).as("renewals off once idle").isFalse();
+        int idle = store.writes.get();
         Thread.sleep(1000);
-        assertThat(store.writes.get()).as("no renewal after the close").isEqualTo(atClose);
-        assertThat(Files.exists(dir.resolve("replica/lock.json"))).as("released").isFalse();
+        assertThat(store.writes.get()).as("no renewal while idle").isEqualTo(idle);
+        c.close();
+        assertThat(store.writes.get()).as("no renewal at the close").isEqualTo(idle);
+        assertThat(Files.exists(dir.resolve("replica/lock.json"))).as("released (lapsed, but still ours)").isFalse();
     }
 
     @Test
     void aLostLeaseStopsWritesAndTurnsHealthRed() throws Exception {
         ReplicaHealth health = new ReplicaHealth();
-        LeasedReplicaClient a = new LeasedReplicaClient(client(), ReplicaLease.acquire(replica(), "a:1", TTL, clock), clock);
+        LeasedReplicaClient a = leased(ReplicaLease.acquire(replica(), "a:1", TTL, clock));
         a.reportTo(health);
         write(a, 1);
         // Paused long enough (a stopped VM) for the lease to expire, and another replicator took it.
@@ -158,7 +169,7 @@ class ReplicaLeaseTest {
     @Test
     void aWriteRenewsALapsedLeaseNoOneTookAndGoesThrough() throws Exception {
         ReplicaHealth health = new ReplicaHealth();
-        LeasedReplicaClient c = new LeasedReplicaClient(client(), ReplicaLease.acquire(replica(), "me:1", TTL, clock), clock);
+        LeasedReplicaClient c = leased(ReplicaLease.acquire(replica(), "me:1", TTL, clock));
         c.reportTo(health);
         clock.advance(Duration.ofSeconds(45)); // no renewal ran: lapsed 15 s ago
         write(c, 1);
@@ -173,7 +184,7 @@ class ReplicaLeaseTest {
     void renewalFailuresAlarmOnlyWhenTheLeaseRunsShortAndWritesPauseAfterExpiry() throws Exception {
         FlakyStore store = new FlakyStore(replica());
         ReplicaHealth health = new ReplicaHealth();
-        LeasedReplicaClient c = new LeasedReplicaClient(client(), ReplicaLease.acquire(store, "me:1", TTL, clock), clock);
+        LeasedReplicaClient c = leased(ReplicaLease.acquire(store, "me:1", TTL, clock));
         c.reportTo(health);
         store.failing = true;
         clock.advance(Duration.ofSeconds(10));
@@ -226,37 +237,6 @@ class ReplicaLeaseTest {
                 .isEqualTo("{\"generation\":3,\"expires_at\":\"2026-11-29T10:00:00Z\",\"owner\":\"h:1\"}");
         assertThatThrownBy(() -> Lease.parse("{\"generation\":1}".getBytes(StandardCharsets.UTF_8), "s3://b/p/lock.json"))
                 .hasMessageContaining("s3://b/p/lock.json").hasMessageContaining("expires_at");
-    }
-
-    /** A lease store counting the writes (takes and renewals) that reach it. */
-    private static final class CountingStore implements LeaseStore {
-        private final LeaseStore delegate;
-        final java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
-
-        CountingStore(LeaseStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String leaseLocation() {
-            return delegate.leaseLocation();
-        }
-
-        @Override
-        public Optional<Stored> readLease() throws IOException {
-            return delegate.readLease();
-        }
-
-        @Override
-        public String writeLease(byte[] content, String expectedVersion) throws IOException {
-            writes.incrementAndGet();
-            return delegate.writeLease(content, expectedVersion);
-        }
-
-        @Override
-        public void deleteLease(String expectedVersion) throws IOException {
-            delegate.deleteLease(expectedVersion);
-        }
     }
 
     /** A lease store whose requests fail while {@code failing} is set. */
