@@ -69,6 +69,11 @@ final class Logging {
         handler.setLevel(level);
         root.addHandler(handler);
         root.setLevel(level);
+        // Our System.Loggers need not be made for events this handler would drop (Loggers' comment says why).
+        io.litestream4j.core.log.Loggers.publishedFrom(level.intValue() >= Level.SEVERE.intValue() ? System.Logger.Level.ERROR
+                : level.intValue() >= Level.WARNING.intValue() ? System.Logger.Level.WARNING
+                : level.intValue() >= Level.INFO.intValue() ? System.Logger.Level.INFO
+                : level.intValue() >= Level.FINE.intValue() ? System.Logger.Level.DEBUG : System.Logger.Level.ALL);
         // The JDK's own classes log through the same root; keep them quiet below warnings.
         for (Logger jdk : JDK_LOGGERS) {
             jdk.setLevel(Level.WARNING);
