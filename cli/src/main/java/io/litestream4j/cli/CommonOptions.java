@@ -26,7 +26,7 @@ final class CommonOptions {
         PrintWriter to = config != null && config.logToStdout() ? cmd.getOut() : cmd.getErr();
         Logging.configure(Logging.parseLevel(System.getenv().getOrDefault("LOG_LEVEL", level)), to, config != null && config.logJson());
         if (config != null) {
-            System.Logger log = System.getLogger("litestream");
+            System.Logger log = io.litestream4j.core.log.Loggers.get("litestream");
             config.warnings().forEach(w -> log.log(System.Logger.Level.WARNING, w));
         }
     }

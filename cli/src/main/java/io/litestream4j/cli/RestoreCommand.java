@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "restore", description = "recovers database backup from a replica",
         synopsisHeading = "%nUsage: ", customSynopsis = "litestream restore [-o PATH] [flags] DB_PATH|REPLICA_URL")
 final class RestoreCommand implements Callable<Integer> {
-    private static final System.Logger LOG = System.getLogger(RestoreCommand.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(RestoreCommand.class);
 
     @Spec
     CommandSpec spec;
