@@ -22,6 +22,9 @@ public final class Loggers {
     /** The lowest severity the application publishes; {@code Integer.MIN_VALUE}: not declared, everything passes. */
     private static volatile int publishedFrom = Integer.MIN_VALUE;
 
+    /** Run before each of our loggers asks the JDK for its own: the application's chance to start its log backend. */
+    private static volatile Runnable beforeJdkLogger = () -> {};
+
     private Loggers() {}
 
     /** A logger named after {@code owner}, as {@code System.getLogger(owner.getName())}. */
@@ -39,6 +42,16 @@ public final class Loggers {
      * them), so such events need no logger; for the CLI, which configures the only handler.
      */
     public static void publishedFrom(System.Logger.Level level) {
+        publishedFrom(level, () -> {});
+    }
+
+    /**
+     * {@link #publishedFrom(System.Logger.Level)}, and {@code beforeJdkLogger} is run (in the
+     * logging thread) before any of our loggers first asks the JDK for its logger: for an
+     * application that sets its log backend up only when something is logged.
+     */
+    public static void publishedFrom(System.Logger.Level level, Runnable beforeJdkLogger) {
+        Loggers.beforeJdkLogger = Objects.requireNonNull(beforeJdkLogger);
         publishedFrom = level.getSeverity();
     }
 
@@ -58,6 +71,7 @@ public final class Loggers {
         private System.Logger delegate() {
             System.Logger d = delegate;
             if (d == null) {
+                beforeJdkLogger.run();
                 d = System.getLogger(name); // racing threads get the JDK's same logger
                 delegate = d;
             }
