@@ -19,6 +19,7 @@ module io.litestream4j.core {
 
     exports io.litestream4j;
     exports io.litestream4j.core.replica;
+    exports io.litestream4j.core.log; // the loggers every module's classes hold
 
     uses io.litestream4j.core.replica.ReplicaClientFactory;
 

@@ -44,7 +44,7 @@ import java.util.Objects;
  * <p>Thread-safe.
  */
 public final class Replicator implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(Replicator.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(Replicator.class);
 
     private final DatabaseReplicator engine;
     private final List<ReplicaClient> owned;

@@ -13,7 +13,7 @@ import java.util.Map;
  * standard input, output and error, and sent the SIGINT, SIGTERM or SIGHUP we receive.
  */
 final class ChildProcess {
-    private static final System.Logger LOG = System.getLogger("litestream");
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
     /** Names of the signals that commonly end a process; the numbers are the same on Linux and macOS. */
     private static final Map<Integer, String> SIGNALS = Map.of(1, "SIGHUP", 2, "SIGINT", 3, "SIGQUIT", 6, "SIGABRT", 9, "SIGKILL", 11, "SIGSEGV",
             13, "SIGPIPE", 14, "SIGALRM", 15, "SIGTERM");

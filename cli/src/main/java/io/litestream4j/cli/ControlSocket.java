@@ -35,7 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * process still listens on is refused, and anything that is not a socket is never deleted.
  */
 final class ControlSocket implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("litestream");
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
     private static final int MAX_HEAD = 16 * 1024;
     private static final int MAX_BODY = 1 << 20;
     private static final int S_IFMT = 0170000;

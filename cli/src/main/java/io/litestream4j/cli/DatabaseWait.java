@@ -16,7 +16,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * cannot be replicated yet is tried again each second, with one warning.
  */
 final class DatabaseWait implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("litestream");
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
     static final Duration INTERVAL = Duration.ofSeconds(1);
 
     /** Makes a database's replication target once its file exists (opening its replicas anew each try). */

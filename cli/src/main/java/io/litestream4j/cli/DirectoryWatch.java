@@ -16,7 +16,7 @@ import java.util.Set;
  * cannot start yet (still being created) is tried again on the next look.
  */
 final class DirectoryWatch implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("litestream");
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
     static final Duration INTERVAL = Duration.ofSeconds(1);
 
     /** Makes the replication target for a database found in a directory. */

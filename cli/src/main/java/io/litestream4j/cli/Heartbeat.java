@@ -16,7 +16,7 @@ import java.util.function.Supplier;
  * failing. When something is wrong no ping is sent, and the monitoring service raises the alarm.
  */
 final class Heartbeat implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("litestream");
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
 
     private final URI url;
     private final Duration interval;

@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * check them all on level 1's compaction interval (so within one interval of a compaction).
  */
 final class LevelValidation implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("litestream");
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
     static final String VALIDATION = "validation";
     static final String COMPACTION_VERIFY = "compaction verify";
 

@@ -1,6 +1,9 @@
 package io.litestream4j.cli;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.logging.ConsoleHandler;
@@ -8,6 +11,7 @@ import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.List;
 import java.util.logging.Level;
+import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
@@ -15,12 +19,30 @@ import java.util.logging.Logger;
  * Routes the engine's {@link System.Logger} output (java.util.logging underneath) to standard
  * error, one line per event, in the shapes of Litestream's logs: text,
  * {@code time=... level=INFO msg="..."}, or JSON, {@code {"time":"...","level":"INFO","msg":"..."}}.
+ *
+ * <p>java.util.logging is not started by {@link #configure}, only when something first logs or
+ * uses it: starting it makes the JDK look for a {@code System.LoggerFinder} in every jar on the
+ * class path (164 in the release), most of a small {@code restore}'s start-up, and a command that
+ * goes well logs nothing. {@code configure} names {@link Setup} as java.util.logging's
+ * configuration class, so whoever starts it (our first logged event, or a library's logger)
+ * starts it with our handler; and if it had already been started before {@code configure}, our
+ * handler is put in place before our first event reaches it.
  */
 final class Logging {
     private Logging() {}
 
+    private static final String CONFIG_CLASS = "java.util.logging.config.class";
+
+    /** What {@link #configure} asked for: the level, where lines go, and whether as JSON. */
+    private record Settings(Level level, PrintWriter err, boolean json) {}
+
+    private static volatile Settings settings = new Settings(Level.INFO, new PrintWriter(System.err, true), false);
+
+    /** True once java.util.logging publishes through our handler (set under the class lock or by {@link Setup}). */
+    private static volatile boolean installed;
+
     /** Held here because the log manager keeps loggers only weakly: a collected one forgets its level. */
-    private static final List<Logger> JDK_LOGGERS = List.of(Logger.getLogger("sun"), Logger.getLogger("java"), Logger.getLogger("jdk"));
+    private static List<Logger> jdkLoggers = List.of();
 
     /** Parses {@code debug|info|warn|error} (Litestream's level names). */
     static Level parseLevel(String name) {
@@ -38,42 +60,93 @@ final class Logging {
     }
 
     /** Sends every log event at {@code level} or above to {@code err}, as text or as JSON lines. */
-    static void configure(Level level, PrintWriter err, boolean json) {
+    static synchronized void configure(Level level, PrintWriter err, boolean json) {
+        settings = new Settings(level, err, json);
+        // Our System.Loggers need not be made for events the handler would drop (see Loggers).
+        io.litestream4j.core.log.Loggers.publishedFrom(level.intValue() >= Level.SEVERE.intValue() ? System.Logger.Level.ERROR
+                : level.intValue() >= Level.WARNING.intValue() ? System.Logger.Level.WARNING
+                : level.intValue() >= Level.INFO.intValue() ? System.Logger.Level.INFO
+                : level.intValue() >= Level.FINE.intValue() ? System.Logger.Level.DEBUG : System.Logger.Level.ALL, Logging::install);
+        if (installed) {
+            installNow(); // already running with our handler: replace it with one for these settings
+        } else if (System.getProperty(CONFIG_CLASS) == null) {
+            System.setProperty(CONFIG_CLASS, Setup.class.getName());
+        }
+    }
+
+    /** Run before our first logger is made: java.util.logging started, with our handler in place. */
+    private static synchronized void install() {
+        LogManager.getLogManager(); // starts it (running Setup) unless it was started before
+        if (!installed) {
+            installNow();
+        }
+    }
+
+    /** Puts our handler on the root logger now (java.util.logging is started if it was not). */
+    private static synchronized void installNow() {
+        Settings s = settings;
         Logger root = Logger.getLogger("");
         for (Handler h : root.getHandlers()) {
             root.removeHandler(h);
         }
-        Handler handler = new Handler() {
-            private final Formatter format = json ? new JsonFormatter() : new LineFormatter();
-
-            @Override
-            public void publish(LogRecord r) {
-                if (isLoggable(r)) {
-                    synchronized (err) {
-                        err.print(format.format(r));
-                        err.flush();
-                    }
-                }
-            }
-
-            @Override
-            public void flush() {
-                err.flush();
-            }
-
-            @Override
-            public void close() {
-                err.flush();
-            }
-        };
-        handler.setLevel(level);
-        root.addHandler(handler);
-        root.setLevel(level);
+        root.addHandler(new Publisher());
+        root.setLevel(s.level());
         // The JDK's own classes log through the same root; keep them quiet below warnings.
-        for (Logger jdk : JDK_LOGGERS) {
+        jdkLoggers = List.of(Logger.getLogger("sun"), Logger.getLogger("java"), Logger.getLogger("jdk"));
+        for (Logger jdk : jdkLoggers) {
             jdk.setLevel(Level.WARNING);
         }
         new ConsoleHandler().close();
+        installed = true;
+    }
+
+    /**
+     * java.util.logging's configuration class ({@code java.util.logging.config.class}): made by
+     * its log manager while it starts, in whichever thread starts it; configures what
+     * {@link #installNow} would, through the log manager's own properties.
+     */
+    public static final class Setup {
+        public Setup() throws IOException {
+            Settings s = settings;
+            String properties = "handlers=" + Publisher.class.getName() + "\n.level=" + s.level().getName()
+                    + "\nsun.level=WARNING\njava.level=WARNING\njdk.level=WARNING\n";
+            LogManager.getLogManager().readConfiguration(new ByteArrayInputStream(properties.getBytes(StandardCharsets.ISO_8859_1)));
+            installed = true;
+        }
+    }
+
+    /** Our one handler: every event at the configured level or above, as a line on the configured writer. */
+    public static final class Publisher extends Handler {
+        private final PrintWriter err;
+        private final Formatter format;
+
+        /** For the log manager ({@link Setup}'s {@code handlers}): the settings of the last {@link #configure}. */
+        public Publisher() {
+            Settings s = settings;
+            this.err = s.err();
+            this.format = s.json() ? new JsonFormatter() : new LineFormatter();
+            setLevel(s.level());
+        }
+
+        @Override
+        public void publish(LogRecord r) {
+            if (isLoggable(r)) {
+                synchronized (err) {
+                    err.print(format.format(r));
+                    err.flush();
+                }
+            }
+        }
+
+        @Override
+        public void flush() {
+            err.flush();
+        }
+
+        @Override
+        public void close() {
+            err.flush();
+        }
     }
 
     private static String levelName(LogRecord r) {

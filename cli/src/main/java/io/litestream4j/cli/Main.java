@@ -72,7 +72,7 @@ public final class Main {
      */
     private static final List<Map.Entry<List<String>, Supplier<Object>>> COMMANDS = List.of(
             Map.entry(List.of("replicate"), ReplicateCommand::new),
-            Map.entry(List.of("restore"), RestoreCommand::new),
+            Map.entry(List.of("restore"), RestoreCommand::spec),
             Map.entry(List.of("ltx", "wal"), LtxCommand::new),
             Map.entry(List.of("status"), StatusCommand::new),
             Map.entry(List.of("databases"), DatabasesCommand::new),

@@ -39,7 +39,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * <p>Loaded only when {@code mcp-addr} is set: {@code replicate} without it never loads Jetty or the SDK.
  */
 final class McpEndpoint implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("litestream");
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
     static final String SERVER_NAME = "Litestream MCP Server";
 
     /** Held: the log manager keeps loggers weakly, and a collected one would forget its level. Jetty and the SDK log every start and session at INFO. */

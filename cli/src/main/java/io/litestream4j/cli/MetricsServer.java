@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * with the reasons; and the status page ({@link StatusPage}) at {@code /} and {@code /status.json}.
  */
 final class MetricsServer implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("litestream");
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
 
     private final HttpServer server;
 

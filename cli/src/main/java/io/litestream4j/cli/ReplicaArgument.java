@@ -18,7 +18,7 @@ import java.util.List;
  * folder, or a database path looked up in the config file.
  */
 final class ReplicaArgument {
-    private static final System.Logger LOG = System.getLogger(ReplicaArgument.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(ReplicaArgument.class);
 
     private ReplicaArgument() {}
 

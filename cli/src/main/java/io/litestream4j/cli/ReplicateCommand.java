@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
             "litestream replicate [-config PATH] [-no-expand-env] [-exec CMD] [-restore-if-db-not-exists] [-once [-force-snapshot] [-enforce-retention]] [-log-level LEVEL]",
             "litestream replicate [flags] DB_PATH REPLICA_URL"})
 final class ReplicateCommand implements Callable<Integer> {
-    private static final System.Logger LOG = System.getLogger("litestream");
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
 
     @Spec
     CommandSpec spec;

@@ -27,7 +27,7 @@ import java.util.concurrent.Future;
  * owns the targets' replica clients: they are closed with their database, or on a failed start.
  */
 final class Replication implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger("litestream");
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
 
     /** One database and where it goes. */
     record Target(Path db, DatabaseOptions options, List<DatabaseReplicator.Destination> destinations) {}

@@ -26,80 +26,104 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
  * {@code litestream restore [-o OUT] DB_PATH|REPLICA_URL}: rebuilds a database from a replica,
  * named by URL, or by the database's path in the config file.
+ *
+ * <p>Its model is written in {@link #spec()} rather than read from annotations, as for
+ * {@link VersionCommand}: reading them made the JDK generate a proxy class per annotation type at
+ * every start, 12% of a small restore (docs/benchmarks.md, start-up of the release). The help
+ * text, defaults and errors are those the annotations gave.
  */
-@Command(name = "restore", description = "recovers database backup from a replica",
-        synopsisHeading = "%nUsage: ", customSynopsis = "litestream restore [-o PATH] [flags] DB_PATH|REPLICA_URL")
 final class RestoreCommand implements Callable<Integer> {
-    private static final System.Logger LOG = System.getLogger(RestoreCommand.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(RestoreCommand.class);
 
-    @Spec
-    CommandSpec spec;
+    private CommandSpec spec;
+    private String replica;
+    private Path output;
+    private String replicaName;
+    private ConfigOptions configOptions;
+    private String txid;
+    private String timestamp;
+    private int parallelism;
+    private boolean dryRun;
+    private boolean ifDbNotExists;
+    private boolean ifReplicaExists;
+    private String integrityCheck;
+    private boolean force;
+    private boolean v3;
+    private boolean follow;
+    private String followInterval;
+    private CommonOptions common;
 
-    @Parameters(index = "0", paramLabel = "DB_PATH|REPLICA_URL",
-            description = "a replica URL or folder, or a database path from the config file")
-    String replica;
+    private RestoreCommand() {}
 
-    @Option(names = {"-o", "--o"}, paramLabel = "PATH", description = "where to write the restored database (default: DB_PATH; required with a URL)")
-    Path output;
+    /** The command's model, with a new command as its user object; {@link #call} reads the parsed values from it. */
+    static CommandSpec spec() {
+        RestoreCommand command = new RestoreCommand();
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(command).name("restore");
+        command.spec = spec;
+        spec.usageMessage().description("recovers database backup from a replica").synopsisHeading("%nUsage: ")
+                .customSynopsis("litestream restore [-o PATH] [flags] DB_PATH|REPLICA_URL");
+        spec.addPositional(PositionalParamSpec.builder().index("0").arity("1").required(true).paramLabel("DB_PATH|REPLICA_URL").type(String.class)
+                .description("a replica URL or folder, or a database path from the config file").build());
+        option(spec, Path.class, null, "-o", "PATH", "where to write the restored database (default: DB_PATH; required with a URL)");
+        option(spec, String.class, null, "-replica", "NAME", "with DB_PATH: the configured replica to restore from (default: the one with the newest data)");
+        ConfigOptions.addTo(spec);
+        option(spec, String.class, null, "-txid", "TXID", "restore as of this TXID (16 hex digits)");
+        option(spec, String.class, null, "-timestamp", "TIME", "restore the state as of this time, RFC 3339 (for example 2026-11-24T10:00:00Z)");
+        option(spec, int.class, 8, "-parallelism", "N", "files downloaded at once (default 8)");
+        flag(spec, "-dry-run", "print the files the restore would apply, and write nothing");
+        flag(spec, "-if-db-not-exists", "do nothing if the output database already exists");
+        flag(spec, "-if-replica-exists", "do nothing if the replica has no backup");
+        option(spec, String.class, "none", "-integrity-check", "MODE", "none, quick or full (default none)");
+        flag(spec, "-force", "replace an existing output database");
+        flag(spec, "-v3", "restore the Litestream 0.3 backup (generations/) even if the replica also holds LTX files "
+                + "(without it, it is restored when the replica holds no LTX files)");
+        flag(spec, "-f", "follow mode: after the restore, keep applying new files to the database in place "
+                + "every -follow-interval (readers see only whole transactions; the TXID is kept in PATH-txid to resume after a restart)");
+        option(spec, String.class, "1s", "-follow-interval", "DURATION", "how often follow mode polls the replica (default 1s)");
+        CommonOptions.addTo(spec);
+        return spec;
+    }
 
-    @Option(names = {"-replica", "--replica"}, paramLabel = "NAME",
-            description = "with DB_PATH: the configured replica to restore from (default: the one with the newest data)")
-    String replicaName;
+    /** An option taking a value, named {@code -name} and {@code --name} as every flag of ours. */
+    private static void option(CommandSpec spec, Class<?> type, Object initial, String name, String label, String description) {
+        spec.addOption(OptionSpec.builder(name, "-" + name).paramLabel(label).type(type).initialValue(initial).description(description).build());
+    }
 
-    @Mixin
-    ConfigOptions configOptions;
+    /** A flag without a value (false unless given). */
+    private static void flag(CommandSpec spec, String name, String description) {
+        spec.addOption(OptionSpec.builder(name, "-" + name).type(boolean.class).initialValue(false).description(description).build());
+    }
 
-    @Option(names = {"-txid", "--txid"}, paramLabel = "TXID", description = "restore as of this TXID (16 hex digits)")
-    String txid;
-
-    @Option(names = {"-timestamp", "--timestamp"}, paramLabel = "TIME",
-            description = "restore the state as of this time, RFC 3339 (for example 2026-11-24T10:00:00Z)")
-    String timestamp;
-
-    @Option(names = {"-parallelism", "--parallelism"}, paramLabel = "N", description = "files downloaded at once (default 8)")
-    int parallelism = 8;
-
-    @Option(names = {"-dry-run", "--dry-run"}, description = "print the files the restore would apply, and write nothing")
-    boolean dryRun;
-
-    @Option(names = {"-if-db-not-exists", "--if-db-not-exists"}, description = "do nothing if the output database already exists")
-    boolean ifDbNotExists;
-
-    @Option(names = {"-if-replica-exists", "--if-replica-exists"}, description = "do nothing if the replica has no backup")
-    boolean ifReplicaExists;
-
-    @Option(names = {"-integrity-check", "--integrity-check"}, paramLabel = "MODE", description = "none, quick or full (default none)")
-    String integrityCheck = "none";
-
-    @Option(names = {"-force", "--force"}, description = "replace an existing output database")
-    boolean force;
-
-    @Option(names = {"-v3", "--v3"}, description = "restore the Litestream 0.3 backup (generations/) even if the replica also holds LTX files "
-            + "(without it, it is restored when the replica holds no LTX files)")
-    boolean v3;
-
-    @Option(names = {"-f", "--f"}, description = "follow mode: after the restore, keep applying new files to the database in place "
-            + "every -follow-interval (readers see only whole transactions; the TXID is kept in PATH-txid to resume after a restart)")
-    boolean follow;
-
-    @Option(names = {"-follow-interval", "--follow-interval"}, paramLabel = "DURATION", description = "how often follow mode polls the replica (default 1s)")
-    String followInterval = "1s";
-
-    @Mixin
-    CommonOptions common;
+    /** Takes the values picocli parsed into the model. */
+    private void readParsedValues() {
+        replica = spec.positionalParameters().getFirst().getValue();
+        output = spec.findOption("-o").getValue();
+        replicaName = spec.findOption("-replica").getValue();
+        configOptions = ConfigOptions.of(spec);
+        txid = spec.findOption("-txid").getValue();
+        timestamp = spec.findOption("-timestamp").getValue();
+        parallelism = spec.findOption("-parallelism").<Integer>getValue();
+        dryRun = spec.findOption("-dry-run").<Boolean>getValue();
+        ifDbNotExists = spec.findOption("-if-db-not-exists").<Boolean>getValue();
+        ifReplicaExists = spec.findOption("-if-replica-exists").<Boolean>getValue();
+        integrityCheck = spec.findOption("-integrity-check").getValue();
+        force = spec.findOption("-force").<Boolean>getValue();
+        v3 = spec.findOption("-v3").<Boolean>getValue();
+        follow = spec.findOption("-f").<Boolean>getValue();
+        followInterval = spec.findOption("-follow-interval").getValue();
+        common = CommonOptions.of(spec);
+    }
 
     @Override
     public Integer call() throws Exception {
+        readParsedValues();
         PrintWriter out = spec.commandLine().getOut();
         common.configureLogging(spec.commandLine().getErr());
         RestoreOptions.IntegrityCheck check = RestoreOptions.IntegrityCheck.parse(integrityCheck);

@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "status", description = "shows the replication status of the configured databases",
         synopsisHeading = "%nUsage: ", customSynopsis = "litestream status [-config PATH] [-no-expand-env] [-json] [DB_PATH]")
 final class StatusCommand implements Callable<Integer> {
-    private static final System.Logger LOG = System.getLogger("litestream");
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
 
     @Spec
     CommandSpec spec;

@@ -13,7 +13,7 @@ import java.time.Clock;
  * the database's sync loop owns it.
  */
 final class Checkpointer {
-    private static final System.Logger LOG = System.getLogger(Checkpointer.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(Checkpointer.class);
     /** Checkpoints up to the pin before the barrier, while more than SMALL_TAIL_FRAMES are left. */
     private static final int EARLY_CHECKPOINT_ROUNDS = 3;
     private static final int SMALL_TAIL_FRAMES = 64;

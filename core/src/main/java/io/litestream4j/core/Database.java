@@ -60,7 +60,7 @@ import java.util.OptionalLong;
  * sync loop owns it.
  */
 public final class Database implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(Database.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(Database.class);
     /**
      * The most bytes of new WAL frames read into memory under the barrier; a larger tail is
      * copied without it first. Reading it takes a few milliseconds from the page cache.

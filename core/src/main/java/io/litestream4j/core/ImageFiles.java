@@ -28,7 +28,7 @@ import java.util.Optional;
  * ({@link #checkSameGeneration}) and made again, up to ATTEMPTS times.
  */
 final class ImageFiles {
-    private static final System.Logger LOG = System.getLogger(ImageFiles.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(ImageFiles.class);
     private static final int ATTEMPTS = 3;
 
     private final Path db;

@@ -12,7 +12,7 @@ import java.util.List;
  * sync loop, which decides the data-loss window, never waits for the file system's journal.
  */
 final class LocalPruner {
-    private static final System.Logger LOG = System.getLogger(LocalPruner.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(LocalPruner.class);
 
     private final Path db;
     private final LocalLtxStore store;

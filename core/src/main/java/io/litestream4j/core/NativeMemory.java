@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * systems) or native access is denied, it does nothing.
  */
 final class NativeMemory {
-    private static final System.Logger LOG = System.getLogger(NativeMemory.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(NativeMemory.class);
     static final Duration MIN_SPACING = Duration.ofSeconds(10);
     private static final MethodHandle MALLOC_TRIM = find();
     private static final AtomicLong lastTrimNanos = new AtomicLong(System.nanoTime() - MIN_SPACING.toNanos());

@@ -35,7 +35,7 @@ import java.util.Optional;
  * in one write. A failed upload is retried with backoff without losing its place.
  */
 final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
-    private static final System.Logger LOG = System.getLogger(ReplicaUploader.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(ReplicaUploader.class);
     /**
      * Retries start fast and back off to at most 5 s: long enough not to hammer a throttled store
      * (the SDK has already retried each request), short enough that the lag recovers within

@@ -26,7 +26,7 @@ import java.util.List;
  * replica clients stay the caller's.
  */
 final class ReplicationStart {
-    private static final System.Logger LOG = System.getLogger(ReplicationStart.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(ReplicationStart.class);
 
     private ReplicationStart() {}
 

@@ -21,7 +21,7 @@ import java.util.Optional;
  * after both the local files and the replicas.
  */
 final class ResumePlanner {
-    private static final System.Logger LOG = System.getLogger(ResumePlanner.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(ResumePlanner.class);
 
     private final Path path;
     private final Path walPath;

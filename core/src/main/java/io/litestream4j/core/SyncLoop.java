@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * final sync, the close), holds this object's monitor: the database is not thread-safe.
  */
 final class SyncLoop {
-    private static final System.Logger LOG = System.getLogger(SyncLoop.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(SyncLoop.class);
     /** The least time between two syncs of a database's WAL (see {@link #run}). */
     static final Duration SYNC_SPACING = Duration.ofMillis(10);
     /**

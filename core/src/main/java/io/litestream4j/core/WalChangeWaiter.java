@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * watcher's, an uploader asking for a seed, a stop).
  */
 final class WalChangeWaiter {
-    private static final System.Logger LOG = System.getLogger(WalChangeWaiter.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(WalChangeWaiter.class);
     /** With notifications, the WAL is still looked at every this many monitor-intervals. */
     static final int NOTIFIED_LOOKS = 10;
 

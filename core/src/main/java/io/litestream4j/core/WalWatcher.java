@@ -24,7 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * acquire starts a new one.
  */
 final class WalWatcher {
-    private static final System.Logger LOG = System.getLogger(WalWatcher.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(WalWatcher.class);
     /** The watcher in use, or null when no database uses one. Guarded by WalWatcher.class. */
     private static WalWatcher shared;
     /** Databases that acquired {@link #shared} and have not released it. Guarded by WalWatcher.class. */

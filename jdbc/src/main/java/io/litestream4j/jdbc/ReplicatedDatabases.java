@@ -27,7 +27,7 @@ import java.util.Properties;
  * A kill -9 gets none, as with any process; what was synced before it is in the replica.
  */
 final class ReplicatedDatabases {
-    private static final System.Logger LOG = System.getLogger(ReplicatedDatabases.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(ReplicatedDatabases.class);
 
     private record Replicated(Replicator replicator, List<String> replicas, int connections) {}
 

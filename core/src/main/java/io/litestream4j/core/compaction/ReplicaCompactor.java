@@ -34,7 +34,7 @@ import java.util.OptionalLong;
  * the retention window needs.
  */
 public final class ReplicaCompactor {
-    private static final System.Logger LOG = System.getLogger(ReplicaCompactor.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(ReplicaCompactor.class);
 
     /** Inputs merged at once: bounds open files and decoder buffers (32 KiB each) whatever the run's length. */
     static final int FAN_IN = 64;

@@ -36,7 +36,7 @@ import java.util.concurrent.Semaphore;
  * failed requests ({@link ReplicationEvents#replicaFileCorrupt}).
  */
 public final class ReplicaMaintainer implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(ReplicaMaintainer.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(ReplicaMaintainer.class);
     /** Consecutive failures of one task that make an alarm: a transient error rarely lasts three rounds. */
     public static final int ALARM_AFTER = 3;
 

@@ -30,7 +30,7 @@ import java.util.Set;
  * that fails it is kept whole.
  */
 final class RetentionPlanner {
-    private static final System.Logger LOG = System.getLogger(RetentionPlanner.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(RetentionPlanner.class);
 
     private RetentionPlanner() {}
 

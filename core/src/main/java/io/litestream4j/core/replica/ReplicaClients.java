@@ -20,6 +20,17 @@ public final class ReplicaClients {
         return byScheme(ServiceLoader.load(ReplicaClientFactory.class));
     }
 
+    /**
+     * The factory of {@code scheme} (lower case), or null. The {@code file} scheme is core's own
+     * and served without the {@link ServiceLoader}, whose search opens every jar on the class path
+     * (164 in the release: most of a small file-replica restore's start-up). Another module
+     * claiming {@code file} is still an error wherever the registry is listed (every other scheme,
+     * the config file).
+     */
+    private static ReplicaClientFactory factoryOf(String scheme) {
+        return scheme.equals("file") ? new FileReplicaClientFactory() : factories().get(scheme);
+    }
+
     static Map<String, ReplicaClientFactory> byScheme(Iterable<ReplicaClientFactory> factories) {
         Map<String, ReplicaClientFactory> out = new TreeMap<>();
         for (ReplicaClientFactory f : factories) {
@@ -48,7 +59,7 @@ public final class ReplicaClients {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*):(?!//).*").matcher(s);
         if (m.matches()) {
             String scheme = m.group(1).toLowerCase(java.util.Locale.ROOT);
-            if (factories().containsKey(scheme)) {
+            if (factoryOf(scheme) != null) {
                 throw new IOException("invalid replica URL \"%s\": want %s".formatted(redact(s),
                         scheme.equals("file") ? "file:///absolute/path or a plain path" : scheme + "://BUCKET_OR_HOST/PATH"));
             }
@@ -76,11 +87,10 @@ public final class ReplicaClients {
     /** The factory that serves a replica URL or plain path; an unknown scheme is an error listing the known ones. */
     public static ReplicaClientFactory factory(String urlOrPath) throws IOException {
         String scheme = parse(urlOrPath).getScheme().toLowerCase(java.util.Locale.ROOT);
-        Map<String, ReplicaClientFactory> factories = factories();
-        ReplicaClientFactory factory = factories.get(scheme);
+        ReplicaClientFactory factory = factoryOf(scheme);
         if (factory == null) {
             throw new IOException("replica URL %s: unknown scheme \"%s\" (supported: %s)"
-                    .formatted(redact(urlOrPath), scheme, String.join(", ", factories.keySet())));
+                    .formatted(redact(urlOrPath), scheme, String.join(", ", factories().keySet())));
         }
         return factory;
     }

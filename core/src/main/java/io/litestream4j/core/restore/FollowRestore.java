@@ -56,7 +56,7 @@ import java.util.stream.IntStream;
  * again ends at the same bytes (each page's newest version, the newest size).
  */
 public final class FollowRestore implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(FollowRestore.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(FollowRestore.class);
     /** Litestream's default {@code -follow-interval}. */
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
     /**

@@ -61,7 +61,7 @@ import java.util.function.BooleanSupplier;
  * a file drops all of the process's POSIX locks on it). Not thread-safe.
  */
 final class InPlaceDatabase implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(InPlaceDatabase.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(InPlaceDatabase.class);
     static final byte[] JOURNAL_MAGIC = {(byte) 0xd9, (byte) 0xd5, 0x05, (byte) 0xf9, 0x20, (byte) 0xa1, 0x63, (byte) 0xd7};
     private static final int SECTOR = 4096;
     private static final long PENDING = PageSizes.PENDING_BYTE;

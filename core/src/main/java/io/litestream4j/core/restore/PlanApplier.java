@@ -76,7 +76,7 @@ final class PlanApplier {
     /** What was applied: pages written, the database checksum of the result, the last file's post-apply checksum (0: none). */
     record Applied(long pagesWritten, long checksum, long postApply, long bytes) {}
 
-    private static final System.Logger LOG = System.getLogger(PlanApplier.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(PlanApplier.class);
     private static final int RUN_BYTES = 1 << 20;
     /** Each worker's read buffer for the files it decodes whole: 8 reads of a 1 MiB L0 file. */
     private static final int INPUT_BYTES = 128 * 1024;

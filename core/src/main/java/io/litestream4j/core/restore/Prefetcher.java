@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * while they do.
  */
 public final class Prefetcher implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(Prefetcher.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(Prefetcher.class);
     /** How long {@link #close} waits for cancelled downloads to end: an interrupted request ends far sooner. */
     static final Duration SHUTDOWN_WAIT = Duration.ofSeconds(30);
     /** Tries per file download, and the wait before the second (the third waits twice as long). */

@@ -21,7 +21,7 @@ import java.util.OptionalLong;
  * is therefore the newest snapshot at or before the target, then the biggest compactions, then L0.
  */
 public final class RestorePlanner {
-    private static final System.Logger LOG = System.getLogger(RestorePlanner.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(RestorePlanner.class);
 
     private RestorePlanner() {}
 

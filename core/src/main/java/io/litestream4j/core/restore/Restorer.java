@@ -28,7 +28,7 @@ import java.sql.Statement;
  * buffer, plus one int and one long per page of the database (12 MiB for 1 GiB of 4 KiB pages).
  */
 public final class Restorer {
-    private static final System.Logger LOG = System.getLogger(Restorer.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(Restorer.class);
 
     /**
      * Re-plans allowed in a row that each miss the same file: a file that is listed but cannot be

@@ -30,7 +30,7 @@ import java.nio.file.Path;
  * replicas, storage and limits are the operator's choice) and says how to create it if not.
  */
 final class BucketConnection implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(BucketConnection.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(BucketConnection.class);
     /** JetStream's error code for a stream (an object store bucket is a stream) that does not exist. */
     private static final int STREAM_NOT_FOUND = 10059;
 

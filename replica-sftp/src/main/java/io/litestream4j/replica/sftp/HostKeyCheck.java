@@ -28,7 +28,7 @@ import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
  * host, the key it offered and its SHA-256 fingerprint, and says how to trust it.
  */
 final class HostKeyCheck implements ServerKeyVerifier {
-    private static final System.Logger LOG = System.getLogger(HostKeyCheck.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(HostKeyCheck.class);
 
     private final SftpSettings settings;
     private final List<PublicKey> trusted;

@@ -57,7 +57,7 @@ import javax.net.ssl.SSLContext;
  * GET, at most {@value #PARALLEL} at a time, remembered per file) for the time its data was written.
  */
 public final class WebDavReplicaClient implements ReplicaClient, RangedReads, ExactTimestamps, LegacyLayout {
-    private static final System.Logger LOG = System.getLogger(WebDavReplicaClient.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(WebDavReplicaClient.class);
     static final String TYPE = "webdav";
     /** Requests in flight at once for per-file work (header reads, deletes). */
     static final int PARALLEL = 16;
