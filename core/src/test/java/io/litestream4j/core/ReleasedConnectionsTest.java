@@ -303,19 +303,26 @@ class ReleasedConnectionsTest {
         DatabaseReplicator r = DatabaseReplicator.start(db, options,
                 List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
         try {
+            // The start releases a quiet database itself; nobody else has it open, so our close deletes the WAL.
+            assertThat(r.database().releaseCount()).as("released by the start").isEqualTo(1);
+            assertThat(wal).as("our close was the last: SQLite deleted the WAL").doesNotExist();
+            Thread.sleep(3000); // six look intervals
+            assertThat(r.database().releaseCount()).as("not opened and released again").isEqualTo(1);
+            assertThat(wal).as("no empty WAL made by opening again").doesNotExist();
+
             try (Connection app = TestDb.open(db)) {
                 TestDb.insert(app, 5, 100);
             }
             // Generous bounds: a release comes about 0.5 s after the last look; a busy machine may delay it.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while ((r.database().releaseCount() == 0 || Files.exists(wal)) && System.nanoTime() < deadline) {
+            while ((r.database().releaseCount() < 2 || Files.exists(wal)) && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
-            assertThat(r.database().releaseCount()).as("released").isEqualTo(1);
-            assertThat(wal).as("our close was the last: SQLite deleted the WAL").doesNotExist();
+            assertThat(r.database().releaseCount()).as("released after the commit's sync").isEqualTo(2);
+            assertThat(wal).as("our close was the last again: SQLite deleted the WAL").doesNotExist();
             Thread.sleep(3000); // six look intervals
-            assertThat(r.database().releaseCount()).as("not opened and released again").isEqualTo(1);
-            assertThat(wal).as("no empty WAL made by opening again").doesNotExist();
+            assertThat(r.database().releaseCount()).as("not opened and released again after the commit").isEqualTo(2);
+            assertThat(wal).as("no empty WAL made by opening again after the commit").doesNotExist();
 
             long before = r.database().txid();
             try (Connection app = TestDb.open(db)) {
@@ -338,6 +345,64 @@ class ReleasedConnectionsTest {
                     .checksumVerified()).isTrue();
         }
         assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).isEqualTo(16);
+    }
+
+    /**
+     * A quiet database lets go of its connections as its start ends, not a look later (thousands
+     * starting at once ran out of descriptors); a commit right after is still replicated.
+     */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aQuietDatabaseIsReleasedWhenItsStartEndsAndItsNextCommitIsReplicated() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 20);
+        Path replica = dir.resolve("replica");
+        DatabaseOptions options = DatabaseOptions.defaults().withMonitorInterval(Duration.ofMillis(100));
+        try (DatabaseReplicator r = DatabaseReplicator.start(db, options,
+                List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC())) {
+            assertThat(r.database().releaseCount()).as("released by the start itself").isEqualTo(1);
+            long first = r.database().txid();
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 5, 100);
+                assertThat(r.awaitReplicated(Duration.ofSeconds(30))).as("the commit after the release is replicated").isGreaterThan(first);
+            }
+        }
+        Path out = dir.resolve("restored.db");
+        try (FileReplicaClient client = new FileReplicaClient(replica)) {
+            var plan = RestorePlanner.plan(client, OptionalLong.empty());
+            var result = Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true));
+            assertThat(result.checksumVerified()).isTrue();
+        }
+        assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(db));
+    }
+
+    /**
+     * Our close was the last: SQLite checkpointed every frame and deleted the WAL, so no timed
+     * checkpoint is left to open the connections again. With the application's connection open the
+     * WAL stays, and so does the timed checkpoint.
+     */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aReleaseThatEndsTheWalLeavesNoTimedCheckpoint() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 20);
+        try (Database database = open(db, Clock.systemUTC())) {
+            try (Connection app = TestDb.open(db)) {
+                TestDb.exec(app, "PRAGMA wal_autocheckpoint = 0");
+                caughtUp(database, app);
+                assertThat(database.millisUntilTimedCheckpoint()).as("copied frames wait for a timed checkpoint").isLessThan(Long.MAX_VALUE);
+                assertThat(database.releaseIfQuiet()).isTrue();
+                assertThat(database.walPath()).as("the application's connection keeps the WAL").exists();
+                assertThat(database.millisUntilTimedCheckpoint()).as("still waiting with the WAL there").isLessThan(Long.MAX_VALUE);
+                TestDb.insert(app, 1, 100);
+                assertThat(database.sync().written()).isPresent();
+                assertThat(database.sync().written()).isEmpty();
+            }
+            assertThat(database.releaseIfQuiet()).isTrue();
+            assertThat(database.walPath()).as("our close was the last: WAL checkpointed and deleted").doesNotExist();
+            assertThat(database.millisUntilTimedCheckpoint()).as("nothing left to checkpoint").isEqualTo(Long.MAX_VALUE);
+            assertThat(database.checkpointIfNeeded()).isFalse();
+            assertThat(database.released()).as("no reconnect for a checkpoint").isTrue();
+        }
+        assertRestoresTo(db);
     }
 
     /**
