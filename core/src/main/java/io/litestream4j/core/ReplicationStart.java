@@ -100,11 +100,6 @@ final class ReplicationStart {
                     m.start();
                 }
             }
-            // Let go of the connections now rather than after the loop's first quiet look: thousands
-            // of databases starting at once otherwise hold two connections each (SQLite's memory,
-            // five descriptors) until their loops get to it; 5,000 ran out of descriptors
-            // (20,000) that way. A database being written opens them again at its next sync.
-            loop.releaseIfQuiet();
             loop.start();
         } catch (IOException | RuntimeException e) {
             r.close();
