@@ -58,6 +58,18 @@ final class Checkpointer {
         changedSinceCheckpoint = true;
     }
 
+    /**
+     * Our connections closed and the WAL is gone: SQLite deletes it only after the closing
+     * connection, holding the database's exclusive lock (no reader anywhere), checkpointed every
+     * frame into the database and synced it. Nothing is left for a timed checkpoint, so a
+     * released database does not open its connections again one checkpoint interval after its
+     * last write (at start-up, every database one minute after it started).
+     */
+    void walGone() {
+        changedSinceCheckpoint = false;
+        checkpointedTo = db.position();
+    }
+
     long checkpointCount() {
         return checkpointCount;
     }

@@ -583,6 +583,9 @@ public final class Database implements AutoCloseable {
         releasePin();
         keepPinWhenQuiet = false;
         locks.release();
+        if (!Files.exists(walPath)) {
+            checkpointer.walGone();
+        }
         releaseCount++;
         return true;
     }

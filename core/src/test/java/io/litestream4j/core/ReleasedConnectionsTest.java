@@ -341,6 +341,62 @@ class ReleasedConnectionsTest {
     }
 
     /**
+     * No WAL at our last copy (the database had none), then released: the application opens it,
+     * commits and closes, and its close, the last, checkpoints and deletes the WAL. Only the
+     * database file holds the commit; the next sync must catch it up, not take "no WAL, none
+     * before" for "nothing new".
+     */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aWalThatCameAndWentWhileReleasedWithNoneBeforeIsCaughtUp() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 20); // its connection closed: no WAL
+        try (Database database = open(db, Clock.systemUTC())) {
+            assertThat(database.sync().written()).as("the first snapshot").isPresent();
+            assertThat(database.sync().written()).isEmpty();
+            assertThat(database.releaseIfQuiet()).isTrue();
+            assertThat(database.walPath()).doesNotExist();
+            long before = database.txid();
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 7, 100);
+            }
+            assertThat(database.walPath()).as("the application's close checkpointed and deleted it").doesNotExist();
+            assertThat(database.sync().written()).as("the commit, caught up from the database file").contains(new TxidRange(before + 1, before + 1));
+            assertThat(database.catchUpCount()).isEqualTo(1);
+        }
+        assertRestoresTo(db);
+    }
+
+    /**
+     * Our close was the last: SQLite checkpointed every frame and deleted the WAL, so no timed
+     * checkpoint is left to open the connections again. With the application's connection open the
+     * WAL stays, and so does the timed checkpoint.
+     */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aReleaseThatEndsTheWalLeavesNoTimedCheckpoint() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 20);
+        try (Database database = open(db, Clock.systemUTC())) {
+            try (Connection app = TestDb.open(db)) {
+                TestDb.exec(app, "PRAGMA wal_autocheckpoint = 0");
+                caughtUp(database, app);
+                assertThat(database.millisUntilTimedCheckpoint()).as("copied frames wait for a timed checkpoint").isLessThan(Long.MAX_VALUE);
+                assertThat(database.releaseIfQuiet()).isTrue();
+                assertThat(database.walPath()).as("the application's connection keeps the WAL").exists();
+                assertThat(database.millisUntilTimedCheckpoint()).as("still waiting with the WAL there").isLessThan(Long.MAX_VALUE);
+                TestDb.insert(app, 1, 100);
+                assertThat(database.sync().written()).isPresent();
+                assertThat(database.sync().written()).isEmpty();
+            }
+            assertThat(database.releaseIfQuiet()).isTrue();
+            assertThat(database.walPath()).as("our close was the last: WAL checkpointed and deleted").doesNotExist();
+            assertThat(database.millisUntilTimedCheckpoint()).as("nothing left to checkpoint").isEqualTo(Long.MAX_VALUE);
+            assertThat(database.checkpointIfNeeded()).isFalse();
+            assertThat(database.released()).as("no reconnect for a checkpoint").isTrue();
+        }
+        assertRestoresTo(db);
+    }
+
+    /**
      * Moves another database (300 rows, checkpointed) over {@code db}, and removes the old one's
      * WAL and -shm, as a restore or a copy over it would leave none.
      */
