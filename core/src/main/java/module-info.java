@@ -1,8 +1,9 @@
 /**
  * litestream4j's engine as a library. Exported: the library's API ({@code io.litestream4j}:
- * {@code Replicator}, {@code Restore} and the values they take and give) and the backend contract
+ * {@code Replicator}, {@code Restore} and the values they take and give), the backend contract
  * ({@code io.litestream4j.core.replica}: {@code ReplicaClient}, its factories and capabilities,
- * which each backend module implements). Everything else (the database follower, the L0 writer,
+ * which each backend module implements), and {@code io.litestream4j.core.log} ({@code Loggers},
+ * which backend modules' classes use as core's do). Everything else (the database follower, the L0 writer,
  * the checkpointer, compaction, restore planning, atomic file helpers) is internal and may change
  * in any release.
  */

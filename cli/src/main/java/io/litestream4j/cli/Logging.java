@@ -69,7 +69,8 @@ final class Logging {
                 : level.intValue() >= Level.FINE.intValue() ? System.Logger.Level.DEBUG : System.Logger.Level.ALL, Logging::install);
         if (installed) {
             installNow(); // already running with our handler: replace it with one for these settings
-        } else if (System.getProperty(CONFIG_CLASS) == null) {
+        } else if (System.getProperty(CONFIG_CLASS) == null && System.getProperty("java.util.logging.config.file") == null) {
+            // A configuration of the user's own (LITESTREAM_JAVA_OPTS) is read when it starts; ours replaces its root handlers at our first event.
             System.setProperty(CONFIG_CLASS, Setup.class.getName());
         }
     }
