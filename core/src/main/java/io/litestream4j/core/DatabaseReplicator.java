@@ -26,7 +26,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>The application-facing form of this is {@code io.litestream4j.Replicator}.
  */
 public final class DatabaseReplicator implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(DatabaseReplicator.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(DatabaseReplicator.class);
 
     /**
      * One destination, its minimum spacing between uploads, and its own compaction, snapshot and

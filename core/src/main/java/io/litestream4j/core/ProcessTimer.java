@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * thread of its own. A task that throws is logged and not run again.
  */
 public final class ProcessTimer {
-    private static final System.Logger LOG = System.getLogger(ProcessTimer.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(ProcessTimer.class);
     /** The name of the timer's thread. */
     public static final String THREAD_NAME = "litestream timer";
     private static final ScheduledThreadPoolExecutor TIMER;

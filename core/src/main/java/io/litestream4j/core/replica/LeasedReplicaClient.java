@@ -49,7 +49,7 @@ import java.util.Optional;
  * Time is the injected clock's.
  */
 public final class LeasedReplicaClient extends ForwardingReplicaClient implements HealthReporting {
-    private static final System.Logger LOG = System.getLogger(LeasedReplicaClient.class.getName());
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(LeasedReplicaClient.class);
     public static final String HEALTH_KEY = "lease";
 
     private final ReplicaLease lease;

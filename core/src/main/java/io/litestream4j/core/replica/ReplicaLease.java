@@ -1,5 +1,6 @@
 package io.litestream4j.core.replica;
 
+import io.litestream4j.core.log.Loggers;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,7 +28,7 @@ import java.util.Optional;
  * <p>Thread-safe; reading the state never waits for a request in flight.
  */
 public final class ReplicaLease {
-    private static final System.Logger LOG = System.getLogger(ReplicaLease.class.getName());
+    private static final System.Logger LOG = Loggers.get(ReplicaLease.class);
     /** Litestream's default time to live. */
     public static final Duration DEFAULT_TTL = Duration.ofSeconds(30);
 
