@@ -83,6 +83,10 @@ final class CliProcess {
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile("litestream-out", ".txt");
         Path err = Files.createTempFile("litestream-err", ".txt");
+        // Read after the process ends, as often as a test likes; gone with the test JVM (they had
+        // piled up in /tmp: 29,372 on the build machine, which every lz4-java load lists).
+        out.toFile().deleteOnExit();
+        err.toFile().deleteOnExit();
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile())
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().putAll(env);
