@@ -63,16 +63,28 @@ final class Logging {
     static synchronized void configure(Level level, PrintWriter err, boolean json) {
         settings = new Settings(level, err, json);
         // Our System.Loggers need not be made for events the handler would drop (see Loggers).
-        io.litestream4j.core.log.Loggers.publishedFrom(level.intValue() >= Level.SEVERE.intValue() ? System.Logger.Level.ERROR
-                : level.intValue() >= Level.WARNING.intValue() ? System.Logger.Level.WARNING
-                : level.intValue() >= Level.INFO.intValue() ? System.Logger.Level.INFO
-                : level.intValue() >= Level.FINE.intValue() ? System.Logger.Level.DEBUG : System.Logger.Level.ALL, Logging::install);
+        io.litestream4j.core.log.Loggers.publishedFrom(systemLevel(level), Logging::install);
         if (installed) {
             installNow(); // already running with our handler: replace it with one for these settings
         } else if (System.getProperty(CONFIG_CLASS) == null && System.getProperty("java.util.logging.config.file") == null) {
             // A configuration of the user's own (LITESTREAM_JAVA_OPTS) is read when it starts; ours replaces its root handlers at our first event.
             System.setProperty(CONFIG_CLASS, Setup.class.getName());
         }
+    }
+
+    /** The lowest {@link System.Logger.Level} whose events a handler at {@code level} publishes. */
+    private static System.Logger.Level systemLevel(Level level) {
+        int v = level.intValue();
+        if (v >= Level.SEVERE.intValue()) {
+            return System.Logger.Level.ERROR;
+        }
+        if (v >= Level.WARNING.intValue()) {
+            return System.Logger.Level.WARNING;
+        }
+        if (v >= Level.INFO.intValue()) {
+            return System.Logger.Level.INFO;
+        }
+        return v >= Level.FINE.intValue() ? System.Logger.Level.DEBUG : System.Logger.Level.ALL;
     }
 
     /** Run before our first logger is made: java.util.logging started, with our handler in place. */
