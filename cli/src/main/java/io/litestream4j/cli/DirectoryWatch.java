@@ -12,8 +12,9 @@ import java.util.Set;
 
 /**
  * Directory mode with {@code watch: true}: looks at the directories every second, starts
- * replicating databases that appeared and stops those whose file is gone. A new database that
- * cannot start yet (still being created) is tried again on the next look.
+ * replicating databases that appeared and stops those whose file is gone. A database that
+ * cannot start yet (still being created, or one that failed to start with the others) is tried
+ * again on the next look.
  */
 final class DirectoryWatch implements AutoCloseable {
     private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get("litestream");
@@ -45,6 +46,7 @@ final class DirectoryWatch implements AutoCloseable {
         this.directories = directories;
         this.replication = replication;
         this.targets = targets;
+        failing.addAll(replication.notStarted()); // their failure was logged at the start: said once
         this.thread = Thread.ofVirtual().name("directory watch").start(this::run);
     }
 

@@ -151,7 +151,7 @@ final class ReplicateCommand implements Callable<Integer> {
         // Bound before replication starts: a port in use fails the start, not a running service.
         try (MetricsServer server = addr != null ? MetricsServer.start(addr, metrics, running, new StatusPage(live)) : null;
                 AutoCloseable mcp = mcpAddr != null && !once ? McpEndpoint.start(mcpAddr, new McpTools(live, config), live.version()) : null;
-                Replication replication = Replication.start(targets, compaction, Clock.systemUTC(),
+                Replication replication = Replication.start(targets, db -> watchedCovers(watched, db), compaction, Clock.systemUTC(),
                         metrics != null ? metrics : io.litestream4j.ReplicationEvents.NONE, leaseTtl)) {
             started.set(replication);
             DirectoryWatch directoryWatch = watched.isEmpty() || once ? null : new DirectoryWatch(watched, replication, this::target);
@@ -186,6 +186,11 @@ final class ReplicateCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** Whether a database lies in a watched directory, whose watch retries it if its start fails. */
+    private boolean watchedCovers(List<io.litestream4j.cli.config.DirectoryConfig> watched, Path db) {
+        return !once && watched.stream().anyMatch(d -> d.covers(db));
     }
 
     private int replicateUntilDone(Replication replication, String command, CountDownLatch signalled, AtomicReference<String> signal,

@@ -19,10 +19,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Predicate;
 
 /**
  * The databases one {@code replicate} process replicates: started together (a failure to start
- * any of them stops the others and fails the command), stopped together, in parallel, each with
+ * any of them stops the others and fails the command, but for databases of a watched directory,
+ * which its watch retries), stopped together, in parallel, each with
  * a final sync. In directory mode with {@code watch}, databases come and go while it runs. It
  * owns the targets' replica clients: they are closed with their database, or on a failed start.
  */
@@ -33,6 +35,9 @@ final class Replication implements AutoCloseable {
     record Target(Path db, DatabaseOptions options, List<DatabaseReplicator.Destination> destinations) {}
 
     private final List<DatabaseReplicator> running = new CopyOnWriteArrayList<>();
+
+    /** Databases whose failure to start was left to a directory watch to retry (absolute paths). */
+    private final java.util.Set<Path> notStarted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Databases stopped through the control socket, by absolute path: the TXID each held when it stopped. */
     private final java.util.Map<Path, Long> stopped = new java.util.concurrent.ConcurrentHashMap<>();
@@ -63,13 +68,25 @@ final class Replication implements AutoCloseable {
      */
     static final int STARTS_AT_ONCE = 8;
 
+    /** {@link #start(List, Predicate, CompactionSettings, Clock, ReplicationEvents, Duration)} where every failure fails the start. */
+    static Replication start(List<Target> targets, CompactionSettings compaction, Clock clock, ReplicationEvents events, Duration leaseTtl)
+            throws IOException {
+        return start(targets, db -> false, compaction, clock, events, leaseTtl);
+    }
+
     /**
      * Starts every target, each replica under a lease of {@code leaseTtl} (null: none), up to
      * STARTS_AT_ONCE at a time; on a failure, what started is closed, the targets not started
      * have their clients closed, and the error (the first seen) names the database.
+     *
+     * <p>A database for which {@code retriedLater} holds (one in a watched directory) does not
+     * fail the start: its failure is logged, it is listed in {@link #notStarted}, and the others
+     * go on. In a directory of thousands of tenants, one database that cannot start (locked, its
+     * replica refused, its lease held by another process) must not stop the backups of the rest;
+     * the directory's watch tries it again at every look, as it does a new database.
      */
-    static Replication start(List<Target> targets, CompactionSettings compaction, Clock clock, ReplicationEvents events, Duration leaseTtl)
-            throws IOException {
+    static Replication start(List<Target> targets, Predicate<Path> retriedLater, CompactionSettings compaction, Clock clock,
+            ReplicationEvents events, Duration leaseTtl) throws IOException {
         Replication r = new Replication(compaction, clock, events, leaseTtl);
         java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
         List<DatabaseReplicator> started = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -85,7 +102,13 @@ final class Replication implements AutoCloseable {
                     try {
                         started.add(r.startReplicator(t));
                     } catch (IOException | RuntimeException e) {
-                        failure.compareAndSet(null, e);
+                        if (retriedLater.test(t.db())) {
+                            r.notStarted.add(absolute(t.db()));
+                            LOG.log(System.Logger.Level.WARNING, "{0}: cannot replicate it yet: {1}; the directory watch tries again every second",
+                                    t.db(), e.getMessage());
+                        } else {
+                            failure.compareAndSet(null, e);
+                        }
                     }
                 });
             }
@@ -193,6 +216,11 @@ final class Replication implements AutoCloseable {
 
     List<DatabaseReplicator> replicators() {
         return List.copyOf(running);
+    }
+
+    /** The databases of a watched directory that failed to start ({@link #start}), left to the watch. */
+    java.util.Set<Path> notStarted() {
+        return java.util.Set.copyOf(notStarted);
     }
 
     /** The running replicator of {@code db} (compared as absolute, normalised paths), if any. */

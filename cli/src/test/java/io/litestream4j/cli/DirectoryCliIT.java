@@ -65,4 +65,43 @@ class DirectoryCliIT {
         CliProcess.Result status = CliProcess.run(dir, "status", "-config", cfg.toString());
         assertThat(status.out()).contains("b.db").contains("c.db").doesNotContain("a.db").doesNotContain("notes.db");
     }
+
+    @Test
+    void aWatchedDatabaseThatCannotStartIsRetriedWhileTheOthersReplicate() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Path a = TestDb.create(data, "a.db", 4096, 5);
+        Path b = TestDb.create(data, "b.db", 4096, 5);
+        Path replicas = Files.createDirectories(dir.resolve("replicas"));
+        Path inTheWay = Files.writeString(replicas.resolve("b.db"), "a file where b.db's replica directory goes");
+        Path cfg = dir.resolve("litestream.yml");
+        Files.writeString(cfg, """
+                dbs:
+                  - dir: %s
+                    pattern: "*.db"
+                    watch: true
+                    replica:
+                      path: %s
+                """.formatted(data, replicas));
+        CliProcess p = CliProcess.start(dir, "replicate", "-config", cfg.toString());
+        assertThat(p.awaitLog("b.db: cannot replicate it yet", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
+        assertThat(p.awaitLog("a.db: replicating to", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
+
+        // The watch looks every second: over three seconds it has retried b.db and failed again at least once.
+        Thread.sleep(3 * DirectoryWatch.INTERVAL.toMillis());
+        Files.delete(inTheWay);
+        assertThat(p.awaitLog("b.db: new database in", Duration.ofSeconds(30))).as(p.output().toString()).isTrue();
+        try (Connection conn = TestDb.open(b)) {
+            TestDb.insert(conn, 10, 100);
+        }
+        p.terminate();
+        CliProcess.Result r = p.await(Duration.ofSeconds(60));
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.err()).as("the start's failure is said once, not again at every look").containsOnlyOnce("cannot replicate it yet");
+        for (Path db : new Path[] {a, b}) {
+            Path out = dir.resolve("restored-" + db.getFileName());
+            CliProcess.Result restored = CliProcess.run(dir, "restore", "-config", cfg.toString(), "-o", out.toString(), db.toString());
+            assertThat(restored.code()).as(restored.toString()).isZero();
+            assertThat(TestDb.digest(out)).as("%s restored", db).isEqualTo(TestDb.digest(db));
+        }
+    }
 }

@@ -54,6 +54,37 @@ class ReplicationStartTest {
         }
     }
 
+    @Test
+    @Timeout(180)
+    void aDatabaseLeftToTheWatchDoesNotStopTheOthers() throws Exception {
+        Path dbs = Files.createDirectories(dir.resolve("dbs"));
+        List<Path> paths = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            paths.add(TestDb.create(dbs, "db%d.db".formatted(i), 4096, 5));
+        }
+        Path blocked = paths.get(2);
+        // A regular file where its replica's directory should be: its first upload fails.
+        Files.createDirectories(dir.resolve("replicas"));
+        Files.writeString(dir.resolve("replicas").resolve(blocked.getFileName().toString()), "in the way");
+
+        assertThatThrownBy(() -> Replication.start(targets(paths), CompactionSettings.defaults(), Clock.systemUTC(), ReplicationEvents.NONE,
+                ReplicaLease.DEFAULT_TTL)).as("outside a watched directory, one failure fails the start").isInstanceOf(java.io.IOException.class);
+
+        Path blockedAbsolute = blocked.toAbsolutePath().normalize();
+        try (Replication replication = Replication.start(targets(paths), db -> db.equals(blocked), CompactionSettings.defaults(),
+                Clock.systemUTC(), ReplicationEvents.NONE, ReplicaLease.DEFAULT_TTL)) {
+            assertThat(replication.replicators()).extracting(r -> r.database().path())
+                    .containsExactlyInAnyOrderElementsOf(paths.stream().filter(p -> !p.equals(blocked)).map(p -> p.toAbsolutePath().normalize()).toList());
+            assertThat(replication.notStarted()).containsExactly(blockedAbsolute);
+
+            Files.delete(dir.resolve("replicas").resolve(blocked.getFileName().toString()));
+            replication.add(target(blocked)); // what the watch does at its next look
+            assertThat(replication.replicators()).extracting(r -> r.database().path()).contains(blockedAbsolute);
+            assertThat(replication.stop(Duration.ofSeconds(60))).as("caught up at stop").isTrue();
+        }
+        assertThat(dir.resolve("replicas").resolve(blocked.getFileName().toString()).resolve("ltx/0")).isNotEmptyDirectory();
+    }
+
     private List<Replication.Target> targets(List<Path> paths) {
         List<Replication.Target> targets = new ArrayList<>();
         for (Path p : paths) {
