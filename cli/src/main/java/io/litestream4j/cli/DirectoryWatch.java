@@ -36,6 +36,10 @@ final class DirectoryWatch implements AutoCloseable {
     static final Duration START_WAIT = Duration.ofSeconds(60);
 
     private final Set<Path> failing = new HashSet<>();
+    private final java.util.Map<DirectoryConfig, DirectoryListing> listings = new java.util.HashMap<>();
+    private final java.time.Clock clock = java.time.Clock.systemUTC(); // directory times are the system's
+    /** {@link Replication#membership} at the last look; -1 before the first. */
+    private long lastMembership = -1;
     private volatile boolean running = true;
     private final Object wake = new Object();
     /** The database being started by a look, or null. */
@@ -61,51 +65,80 @@ final class DirectoryWatch implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
+            long members = replication.membership();
+            boolean membersChanged = members != lastMembership;
+            lastMembership = members;
             for (DirectoryConfig dir : directories) {
                 if (running) {
-                    look(dir);
+                    look(dir, membersChanged);
                 }
             }
         }
     }
 
-    private void look(DirectoryConfig dir) {
-        List<Path> candidates;
+    /**
+     * Starts the new databases of {@code dir} and drops the removed ones. When none of its
+     * directories changed and the same databases run as at the last look, that costs a stat per
+     * directory (and a retry of each database whose start failed): the listing and the comparison
+     * with the running databases are skipped.
+     */
+    private void look(DirectoryConfig dir, boolean membersChanged) {
+        DirectoryListing listing = listings.computeIfAbsent(dir, d -> new DirectoryListing(d, clock));
+        boolean relisted;
         try {
-            candidates = dir.candidates();
+            relisted = listing.refresh();
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "directory {0}: {1}", dir.dir(), e.getMessage());
             return;
         }
+        if (!relisted && !membersChanged) {
+            for (Path path : List.copyOf(failing)) {
+                if (dir.covers(path) && DirectoryConfig.isDatabase(path)) {
+                    startNew(dir, path);
+                }
+            }
+            return;
+        }
+        List<Path> candidates = listing.candidates();
         Set<Path> present = new HashSet<>(candidates);
         Set<Path> replicated = new HashSet<>();
         replication.replicators().forEach(r -> replicated.add(r.database().path()));
+        // Stopped through the control socket: it stays stopped until `start`, as it would with no watch.
+        Set<Path> stopped = replication.stopped().keySet();
         for (Path path : candidates) {
+            if (!running) {
+                return; // no database joins once the others are stopping, and none is dropped
+            }
             // Only new names are opened: known databases cost nothing but the directory listing.
-            if (replicated.contains(path) || !DirectoryConfig.isDatabase(path)) {
+            if (replicated.contains(path) || stopped.contains(path) || !DirectoryConfig.isDatabase(path)) {
                 continue;
             }
-            if (!running) {
-                return; // no database joins once the others are stopping
-            }
-            DatabaseConfig db = dir.database(path);
-            starting = db.path();
-            try {
-                replication.add(targets.make(db));
-                failing.remove(db.path());
-                LOG.log(System.Logger.Level.INFO, "{0}: new database in {1}, replicating", db.path(), dir.dir());
-            } catch (IOException | RuntimeException e) {
-                if (failing.add(db.path())) { // say it once, not every second
-                    LOG.log(System.Logger.Level.WARNING, "{0}: found in {1} but cannot replicate it yet: {2}", db.path(), dir.dir(), e.getMessage());
-                }
-            } finally {
-                starting = null;
-            }
+            startNew(dir, path);
         }
         for (Path p : replicated) {
             if (dir.covers(p) && !present.contains(p) && !Files.exists(p)) {
                 replication.remove(p);
             }
+        }
+        failing.removeIf(p -> dir.covers(p) && !present.contains(p)); // gone before it ever started
+    }
+
+    private void startNew(DirectoryConfig dir, Path path) {
+        if (!running) {
+            return; // no database joins once the others are stopping
+        }
+        DatabaseConfig db = dir.database(path);
+        starting = db.path();
+        try {
+            replication.add(targets.make(db));
+            failing.remove(db.path());
+            LOG.log(System.Logger.Level.INFO, "{0}: new database in {1}, replicating", db.path(), dir.dir());
+        } catch (IOException | RuntimeException e) {
+            if (failing.add(db.path())) { // say it once, not every second
+                LOG.log(System.Logger.Level.WARNING, "{0}: found in {1} but cannot replicate it yet: {2}", db.path(), dir.dir(), e.getMessage());
+            }
+        } finally {
+            starting = null;
         }
     }
 

@@ -36,6 +36,9 @@ final class Replication implements AutoCloseable {
 
     private final List<DatabaseReplicator> running = new CopyOnWriteArrayList<>();
 
+    /** Counts changes to {@link #running} and {@link #stopped}: a directory watch that sees the same count needs no new comparison. */
+    private final java.util.concurrent.atomic.AtomicLong membership = new java.util.concurrent.atomic.AtomicLong();
+
     /** Databases whose failure to start was left to a directory watch to retry (absolute paths). */
     private final java.util.Set<Path> notStarted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -126,6 +129,7 @@ final class Replication implements AutoCloseable {
         }
         // One list write for all: adding thousands one by one to the copy-on-write list copies it each time.
         r.running.addAll(started);
+        r.membership.incrementAndGet();
         Exception e = failure.get();
         if (e != null) {
             r.close();
@@ -140,6 +144,7 @@ final class Replication implements AutoCloseable {
     /** Starts one more database; on failure its replica clients are closed. */
     void add(Target t) throws IOException {
         running.add(startReplicator(t));
+        membership.incrementAndGet();
     }
 
     /** Starts {@code t}'s replication, not yet listed as running; on failure its replica clients are closed. */
@@ -208,6 +213,7 @@ final class Replication implements AutoCloseable {
         for (DatabaseReplicator r : running) {
             if (r.database().path().equals(db)) {
                 running.remove(r);
+                membership.incrementAndGet();
                 close(r);
                 LOG.log(System.Logger.Level.INFO, "{0}: removed, replication stopped", db);
             }
@@ -216,6 +222,11 @@ final class Replication implements AutoCloseable {
 
     List<DatabaseReplicator> replicators() {
         return List.copyOf(running);
+    }
+
+    /** A count that changes whenever a database starts, stops, is removed or forgotten. */
+    long membership() {
+        return membership.get();
     }
 
     /** The databases of a watched directory that failed to start ({@link #start}), left to the watch. */
@@ -243,6 +254,7 @@ final class Replication implements AutoCloseable {
      */
     long stopOne(DatabaseReplicator r, Duration timeout) throws IOException, InterruptedException {
         running.remove(r);
+        membership.incrementAndGet();
         boolean caughtUp;
         try {
             caughtUp = r.stop(timeout);
@@ -251,6 +263,7 @@ final class Replication implements AutoCloseable {
         }
         long txid = r.database().txid();
         stopped.put(absolute(r.database().path()), txid);
+        membership.incrementAndGet();
         LOG.log(System.Logger.Level.INFO, "{0}: replication stopped at TXID {1}", r.database().path(), io.litestream4j.ltx.Txid.format(txid));
         if (!caughtUp) {
             throw new io.litestream4j.core.ReplicationTimeoutException(r.database().path().toString(), txid, timeout, r.replicaStatuses().stream()
@@ -263,11 +276,13 @@ final class Replication implements AutoCloseable {
     void startOne(Target t) throws IOException {
         add(t);
         stopped.remove(absolute(t.db()));
+        membership.incrementAndGet();
     }
 
     /** Forgets a stopped database: it is no longer listed. */
     void forget(Path db) {
         stopped.remove(absolute(db));
+        membership.incrementAndGet();
     }
 
     static Path absolute(Path p) {

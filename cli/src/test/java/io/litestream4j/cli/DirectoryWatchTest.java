@@ -82,4 +82,29 @@ class DirectoryWatchTest {
         }
         assertThat(TestDb.digest(out)).as("the row written before the stop is in the replica").isEqualTo(TestDb.digest(db));
     }
+
+    @Test
+    @Timeout(120)
+    void aDatabaseStoppedThroughTheControlSocketStaysStoppedWhileTheWatchGoesOn() throws Exception {
+        Path watched = Files.createDirectories(dir.resolve("dbs"));
+        Path a = TestDb.create(watched, "a.db", 4096, 10).toAbsolutePath().normalize();
+        DirectoryConfig config = new DirectoryConfig(watched, "*.db", false, true,
+                new DatabaseConfig(watched, DatabaseOptions.defaults(), false, List.of(), "test: "));
+        DirectoryWatch.TargetMaker targets = found -> new Replication.Target(found.path(), found.options(), List.of(
+                new DatabaseReplicator.Destination(new FileReplicaClient(dir.resolve("replicas").resolve(found.path().getFileName().toString())),
+                        Duration.ZERO)));
+        try (Replication replication = Replication.start(List.of(targets.make(config.database(a))), CompactionSettings.defaults(), Clock.systemUTC(),
+                ReplicationEvents.NONE); DirectoryWatch watch = new DirectoryWatch(List.of(config), replication, targets)) {
+            replication.stopOne(replication.find(a).orElseThrow(), Duration.ofSeconds(30));
+
+            Path b = TestDb.create(watched, "b.db", 4096, 10).toAbsolutePath().normalize();
+            for (int i = 0; i < 600 && replication.find(b).isEmpty(); i++) {
+                Thread.sleep(50); // the watch looks every second
+            }
+            assertThat(replication.find(b)).as("a new database is picked up").isPresent();
+            Thread.sleep(2 * DirectoryWatch.INTERVAL.toMillis()); // two more looks, each with the stopped database in the listing
+            assertThat(replication.find(a)).as("the stopped database is not started again by the watch").isEmpty();
+            assertThat(replication.stopped()).containsKey(a);
+        }
+    }
 }

@@ -10,7 +10,6 @@ import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * A {@code dbs} entry in directory mode: every SQLite database under {@code dir} whose file name
@@ -38,17 +37,59 @@ public record DirectoryConfig(Path dir, String pattern, boolean recursive, boole
     }
 
     /**
-     * The paths whose names match, without opening them: cheap enough to call every second.
-     * {@link #isDatabase} tells which are databases.
+     * The paths whose names match, without opening them. {@link #isDatabase} tells which are
+     * databases.
      */
     public List<Path> candidates() throws IOException {
+        return listing().candidates();
+    }
+
+    /**
+     * What a look at the directory found.
+     *
+     * @param candidates the paths whose names match, sorted
+     * @param directories every directory the look listed ({@code dir}, and with {@code recursive}
+     *     each subdirectory but hidden ones): a file created or removed in any of them changes
+     *     that directory's modification time
+     */
+    public record Listing(List<Path> candidates, List<Path> directories) {}
+
+    /** Lists {@code dir} (and its subdirectories but hidden ones, with {@code recursive}). */
+    public Listing listing() throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new IOException("%sdirectory %s does not exist".formatted(template.where(), dir));
         }
         PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
-        try (Stream<Path> files = recursive ? Files.walk(dir) : Files.list(dir)) {
-            return files.filter(p -> matcher.matches(p.getFileName()) && !hidden(p)).sorted().toList();
-        }
+        List<Path> directories = new ArrayList<>();
+        List<Path> candidates = new ArrayList<>();
+        Files.walkFileTree(dir, java.util.Set.of(), recursive ? Integer.MAX_VALUE : 1, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult preVisitDirectory(Path d, java.nio.file.attribute.BasicFileAttributes attrs) {
+                if (!d.equals(dir) && d.getFileName().toString().startsWith(".")) {
+                    return java.nio.file.FileVisitResult.SKIP_SUBTREE; // nothing under a hidden folder is a candidate
+                }
+                directories.add(d);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes attrs) {
+                if (matcher.matches(p.getFileName()) && !hidden(p)) {
+                    candidates.add(p); // at the depth limit, subdirectories arrive here too, as Files.list gave them
+                }
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+                if (p.equals(dir)) {
+                    throw e;
+                }
+                return java.nio.file.FileVisitResult.CONTINUE; // gone since its folder was read, or unreadable: not a candidate
+            }
+        });
+        candidates.sort(null);
+        return new Listing(List.copyOf(candidates), List.copyOf(directories));
     }
 
     /** A regular file that starts with SQLite's header. */
