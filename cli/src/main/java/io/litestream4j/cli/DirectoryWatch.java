@@ -103,14 +103,14 @@ final class DirectoryWatch implements AutoCloseable {
         Set<Path> present = new HashSet<>(candidates);
         Set<Path> replicated = new HashSet<>();
         replication.replicators().forEach(r -> replicated.add(r.database().path()));
-        // Stopped through the control socket: it stays stopped until `start`, as it would with no watch.
-        Set<Path> stopped = replication.stopped().keySet();
+        // Stopped or unregistered through the control socket: left alone until `start` or `register`, as with no watch.
+        Set<Path> leftAlone = replication.leftAlone();
         for (Path path : candidates) {
             if (!running) {
                 return; // no database joins once the others are stopping, and none is dropped
             }
             // Only new names are opened: known databases cost nothing but the directory listing.
-            if (replicated.contains(path) || stopped.contains(path) || !DirectoryConfig.isDatabase(path)) {
+            if (replicated.contains(path) || leftAlone.contains(path) || !DirectoryConfig.isDatabase(path)) {
                 continue;
             }
             startNew(dir, path);
@@ -121,6 +121,11 @@ final class DirectoryWatch implements AutoCloseable {
             }
         }
         failing.removeIf(p -> dir.covers(p) && !present.contains(p)); // gone before it ever started
+        for (Path p : leftAlone) {
+            if (dir.covers(p) && !present.contains(p)) {
+                replication.fileGone(p);
+            }
+        }
     }
 
     private void startNew(DirectoryConfig dir, Path path) {

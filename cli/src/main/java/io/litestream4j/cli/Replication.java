@@ -39,6 +39,9 @@ final class Replication implements AutoCloseable {
     /** Counts changes to {@link #running} and {@link #stopped}: a directory watch that sees the same count needs no new comparison. */
     private final java.util.concurrent.atomic.AtomicLong membership = new java.util.concurrent.atomic.AtomicLong();
 
+    /** Databases unregistered through the control socket (absolute paths), which a directory watch leaves alone. */
+    private final java.util.Set<Path> unregistered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /** Databases whose failure to start was left to a directory watch to retry (absolute paths). */
     private final java.util.Set<Path> notStarted = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -240,6 +243,22 @@ final class Replication implements AutoCloseable {
         return running.stream().filter(r -> absolute(r.database().path()).equals(want)).findFirst();
     }
 
+    /**
+     * Databases a directory watch must not start: stopped or unregistered through the control
+     * socket (absolute paths). Left alone as they would be with no watch, until {@code start} or
+     * {@code register}.
+     */
+    java.util.Set<Path> leftAlone() {
+        java.util.Set<Path> all = new java.util.HashSet<>(stopped.keySet());
+        all.addAll(unregistered);
+        return all;
+    }
+
+    /** An unregistered database's file is gone: a new file at its path is a new database, which a watch starts. */
+    void fileGone(Path db) {
+        unregistered.remove(absolute(db));
+    }
+
     /** Databases stopped by {@link #stopOne}, with the TXID each held then, by absolute path. */
     java.util.Map<Path, Long> stopped() {
         return java.util.Map.copyOf(stopped);
@@ -276,12 +295,17 @@ final class Replication implements AutoCloseable {
     void startOne(Target t) throws IOException {
         add(t);
         stopped.remove(absolute(t.db()));
+        unregistered.remove(absolute(t.db()));
         membership.incrementAndGet();
     }
 
-    /** Forgets a stopped database: it is no longer listed. */
+    /**
+     * Forgets a stopped database (unregistered): it is no longer listed, and a directory watch
+     * leaves it alone ({@link #leftAlone}) until it is registered again or its file goes.
+     */
     void forget(Path db) {
         stopped.remove(absolute(db));
+        unregistered.add(absolute(db));
         membership.incrementAndGet();
     }
 

@@ -85,7 +85,7 @@ class DirectoryWatchTest {
 
     @Test
     @Timeout(120)
-    void aDatabaseStoppedThroughTheControlSocketStaysStoppedWhileTheWatchGoesOn() throws Exception {
+    void databasesStoppedOrUnregisteredThroughTheControlSocketAreLeftAloneByTheWatch() throws Exception {
         Path watched = Files.createDirectories(dir.resolve("dbs"));
         Path a = TestDb.create(watched, "a.db", 4096, 10).toAbsolutePath().normalize();
         DirectoryConfig config = new DirectoryConfig(watched, "*.db", false, true,
@@ -105,6 +105,21 @@ class DirectoryWatchTest {
             Thread.sleep(2 * DirectoryWatch.INTERVAL.toMillis()); // two more looks, each with the stopped database in the listing
             assertThat(replication.find(a)).as("the stopped database is not started again by the watch").isEmpty();
             assertThat(replication.stopped()).containsKey(a);
+
+            replication.stopOne(replication.find(b).orElseThrow(), Duration.ofSeconds(30));
+            replication.forget(b); // unregistered
+            Thread.sleep(2 * DirectoryWatch.INTERVAL.toMillis());
+            assertThat(replication.find(b)).as("the unregistered database is not registered again by the watch").isEmpty();
+
+            for (String suffix : new String[] {"", "-wal", "-shm"}) {
+                Files.deleteIfExists(Path.of(b + suffix));
+            }
+            Thread.sleep(2 * DirectoryWatch.INTERVAL.toMillis()); // a look sees it gone
+            TestDb.create(watched, "b.db", 4096, 3); // a new database at the unregistered one's path
+            for (int i = 0; i < 600 && replication.find(b).isEmpty(); i++) {
+                Thread.sleep(50);
+            }
+            assertThat(replication.find(b)).as("a new file at an unregistered path is a new database").isPresent();
         }
     }
 }
