@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The periodic check that a replica still holds its chain: an idle replica costs two LISTs per
- * interval (levels 0 and 9), and only a replica changed behind our back is listed in full and
+ * The periodic check that a replica still holds its chain: a probe costs two LISTs (levels 0 and
+ * 9), an idle replica's probes come ever further apart (up to an hour), and only a replica changed behind our back is listed in full and
  * handed to the chain check. Time is a fake clock; nothing sleeps.
  */
 class ChainProbeTest {
@@ -70,17 +70,75 @@ class ChainProbeTest {
             cache.listFiles(level, 0); // the replicator's start-up listing
         }
         lists.set(0);
-        for (int round = 0; round < 12; round++) {
-            clock.advance(ReplicaMaintainer.CHAIN_CHECK_INTERVAL);
-            m.runDue(clock.instant());
-        }
+        List<Duration> probes = runEveryMinute(m, clock, lists, Duration.ofHours(3));
         assertThat(checked).as("no full check while the replica holds what we wrote").isEmpty();
-        assertThat(lists.get()).as("LISTs in an idle hour: two per probe").isEqualTo(24);
+        // Idle: each probe waits twice the last, up to an hour: at 5, 15, 35, 75, 135 minutes.
+        assertThat(probes).as("probe times").containsExactly(Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(35),
+                Duration.ofMinutes(75), Duration.ofMinutes(135));
+        assertThat(lists.get()).as("LISTs in three idle hours: two per probe").isEqualTo(10);
 
         store.deleteAll(); // a wipe (or a lifecycle rule) behind our back
-        clock.advance(ReplicaMaintainer.CHAIN_CHECK_INTERVAL);
+        clock.advance(ReplicaMaintainer.CHAIN_CHECK_MAX_INTERVAL);
         m.runDue(clock.instant());
-        assertThat(checked).as("the wipe is seen at the next probe and the replica listed in full").hasSize(1);
+        assertThat(checked).as("the wipe is seen at the next probe, within the longest wait, and the replica listed in full").hasSize(1);
         assertThat(checked.getFirst()).isEmpty();
+    }
+
+    @Test
+    void writesBringTheProbeBackToEveryFiveMinutes() throws Exception {
+        FakeClock clock = new FakeClock(START);
+        FileReplicaClient store = new FileReplicaClient(dir.resolve("replica"));
+        AtomicInteger lists = new AtomicInteger();
+        CachingReplicaClient cache = new CachingReplicaClient(new ForwardingClient(store) {
+            @Override
+            public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
+                lists.incrementAndGet();
+                return super.listFiles(level, fromTxid);
+            }
+        });
+        ReplicaMaintainerTest.Writer writer = new ReplicaMaintainerTest.Writer(cache);
+        writer.write(clock.instant());
+        ReplicaMaintainer.ChainCheck check = new ReplicaMaintainer.ChainCheck() {
+            @Override
+            public long position() {
+                return writer.txid;
+            }
+
+            @Override
+            public boolean check(List<LtxFileInfo> all, long positionBefore) {
+                return !all.isEmpty();
+            }
+        };
+        CompactionSettings settings = new CompactionSettings(List.of(Duration.ofDays(1)), Duration.ofDays(7), Duration.ofDays(7),
+                Duration.ofMinutes(5), false);
+        ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(cache, dir.resolve("tmp")), settings, clock, new ReplicaHealth(),
+                ReplicationEvents.NONE, check);
+        for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
+            cache.listFiles(level, 0);
+        }
+        // Idle for two and a quarter hours: probes at 5, 15, 35, 75 and 135 minutes, the next due at 195.
+        assertThat(runEveryMinute(m, clock, lists, Duration.ofMinutes(135))).hasSize(5);
+
+        writer.write(clock.instant()); // a write at 135 min
+        List<Duration> probes = runEveryMinute(m, clock, lists, Duration.ofMinutes(30));
+        // From 135 min on: the next probe comes 5 minutes after the last one (at 140), not at 195.
+        assertThat(probes).as("probes after the write, from the write").first().isEqualTo(Duration.ofMinutes(5));
+    }
+
+    /**
+     * Runs the maintainer's due tasks every minute for {@code span}, as the timer would; returns
+     * when (from the call) each probe ran, a probe being a round that made LISTs.
+     */
+    private static List<Duration> runEveryMinute(ReplicaMaintainer m, FakeClock clock, AtomicInteger lists, Duration span) {
+        List<Duration> probes = new ArrayList<>();
+        for (long minute = 1; minute <= span.toMinutes(); minute++) {
+            clock.advance(Duration.ofMinutes(1));
+            int before = lists.get();
+            m.runDue(clock.instant());
+            if (lists.get() != before) {
+                probes.add(Duration.ofMinutes(minute));
+            }
+        }
+        return probes;
     }
 }
