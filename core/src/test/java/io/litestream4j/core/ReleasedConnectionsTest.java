@@ -366,6 +366,57 @@ class ReleasedConnectionsTest {
         assertRestoresTo(db);
     }
 
+    /** Creates Litestream's two tables as an earlier replication would have, and closes: no WAL left. */
+    private static Path withLitestreamTables(Path db) throws Exception {
+        try (Connection app = TestDb.open(db)) {
+            TestDb.exec(app, "CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)", "CREATE TABLE _litestream_lock (id INTEGER)");
+        }
+        return db;
+    }
+
+    /**
+     * As above, but truly with no WAL at our last copy: the database already has Litestream's
+     * tables (replicated before, or restored), so opening it commits nothing and our first copy
+     * holds no WAL position at all. The application's write-and-close while we are released leaves
+     * the commit in the database file only, and then either no WAL or an empty one (a connection
+     * opened since); both must be caught up, not taken for "no WAL then, none now".
+     */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aWriteAndCloseWhileReleasedWithNoWalPositionIsCaughtUp() throws Exception {
+        Path db = withLitestreamTables(TestDb.create(dir, "app.db", 4096, 20)); // no WAL left
+        try (Database database = open(db, Clock.systemUTC())) {
+            assertThat(database.sync().written()).as("the first snapshot").isPresent();
+            assertThat(database.position()).as("our open committed nothing: no WAL frame to hold a position in").isNull();
+            assertThat(database.sync().written()).isEmpty();
+            assertThat(database.releaseIfQuiet()).isTrue();
+            assertThat(database.walPath()).doesNotExist();
+
+            long before = database.txid();
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 7, 100);
+            }
+            assertThat(database.walPath()).as("the application's close checkpointed and deleted it").doesNotExist();
+            assertThat(database.sync().written()).as("the commit, caught up from the database file (no WAL now)")
+                    .contains(new TxidRange(before + 1, before + 1));
+            assertThat(database.sync().written()).isEmpty();
+            assertThat(database.releaseIfQuiet()).isTrue();
+
+            before = database.txid();
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 3, 100);
+            }
+            try (Connection reader = TestDb.open(db)) {
+                TestDb.queryLong(reader, "SELECT count(*) FROM t"); // opens a new, empty WAL
+                assertThat(database.walPath()).as("an empty WAL made by the reader").exists();
+                assertThat(database.sync().written()).as("the commit, caught up from the database file (an empty WAL now)")
+                        .contains(new TxidRange(before + 1, before + 1));
+            }
+            assertThat(database.catchUpCount()).isEqualTo(2);
+        }
+        assertRestoresTo(db);
+    }
+
     /**
      * Our close was the last: SQLite checkpointed every frame and deleted the WAL, so no timed
      * checkpoint is left to open the connections again. With the application's connection open the
