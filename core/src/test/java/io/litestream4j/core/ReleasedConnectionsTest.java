@@ -366,6 +366,59 @@ class ReleasedConnectionsTest {
         assertRestoresTo(db);
     }
 
+    /**
+     * A start lets go of a quiet database's connections at once only when many databases in the
+     * process hold theirs (HeldConnections): one database among few keeps them until its loop's
+     * first quiet look, so the application's close is not the last and our checkpoint stays ours.
+     * Crowded, the start releases, and the application's write-and-close right after (its close
+     * the last: checkpointed and deleted the WAL) still reaches the replica. The database already
+     * has Litestream's tables, so our start committed nothing and holds no WAL position.
+     */
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void aStartReleasesAQuietDatabaseAtOnceOnlyWhenManyHoldConnectionsAndAWriteAndCloseAfterIsReplicated() throws Exception {
+        // Looks every 10 s: no loop's first quiet look releases anything within the test.
+        DatabaseOptions options = DatabaseOptions.defaults().withMonitorInterval(Duration.ofSeconds(10));
+        assertThat(HeldConnections.count()).as("databases of earlier tests still holding connections").isLessThan(HeldConnections.RELEASE_AT_START_ABOVE);
+        Path few = withLitestreamTables(TestDb.create(Files.createDirectories(dir.resolve("few")), "app.db", 4096, 20));
+        try (DatabaseReplicator r = DatabaseReplicator.start(few, options,
+                List.of(new DatabaseReplicator.Destination(new FileReplicaClient(dir.resolve("few-replica")), Duration.ZERO)), Clock.systemUTC())) {
+            assertThat(r.database().releaseCount()).as("few databases hold connections: not released by the start").isZero();
+        }
+
+        List<Database> others = new java.util.ArrayList<>();
+        Path app = withLitestreamTables(TestDb.create(dir, "app.db", 4096, 20));
+        Path replica = dir.resolve("replica");
+        try {
+            for (int i = 0; !HeldConnections.crowded(); i++) {
+                Path other = TestDb.create(Files.createDirectories(dir.resolve("other" + i)), "o.db", 4096, 1);
+                others.add(Database.open(other, DatabaseOptions.defaults(), Clock.systemUTC(), Database.ReplicaState.EMPTY));
+            }
+            DatabaseReplicator r = DatabaseReplicator.start(app, options,
+                    List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
+            try {
+                assertThat(r.database().releaseCount()).as("crowded: released by the start itself").isEqualTo(1);
+                assertThat(app.resolveSibling("app.db-wal")).as("our close was the last: SQLite deleted the WAL").doesNotExist();
+                try (Connection c = TestDb.open(app)) {
+                    TestDb.insert(c, 9, 100);
+                }
+            } finally {
+                assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
+                r.close();
+            }
+        } finally {
+            others.forEach(Database::close);
+        }
+        Path out = dir.resolve("restored.db");
+        try (FileReplicaClient client = new FileReplicaClient(replica)) {
+            var plan = RestorePlanner.plan(client, OptionalLong.empty());
+            assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
+                    .checksumVerified()).isTrue();
+        }
+        assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).as("the write-and-close after the release").isEqualTo(29);
+        assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(app));
+    }
+
     /** Creates Litestream's two tables as an earlier replication would have, and closes: no WAL left. */
     private static Path withLitestreamTables(Path db) throws Exception {
         try (Connection app = TestDb.open(db)) {
