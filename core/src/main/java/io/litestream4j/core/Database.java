@@ -359,7 +359,8 @@ public final class Database implements AutoCloseable {
                 }
             }
         } catch (NoSuchFileException e) {
-            if (gapPossible && unverified == null && position != null) {
+            // No WAL now, and none or another at our last copy: one may have come and gone meanwhile.
+            if (gapPossible && unverified == null) {
                 return catchUp();
             }
             keepPinWhenQuiet = true; // no WAL under the pin: it has read mark 0
@@ -367,9 +368,14 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** True if {@code header} is the generation we copied from, or there is none and we had none. */
+    /**
+     * True if {@code header} is the generation we copied from. Never when we hold no position (no
+     * WAL frame at our last copy): the WAL there now, with frames or empty, may be a second one,
+     * made after the application committed into one that its last connection's close then
+     * checkpointed and deleted while we held no connection; only the database file tells.
+     */
     private boolean isCopiedGeneration(Optional<WalHeader> header) {
-        return header.isPresent() ? position != null && position.sameGeneration(header.get()) : position == null;
+        return header.isPresent() && position != null && position.sameGeneration(header.get());
     }
 
     /**

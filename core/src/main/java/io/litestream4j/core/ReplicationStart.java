@@ -100,6 +100,12 @@ final class ReplicationStart {
                     m.start();
                 }
             }
+            if (HeldConnections.crowded()) {
+                // Many databases hold connections: let go of this one's now rather than at its
+                // loop's first quiet look, which falls behind the starts when thousands start at
+                // once (HeldConnections). A database being written opens them again at its next sync.
+                loop.releaseIfQuiet();
+            }
             loop.start();
         } catch (IOException | RuntimeException e) {
             r.close();

@@ -90,6 +90,7 @@ final class SqliteLocks implements AutoCloseable {
     static SqliteLocks open(Path path, Duration busyTimeout) throws IOException {
         Object key = fileKey(path);
         Connection[] both = connectBoth(path, busyTimeout);
+        HeldConnections.opened();
         return new SqliteLocks(path, busyTimeout, key, both[0], both[1]);
     }
 
@@ -120,10 +121,18 @@ final class SqliteLocks implements AutoCloseable {
         if (pinned || barrier) {
             throw new IllegalStateException("release needs neither the pin nor the barrier held");
         }
+        closeBoth();
+    }
+
+    private void closeBoth() {
+        if (reader == null) {
+            return;
+        }
         closeQuietly(reader);
         closeQuietly(writer);
         reader = null;
         writer = null;
+        HeldConnections.closed();
     }
 
     /**
@@ -142,6 +151,7 @@ final class SqliteLocks implements AutoCloseable {
         Connection[] both = connectBoth(path, busyTimeout);
         reader = both[0];
         writer = both[1];
+        HeldConnections.opened();
         if (!fileKey(path).equals(fileKey)) {
             release();
             throw new ReplacedException(path);
@@ -484,8 +494,7 @@ final class SqliteLocks implements AutoCloseable {
         } catch (IOException ignored) {
             // closing the connections releases the locks anyway
         }
-        closeQuietly(reader);
-        closeQuietly(writer);
+        closeBoth();
     }
 
     private IOException failure(String what, SQLException e) {

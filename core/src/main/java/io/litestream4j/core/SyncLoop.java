@@ -152,7 +152,7 @@ final class SyncLoop {
      * ({@link Database#releaseIfQuiet}), so a process with thousands of quiet databases holds
      * SQLite memory and file descriptors for the busy ones only. The next change reopens them.
      */
-    private synchronized void releaseIfQuiet() throws IOException {
+    synchronized void releaseIfQuiet() throws IOException {
         checkOpen();
         if (db.releaseIfQuiet()) {
             waiter.released();

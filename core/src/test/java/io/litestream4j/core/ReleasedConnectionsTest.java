@@ -367,6 +367,110 @@ class ReleasedConnectionsTest {
     }
 
     /**
+     * A start lets go of a quiet database's connections at once only when many databases in the
+     * process hold theirs (HeldConnections): one database among few keeps them until its loop's
+     * first quiet look, so the application's close is not the last and our checkpoint stays ours.
+     * Crowded, the start releases, and the application's write-and-close right after (its close
+     * the last: checkpointed and deleted the WAL) still reaches the replica. The database already
+     * has Litestream's tables, so our start committed nothing and holds no WAL position.
+     */
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void aStartReleasesAQuietDatabaseAtOnceOnlyWhenManyHoldConnectionsAndAWriteAndCloseAfterIsReplicated() throws Exception {
+        // Looks every 10 s: no loop's first quiet look releases anything within the test.
+        DatabaseOptions options = DatabaseOptions.defaults().withMonitorInterval(Duration.ofSeconds(10));
+        assertThat(HeldConnections.count()).as("databases of earlier tests still holding connections").isLessThan(HeldConnections.RELEASE_AT_START_ABOVE);
+        Path few = withLitestreamTables(TestDb.create(Files.createDirectories(dir.resolve("few")), "app.db", 4096, 20));
+        try (DatabaseReplicator r = DatabaseReplicator.start(few, options,
+                List.of(new DatabaseReplicator.Destination(new FileReplicaClient(dir.resolve("few-replica")), Duration.ZERO)), Clock.systemUTC())) {
+            assertThat(r.database().releaseCount()).as("few databases hold connections: not released by the start").isZero();
+        }
+
+        List<Database> others = new java.util.ArrayList<>();
+        Path app = withLitestreamTables(TestDb.create(dir, "app.db", 4096, 20));
+        Path replica = dir.resolve("replica");
+        try {
+            for (int i = 0; !HeldConnections.crowded(); i++) {
+                Path other = TestDb.create(Files.createDirectories(dir.resolve("other" + i)), "o.db", 4096, 1);
+                others.add(Database.open(other, DatabaseOptions.defaults(), Clock.systemUTC(), Database.ReplicaState.EMPTY));
+            }
+            DatabaseReplicator r = DatabaseReplicator.start(app, options,
+                    List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
+            try {
+                assertThat(r.database().releaseCount()).as("crowded: released by the start itself").isEqualTo(1);
+                assertThat(app.resolveSibling("app.db-wal")).as("our close was the last: SQLite deleted the WAL").doesNotExist();
+                try (Connection c = TestDb.open(app)) {
+                    TestDb.insert(c, 9, 100);
+                }
+            } finally {
+                assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
+                r.close();
+            }
+        } finally {
+            others.forEach(Database::close);
+        }
+        Path out = dir.resolve("restored.db");
+        try (FileReplicaClient client = new FileReplicaClient(replica)) {
+            var plan = RestorePlanner.plan(client, OptionalLong.empty());
+            assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
+                    .checksumVerified()).isTrue();
+        }
+        assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).as("the write-and-close after the release").isEqualTo(29);
+        assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(app));
+    }
+
+    /** Creates Litestream's two tables as an earlier replication would have, and closes: no WAL left. */
+    private static Path withLitestreamTables(Path db) throws Exception {
+        try (Connection app = TestDb.open(db)) {
+            TestDb.exec(app, "CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)", "CREATE TABLE _litestream_lock (id INTEGER)");
+        }
+        return db;
+    }
+
+    /**
+     * As above, but truly with no WAL at our last copy: the database already has Litestream's
+     * tables (replicated before, or restored), so opening it commits nothing and our first copy
+     * holds no WAL position at all. The application's write-and-close while we are released leaves
+     * the commit in the database file only, and then either no WAL or an empty one (a connection
+     * opened since); both must be caught up, not taken for "no WAL then, none now".
+     */
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aWriteAndCloseWhileReleasedWithNoWalPositionIsCaughtUp() throws Exception {
+        Path db = withLitestreamTables(TestDb.create(dir, "app.db", 4096, 20)); // no WAL left
+        try (Database database = open(db, Clock.systemUTC())) {
+            assertThat(database.sync().written()).as("the first snapshot").isPresent();
+            assertThat(database.position()).as("our open committed nothing: no WAL frame to hold a position in").isNull();
+            assertThat(database.sync().written()).isEmpty();
+            assertThat(database.releaseIfQuiet()).isTrue();
+            assertThat(database.walPath()).doesNotExist();
+
+            long before = database.txid();
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 7, 100);
+            }
+            assertThat(database.walPath()).as("the application's close checkpointed and deleted it").doesNotExist();
+            assertThat(database.sync().written()).as("the commit, caught up from the database file (no WAL now)")
+                    .contains(new TxidRange(before + 1, before + 1));
+            assertThat(database.sync().written()).isEmpty();
+            assertThat(database.releaseIfQuiet()).isTrue();
+
+            before = database.txid();
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 3, 100);
+            }
+            try (Connection reader = TestDb.open(db)) {
+                TestDb.queryLong(reader, "SELECT count(*) FROM t"); // opens a new, empty WAL
+                assertThat(database.walPath()).as("an empty WAL made by the reader").exists();
+                assertThat(database.sync().written()).as("the commit, caught up from the database file (an empty WAL now)")
+                        .contains(new TxidRange(before + 1, before + 1));
+            }
+            assertThat(database.catchUpCount()).isEqualTo(2);
+        }
+        assertRestoresTo(db);
+    }
+
+    /**
      * Our close was the last: SQLite checkpointed every frame and deleted the WAL, so no timed
      * checkpoint is left to open the connections again. With the application's connection open the
      * WAL stays, and so does the timed checkpoint.
