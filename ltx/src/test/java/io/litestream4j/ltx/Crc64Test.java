@@ -82,7 +82,7 @@ class Crc64Test {
         assertThat(Crc64.of(data, off, len)).isEqualTo(reference(data, off, len));
     }
 
-    /** Combining over long runs (operators squared up from 64 KiB) equals combining in small steps. */
+    /** Combining over long runs (x^(8n) from squares of x) equals combining in small steps. */
     @Property(tries = 30)
     void combineOverLongRunsEqualsStepwiseCombines(@ForAll long crcA, @ForAll long crcB, @ForAll @IntRange(min = 0, max = 40) int shift,
             @ForAll @IntRange(min = 0, max = 1 << 16) int extra) {
@@ -96,6 +96,12 @@ class Crc64Test {
             assertThat(Crc64.combine(crcA, crcB, lenB)).isEqualTo(stepwise ^ crcB);
         }
         assertThat(Crc64.combine(Crc64.combine(crcA, 0, lenB), crcB, (long) extra)).isEqualTo(Crc64.combine(crcA, crcB, lenB + extra));
+    }
+
+    /** The int form (a cached table per length) and the long form (multiplications) agree for any length. */
+    @Property(tries = 200)
+    void tableAndMultiplicationCombinesAgree(@ForAll long crcA, @ForAll long crcB, @ForAll @IntRange(min = 0, max = 1 << 20) int lenB) {
+        assertThat(Crc64.combine(crcA, crcB, lenB)).isEqualTo(Crc64.combine(crcA, crcB, (long) lenB));
     }
 
     @Test
