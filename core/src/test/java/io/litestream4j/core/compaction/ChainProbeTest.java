@@ -31,98 +31,82 @@ class ChainProbeTest {
     @TempDir
     Path dir;
 
-    @Test
-    void anIdleReplicaCostsTwoListsPerIntervalAndAWipeIsNoticedAtTheNextProbe() throws Exception {
-        FakeClock clock = new FakeClock(START);
-        FileReplicaClient store = new FileReplicaClient(dir.resolve("replica"));
-        AtomicInteger lists = new AtomicInteger();
-        CachingReplicaClient cache = new CachingReplicaClient(new ForwardingClient(store) {
+    /** A replica with two files, its listing cache counting LISTs, and a maintainer whose only due task in hours is the probe. */
+    private final class Probed {
+        final FakeClock clock = new FakeClock(START);
+        final FileReplicaClient store = new FileReplicaClient(dir.resolve("replica"));
+        final AtomicInteger lists = new AtomicInteger();
+        final CachingReplicaClient cache = new CachingReplicaClient(new ForwardingClient(store) {
             @Override
             public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
                 lists.incrementAndGet();
                 return super.listFiles(level, fromTxid);
             }
         });
-        ReplicaMaintainerTest.Writer writer = new ReplicaMaintainerTest.Writer(cache);
-        writer.write(clock.instant());
-        writer.write(clock.instant());
+        final ReplicaMaintainerTest.Writer writer = new ReplicaMaintainerTest.Writer(cache);
+        /** Every full listing handed to the chain check. */
+        final List<List<LtxFileInfo>> checked = new ArrayList<>();
+        final ReplicaMaintainer maintainer;
 
-        List<List<LtxFileInfo>> checked = new ArrayList<>();
-        ReplicaMaintainer.ChainCheck check = new ReplicaMaintainer.ChainCheck() {
-            @Override
-            public long position() {
-                return writer.txid;
+        Probed() throws IOException {
+            writer.write(clock.instant());
+            writer.write(clock.instant());
+            ReplicaMaintainer.ChainCheck check = new ReplicaMaintainer.ChainCheck() {
+                @Override
+                public long position() {
+                    return writer.txid;
+                }
+
+                @Override
+                public boolean check(List<LtxFileInfo> all, long positionBefore) {
+                    checked.add(all);
+                    return !all.isEmpty();
+                }
+            };
+            // Compaction and snapshots far apart: only the probe runs in the hours below.
+            CompactionSettings settings = new CompactionSettings(List.of(Duration.ofDays(1)), Duration.ofDays(7), Duration.ofDays(7),
+                    Duration.ofMinutes(5), false);
+            maintainer = new ReplicaMaintainer(new ReplicaCompactor(cache, dir.resolve("tmp")), settings, clock, new ReplicaHealth(),
+                    ReplicationEvents.NONE, check);
+            for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
+                cache.listFiles(level, 0); // the replicator's start-up listing
             }
-
-            @Override
-            public boolean check(List<LtxFileInfo> all, long positionBefore) {
-                checked.add(all);
-                return !all.isEmpty();
-            }
-        };
-        // Compaction and snapshots far apart: only the probe runs in the hour below.
-        CompactionSettings settings = new CompactionSettings(List.of(Duration.ofDays(1)), Duration.ofDays(7), Duration.ofDays(7),
-                Duration.ofMinutes(5), false);
-        ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(cache, dir.resolve("tmp")), settings, clock, new ReplicaHealth(),
-                ReplicationEvents.NONE, check);
-
-        for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
-            cache.listFiles(level, 0); // the replicator's start-up listing
+            lists.set(0);
         }
-        lists.set(0);
-        List<Duration> probes = runEveryMinute(m, clock, lists, Duration.ofHours(3));
-        assertThat(checked).as("no full check while the replica holds what we wrote").isEmpty();
+
+        List<Duration> runEveryMinute(Duration span) {
+            return ChainProbeTest.runEveryMinute(maintainer, clock, lists, span);
+        }
+    }
+
+    @Test
+    void anIdleReplicasProbesBackOffAndAWipeIsNoticedAtTheNextProbe() throws Exception {
+        Probed p = new Probed();
+        List<Duration> probes = p.runEveryMinute(Duration.ofHours(3));
+        assertThat(p.checked).as("no full check while the replica holds what we wrote").isEmpty();
         // Idle: each probe waits twice the last, up to an hour: at 5, 15, 35, 75, 135 minutes.
         assertThat(probes).as("probe times").containsExactly(Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(35),
                 Duration.ofMinutes(75), Duration.ofMinutes(135));
-        assertThat(lists.get()).as("LISTs in three idle hours: two per probe").isEqualTo(10);
+        assertThat(p.lists.get()).as("LISTs in three idle hours: two per probe").isEqualTo(10);
 
-        store.deleteAll(); // a wipe (or a lifecycle rule) behind our back
-        clock.advance(ReplicaMaintainer.CHAIN_CHECK_MAX_INTERVAL);
-        m.runDue(clock.instant());
-        assertThat(checked).as("the wipe is seen at the next probe, within the longest wait, and the replica listed in full").hasSize(1);
-        assertThat(checked.getFirst()).isEmpty();
+        p.store.deleteAll(); // a wipe (or a lifecycle rule) behind our back
+        p.clock.advance(ReplicaMaintainer.CHAIN_CHECK_MAX_INTERVAL);
+        p.maintainer.runDue(p.clock.instant());
+        assertThat(p.checked).as("the wipe is seen at the next probe, within the longest wait, and the replica listed in full").hasSize(1);
+        assertThat(p.checked.getFirst()).isEmpty();
     }
 
     @Test
     void writesBringTheProbeBackToEveryFiveMinutes() throws Exception {
-        FakeClock clock = new FakeClock(START);
-        FileReplicaClient store = new FileReplicaClient(dir.resolve("replica"));
-        AtomicInteger lists = new AtomicInteger();
-        CachingReplicaClient cache = new CachingReplicaClient(new ForwardingClient(store) {
-            @Override
-            public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
-                lists.incrementAndGet();
-                return super.listFiles(level, fromTxid);
-            }
-        });
-        ReplicaMaintainerTest.Writer writer = new ReplicaMaintainerTest.Writer(cache);
-        writer.write(clock.instant());
-        ReplicaMaintainer.ChainCheck check = new ReplicaMaintainer.ChainCheck() {
-            @Override
-            public long position() {
-                return writer.txid;
-            }
-
-            @Override
-            public boolean check(List<LtxFileInfo> all, long positionBefore) {
-                return !all.isEmpty();
-            }
-        };
-        CompactionSettings settings = new CompactionSettings(List.of(Duration.ofDays(1)), Duration.ofDays(7), Duration.ofDays(7),
-                Duration.ofMinutes(5), false);
-        ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(cache, dir.resolve("tmp")), settings, clock, new ReplicaHealth(),
-                ReplicationEvents.NONE, check);
-        for (int level = 0; level <= LtxFileInfo.MAX_LEVEL; level++) {
-            cache.listFiles(level, 0);
-        }
+        Probed p = new Probed();
         // Idle for two and a quarter hours: probes at 5, 15, 35, 75 and 135 minutes, the next due at 195.
-        assertThat(runEveryMinute(m, clock, lists, Duration.ofMinutes(135))).hasSize(5);
+        assertThat(p.runEveryMinute(Duration.ofMinutes(135))).hasSize(5);
 
-        writer.write(clock.instant()); // a write at 135 min
-        List<Duration> probes = runEveryMinute(m, clock, lists, Duration.ofMinutes(30));
+        p.writer.write(p.clock.instant()); // a write at 135 min
+        List<Duration> probes = p.runEveryMinute(Duration.ofMinutes(30));
         // From 135 min on: the next probe comes 5 minutes after the last one (at 140), not at 195.
         assertThat(probes).as("probes after the write, from the write").first().isEqualTo(Duration.ofMinutes(5));
+        assertThat(p.checked).as("nothing lost: no full check").isEmpty();
     }
 
     /**
