@@ -57,7 +57,7 @@ class WalChangeWaiterTest {
     void aDormantWaitEndsOnlyOnAChangeFoundByTheTimersLookOrANotification() throws Exception {
         Path db = TestDb.create(dir, "app.db", 4096, 5);
         Path wal = db.resolveSibling("app.db-wal");
-        // Safety-net looks every 10 x 50 ms = 0.5 s.
+        // Safety-net looks every DORMANT_LOOKS (30) x 50 ms = 1.5 s.
         WalChangeWaiter waiter = new WalChangeWaiter(db, wal, Duration.ofMillis(50));
         try {
             assertThat(waiter.listening()).as("notifications on (Linux inotify)").isTrue();
@@ -68,7 +68,7 @@ class WalChangeWaiterTest {
             Thread.sleep(2_000); // four look intervals: a timed wait would have returned false by now
             assertThat(result).as("no change: still waiting after four look intervals").isNotDone();
             Files.setLastModifiedTime(db, FileTime.fromMillis(Files.getLastModifiedTime(db).toMillis() + 5_000));
-            // Generous: the timer's look comes within 0.5 s; a loaded machine may delay it.
+            // Generous: the timer's look comes within 1.5 s; a loaded machine may delay it.
             assertThat(result.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("the timer's look found the database file changed").isTrue();
 
             var second = new java.util.concurrent.CompletableFuture<Boolean>();
