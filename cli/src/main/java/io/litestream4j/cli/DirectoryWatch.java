@@ -103,6 +103,7 @@ final class DirectoryWatch implements AutoCloseable {
         Set<Path> present = new HashSet<>(candidates);
         Set<Path> replicated = new HashSet<>();
         replication.replicators().forEach(r -> replicated.add(r.database().path()));
+        failing.removeAll(replicated); // started meanwhile by other means (the control socket's register)
         // Stopped or unregistered through the control socket: left alone until `start` or `register`, as with no watch.
         Set<Path> leftAlone = replication.leftAlone();
         for (Path path : candidates) {
