@@ -5,9 +5,12 @@ import io.litestream4j.cli.config.DirectoryConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -36,8 +39,8 @@ final class DirectoryWatch implements AutoCloseable {
     static final Duration START_WAIT = Duration.ofSeconds(60);
 
     private final Set<Path> failing = new HashSet<>();
-    private final java.util.Map<DirectoryConfig, DirectoryListing> listings = new java.util.HashMap<>();
-    private final java.time.Clock clock = java.time.Clock.systemUTC(); // directory times are the system's
+    private final Map<DirectoryConfig, DirectoryListing> listings = new HashMap<>();
+    private final Clock clock = Clock.systemUTC(); // directory times are the system's
     /** {@link Replication#membership} at the last look; -1 before the first. */
     private long lastMembership = -1;
     private volatile boolean running = true;
