@@ -25,6 +25,16 @@ import java.util.List;
 public record DirectoryConfig(Path dir, String pattern, boolean recursive, boolean watch, DatabaseConfig template) {
     private static final byte[] SQLITE_HEADER = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
 
+    /**
+     * Compiled globs by pattern: {@link #covers} runs for every running database at each look
+     * that compares, and for every database at start-up (10,000 compilations a look otherwise).
+     */
+    private static final java.util.Map<String, PathMatcher> MATCHERS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private PathMatcher matcher() {
+        return MATCHERS.computeIfAbsent(pattern, p -> FileSystems.getDefault().getPathMatcher("glob:" + p));
+    }
+
     /** The databases there now: matching names whose first bytes are SQLite's header. */
     public List<DatabaseConfig> scan() throws IOException {
         List<DatabaseConfig> out = new ArrayList<>();
@@ -59,7 +69,7 @@ public record DirectoryConfig(Path dir, String pattern, boolean recursive, boole
         if (!Files.isDirectory(dir)) {
             throw new IOException("%sdirectory %s does not exist".formatted(template.where(), dir));
         }
-        PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+        PathMatcher matcher = matcher();
         List<Path> directories = new ArrayList<>();
         List<Path> candidates = new ArrayList<>();
         Files.walkFileTree(dir, java.util.Set.of(), recursive ? Integer.MAX_VALUE : 1, new java.nio.file.SimpleFileVisitor<>() {
@@ -103,7 +113,7 @@ public record DirectoryConfig(Path dir, String pattern, boolean recursive, boole
         if (!p.startsWith(dir) || p.equals(dir) || (!recursive && !p.getParent().equals(dir))) {
             return false;
         }
-        return FileSystems.getDefault().getPathMatcher("glob:" + pattern).matches(p.getFileName());
+        return matcher().matches(p.getFileName());
     }
 
     /** The settings for the database at {@code path} under {@code dir}. */

@@ -92,8 +92,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
     /** Takes a snapshot from the local database; null when snapshots are merged from the replica's files. */
     private final Runnable localSnapshot;
     private Instant nextChainCheck;
-    /** When the last probe ran (the start before the first), and the wait before the next. */
-    private Instant lastChainCheck;
+    /** The wait before {@link #nextChainCheck}, from the last probe (the start before the first). */
     private Duration chainCheckEvery = CHAIN_CHECK_INTERVAL;
     /** The replica's change count at the last probe ({@link #changes}); -1: none yet, or no cache. */
     private long chainSeen = -1;
@@ -163,7 +162,6 @@ public final class ReplicaMaintainer implements AutoCloseable {
         this.nextSnapshot = CompactionSchedule.next(now, settings.snapshotInterval());
         this.nextRetention = CompactionSchedule.next(now, settings.retentionCheckInterval());
         this.nextChainCheck = now.plus(CHAIN_CHECK_INTERVAL);
-        this.lastChainCheck = now;
         this.chainSeen = changes();
     }
 
@@ -172,23 +170,24 @@ public final class ReplicaMaintainer implements AutoCloseable {
      * to the replica since the probe before (up to CHAIN_CHECK_MAX_INTERVAL), else the base wait.
      */
     private void scheduleNextChainCheck(Instant now) {
-        long seen = changes();
-        boolean idle = unchangedSince(chainSeen);
         Duration doubled = chainCheckEvery.multipliedBy(2);
-        chainCheckEvery = !idle ? CHAIN_CHECK_INTERVAL : doubled.compareTo(CHAIN_CHECK_MAX_INTERVAL) > 0 ? CHAIN_CHECK_MAX_INTERVAL : doubled;
-        chainSeen = seen;
-        lastChainCheck = now;
+        if (!unchangedSince(chainSeen)) {
+            chainCheckEvery = CHAIN_CHECK_INTERVAL;
+        } else if (doubled.compareTo(CHAIN_CHECK_MAX_INTERVAL) > 0) {
+            chainCheckEvery = CHAIN_CHECK_MAX_INTERVAL;
+        } else {
+            chainCheckEvery = doubled;
+        }
+        chainSeen = changes();
         nextChainCheck = now.plus(chainCheckEvery);
     }
 
     /** Something was written since a probe that waits longer than the base: the next one comes at the base wait after it. */
     private void chainCheckBackSoonAfterWrites() {
         if (chainCheckEvery.compareTo(CHAIN_CHECK_INTERVAL) > 0 && !unchangedSince(chainSeen)) {
+            Instant lastProbe = nextChainCheck.minus(chainCheckEvery);
             chainCheckEvery = CHAIN_CHECK_INTERVAL;
-            Instant soon = lastChainCheck.plus(CHAIN_CHECK_INTERVAL);
-            if (soon.isBefore(nextChainCheck)) {
-                nextChainCheck = soon;
-            }
+            nextChainCheck = lastProbe.plus(CHAIN_CHECK_INTERVAL);
         }
     }
 
