@@ -114,6 +114,8 @@ public final class ReplicaMaintainer implements AutoCloseable {
     /** The round's thread while one runs, else null. */
     private Thread round;
     private Duration delay = Duration.ZERO;
+    /** The name of the round's thread, built once at {@link #start} (a round is scheduled every 15 s or so). */
+    private String threadName;
 
     public ReplicaMaintainer(ReplicaCompactor compactor, CompactionSettings settings, Clock clock) {
         this(compactor, settings, clock, new ReplicaHealth());
@@ -468,6 +470,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
      */
     public void start() {
         delay = spread();
+        threadName = "compact " + compactor.client().location();
         scheduleNext();
     }
 
@@ -475,7 +478,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
         Duration wait = Duration.between(clock.instant(), nextDue()).plus(delay);
         synchronized (schedule) {
             if (running) {
-                pending = io.litestream4j.core.ProcessTimer.after(clock, wait.isNegative() ? Duration.ZERO : wait, "compact " + compactor.client().location(), this::due);
+                pending = io.litestream4j.core.ProcessTimer.after(clock, wait.isNegative() ? Duration.ZERO : wait, threadName, this::due);
             }
         }
     }
@@ -487,7 +490,7 @@ public final class ReplicaMaintainer implements AutoCloseable {
                 return;
             }
             if (!passIdleRound(clock.instant())) {
-                round = Thread.ofVirtual().name("compact " + compactor.client().location()).start(this::round);
+                round = Thread.ofVirtual().name(threadName).start(this::round);
                 return;
             }
         }

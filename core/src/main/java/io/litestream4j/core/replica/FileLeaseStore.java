@@ -55,16 +55,18 @@ final class FileLeaseStore implements LeaseStore {
 
     private final Path root;
     private final Path file;
+    private final String location;
 
     FileLeaseStore(Path root) {
         this.root = root;
         this.file = root.resolve(FILE_NAME);
+        this.location = file.toUri().toString(); // once: toUri stats the path
         this.inProcess = IN_PROCESS[Math.floorMod(file.toAbsolutePath().normalize().hashCode(), IN_PROCESS.length)];
     }
 
     @Override
     public String leaseLocation() {
-        return file.toUri().toString();
+        return location;
     }
 
     @Override
