@@ -120,7 +120,9 @@ public final class DatabaseFiles {
         Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
         if (key == null) {
             // A file system without inodes (not POSIX locks either): nothing to share or keep.
-            return new Handle(new Entry(null, path, FileChannel.open(path, StandardOpenOption.READ)));
+            Entry own = new Entry(null, path, FileChannel.open(path, StandardOpenOption.READ));
+            own.users = 1;
+            return new Handle(own);
         }
         Entry e = FILES.get(key);
         if (e == null) {
@@ -130,7 +132,7 @@ public final class DatabaseFiles {
                 // is left open (closing it could drop the application's locks) and we try again.
                 return open(path);
             }
-            e = new Entry(key, path, channel);
+            e = new Entry(key, path.toAbsolutePath(), channel);
             FILES.put(key, e);
         } else if (e.users == 0) {
             parked--;
@@ -148,7 +150,11 @@ public final class DatabaseFiles {
         if (--e.users > 0) {
             return;
         }
-        if (closeWhenUnused || e.key == null) {
+        if (e.key == null) {
+            closeQuietly(e.channel);
+            return;
+        }
+        if (closeWhenUnused) {
             FILES.remove(e.key);
             closeQuietly(e.channel);
             return;
