@@ -1,13 +1,9 @@
 package io.litestream4j;
 
-import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.replica.ReplicaClients;
-import io.litestream4j.core.restore.Litestream03Plan;
-import io.litestream4j.core.restore.Litestream03Restorer;
 import io.litestream4j.core.restore.RestoreOptions;
-import io.litestream4j.core.restore.RestorePlan;
-import io.litestream4j.core.restore.RestorePlanner;
+import io.litestream4j.core.restore.RestoreSource;
 import io.litestream4j.core.restore.Restorer;
 import io.litestream4j.ltx.Txid;
 import java.io.IOException;
@@ -149,34 +145,17 @@ public final class Restore {
     }
 
     private Result restore(ReplicaClient c, Path out) throws IOException {
-        RestorePlan plan;
-        try {
-            plan = time == null ? RestorePlanner.plan(c, txid) : RestorePlanner.planAt(c, time);
-        } catch (RestorePlanner.LegacyBackupException e) {
-            return restore03(c, out); // only a Litestream 0.3 backup in the replica
-        } catch (RestorePlanner.NoStateAtTimeException e) {
-            // A replica migrated from Litestream 0.3: times before our first snapshot are in its 0.3 backup.
-            var legacy = c.capability(LegacyLayout.class);
-            if (legacy.isPresent() && legacy.get().holdsLitestream03()) {
-                return restore03(c, out);
+        RestoreOptions.IntegrityCheck check = RestoreOptions.IntegrityCheck.valueOf(integrityCheck.name());
+        return switch (RestoreSource.plan(c, txid, time, false)) {
+            case RestoreSource.Ltx ltx -> {
+                Restorer.Result r = Restorer.restore(c, ltx.plan(), new RestoreOptions(out, OptionalLong.of(ltx.plan().txid()), check, replaceExisting), parallelism);
+                yield new Result(out, r.txid(), r.files(), r.bytes(), r.checksumVerified());
             }
-            throw e;
-        }
-        Restorer.Result r = Restorer.restore(c, plan, new RestoreOptions(out, OptionalLong.of(plan.txid()), RestoreOptions.IntegrityCheck.valueOf(integrityCheck.name()), replaceExisting), parallelism);
-        return new Result(out, r.txid(), r.files(), r.bytes(), r.checksumVerified());
-    }
-
-    /** Restores the Litestream 0.3 backup ({@code generations/}) the replica holds: it has no TXIDs, so {@link Result#txid} is 0. */
-    private Result restore03(ReplicaClient c, Path out) throws IOException {
-        if (txid.isPresent()) {
-            throw new IllegalArgumentException("restore to TXID %s: replica %s holds a Litestream 0.3 backup, which has no TXIDs: restore to a time"
-                    .formatted(Txid.format(txid.getAsLong()), c.location()));
-        }
-        LegacyLayout legacy = c.capability(LegacyLayout.class).orElseThrow(() -> new IOException(
-                "replica %s: the %s backend cannot read Litestream 0.3 backups".formatted(c.location(), c.type())));
-        Litestream03Plan plan = Litestream03Plan.plan(c.location(), legacy.listLegacyFiles(), time);
-        var r = Litestream03Restorer.restore(legacy, c.location(), plan,
-                new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.valueOf(integrityCheck.name()), replaceExisting));
-        return new Result(out, 0, r.files(), r.bytes(), false);
+            case RestoreSource.Litestream03 legacy -> {
+                // It has no TXIDs (Result#txid is 0) and no database checksums.
+                var r = legacy.restore(new RestoreOptions(out, OptionalLong.empty(), check, replaceExisting));
+                yield new Result(out, 0, r.files(), r.bytes(), false);
+            }
+        };
     }
 }

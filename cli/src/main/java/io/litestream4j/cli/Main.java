@@ -1,5 +1,6 @@
 package io.litestream4j.cli;
 
+import io.litestream4j.core.DatabaseFiles;
 import io.litestream4j.core.replica.ReplicaHealth;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -31,6 +32,10 @@ public final class Main {
             System.out.println(VersionCommand.line());
             return;
         }
+        // This process opens no SQLite connection to the databases it replicates besides the
+        // replicator's own: a database's descriptor can close with it (tests running commands
+        // in-process through run() hold their own connections, so only here).
+        DatabaseFiles.closeWhenUnused();
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         int code = run(args, out, err);

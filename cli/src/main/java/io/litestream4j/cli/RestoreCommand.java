@@ -2,16 +2,14 @@ package io.litestream4j.cli;
 
 import io.litestream4j.NoBackupException;
 import io.litestream4j.cli.config.DatabaseConfig;
-import io.litestream4j.core.replica.LegacyLayout;
 import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.core.GoDuration;
 import io.litestream4j.core.restore.FollowRestore;
 import io.litestream4j.core.restore.FollowTxidFile;
 import io.litestream4j.core.restore.Litestream03Plan;
-import io.litestream4j.core.restore.Litestream03Restorer;
 import io.litestream4j.core.restore.RestoreOptions;
 import io.litestream4j.core.restore.RestorePlan;
-import io.litestream4j.core.restore.RestorePlanner;
+import io.litestream4j.core.restore.RestoreSource;
 import io.litestream4j.core.restore.Restorer;
 import io.litestream4j.ltx.Txid;
 import java.io.IOException;
@@ -159,43 +157,28 @@ final class RestoreCommand implements Callable<Integer> {
             if (follow) {
                 return follow(client, interval, check, out);
             }
-            if (v3) {
-                return restore03(client, time, check, out);
-            }
-            RestorePlan plan;
-            try {
-                plan = time == null ? RestorePlanner.plan(client, target) : RestorePlanner.planAt(client, time);
-            } catch (RestorePlanner.LegacyBackupException e) {
-                return restore03(client, time, check, out);
-            } catch (RestorePlanner.NoStateAtTimeException e) {
-                // A replica migrated from Litestream 0.3: times before our first snapshot are in its 0.3 backup.
-                var legacy = client.capability(LegacyLayout.class);
-                if (legacy.isPresent() && legacy.get().holdsLitestream03()) {
-                    LOG.log(System.Logger.Level.INFO, "{0}; restoring from the Litestream 0.3 backup beside the LTX files", e.getMessage());
-                    return restore03(client, time, check, out);
-                }
-                throw e;
-            } catch (NoBackupException e) {
-                if (ifReplicaExists) {
-                    out.println("no matching backups found, skipping");
-                    return 0;
-                }
-                throw e;
-            }
-            if (dryRun) {
-                out.printf("restore of %s to TXID %s would apply %d files (%d bytes):%n", client.location(), Txid.format(plan.txid()),
-                        plan.files().size(), plan.totalBytes());
-                LtxListing.table(plan.files(), out);
-                return 0;
-            }
-            RestoreOptions options = new RestoreOptions(output, OptionalLong.of(plan.txid()), check, force);
-            Restorer.Result r = Restorer.restore(client, plan, options, parallelism);
-            // A restore whose integrity check finds a problem fails: reaching here means it passed.
-            out.printf("restored %s to TXID %s from %d files (%d bytes)%s%s%n", output, Txid.format(r.txid()), r.files(), r.bytes(),
-                    r.checksumVerified() ? ", database checksum verified" : "",
-                    check == RestoreOptions.IntegrityCheck.NONE ? "" : ", integrity check (%s) ok".formatted(check.name().toLowerCase(java.util.Locale.ROOT)));
+            return switch (planOrSkip(client, target, time, out)) {
+                case null -> 0;
+                case RestoreSource.Litestream03 legacy -> restore03(legacy, check, out);
+                case RestoreSource.Ltx ltx -> restoreLtx(client, ltx.plan(), check, out);
+            };
+        }
+    }
+
+    private int restoreLtx(ReplicaClient client, RestorePlan plan, RestoreOptions.IntegrityCheck check, PrintWriter out) throws IOException {
+        if (dryRun) {
+            out.printf("restore of %s to TXID %s would apply %d files (%d bytes):%n", client.location(), Txid.format(plan.txid()),
+                    plan.files().size(), plan.totalBytes());
+            LtxListing.table(plan.files(), out);
             return 0;
         }
+        RestoreOptions options = new RestoreOptions(output, OptionalLong.of(plan.txid()), check, force);
+        Restorer.Result r = Restorer.restore(client, plan, options, parallelism);
+        // A restore whose integrity check finds a problem fails: reaching here means it passed.
+        out.printf("restored %s to TXID %s from %d files (%d bytes)%s%s%n", output, Txid.format(r.txid()), r.files(), r.bytes(),
+                r.checksumVerified() ? ", database checksum verified" : "",
+                check == RestoreOptions.IntegrityCheck.NONE ? "" : ", integrity check (%s) ok".formatted(check.name().toLowerCase(java.util.Locale.ROOT)));
+        return 0;
     }
 
     /** Checks the follow-mode flags (as Litestream: no target, no dry run) and parses {@code -follow-interval}. */
@@ -276,35 +259,36 @@ final class RestoreCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Restores the Litestream 0.3 backup ({@code generations/}) the replica holds, latest or as of {@code time}. */
-    private int restore03(ReplicaClient client, Instant time, RestoreOptions.IntegrityCheck check, PrintWriter out) throws IOException {
-        if (txid != null) {
-            throw new IllegalArgumentException("-txid does not apply to the Litestream 0.3 backup in %s (it has no TXIDs): use -timestamp"
-                    .formatted(client.location()));
-        }
-        LegacyLayout legacy = client.capability(LegacyLayout.class).orElseThrow(() -> new IOException(
-                "replica %s: the %s backend cannot read Litestream 0.3 backups".formatted(client.location(), client.type())));
-        Litestream03Plan plan;
+    /**
+     * Plans the restore ({@link RestoreSource}: the LTX files, or the Litestream 0.3 backup); null
+     * when there is nothing to restore and {@code -if-replica-exists} says to skip.
+     */
+    private RestoreSource planOrSkip(ReplicaClient client, OptionalLong target, Instant time, PrintWriter out) throws IOException {
         try {
-            plan = Litestream03Plan.plan(client.location(), legacy.listLegacyFiles(), time);
+            return RestoreSource.plan(client, target, time, v3);
         } catch (NoBackupException e) {
             if (ifReplicaExists) {
                 out.println("no matching backups found, skipping");
-                return 0;
+                return null;
             }
             throw e;
         }
+    }
+
+    /** Restores the Litestream 0.3 backup ({@code generations/}) the replica holds, as planned. */
+    private int restore03(RestoreSource.Litestream03 legacy, RestoreOptions.IntegrityCheck check, PrintWriter out) throws IOException {
+        Litestream03Plan plan = legacy.plan();
         if (dryRun) {
-            out.printf("restore of the Litestream 0.3 backup in %s (generation %s) would apply %d files (%d bytes):%n", client.location(),
+            out.printf("restore of the Litestream 0.3 backup in %s (generation %s) would apply %d files (%d bytes):%n", legacy.location(),
                     plan.generation(), plan.files().size(), plan.totalBytes());
             for (Litestream03Plan.Segment s : plan.files()) {
                 out.printf("%s  %d  %s%n", s.file().path(), s.file().size(), s.file().modified());
             }
             return 0;
         }
-        var r = Litestream03Restorer.restore(legacy, client.location(), plan, new RestoreOptions(output, OptionalLong.empty(), check, force));
+        var r = legacy.restore(new RestoreOptions(output, OptionalLong.empty(), check, force));
         out.printf("restored %s from the Litestream 0.3 backup in %s: generation %s, snapshot at WAL index %08x, WAL up to index %08x, %d files (%d bytes)%s%n",
-                output, client.location(), r.generation(), r.snapshotIndex(), r.lastWalIndex(), r.files(), r.bytes(),
+                output, legacy.location(), r.generation(), r.snapshotIndex(), r.lastWalIndex(), r.files(), r.bytes(),
                 check == RestoreOptions.IntegrityCheck.NONE ? "" : ", integrity check (%s) ok".formatted(check.name().toLowerCase(java.util.Locale.ROOT)));
         return 0;
     }

@@ -90,7 +90,7 @@ class RestoreTargetsCliIT {
         assertThat(dry.out()).contains("(generation 58c1eaef05e3eb30) would apply 10 files");
         CliProcess.Result txid = CliProcess.run(dir, "restore", "-txid", "0000000000000002", "-o", out.toString(), legacy.toString());
         assertThat(txid.code()).isEqualTo(1);
-        assertThat(txid.err()).contains("-txid does not apply to the Litestream 0.3 backup");
+        assertThat(txid.err()).contains("TXID 0000000000000002 does not apply to the Litestream 0.3 backup in ").contains("-timestamp");
         CliProcess.Result restored = CliProcess.run(dir, "restore", "-if-replica-exists", "-integrity-check", "full", "-o", out.toString(), legacy.toString());
         assertThat(restored.code()).as(restored.toString()).isZero();
         assertThat(restored.out()).contains("from the Litestream 0.3 backup").contains("generation 58c1eaef05e3eb30").contains("WAL up to index 00000002");

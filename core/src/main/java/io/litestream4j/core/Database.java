@@ -77,11 +77,12 @@ public final class Database implements AutoCloseable {
     private L0Writer l0;
     private Checkpointer checkpointer;
     /**
-     * The database file, opened once and closed only after SQLite's connections: closing any
-     * descriptor of a file drops every POSIX lock this process holds on it, SQLite's included,
-     * which would let another process think it is the last connection and delete the WAL.
+     * The database file's descriptor, from {@link DatabaseFiles}: closing any descriptor of a file
+     * drops every POSIX lock this process holds on it, SQLite's included (the application's too,
+     * in a library), which would let another process think it is the last connection and delete
+     * the WAL. Let go of only after our own connections are closed.
      */
-    private FileChannel dbFile;
+    private DatabaseFiles.Handle dbFile;
     private int pageSize;
     private PageChecksums pages;
 
@@ -218,11 +219,11 @@ public final class Database implements AutoCloseable {
         if (!Files.isRegularFile(path)) {
             throw new IOException("database %s: not a regular file".formatted(path));
         }
-        dbFile = FileChannel.open(path, StandardOpenOption.READ);
-        DatabaseImage.checkIsDatabase(path, dbFile);
+        dbFile = DatabaseFiles.open(path);
+        DatabaseImage.checkIsDatabase(path, dbFile.channel());
         locks = SqliteLocks.open(path, options.busyTimeout());
         pageSize = locks.pageSize();
-        images = new ImageFiles(path, walPath, dbFile, pageSize, store, clock);
+        images = new ImageFiles(path, walPath, dbFile.channel(), pageSize, store, clock);
         l0 = new L0Writer(store, pageSize, clock);
         store.open();
         ResumePlanner planner = new ResumePlanner(path, walPath, pageSize, store, images);
@@ -582,7 +583,7 @@ public final class Database implements AutoCloseable {
      * @return true if they were released now
      */
     public boolean releaseIfQuiet() throws IOException {
-        if (locks.released() || needSnapshot || dbFile.size() > RELEASE_MAX_BYTES) {
+        if (locks.released() || needSnapshot || dbFile.channel().size() > RELEASE_MAX_BYTES) {
             return false;
         }
         locks.lowerBarrier();
@@ -623,10 +624,10 @@ public final class Database implements AutoCloseable {
         } catch (SqliteLocks.ReplacedException e) {
             LOG.log(System.Logger.Level.WARNING, "{0}: replaced by another file while idle; replicating the new file from a snapshot", path);
         }
-        FileChannel file = FileChannel.open(path, StandardOpenOption.READ);
+        DatabaseFiles.Handle file = DatabaseFiles.open(path);
         SqliteLocks fresh = null;
         try {
-            DatabaseImage.checkIsDatabase(path, file);
+            DatabaseImage.checkIsDatabase(path, file.channel());
             fresh = SqliteLocks.open(path, options.busyTimeout());
             int newPageSize = fresh.pageSize();
             if (newPageSize != pageSize) {
@@ -639,14 +640,14 @@ public final class Database implements AutoCloseable {
             if (fresh != null) {
                 fresh.close();
             }
-            file.close(); // no connection of ours is open on it: no lock of ours to lose
+            file.close(); // after our connections to it: the application's locks are DatabaseFiles' to keep
             throw e;
         }
         locks.close();
-        dbFile.close(); // the old file's: our connections to it are closed
+        dbFile.close(); // the old file's, after our connections to it
         locks = fresh;
         dbFile = file;
-        images = new ImageFiles(path, walPath, dbFile, pageSize, store, clock);
+        images = new ImageFiles(path, walPath, dbFile.channel(), pageSize, store, clock);
         l0 = new L0Writer(store, pageSize, clock);
         checkpointer = new Checkpointer(this, locks, pageSize, CheckpointPolicy.of(options), clock);
         checkpointer.events(events);
@@ -678,11 +679,7 @@ public final class Database implements AutoCloseable {
             locks.close();
         }
         if (dbFile != null) {
-            try {
-                dbFile.close();
-            } catch (IOException ignored) {
-                // read-only descriptor: nothing to flush
-            }
+            dbFile.close(); // after our connections: see DatabaseFiles for when the descriptor really closes
         }
     }
 }
