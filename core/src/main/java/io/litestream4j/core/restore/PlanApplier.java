@@ -73,8 +73,11 @@ final class PlanApplier {
         }
     }
 
-    /** What was applied: pages written, the database checksum of the result, the last file's post-apply checksum (0: none). */
-    record Applied(long pagesWritten, long checksum, long postApply, long bytes) {}
+    /**
+     * What was applied: pages written, the database checksum of the result, the last file's
+     * post-apply checksum (0: none), the plan's bytes, and how many bytes went out with O_DIRECT.
+     */
+    record Applied(long pagesWritten, long checksum, long postApply, long bytes, long directBytes) {}
 
     private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(PlanApplier.class);
     private static final int RUN_BYTES = 1 << 20;
@@ -101,7 +104,9 @@ final class PlanApplier {
     private final List<LtxFileInfo> files;
     private final Prefetcher prefetcher;
     private final FileChannel channel;
-    private final FileChannel direct;
+    private final Path output;
+    /** The output opened with O_DIRECT, once the newest file's claim shows the database is big enough; else null. */
+    private volatile FileChannel direct;
     private final int alignment;
     private final boolean local;
     /** Each file's header and page index, once read (before it is claimed). */
@@ -115,33 +120,39 @@ final class PlanApplier {
     /** The last file's post-apply checksum, as verified by its decoder. */
     private volatile long postApply;
     private final Split split;
+    /** Databases of at least this many bytes get direct writes; -1: never. */
+    private final long directMinBytes;
+    private final java.util.concurrent.atomic.LongAdder directBytes = new java.util.concurrent.atomic.LongAdder();
     /** Runs the parts of a big file beyond the first (which its worker decodes itself); null for one part. */
     private ExecutorService partPool;
 
-    private PlanApplier(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, FileChannel channel, FileChannel direct,
-            int alignment, Split split) {
+    private PlanApplier(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, Path output, FileChannel channel,
+            int alignment, Split split, long directMinBytes) {
         this.client = client;
+        this.directMinBytes = directMinBytes;
         this.location = client.location();
         this.split = split;
         this.files = files;
         this.prefetcher = prefetcher;
         this.channel = channel;
-        this.direct = direct;
+        this.output = output;
         this.alignment = alignment;
         this.local = client.capability(LocalFiles.class).isPresent();
         this.indexes = new LtxPageReader[files.size()];
     }
 
     /**
-     * Applies {@code files} (a plan, oldest first, not empty) to {@code channel}, an empty file
-     * ({@code direct}: the same file opened with O_DIRECT, or null).
+     * Applies {@code files} (a plan, oldest first, not empty) to {@code channel}, an empty file at
+     * {@code output}; long runs go out with O_DIRECT if the database has at least
+     * {@code directMinBytes} bytes (-1: never).
      */
     static Applied apply(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, Path output, FileChannel channel,
-            int parallelism, int workers, Split split) throws IOException {
-        FileChannel direct = openDirect(output);
+            int parallelism, int workers, Split split, long directMinBytes) throws IOException {
+        PlanApplier applier = new PlanApplier(client, files, prefetcher, output, channel, blockSize(output), split, directMinBytes);
         try {
-            return new PlanApplier(client, files, prefetcher, channel, direct, blockSize(output), split).run(parallelism, workers);
+            return applier.run(parallelism, workers);
         } finally {
+            FileChannel direct = applier.direct;
             if (direct != null) {
                 direct.close();
             }
@@ -213,6 +224,9 @@ final class PlanApplier {
             owners = new PageOwners(files.size(), h.commit());
             pageSums = new long[h.commit()];
             long size = (long) h.commit() * pageSize;
+            if (directMinBytes >= 0 && size >= directMinBytes) {
+                direct = openDirect(output);
+            }
             // The final length first: pages no file holds stay zeros, and writes may land in any order.
             ByteBuffer zero = ByteBuffer.allocate(1);
             while (size > 0 && zero.hasRemaining()) {
@@ -273,7 +287,7 @@ final class PlanApplier {
             if (t != null) {
                 throw t instanceof IOException io ? io : new IOException("restore: " + t, t);
             }
-            return new Applied(pages, checksum(), postApply, files.stream().mapToLong(LtxFileInfo::size).sum());
+            return new Applied(pages, checksum(), postApply, files.stream().mapToLong(LtxFileInfo::size).sum(), directBytes.sum());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failure.compareAndSet(null, e);
@@ -497,11 +511,16 @@ final class PlanApplier {
             }
             buffer.flip();
             long position = (long) (firstPgno - 1) * pageSize;
+            FileChannel direct = PlanApplier.this.direct;
             boolean aligned = direct != null && buffer.remaining() >= MIN_DIRECT_BYTES && position % alignment == 0
                     && buffer.remaining() % alignment == 0;
             FileChannel target = aligned ? direct : channel;
+            int length = buffer.remaining();
             while (buffer.hasRemaining()) {
                 target.write(buffer, position + buffer.position());
+            }
+            if (aligned) {
+                directBytes.add(length);
             }
             buffer.clear();
         }
