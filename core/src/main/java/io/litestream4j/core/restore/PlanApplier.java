@@ -86,6 +86,13 @@ final class PlanApplier {
     /** Runs at least this long are written directly when aligned; shorter ones are not worth a synchronous disk write. */
     private static final int MIN_DIRECT_BYTES = 256 * 1024;
     /**
+     * How the output is written: long runs with O_DIRECT for databases of at least
+     * {@code directMinBytes} (-1: never); otherwise through the page cache, with an fdatasync on
+     * a thread of its own after every {@code writebackBytes} (0: none), see {@link EarlyWriteback}.
+     */
+    record Writing(long directMinBytes, long writebackBytes) {}
+
+    /**
      * Which files are decoded in parts on several cores ({@link LtxPartsDecoder}): those of at
      * least {@code minFileBytes}, cut into up to {@code parts} parts of at least
      * {@code minPartBytes}.
@@ -120,16 +127,17 @@ final class PlanApplier {
     /** The last file's post-apply checksum, as verified by its decoder. */
     private volatile long postApply;
     private final Split split;
-    /** Databases of at least this many bytes get direct writes; -1: never. */
-    private final long directMinBytes;
+    private final Writing writing;
+    /** Set with {@link #direct}'s decision when direct writes are not used and early writeback is on; else null. */
+    private volatile EarlyWriteback writeback;
     private final java.util.concurrent.atomic.LongAdder directBytes = new java.util.concurrent.atomic.LongAdder();
     /** Runs the parts of a big file beyond the first (which its worker decodes itself); null for one part. */
     private ExecutorService partPool;
 
     private PlanApplier(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, Path output, FileChannel channel,
-            int alignment, Split split, long directMinBytes) {
+            int alignment, Split split, Writing writing) {
         this.client = client;
-        this.directMinBytes = directMinBytes;
+        this.writing = writing;
         this.location = client.location();
         this.split = split;
         this.files = files;
@@ -143,15 +151,18 @@ final class PlanApplier {
 
     /**
      * Applies {@code files} (a plan, oldest first, not empty) to {@code channel}, an empty file at
-     * {@code output}; long runs go out with O_DIRECT if the database has at least
-     * {@code directMinBytes} bytes (-1: never).
+     * {@code output}, writing it as {@code writing} says.
      */
     static Applied apply(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, Path output, FileChannel channel,
-            int parallelism, int workers, Split split, long directMinBytes) throws IOException {
-        PlanApplier applier = new PlanApplier(client, files, prefetcher, output, channel, blockSize(output), split, directMinBytes);
+            int parallelism, int workers, Split split, Writing writing) throws IOException {
+        PlanApplier applier = new PlanApplier(client, files, prefetcher, output, channel, blockSize(output), split, writing);
         try {
             return applier.run(parallelism, workers);
         } finally {
+            EarlyWriteback w = applier.writeback;
+            if (w != null) {
+                w.close();
+            }
             FileChannel direct = applier.direct;
             if (direct != null) {
                 direct.close();
@@ -224,8 +235,11 @@ final class PlanApplier {
             owners = new PageOwners(files.size(), h.commit());
             pageSums = new long[h.commit()];
             long size = (long) h.commit() * pageSize;
-            if (directMinBytes >= 0 && size >= directMinBytes) {
+            if (writing.directMinBytes() >= 0 && size >= writing.directMinBytes()) {
                 direct = openDirect(output);
+            }
+            if (direct == null && writing.writebackBytes() > 0) {
+                writeback = new EarlyWriteback(channel, writing.writebackBytes());
             }
             // The final length first: pages no file holds stay zeros, and writes may land in any order.
             ByteBuffer zero = ByteBuffer.allocate(1);
@@ -286,6 +300,10 @@ final class PlanApplier {
             Throwable t = failure.get();
             if (t != null) {
                 throw t instanceof IOException io ? io : new IOException("restore: " + t, t);
+            }
+            EarlyWriteback w = writeback;
+            if (w != null) {
+                w.finish();
             }
             return new Applied(pages, checksum(), postApply, files.stream().mapToLong(LtxFileInfo::size).sum(), directBytes.sum());
         } catch (InterruptedException e) {
@@ -521,6 +539,11 @@ final class PlanApplier {
             }
             if (aligned) {
                 directBytes.add(length);
+            } else {
+                EarlyWriteback w = writeback;
+                if (w != null) {
+                    w.wrote(length);
+                }
             }
             buffer.clear();
         }

@@ -36,8 +36,9 @@ public final class Restorer {
      * races a restore at most a few times; a different missing file starts the count again.
      */
     static final int MAX_REPLANS_WITHOUT_PROGRESS = 3;
-    /** EXPERIMENT (restore5): databases at least this big are written with O_DIRECT; -1: never. */
-    static final long DIRECT_MIN_BYTES = Long.getLong("litestream4j.restore.directMinBytes", 0);
+    /** EXPERIMENT (restore5): databases at least this big are written with O_DIRECT (-1: never); early writeback every so many bytes (0: none). */
+    static final PlanApplier.Writing WRITING = new PlanApplier.Writing(Long.getLong("litestream4j.restore.directMinBytes", 0),
+            Long.getLong("litestream4j.restore.writebackBytes", 0));
     /** Threads decoding, verifying and writing files: one per core. */
     private static final int WORKERS = Runtime.getRuntime().availableProcessors();
 
@@ -62,12 +63,12 @@ public final class Restorer {
     /** {@link #restore(ReplicaClient, RestorePlan, RestoreOptions, int)}, deciding which files are decoded in parts (tests split small files). */
     static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options, int parallelism, PlanApplier.Split split)
             throws IOException {
-        return restore(client, plan, options, parallelism, split, DIRECT_MIN_BYTES);
+        return restore(client, plan, options, parallelism, split, WRITING);
     }
 
     /** {@link #restore(ReplicaClient, RestorePlan, RestoreOptions, int, PlanApplier.Split)}, choosing when O_DIRECT is used (tests use both ways). */
     static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options, int parallelism, PlanApplier.Split split,
-            long directMinBytes) throws IOException {
+            PlanApplier.Writing writing) throws IOException {
         Path out = options.output().toAbsolutePath();
         Path wal = out.resolveSibling(out.getFileName() + "-wal");
         Path shm = out.resolveSibling(out.getFileName() + "-shm");
@@ -85,7 +86,7 @@ public final class Restorer {
             Files.createDirectories(downloads);
             Result result;
             try (Prefetcher prefetcher = new Prefetcher(client, parallelism, downloads)) {
-                result = apply(client, plan, tmp, prefetcher, parallelism, split, directMinBytes);
+                result = apply(client, plan, tmp, prefetcher, parallelism, split, writing);
             }
             check(tmp, options.integrityCheck());
             Files.deleteIfExists(wal);
@@ -121,7 +122,7 @@ public final class Restorer {
      * plans the whole restore again, through the higher levels that now cover it, and starts over.
      */
     private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp, Prefetcher prefetcher, int parallelism, PlanApplier.Split split,
-            long directMinBytes) throws IOException {
+            PlanApplier.Writing writing) throws IOException {
         List<LtxFileInfo> queue = plan.files();
         int replansForTheSameFile = 0;
         LtxFileInfo lastGone = null;
@@ -132,7 +133,7 @@ public final class Restorer {
                     ch.force(true);
                     return new Result(plan.txid(), 0, 0, 0, false);
                 }
-                PlanApplier.Applied applied = PlanApplier.apply(client, queue, prefetcher, tmp, ch, parallelism, WORKERS, split, directMinBytes);
+                PlanApplier.Applied applied = PlanApplier.apply(client, queue, prefetcher, tmp, ch, parallelism, WORKERS, split, writing);
                 ch.force(true);
                 boolean verified = false;
                 if (applied.postApply() != 0) {

@@ -1,6 +1,7 @@
 package io.litestream4j.core.restore;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.litestream4j.DatabaseOptions;
@@ -58,35 +59,56 @@ class DirectWritesTest {
             PlanApplier.Applied atTheSize = apply(client, plan, "at-size.db", size);
             PlanApplier.Applied aboveTheSize = apply(client, plan, "above-size.db", size + 1);
             PlanApplier.Applied never = apply(client, plan, "never.db", -1);
+            PlanApplier.Applied writtenBack = apply(client, plan, "written-back.db", new PlanApplier.Writing(-1, 64 * 1024));
 
             assertThat(always.directBytes()).as("direct bytes, threshold 0").isGreaterThanOrEqualTo(1 << 20);
             assertThat(atTheSize.directBytes()).as("direct bytes, threshold the database's size").isGreaterThanOrEqualTo(1 << 20);
             assertThat(aboveTheSize.directBytes()).as("direct bytes, threshold one byte above the size").isZero();
             assertThat(never.directBytes()).as("direct bytes, never").isZero();
-            for (PlanApplier.Applied a : List.of(always, atTheSize, aboveTheSize, never)) {
+            assertThat(writtenBack.directBytes()).as("direct bytes, never, with early writeback").isZero();
+            for (PlanApplier.Applied a : List.of(always, atTheSize, aboveTheSize, never, writtenBack)) {
                 assertThat(a.checksum()).as("database checksum").isEqualTo(a.postApply()).isNotZero();
             }
-            for (String name : List.of("at-size.db", "above-size.db", "never.db")) {
+            for (String name : List.of("at-size.db", "above-size.db", "never.db", "written-back.db")) {
                 assertThat(Files.mismatch(dir.resolve("always.db"), dir.resolve(name))).as(name + " against always.db").isEqualTo(-1);
             }
 
             // End to end, as a restore runs it: fsynced, renamed, the same rows as the source.
-            for (long threshold : new long[] {0, -1}) {
-                Path out = dir.resolve("restored-" + threshold + ".db");
+            for (PlanApplier.Writing writing : List.of(new PlanApplier.Writing(0, 0), new PlanApplier.Writing(-1, 0),
+                    new PlanApplier.Writing(-1, 64 * 1024))) {
+                Path out = dir.resolve("restored-" + writing.directMinBytes() + "-" + writing.writebackBytes() + ".db");
                 RestoreOptions options = new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, false);
-                Restorer.Result result = Restorer.restore(client, plan, options, 2, PlanApplier.Split.DEFAULT, threshold);
+                Restorer.Result result = Restorer.restore(client, plan, options, 2, PlanApplier.Split.DEFAULT, writing);
                 assertThat(result.checksumVerified()).isTrue();
-                assertThat(TestDb.digest(out)).as("rows restored with threshold " + threshold).isEqualTo(want);
+                assertThat(TestDb.digest(out)).as("rows restored with " + writing).isEqualTo(want);
                 assertThat(out.resolveSibling(out.getFileName() + ".tmp")).doesNotExist();
             }
         }
     }
 
     private PlanApplier.Applied apply(FileReplicaClient client, RestorePlan plan, String name, long directMinBytes) throws IOException {
+        return apply(client, plan, name, new PlanApplier.Writing(directMinBytes, 0));
+    }
+
+    private PlanApplier.Applied apply(FileReplicaClient client, RestorePlan plan, String name, PlanApplier.Writing writing) throws IOException {
         Path out = dir.resolve(name);
         try (Prefetcher prefetcher = new Prefetcher(client, 2, Files.createDirectories(dir.resolve(name + ".download")));
                 FileChannel channel = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            return PlanApplier.apply(client, plan.files(), prefetcher, out, channel, 2, 2, PlanApplier.Split.DEFAULT, directMinBytes);
+            return PlanApplier.apply(client, plan.files(), prefetcher, out, channel, 2, 2, PlanApplier.Split.DEFAULT, writing);
+        }
+    }
+
+    /** A write error may be reported only to the early flush (once per open file): it must fail the restore. */
+    @Test
+    @Timeout(30)
+    void aFailedEarlyFlushFailsTheRestore() throws Exception {
+        FileChannel closed = FileChannel.open(dir.resolve("out.db"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        closed.close(); // its force() throws, as a flush after a failed writeback would
+        try (EarlyWriteback writeback = new EarlyWriteback(closed, 1024)) {
+            writeback.wrote(1000);
+            writeback.finish(); // below the first 1 KiB: no flush yet, nothing to report
+            writeback.wrote(1000);
+            assertThatThrownBy(writeback::finish).isInstanceOf(IOException.class).hasMessageContaining("writing the restore's output back");
         }
     }
 
