@@ -46,11 +46,11 @@ import java.util.stream.IntStream;
  *       {@link LtxDecoder} does (every frame, its page index, its file checksum) and checking
  *       that the index it verified is the one the pages were claimed from. Pages the file owns
  *       go to the output with positional writes, runs of consecutive pages gathered into 1 MiB
- *       writes, straight to the disk (O_DIRECT) where aligned and long: measured here, 1 GiB
- *       took 0.6 s that way against 1.6 s through the page cache plus fsync, with a tenth of the
- *       CPU. Short runs (single pages of L0 files) go through the page cache; Linux keeps it
- *       coherent with direct writes, and since no page is written twice, the order of writes
- *       does not matter.
+ *       writes, as {@link OutputWriting} says: through the page cache (by default), for big
+ *       databases with early writeback, or where configured, the long aligned runs straight to
+ *       the disk (O_DIRECT; short runs, single pages of L0 files, still go through the page
+ *       cache: Linux keeps it coherent with direct writes, and since no page is written twice,
+ *       the order of writes does not matter).
  *   <li>Adds up the database checksum from the pages written (and zeros for pages no file holds),
  *       for the caller to compare with the last file's post-apply checksum.
  * </ol>
@@ -86,13 +86,6 @@ final class PlanApplier {
     /** Runs at least this long are written directly when aligned; shorter ones are not worth a synchronous disk write. */
     private static final int MIN_DIRECT_BYTES = 256 * 1024;
     /**
-     * How the output is written: long runs with O_DIRECT for databases of at least
-     * {@code directMinBytes} (-1: never); otherwise through the page cache, with an fdatasync on
-     * a thread of its own after every {@code writebackBytes} (0: none), see {@link EarlyWriteback}.
-     */
-    record Writing(long directMinBytes, long writebackBytes) {}
-
-    /**
      * Which files are decoded in parts on several cores ({@link LtxPartsDecoder}): those of at
      * least {@code minFileBytes}, cut into up to {@code parts} parts of at least
      * {@code minPartBytes}.
@@ -127,15 +120,15 @@ final class PlanApplier {
     /** The last file's post-apply checksum, as verified by its decoder. */
     private volatile long postApply;
     private final Split split;
-    private final Writing writing;
-    /** Set with {@link #direct}'s decision when direct writes are not used and early writeback is on; else null. */
+    private final OutputWriting writing;
+    /** Made with {@link #direct}'s decision, for a database big enough and written through the page cache; else null. */
     private volatile EarlyWriteback writeback;
     private final java.util.concurrent.atomic.LongAdder directBytes = new java.util.concurrent.atomic.LongAdder();
     /** Runs the parts of a big file beyond the first (which its worker decodes itself); null for one part. */
     private ExecutorService partPool;
 
     private PlanApplier(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, Path output, FileChannel channel,
-            int alignment, Split split, Writing writing) {
+            int alignment, Split split, OutputWriting writing) {
         this.client = client;
         this.writing = writing;
         this.location = client.location();
@@ -154,7 +147,7 @@ final class PlanApplier {
      * {@code output}, writing it as {@code writing} says.
      */
     static Applied apply(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, Path output, FileChannel channel,
-            int parallelism, int workers, Split split, Writing writing) throws IOException {
+            int parallelism, int workers, Split split, OutputWriting writing) throws IOException {
         PlanApplier applier = new PlanApplier(client, files, prefetcher, output, channel, blockSize(output), split, writing);
         try {
             return applier.run(parallelism, workers);
@@ -235,11 +228,12 @@ final class PlanApplier {
             owners = new PageOwners(files.size(), h.commit());
             pageSums = new long[h.commit()];
             long size = (long) h.commit() * pageSize;
-            if (writing.directMinBytes() >= 0 && size >= writing.directMinBytes()) {
+            // Decided here, before the first page is written: the newest file's commit is the database's size.
+            if (writing.direct(size)) {
                 direct = openDirect(output);
             }
-            if (direct == null && writing.writebackBytes() > 0) {
-                writeback = new EarlyWriteback(channel, writing.writebackBytes());
+            if (direct == null && writing.writeback(size)) {
+                writeback = new EarlyWriteback(channel, writing.writebackEvery());
             }
             // The final length first: pages no file holds stay zeros, and writes may land in any order.
             ByteBuffer zero = ByteBuffer.allocate(1);

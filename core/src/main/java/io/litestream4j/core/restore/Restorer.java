@@ -36,9 +36,6 @@ public final class Restorer {
      * races a restore at most a few times; a different missing file starts the count again.
      */
     static final int MAX_REPLANS_WITHOUT_PROGRESS = 3;
-    /** EXPERIMENT (restore5): databases at least this big are written with O_DIRECT (-1: never); early writeback every so many bytes (0: none). */
-    static final PlanApplier.Writing WRITING = new PlanApplier.Writing(Long.getLong("litestream4j.restore.directMinBytes", 0),
-            Long.getLong("litestream4j.restore.writebackBytes", 0));
     /** Threads decoding, verifying and writing files: one per core. */
     private static final int WORKERS = Runtime.getRuntime().availableProcessors();
 
@@ -63,12 +60,12 @@ public final class Restorer {
     /** {@link #restore(ReplicaClient, RestorePlan, RestoreOptions, int)}, deciding which files are decoded in parts (tests split small files). */
     static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options, int parallelism, PlanApplier.Split split)
             throws IOException {
-        return restore(client, plan, options, parallelism, split, WRITING);
+        return restore(client, plan, options, parallelism, split, OutputWriting.fromSystemProperties());
     }
 
     /** {@link #restore(ReplicaClient, RestorePlan, RestoreOptions, int, PlanApplier.Split)}, choosing when O_DIRECT is used (tests use both ways). */
     static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options, int parallelism, PlanApplier.Split split,
-            PlanApplier.Writing writing) throws IOException {
+            OutputWriting writing) throws IOException {
         Path out = options.output().toAbsolutePath();
         Path wal = out.resolveSibling(out.getFileName() + "-wal");
         Path shm = out.resolveSibling(out.getFileName() + "-shm");
@@ -122,7 +119,7 @@ public final class Restorer {
      * plans the whole restore again, through the higher levels that now cover it, and starts over.
      */
     private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp, Prefetcher prefetcher, int parallelism, PlanApplier.Split split,
-            PlanApplier.Writing writing) throws IOException {
+            OutputWriting writing) throws IOException {
         List<LtxFileInfo> queue = plan.files();
         int replansForTheSameFile = 0;
         LtxFileInfo lastGone = null;

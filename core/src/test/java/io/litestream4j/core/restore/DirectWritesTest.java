@@ -59,7 +59,7 @@ class DirectWritesTest {
             PlanApplier.Applied atTheSize = apply(client, plan, "at-size.db", size);
             PlanApplier.Applied aboveTheSize = apply(client, plan, "above-size.db", size + 1);
             PlanApplier.Applied never = apply(client, plan, "never.db", -1);
-            PlanApplier.Applied writtenBack = apply(client, plan, "written-back.db", new PlanApplier.Writing(-1, 64 * 1024));
+            PlanApplier.Applied writtenBack = apply(client, plan, "written-back.db", new OutputWriting(-1, 0, 64 * 1024));
 
             assertThat(always.directBytes()).as("direct bytes, threshold 0").isGreaterThanOrEqualTo(1 << 20);
             assertThat(atTheSize.directBytes()).as("direct bytes, threshold the database's size").isGreaterThanOrEqualTo(1 << 20);
@@ -74,9 +74,9 @@ class DirectWritesTest {
             }
 
             // End to end, as a restore runs it: fsynced, renamed, the same rows as the source.
-            for (PlanApplier.Writing writing : List.of(new PlanApplier.Writing(0, 0), new PlanApplier.Writing(-1, 0),
-                    new PlanApplier.Writing(-1, 64 * 1024))) {
-                Path out = dir.resolve("restored-" + writing.directMinBytes() + "-" + writing.writebackBytes() + ".db");
+            for (OutputWriting writing : List.of(new OutputWriting(0, -1, 64 * 1024), new OutputWriting(-1, -1, 64 * 1024),
+                    new OutputWriting(-1, 0, 64 * 1024))) {
+                Path out = dir.resolve("restored-" + writing.directMinBytes() + "-" + writing.writebackMinBytes() + ".db");
                 RestoreOptions options = new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, false);
                 Restorer.Result result = Restorer.restore(client, plan, options, 2, PlanApplier.Split.DEFAULT, writing);
                 assertThat(result.checksumVerified()).isTrue();
@@ -87,10 +87,10 @@ class DirectWritesTest {
     }
 
     private PlanApplier.Applied apply(FileReplicaClient client, RestorePlan plan, String name, long directMinBytes) throws IOException {
-        return apply(client, plan, name, new PlanApplier.Writing(directMinBytes, 0));
+        return apply(client, plan, name, new OutputWriting(directMinBytes, -1, 64 * 1024));
     }
 
-    private PlanApplier.Applied apply(FileReplicaClient client, RestorePlan plan, String name, PlanApplier.Writing writing) throws IOException {
+    private PlanApplier.Applied apply(FileReplicaClient client, RestorePlan plan, String name, OutputWriting writing) throws IOException {
         Path out = dir.resolve(name);
         try (Prefetcher prefetcher = new Prefetcher(client, 2, Files.createDirectories(dir.resolve(name + ".download")));
                 FileChannel channel = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {

@@ -59,10 +59,10 @@ class NewestFirstRestoreProperties {
                 // Half the runs decode every file in 2-4 parts on as many threads, as big files are.
                 PlanApplier.Split split = random.nextBoolean() ? PlanApplier.Split.DEFAULT : new PlanApplier.Split(1, 1, 2 + random.nextInt(3));
                 // Each way of writing the output: O_DIRECT for long runs, the page cache, the page cache flushed early.
-                PlanApplier.Writing writing = switch (random.nextInt(3)) {
-                    case 0 -> new PlanApplier.Writing(0, 0);
-                    case 1 -> new PlanApplier.Writing(-1, 0);
-                    default -> new PlanApplier.Writing(-1, 4096 << random.nextInt(6));
+                OutputWriting writing = switch (random.nextInt(3)) {
+                    case 0 -> new OutputWriting(0, -1, 4096);
+                    case 1 -> new OutputWriting(-1, -1, 4096);
+                    default -> new OutputWriting(-1, 0, 4096 << random.nextInt(6));
                 };
                 Restorer.Result result = Restorer.restore(client, plan,
                         new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.NONE, false), 3, split, writing);
