@@ -9,13 +9,13 @@ package io.litestream4j.core.restore;
  *
  * <p>The defaults come from restores measured both ways on this project's machine (a virtual disk
  * on 2 cores; docs/benchmarks.md, "direct writes, the page cache and early writeback", restore5):
- * at 257 MiB the page cache beat O_DIRECT in 11 of 15 alternating rounds and at 1 GiB in 13 of
- * 15, by 0.3-0.9 s at both sizes, for the same CPU: with O_DIRECT each 1 MiB write holds its
- * decoding thread until the disk has it, through the page cache it does not. Early writeback won
- * at 1 GiB (10 of 15 rounds against the page cache alone, all 6 of the quiet ones, by 0.2-0.35 s:
- * Linux starts writing back only at 10% of memory, so without it the whole 1 GiB waited for the
- * final fsync) and not at 257 MiB (5 of 15), hence on from 512 MiB, between the two sizes
- * measured. Another disk may want other values: {@code -Dlitestream4j.restore.directMinBytes}
+ * the page cache beat O_DIRECT in 11 of 15 alternating rounds at 257 MiB (by a median 0.21 s)
+ * and in 13 of 15 at 1 GiB (by 0.78 s), for the same CPU: with O_DIRECT each 1 MiB write holds
+ * its decoding thread until the disk has it, through the page cache it does not. Early writeback
+ * won at 1 GiB (10 of 15 rounds against the page cache alone, a median 0.22 s, and all 6 pairs
+ * of the two calmest rounds: Linux starts writing back only at 10% of memory, so without it the
+ * whole 1 GiB waited for the final fsync) but not at 257 MiB (5 of 15), hence on from 512 MiB,
+ * between the two sizes measured. Another disk may want other values: {@code -Dlitestream4j.restore.directMinBytes}
  * and {@code -Dlitestream4j.restore.writebackMinBytes} set them (README, restore).
  */
 record OutputWriting(long directMinBytes, long writebackMinBytes, long writebackEvery) {
