@@ -15,15 +15,14 @@ package io.litestream4j.core.restore;
  * won at 1 GiB (10 of 15 rounds against the page cache alone, a median 0.22 s, and all 6 pairs
  * of the two calmest rounds: Linux starts writing back only at 10% of memory, so without it the
  * whole 1 GiB waited for the final fsync) but not at 257 MiB (5 of 15), hence on from 512 MiB,
- * between the two sizes measured. Another disk may want other values: {@code -Dlitestream4j.restore.directMinBytes}
- * and {@code -Dlitestream4j.restore.writebackMinBytes} set them (README, restore).
+ * between the two sizes measured. Another disk may want other values:
+ * {@code -Dlitestream4j.restore.directMinBytes} and {@code -Dlitestream4j.restore.writebackMinBytes}
+ * set them (README, restore).
  */
 record OutputWriting(long directMinBytes, long writebackMinBytes, long writebackEvery) {
     static final String DIRECT_PROPERTY = "litestream4j.restore.directMinBytes";
     static final String WRITEBACK_PROPERTY = "litestream4j.restore.writebackMinBytes";
     static final OutputWriting DEFAULT = new OutputWriting(-1, 512L << 20, 64L << 20);
-    /** Through the page cache, no early flushes: what small databases get by default. */
-    static final OutputWriting PAGE_CACHE = new OutputWriting(-1, -1, 64L << 20);
 
     OutputWriting {
         if (directMinBytes < -1 || writebackMinBytes < -1 || writebackEvery <= 0) {
