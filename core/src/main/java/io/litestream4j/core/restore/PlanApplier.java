@@ -29,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.IntStream;
 
 /**
@@ -123,7 +124,7 @@ final class PlanApplier {
     private final OutputWriting writing;
     /** Made with {@link #direct}'s decision, for a database big enough and written through the page cache; else null. */
     private volatile EarlyWriteback writeback;
-    private final java.util.concurrent.atomic.LongAdder directBytes = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder directBytes = new LongAdder();
     /** Runs the parts of a big file beyond the first (which its worker decodes itself); null for one part. */
     private ExecutorService partPool;
 
