@@ -29,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.IntStream;
 
 /**
@@ -46,11 +47,11 @@ import java.util.stream.IntStream;
  *       {@link LtxDecoder} does (every frame, its page index, its file checksum) and checking
  *       that the index it verified is the one the pages were claimed from. Pages the file owns
  *       go to the output with positional writes, runs of consecutive pages gathered into 1 MiB
- *       writes, straight to the disk (O_DIRECT) where aligned and long: measured here, 1 GiB
- *       took 0.6 s that way against 1.6 s through the page cache plus fsync, with a tenth of the
- *       CPU. Short runs (single pages of L0 files) go through the page cache; Linux keeps it
- *       coherent with direct writes, and since no page is written twice, the order of writes
- *       does not matter.
+ *       writes, as {@link OutputWriting} says: through the page cache (by default), for big
+ *       databases with early writeback, or where configured, the long aligned runs straight to
+ *       the disk (O_DIRECT; short runs, single pages of L0 files, still go through the page
+ *       cache: Linux keeps it coherent with direct writes, and since no page is written twice,
+ *       the order of writes does not matter).
  *   <li>Adds up the database checksum from the pages written (and zeros for pages no file holds),
  *       for the caller to compare with the last file's post-apply checksum.
  * </ol>
@@ -73,8 +74,11 @@ final class PlanApplier {
         }
     }
 
-    /** What was applied: pages written, the database checksum of the result, the last file's post-apply checksum (0: none). */
-    record Applied(long pagesWritten, long checksum, long postApply, long bytes) {}
+    /**
+     * What was applied: pages written, the database checksum of the result, the last file's
+     * post-apply checksum (0: none), the plan's bytes, and how many bytes went out with O_DIRECT.
+     */
+    record Applied(long pagesWritten, long checksum, long postApply, long bytes, long directBytes) {}
 
     private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(PlanApplier.class);
     private static final int RUN_BYTES = 1 << 20;
@@ -101,7 +105,9 @@ final class PlanApplier {
     private final List<LtxFileInfo> files;
     private final Prefetcher prefetcher;
     private final FileChannel channel;
-    private final FileChannel direct;
+    private final Path output;
+    /** The output opened with O_DIRECT, once the newest file's claim shows the database is big enough; else null. */
+    private volatile FileChannel direct;
     private final int alignment;
     private final boolean local;
     /** Each file's header and page index, once read (before it is claimed). */
@@ -115,33 +121,43 @@ final class PlanApplier {
     /** The last file's post-apply checksum, as verified by its decoder. */
     private volatile long postApply;
     private final Split split;
+    private final OutputWriting writing;
+    /** Made with {@link #direct}'s decision, for a database big enough and written through the page cache; else null. */
+    private volatile EarlyWriteback writeback;
+    private final LongAdder directBytes = new LongAdder();
     /** Runs the parts of a big file beyond the first (which its worker decodes itself); null for one part. */
     private ExecutorService partPool;
 
-    private PlanApplier(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, FileChannel channel, FileChannel direct,
-            int alignment, Split split) {
+    private PlanApplier(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, Path output, FileChannel channel,
+            int alignment, Split split, OutputWriting writing) {
         this.client = client;
+        this.writing = writing;
         this.location = client.location();
         this.split = split;
         this.files = files;
         this.prefetcher = prefetcher;
         this.channel = channel;
-        this.direct = direct;
+        this.output = output;
         this.alignment = alignment;
         this.local = client.capability(LocalFiles.class).isPresent();
         this.indexes = new LtxPageReader[files.size()];
     }
 
     /**
-     * Applies {@code files} (a plan, oldest first, not empty) to {@code channel}, an empty file
-     * ({@code direct}: the same file opened with O_DIRECT, or null).
+     * Applies {@code files} (a plan, oldest first, not empty) to {@code channel}, an empty file at
+     * {@code output}, writing it as {@code writing} says.
      */
     static Applied apply(ReplicaClient client, List<LtxFileInfo> files, Prefetcher prefetcher, Path output, FileChannel channel,
-            int parallelism, int workers, Split split) throws IOException {
-        FileChannel direct = openDirect(output);
+            int parallelism, int workers, Split split, OutputWriting writing) throws IOException {
+        PlanApplier applier = new PlanApplier(client, files, prefetcher, output, channel, blockSize(output), split, writing);
         try {
-            return new PlanApplier(client, files, prefetcher, channel, direct, blockSize(output), split).run(parallelism, workers);
+            return applier.run(parallelism, workers);
         } finally {
+            EarlyWriteback w = applier.writeback;
+            if (w != null) {
+                w.close();
+            }
+            FileChannel direct = applier.direct;
             if (direct != null) {
                 direct.close();
             }
@@ -213,6 +229,13 @@ final class PlanApplier {
             owners = new PageOwners(files.size(), h.commit());
             pageSums = new long[h.commit()];
             long size = (long) h.commit() * pageSize;
+            // Decided here, before the first page is written: the newest file's commit is the database's size.
+            if (writing.direct(size)) {
+                direct = openDirect(output);
+            }
+            if (direct == null && writing.writeback(size)) {
+                writeback = new EarlyWriteback(channel, writing.writebackEvery());
+            }
             // The final length first: pages no file holds stay zeros, and writes may land in any order.
             ByteBuffer zero = ByteBuffer.allocate(1);
             while (size > 0 && zero.hasRemaining()) {
@@ -273,7 +296,11 @@ final class PlanApplier {
             if (t != null) {
                 throw t instanceof IOException io ? io : new IOException("restore: " + t, t);
             }
-            return new Applied(pages, checksum(), postApply, files.stream().mapToLong(LtxFileInfo::size).sum());
+            EarlyWriteback w = writeback;
+            if (w != null) {
+                w.finish();
+            }
+            return new Applied(pages, checksum(), postApply, files.stream().mapToLong(LtxFileInfo::size).sum(), directBytes.sum());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failure.compareAndSet(null, e);
@@ -497,11 +524,21 @@ final class PlanApplier {
             }
             buffer.flip();
             long position = (long) (firstPgno - 1) * pageSize;
+            FileChannel direct = PlanApplier.this.direct;
             boolean aligned = direct != null && buffer.remaining() >= MIN_DIRECT_BYTES && position % alignment == 0
                     && buffer.remaining() % alignment == 0;
             FileChannel target = aligned ? direct : channel;
+            int length = buffer.remaining();
             while (buffer.hasRemaining()) {
                 target.write(buffer, position + buffer.position());
+            }
+            if (aligned) {
+                directBytes.add(length);
+            } else {
+                EarlyWriteback w = writeback;
+                if (w != null) {
+                    w.wrote(length);
+                }
             }
             buffer.clear();
         }

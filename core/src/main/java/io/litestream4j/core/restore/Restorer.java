@@ -60,6 +60,12 @@ public final class Restorer {
     /** {@link #restore(ReplicaClient, RestorePlan, RestoreOptions, int)}, deciding which files are decoded in parts (tests split small files). */
     static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options, int parallelism, PlanApplier.Split split)
             throws IOException {
+        return restore(client, plan, options, parallelism, split, OutputWriting.fromSystemProperties());
+    }
+
+    /** {@link #restore(ReplicaClient, RestorePlan, RestoreOptions, int, PlanApplier.Split)}, choosing when O_DIRECT is used (tests use both ways). */
+    static Result restore(ReplicaClient client, RestorePlan plan, RestoreOptions options, int parallelism, PlanApplier.Split split,
+            OutputWriting writing) throws IOException {
         Path out = options.output().toAbsolutePath();
         Path wal = out.resolveSibling(out.getFileName() + "-wal");
         Path shm = out.resolveSibling(out.getFileName() + "-shm");
@@ -77,7 +83,7 @@ public final class Restorer {
             Files.createDirectories(downloads);
             Result result;
             try (Prefetcher prefetcher = new Prefetcher(client, parallelism, downloads)) {
-                result = apply(client, plan, tmp, prefetcher, parallelism, split);
+                result = apply(client, plan, tmp, prefetcher, parallelism, split, writing);
             }
             check(tmp, options.integrityCheck());
             Files.deleteIfExists(wal);
@@ -112,8 +118,8 @@ public final class Restorer {
      * Applies the plan with {@link PlanApplier}; if a planned file is gone (retention removed it),
      * plans the whole restore again, through the higher levels that now cover it, and starts over.
      */
-    private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp, Prefetcher prefetcher, int parallelism, PlanApplier.Split split)
-            throws IOException {
+    private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp, Prefetcher prefetcher, int parallelism, PlanApplier.Split split,
+            OutputWriting writing) throws IOException {
         List<LtxFileInfo> queue = plan.files();
         int replansForTheSameFile = 0;
         LtxFileInfo lastGone = null;
@@ -124,7 +130,7 @@ public final class Restorer {
                     ch.force(true);
                     return new Result(plan.txid(), 0, 0, 0, false);
                 }
-                PlanApplier.Applied applied = PlanApplier.apply(client, queue, prefetcher, tmp, ch, parallelism, WORKERS, split);
+                PlanApplier.Applied applied = PlanApplier.apply(client, queue, prefetcher, tmp, ch, parallelism, WORKERS, split, writing);
                 ch.force(true);
                 boolean verified = false;
                 if (applied.postApply() != 0) {

@@ -143,8 +143,10 @@ class CorruptionSweepTest {
                 tried++;
                 String what = "%s byte %d of %d ^ 0x%02x".formatted(name, pos, original.length, mask);
                 try {
-                    // Every other change is restored with each file decoded in three parts on three threads.
-                    Restorer.restore(corrupting, plan, options, 2, tried % 2 == 0 ? PlanApplier.Split.DEFAULT : new PlanApplier.Split(1, 1, 3));
+                    // Every other change is restored with each file decoded in three parts on three threads,
+                    // every third one writing long runs with O_DIRECT, every third through the page cache flushed early.
+                    Restorer.restore(corrupting, plan, options, 2, tried % 2 == 0 ? PlanApplier.Split.DEFAULT : new PlanApplier.Split(1, 1, 3),
+                            new OutputWriting(tried % 3 == 0 ? 0 : -1, tried % 3 == 1 ? 0 : -1, 64 * 1024));
                 } catch (IOException e) {
                     assertThat(e.getMessage()).as("%s: the error names the file", what).contains(name);
                     detected++;

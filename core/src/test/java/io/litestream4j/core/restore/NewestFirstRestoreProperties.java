@@ -58,8 +58,14 @@ class NewestFirstRestoreProperties {
                 Path out = dir.resolve("out.db");
                 // Half the runs decode every file in 2-4 parts on as many threads, as big files are.
                 PlanApplier.Split split = random.nextBoolean() ? PlanApplier.Split.DEFAULT : new PlanApplier.Split(1, 1, 2 + random.nextInt(3));
+                // Each way of writing the output: O_DIRECT for long runs, the page cache, the page cache flushed early.
+                OutputWriting writing = switch (random.nextInt(3)) {
+                    case 0 -> new OutputWriting(0, -1, 4096);
+                    case 1 -> new OutputWriting(-1, -1, 4096);
+                    default -> new OutputWriting(-1, 0, 4096 << random.nextInt(6));
+                };
                 Restorer.Result result = Restorer.restore(client, plan,
-                        new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.NONE, false), 3, split);
+                        new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.NONE, false), 3, split, writing);
                 assertThat(result.checksumVerified()).as("seed %d: database checksum verified", seed).isTrue();
                 assertThat(Files.readAllBytes(out)).as("seed %d: newest-first restore against the oldest-first one, plan %s", seed, plan.files())
                         .isEqualTo(oldestFirst(planned));
