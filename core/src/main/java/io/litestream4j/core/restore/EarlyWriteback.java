@@ -57,16 +57,13 @@ final class EarlyWriteback implements AutoCloseable {
 
     /** Waits for a flush still running and throws the failure of any. */
     void finish() throws IOException {
-        Future<?> last = flushing;
-        if (last != null) {
-            try {
-                last.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while waiting for the output's writeback");
-            } catch (ExecutionException e) {
-                throw new IOException("writeback of the restore's output: " + e.getCause(), e.getCause());
-            }
+        try {
+            awaitLastFlush();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for the output's writeback");
+        } catch (ExecutionException e) {
+            throw new IOException("writeback of the restore's output: " + e.getCause(), e.getCause());
         }
         IOException f = failure;
         if (f != null) {
@@ -81,15 +78,19 @@ final class EarlyWriteback implements AutoCloseable {
     @Override
     public void close() {
         thread.shutdown();
+        try {
+            awaitLastFlush();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            // finish() reports failures; close() only stops the thread
+        }
+    }
+
+    private void awaitLastFlush() throws InterruptedException, ExecutionException {
         Future<?> last = flushing;
         if (last != null) {
-            try {
-                last.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (ExecutionException e) {
-                // finish() reports failures; close() only stops the thread
-            }
+            last.get();
         }
     }
 }
