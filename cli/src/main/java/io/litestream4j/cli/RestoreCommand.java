@@ -160,19 +160,21 @@ final class RestoreCommand implements Callable<Integer> {
             return switch (planOrSkip(client, target, time, out)) {
                 case null -> 0;
                 case RestoreSource.Litestream03 legacy -> restore03(legacy, check, out);
-                case RestoreSource.Ltx ltx -> restoreLtx(client, ltx.plan(), check, out);
+                case RestoreSource.Ltx ltx -> restoreLtx(client, ltx.plan(), target.isPresent() || time != null, check, out);
             };
         }
     }
 
-    private int restoreLtx(ReplicaClient client, RestorePlan plan, RestoreOptions.IntegrityCheck check, PrintWriter out) throws IOException {
+    /** {@code chosen}: a TXID or time was asked for (else the newest, which a re-plan may move past the planned TXID). */
+    private int restoreLtx(ReplicaClient client, RestorePlan plan, boolean chosen, RestoreOptions.IntegrityCheck check, PrintWriter out)
+            throws IOException {
         if (dryRun) {
             out.printf("restore of %s to TXID %s would apply %d files (%d bytes):%n", client.location(), Txid.format(plan.txid()),
                     plan.files().size(), plan.totalBytes());
             LtxListing.table(plan.files(), out);
             return 0;
         }
-        RestoreOptions options = new RestoreOptions(output, OptionalLong.of(plan.txid()), check, force);
+        RestoreOptions options = new RestoreOptions(output, chosen ? OptionalLong.of(plan.txid()) : OptionalLong.empty(), check, force);
         Restorer.Result r = Restorer.restore(client, plan, options, parallelism);
         // A restore whose integrity check finds a problem fails: reaching here means it passed.
         out.printf("restored %s to TXID %s from %d files (%d bytes)%s%s%n", output, Txid.format(r.txid()), r.files(), r.bytes(),

@@ -187,7 +187,7 @@ public final class FollowRestore implements AutoCloseable {
         }
         RestorePlan plan = RestorePlanner.plan(client, OptionalLong.empty());
         Path staging = out.resolveSibling(out.getFileName() + ".follow");
-        Restorer.Result result = Restorer.restore(client, plan, new RestoreOptions(staging, OptionalLong.of(plan.txid()), options.integrityCheck(), true),
+        Restorer.Result result = Restorer.restore(client, plan, new RestoreOptions(staging, OptionalLong.empty(), options.integrityCheck(), true),
                 options.parallelism());
         toRollbackMode(staging);
         for (String suffix : List.of("-wal", "-shm", "-journal")) {

@@ -83,7 +83,7 @@ public final class Restorer {
             Files.createDirectories(downloads);
             Result result;
             try (Prefetcher prefetcher = new Prefetcher(client, parallelism, downloads)) {
-                result = apply(client, plan, tmp, prefetcher, parallelism, split, writing);
+                result = apply(client, plan, options.txid(), tmp, prefetcher, parallelism, split, writing);
             }
             check(tmp, options.integrityCheck());
             Files.deleteIfExists(wal);
@@ -118,8 +118,8 @@ public final class Restorer {
      * Applies the plan with {@link PlanApplier}; if a planned file is gone (retention removed it),
      * plans the whole restore again, through the higher levels that now cover it, and starts over.
      */
-    private static Result apply(ReplicaClient client, RestorePlan plan, Path tmp, Prefetcher prefetcher, int parallelism, PlanApplier.Split split,
-            OutputWriting writing) throws IOException {
+    private static Result apply(ReplicaClient client, RestorePlan plan, OptionalLong target, Path tmp, Prefetcher prefetcher, int parallelism,
+            PlanApplier.Split split, OutputWriting writing) throws IOException {
         List<LtxFileInfo> queue = plan.files();
         int replansForTheSameFile = 0;
         LtxFileInfo lastGone = null;
@@ -150,7 +150,12 @@ public final class Restorer {
                             .formatted(gone.name, MAX_REPLANS_WITHOUT_PROGRESS, gone.getCause().getMessage()), gone);
                 }
                 LOG.log(System.Logger.Level.INFO, "{0} is gone (retention?); planning the restore again", gone.name);
-                queue = RestorePlanner.plan(client.location(), RestorePlanner.listAll(client), 0, OptionalLong.of(plan.txid())).files();
+                // A restore of the newest state plans to the newest again: the TXID first planned
+                // may now lie inside a file compaction merged (its level-0 files were what retention
+                // removed), and a newer state is what was asked for. A chosen TXID or time keeps
+                // its TXID, and fails if that is no longer restorable.
+                plan = RestorePlanner.plan(client.location(), RestorePlanner.listAll(client), 0, target.isPresent() ? OptionalLong.of(plan.txid()) : target);
+                queue = plan.files();
             }
         }
     }
