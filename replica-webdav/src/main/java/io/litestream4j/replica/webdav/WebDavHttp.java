@@ -57,8 +57,16 @@ final class WebDavHttp implements AutoCloseable {
         String where = "webdav replica %s: %s".formatted(settings.describe(), what);
         Duration timeout = request.timeout().orElse(settings.timeout());
         try {
-            return http.send(request, info -> HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofInputStream(),
-                    body -> new StalledBodyTimeout(body, timeout, where)));
+            try {
+                return sendOnce(request, timeout, where);
+            } catch (IOException e) {
+                if (!closedWithoutAnswer(e) || !REPEATABLE.contains(request.method())) {
+                    throw e;
+                }
+                // A kept-alive connection the server closed as we sent on it (Apache closes idle
+                // ones after its KeepAliveTimeout); the JDK's client repeats only GET and HEAD.
+                return sendOnce(request, timeout, where);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("webdav replica %s: %s: interrupted".formatted(settings.describe(), what));
@@ -68,6 +76,28 @@ final class WebDavHttp implements AutoCloseable {
                     e instanceof java.net.ConnectException ? " (is the server at " + settings.server() + " running?)" : ""), e);
             throw wrapped;
         }
+    }
+
+    /**
+     * Requests sent again, once, when the connection closed before any answer: they change nothing
+     * (GET, HEAD, PROPFIND) or doing them twice ends the same (DELETE, whose callers take 404 as
+     * done). Not PUT, MOVE or MKCOL: their second answer could misreport the first's effect.
+     */
+    private static final java.util.Set<String> REPEATABLE = java.util.Set.of("GET", "HEAD", "PROPFIND", "DELETE");
+
+    private HttpResponse<InputStream> sendOnce(HttpRequest request, Duration timeout, String where) throws IOException, InterruptedException {
+        return http.send(request, info -> HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofInputStream(),
+                body -> new StalledBodyTimeout(body, timeout, where)));
+    }
+
+    /** The connection ended before a byte of the answer came (the JDK's wording; an EOF below it). */
+    private static boolean closedWithoutAnswer(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.io.EOFException || (t.getMessage() != null && t.getMessage().contains("received no bytes"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Sends a request whose answer must be one of {@code ok}; the body is read and dropped. Returns the status. */
