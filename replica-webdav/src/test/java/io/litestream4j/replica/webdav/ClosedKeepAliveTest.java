@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.litestream4j.ltx.TxidRange;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -27,56 +24,31 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class ClosedKeepAliveTest {
-    private ServerSocket listener;
-    private Thread acceptor;
+    private RawHttpServer server;
     private final AtomicInteger requests = new AtomicInteger();
 
     @BeforeEach
     void start() throws Exception {
-        listener = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
-        acceptor = Thread.ofPlatform().daemon().start(() -> {
-            while (!listener.isClosed()) {
-                try {
-                    Socket s = listener.accept();
-                    Thread.ofPlatform().daemon().start(() -> serve(s));
-                } catch (IOException closed) {
-                    return;
-                }
-            }
-        });
+        server = new RawHttpServer(this::answer);
     }
 
-    /** Reads one request head; the server's first request ever gets its connection closed, the others 204. */
-    private void serve(Socket s) {
-        try (s) {
-            InputStream in = s.getInputStream();
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-                int c = in.read();
-                if (c < 0) {
-                    return;
-                }
-                head.append((char) c);
-            }
-            if (requests.incrementAndGet() == 1) {
-                return; // closed with no answer
-            }
-            s.getOutputStream().write("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            s.getOutputStream().flush();
-        } catch (IOException ignored) {
-            // the client hung up
+    /** The server's first request ever gets its connection closed, the others 204. */
+    private void answer(Socket s, String head) throws IOException {
+        if (requests.incrementAndGet() == 1) {
+            return; // closed with no answer
         }
+        s.getOutputStream().write("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
     }
 
     @AfterEach
     void stop() throws Exception {
-        listener.close();
-        acceptor.join(10_000);
+        server.close();
     }
 
     private WebDavReplicaClient client() {
-        URI server = URI.create("http://127.0.0.1:" + listener.getLocalPort());
-        return new WebDavReplicaClient(new WebDavSettings(server, List.of("p"), "u", "p", Duration.ofSeconds(5)));
+        URI url = URI.create("http://127.0.0.1:" + server.port());
+        return new WebDavReplicaClient(new WebDavSettings(url, List.of("p"), "u", "p", Duration.ofSeconds(5)));
     }
 
     @Test
@@ -89,9 +61,9 @@ class ClosedKeepAliveTest {
 
     @Test
     void aMoveWhoseConnectionClosedUnansweredIsNotRepeated() throws Exception {
-        try (WebDavHttp http = new WebDavHttp(new WebDavSettings(URI.create("http://127.0.0.1:" + listener.getLocalPort()), List.of("p"), "u", "p",
+        try (WebDavHttp http = new WebDavHttp(new WebDavSettings(URI.create("http://127.0.0.1:" + server.port()), List.of("p"), "u", "p",
                 Duration.ofSeconds(5)), null)) {
-            URI from = URI.create("http://127.0.0.1:%d/p/a".formatted(listener.getLocalPort()));
+            URI from = URI.create("http://127.0.0.1:%d/p/a".formatted(server.port()));
             var move = http.request("MOVE", from, null, Duration.ofSeconds(5)).header("Destination", from + "b").build();
             assertThatThrownBy(() -> http.exchange(move, "move a", 201, 204)).isInstanceOf(IOException.class).hasMessageContaining("move a");
         }

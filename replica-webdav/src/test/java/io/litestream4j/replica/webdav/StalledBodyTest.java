@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.litestream4j.ltx.TxidRange;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -28,60 +26,35 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60) // the stall is 1 s; it ends a hang, not a slow run
 class StalledBodyTest {
-    private ServerSocket listener;
-    private Thread acceptor;
+    private RawHttpServer server;
     /** Released when the test ends, so the stalled connections close. */
     private final CountDownLatch done = new CountDownLatch(1);
 
     @BeforeEach
     void start() throws Exception {
-        listener = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
-        acceptor = Thread.ofPlatform().daemon().start(() -> {
-            while (!listener.isClosed()) {
-                try {
-                    Socket s = listener.accept();
-                    Thread.ofPlatform().daemon().start(() -> stall(s));
-                } catch (java.io.IOException closed) {
-                    return;
-                }
-            }
-        });
+        server = new RawHttpServer(this::stall);
     }
 
-    /** Reads the request head, answers 200 (GET) or 207 (PROPFIND) with a long Content-Length, sends the start of a body and waits. */
-    private void stall(Socket s) {
-        try (s) {
-            InputStream in = s.getInputStream();
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-                int c = in.read();
-                if (c < 0) {
-                    return;
-                }
-                head.append((char) c);
-            }
-            String status = head.toString().startsWith("PROPFIND") ? "207 Multi-Status" : "200 OK";
-            OutputStream out = s.getOutputStream();
-            out.write("HTTP/1.1 %s\r\nContent-Length: 100000\r\n\r\n".formatted(status).getBytes(StandardCharsets.US_ASCII));
-            out.write("<?xml version=\"1.0\"?><multistatus xmlns=\"DAV:\"><response>".getBytes(StandardCharsets.US_ASCII));
-            out.write(" ".repeat(1000).getBytes(StandardCharsets.US_ASCII)); // well-formed so far: the parser waits for more
-            out.flush();
-            done.await(60, TimeUnit.SECONDS);
-        } catch (Exception ignored) {
-            // the client hung up
-        }
+    /** Answers 200 (GET) or 207 (PROPFIND) with a long Content-Length, sends the start of a body and waits. */
+    private void stall(Socket s, String head) throws Exception {
+        String status = head.startsWith("PROPFIND") ? "207 Multi-Status" : "200 OK";
+        OutputStream out = s.getOutputStream();
+        out.write("HTTP/1.1 %s\r\nContent-Length: 100000\r\n\r\n".formatted(status).getBytes(StandardCharsets.US_ASCII));
+        out.write("<?xml version=\"1.0\"?><multistatus xmlns=\"DAV:\"><response>".getBytes(StandardCharsets.US_ASCII));
+        out.write(" ".repeat(1000).getBytes(StandardCharsets.US_ASCII)); // well-formed so far: the parser waits for more
+        out.flush();
+        done.await(60, TimeUnit.SECONDS);
     }
 
     @AfterEach
     void stop() throws Exception {
         done.countDown();
-        listener.close();
-        acceptor.join(10_000);
+        server.close();
     }
 
     private WebDavReplicaClient client() {
-        URI server = URI.create("http://127.0.0.1:" + listener.getLocalPort());
-        return new WebDavReplicaClient(new WebDavSettings(server, List.of("p"), "u", "p", Duration.ofSeconds(1)));
+        URI url = URI.create("http://127.0.0.1:" + server.port());
+        return new WebDavReplicaClient(new WebDavSettings(url, List.of("p"), "u", "p", Duration.ofSeconds(1)));
     }
 
     @Test
@@ -89,7 +62,7 @@ class StalledBodyTest {
         try (WebDavReplicaClient c = client(); InputStream in = c.open(0, new TxidRange(1, 1), 0, -1)) {
             long started = System.nanoTime();
             assertThatThrownBy(in::readAllBytes).isInstanceOf(SocketTimeoutException.class)
-                    .hasMessageContaining("webdav replica webdav://127.0.0.1:%d/p".formatted(listener.getLocalPort()))
+                    .hasMessageContaining("webdav replica webdav://127.0.0.1:%d/p".formatted(server.port()))
                     .hasMessageContaining("get /p/ltx/0/0000000000000001-0000000000000001.ltx").hasMessageContaining("no data");
             assertThat(Duration.ofNanos(System.nanoTime() - started)).as("about the timeout, not for ever").isLessThan(Duration.ofSeconds(30));
             assertThat(Thread.currentThread().isInterrupted()).as("the timeout's interrupt does not leak to the caller").isFalse();
@@ -100,7 +73,7 @@ class StalledBodyTest {
     void aListingThatStallsHalfWayTimesOut() throws Exception {
         try (WebDavReplicaClient c = client()) {
             assertThatThrownBy(() -> c.listFiles(0, 0)).isInstanceOf(SocketTimeoutException.class)
-                    .hasMessageContaining("webdav replica webdav://127.0.0.1:%d/p: list /p/ltx/0/".formatted(listener.getLocalPort()))
+                    .hasMessageContaining("webdav replica webdav://127.0.0.1:%d/p: list /p/ltx/0/".formatted(server.port()))
                     .hasMessageContaining("no data");
             assertThat(Thread.currentThread().isInterrupted()).isFalse();
         }
