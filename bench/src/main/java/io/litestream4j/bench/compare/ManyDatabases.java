@@ -47,7 +47,8 @@ import java.util.stream.Stream;
  *
  * System properties (in BENCH_JAVA_OPTS): {@code bench.writeSeconds} (60), {@code bench.settleSeconds}
  * (65, then to 10 s past the next 30 s boundary; 0 for none), {@code bench.idleWindows} (2),
- * {@code bench.nmt} (true: ours runs with -XX:NativeMemoryTracking=summary).
+ * {@code bench.nmt} (true: ours runs with -XX:NativeMemoryTracking=summary), {@code bench.timeline} (a file: each commit's
+ * time in ms since the epoch and its window, one line each).
  */
 public final class ManyDatabases {
     private static final double CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -193,6 +194,8 @@ public final class ManyDatabases {
     private void writes(Tool tool, Proc proc) throws Exception {
         Random random = new Random(7);
         List<Double> lags = Collections.synchronizedList(new ArrayList<>());
+        // Each commit's wall time (ms since the epoch) and window, for bench.timeline: when the slow ones happened.
+        List<String> timeline = Collections.synchronizedList(new ArrayList<>());
         double cpuBefore = proc.cpuSeconds();
         long maxRss = 0;
         int seconds = Integer.getInteger("bench.writeSeconds", 60);
@@ -218,7 +221,9 @@ public final class ManyDatabases {
                     long waited;
                     while ((waited = System.nanoTime() - committed) < 10_000_000_000L) {
                         if (look.changed()) {
-                            lags.add((System.nanoTime() - committed) / 1e6);
+                            double lag = (System.nanoTime() - committed) / 1e6;
+                            lags.add(lag);
+                            timeline.add("%d %.1f".formatted(System.currentTimeMillis() - (long) lag, lag));
                             return null;
                         }
                         // 10 ms is resolution enough for a target of a second; past a second 50 ms
@@ -226,12 +231,17 @@ public final class ManyDatabases {
                         Thread.sleep(waited < 1_000_000_000L ? 10 : 50);
                     }
                     lags.add(10_000.0);
+                    timeline.add("%d 10000".formatted(System.currentTimeMillis() - 10_000));
                     return null;
                 });
             }
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
         double cpu = proc.cpuSeconds() - cpuBefore;
+        String timelineFile = System.getProperty("bench.timeline");
+        if (timelineFile != null) {
+            Files.write(Path.of(timelineFile), timeline);
+        }
         double[] w = lags.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         long over = lags.stream().filter(l -> l > 1000).count();
         System.out.printf("writes: %d at %d/s over %.0f s; data-loss window p50 %.0f ms, p99 %.0f ms, max %.0f ms, %d over 1 s;"
