@@ -143,10 +143,15 @@ public final class ManyDatabases {
             System.out.printf("peak RSS (VmHWM) %d MiB; %d threads; %d fds%n", proc.rssKib("VmHWM") / 1024, proc.status("Threads"), proc.fds());
             proc.memoryBreakdown(ours(tool));
         } finally {
+            long stopping = System.nanoTime();
             p.destroy();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            boolean stopped = p.waitFor(120, TimeUnit.SECONDS);
+            if (!stopped) {
                 p.destroyForcibly().waitFor();
             }
+            // A stop makes each database's final sync: what it costs with thousands of them.
+            System.out.printf("stop (SIGTERM): %s after %.1f s (load %s)%n", stopped ? "exited " + p.exitValue() : "killed, still running",
+                    (System.nanoTime() - stopping) / 1e9, load());
         }
     }
 
