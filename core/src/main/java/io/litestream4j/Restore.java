@@ -148,7 +148,7 @@ public final class Restore {
         RestoreOptions.IntegrityCheck check = RestoreOptions.IntegrityCheck.valueOf(integrityCheck.name());
         return switch (RestoreSource.plan(c, txid, time, false)) {
             case RestoreSource.Ltx ltx -> {
-                Restorer.Result r = Restorer.restore(c, ltx.plan(), new RestoreOptions(out, txid.isPresent() || time != null ? OptionalLong.of(ltx.plan().txid()) : OptionalLong.empty(), check, replaceExisting), parallelism);
+                Restorer.Result r = Restorer.restore(c, ltx.plan(), RestoreOptions.of(out, ltx.plan(), txid.isPresent() || time != null, check, replaceExisting), parallelism);
                 yield new Result(out, r.txid(), r.files(), r.bytes(), r.checksumVerified());
             }
             case RestoreSource.Litestream03 legacy -> {

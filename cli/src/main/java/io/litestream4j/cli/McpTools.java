@@ -331,8 +331,7 @@ final class McpTools {
                         .formatted(client.location(), output, path));
             }
             Restorer.Result r = Restorer.restore(client, plan,
-                    new RestoreOptions(output, target.isPresent() || time != null ? OptionalLong.of(plan.txid()) : OptionalLong.empty(),
-                            RestoreOptions.IntegrityCheck.NONE, false), parallelism);
+                    RestoreOptions.of(output, plan, target.isPresent() || time != null, RestoreOptions.IntegrityCheck.NONE, false), parallelism);
             structured.put("status", "restored");
             structured.put("replica", client.location());
             structured.put("txid", Txid.format(r.txid()));

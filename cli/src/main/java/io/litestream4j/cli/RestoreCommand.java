@@ -174,7 +174,7 @@ final class RestoreCommand implements Callable<Integer> {
             LtxListing.table(plan.files(), out);
             return 0;
         }
-        RestoreOptions options = new RestoreOptions(output, chosen ? OptionalLong.of(plan.txid()) : OptionalLong.empty(), check, force);
+        RestoreOptions options = RestoreOptions.of(output, plan, chosen, check, force);
         Restorer.Result r = Restorer.restore(client, plan, options, parallelism);
         // A restore whose integrity check finds a problem fails: reaching here means it passed.
         out.printf("restored %s to TXID %s from %d files (%d bytes)%s%s%n", output, Txid.format(r.txid()), r.files(), r.bytes(),

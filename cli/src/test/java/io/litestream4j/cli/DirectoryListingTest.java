@@ -140,4 +140,23 @@ class DirectoryListingTest {
         assertThat(listing.refresh()).isTrue();
         assertThat(listing.candidates()).isEmpty();
     }
+
+    @Test
+    void aFlatListingFindsWhatAWalkWould() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Files.writeString(data.resolve("b.db"), "");
+        Files.writeString(data.resolve("a.db"), "");
+        Files.writeString(data.resolve("a.db-wal"), "");
+        Files.writeString(data.resolve(".hidden.db"), "");
+        Files.createDirectories(data.resolve(".a.db-litestream"));
+        Files.writeString(Files.createDirectories(data.resolve("tenant1")).resolve("c.db"), "");
+        Path folderNamedLikeADatabase = Files.createDirectories(data.resolve("folder.db"));
+
+        DirectoryConfig.Listing flat = config(data, false).listing();
+        assertThat(flat.candidates()).as("sorted, matching names only, no hidden ones, nothing below the folder; a folder with a"
+                + " matching name is a candidate as in a walk (isDatabase refuses it)").containsExactly(data.resolve("a.db"), data.resolve("b.db"),
+                        folderNamedLikeADatabase);
+        assertThat(flat.directories()).containsExactly(data);
+        assertThat(DirectoryConfig.isDatabase(folderNamedLikeADatabase)).isFalse();
+    }
 }

@@ -172,7 +172,8 @@ public final class DatabaseReplicator implements AutoCloseable {
         maintainers.forEach(ReplicaMaintainer::close);
         loop.stop();
         try {
-            syncOnce();
+            loop.finalSync();
+            pruner.prune();
         } catch (IOException | RuntimeException e) {
             loop.failed("final sync failed", e);
             LOG.log(System.Logger.Level.ERROR, "{0}: final sync failed: {1}", db.path(), ReplicaHealth.describe(e));

@@ -535,4 +535,56 @@ class ReleasedConnectionsTest {
         }
         assertThat(TestDb.digest(out)).as("restore of the local files equals the database").isEqualTo(TestDb.digest(db));
     }
+
+    /**
+     * At a stop, a released database that nothing touched since the loop's last look stays
+     * released (its final sync would only open the connections to find nothing new); one with a
+     * commit since its release is synced, and the replica restores to the database.
+     */
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void aStopOpensAReleasedDatabaseAgainOnlyWhenSomethingChangedSinceItsLastLook() throws Exception {
+        DatabaseOptions options = DatabaseOptions.defaults().withMonitorInterval(Duration.ofMillis(50))
+                .withCheckpoints(Duration.ofHours(1), DatabaseOptions.defaults().minCheckpointPageCount(), DatabaseOptions.defaults().truncatePageN());
+        for (boolean commitAfterRelease : new boolean[] {false, true}) {
+            Path db = TestDb.create(dir, "app-" + commitAfterRelease + ".db", 4096, 10);
+            Path replica = dir.resolve("replica-" + commitAfterRelease);
+            DatabaseReplicator r = DatabaseReplicator.start(db, options,
+                    List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
+            try {
+                try (Connection app = TestDb.open(db)) {
+                    TestDb.insert(app, 3, 100);
+                }
+                // Generous: a release comes about 0.5 s after the loop's last look; a busy machine may delay it.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (r.database().releaseCount() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(r.database().releaseCount()).as("released").isEqualTo(1);
+                if (commitAfterRelease) {
+                    try (Connection app = TestDb.open(db)) {
+                        TestDb.insert(app, 2, 100);
+                    }
+                }
+            } finally {
+                assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
+            }
+            boolean releasedAfterStop;
+            synchronized (r) {
+                releasedAfterStop = r.database().released();
+            }
+            r.close();
+            assertThat(r.lastError()).isNull();
+            if (!commitAfterRelease) {
+                assertThat(releasedAfterStop).as("untouched since its release: the stop did not open it again").isTrue();
+            }
+            Path out = dir.resolve("restored-" + commitAfterRelease + ".db");
+            try (FileReplicaClient client = new FileReplicaClient(replica)) {
+                var plan = RestorePlanner.plan(client, OptionalLong.empty());
+                assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
+                        .checksumVerified()).isTrue();
+            }
+            assertThat(TestDb.digest(out)).as("the replica holds every commit").isEqualTo(TestDb.digest(db));
+        }
+    }
 }

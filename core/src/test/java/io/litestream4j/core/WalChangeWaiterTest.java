@@ -95,6 +95,46 @@ class WalChangeWaiterTest {
         }
     }
 
+    /**
+     * What a stop's final sync asks of a released database ({@link WalChangeWaiter#untouchedSinceLastLook}):
+     * nothing since the last look; then a commit, told by its notification before any look has
+     * seen it; then, with notifications closed (as at a stop), a change only the files' size and
+     * time show.
+     */
+    @Test
+    void untouchedSinceTheLastLookUntilACommitOrAFileChange() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 5);
+        Path wal = db.resolveSibling("app.db-wal");
+        WalChangeWaiter waiter = new WalChangeWaiter(db, wal, Duration.ofMillis(50));
+        try {
+            assertThat(waiter.listening()).as("notifications on (Linux inotify)").isTrue();
+            assertThat(waiter.await(false, Long.MAX_VALUE, false)).as("the first look").isTrue();
+            assertThat(waiter.untouchedSinceLastLook()).isTrue();
+
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 1, 100);
+                // Generous: the notification comes within milliseconds; a loaded machine may delay it.
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+                while (waiter.untouchedSinceLastLook() && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(waiter.untouchedSinceLastLook()).as("a commit since the last look").isFalse();
+            }
+            // The loop takes the change (its sync would follow), and the files settle.
+            for (int i = 0; i < 100 && waiter.await(false, Long.MAX_VALUE, false); i++) {
+                Thread.sleep(10);
+            }
+            assertThat(waiter.untouchedSinceLastLook()).as("taken by the loop").isTrue();
+
+            waiter.close(); // a stop: no more notifications
+            Files.setLastModifiedTime(db, FileTime.fromMillis(Files.getLastModifiedTime(db).toMillis() + 5_000));
+            assertThat(waiter.untouchedSinceLastLook()).as("the database file changed, no notification").isFalse();
+        } finally {
+            waiter.close();
+            waiter.release();
+        }
+    }
+
     private static void complete(java.util.concurrent.CompletableFuture<Boolean> result, WalChangeWaiter waiter) {
         try {
             result.complete(waiter.await(false, Long.MAX_VALUE, true));

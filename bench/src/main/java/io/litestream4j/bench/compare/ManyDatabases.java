@@ -47,7 +47,8 @@ import java.util.stream.Stream;
  *
  * System properties (in BENCH_JAVA_OPTS): {@code bench.writeSeconds} (60), {@code bench.settleSeconds}
  * (65, then to 10 s past the next 30 s boundary; 0 for none), {@code bench.idleWindows} (2),
- * {@code bench.nmt} (true: ours runs with -XX:NativeMemoryTracking=summary).
+ * {@code bench.nmt} (true: ours runs with -XX:NativeMemoryTracking=summary), {@code bench.timeline} (a file: each commit's
+ * time in ms since the epoch and its window, one line each).
  */
 public final class ManyDatabases {
     private static final double CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -142,10 +143,15 @@ public final class ManyDatabases {
             System.out.printf("peak RSS (VmHWM) %d MiB; %d threads; %d fds%n", proc.rssKib("VmHWM") / 1024, proc.status("Threads"), proc.fds());
             proc.memoryBreakdown(ours(tool));
         } finally {
+            long stopping = System.nanoTime();
             p.destroy();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            boolean stopped = p.waitFor(120, TimeUnit.SECONDS);
+            if (!stopped) {
                 p.destroyForcibly().waitFor();
             }
+            // A stop makes each database's final sync: what it costs with thousands of them.
+            System.out.printf("stop (SIGTERM): %s after %.1f s (load %s)%n", stopped ? "exited " + p.exitValue() : "killed, still running",
+                    (System.nanoTime() - stopping) / 1e9, load());
         }
     }
 
@@ -193,6 +199,8 @@ public final class ManyDatabases {
     private void writes(Tool tool, Proc proc) throws Exception {
         Random random = new Random(7);
         List<Double> lags = Collections.synchronizedList(new ArrayList<>());
+        // Each commit's wall time (ms since the epoch) and window, for bench.timeline: when the slow ones happened.
+        List<String> timeline = Collections.synchronizedList(new ArrayList<>());
         double cpuBefore = proc.cpuSeconds();
         long maxRss = 0;
         int seconds = Integer.getInteger("bench.writeSeconds", 60);
@@ -208,32 +216,93 @@ public final class ManyDatabases {
                 }
                 Path db = dbs.get(random.nextInt(count));
                 Path files = replicaFiles(tool, db);
-                String before = newestFile(files);
+                FolderLook look = FolderLook.of(files, ours(tool));
                 try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement st = c.createStatement()) {
                     st.execute("PRAGMA busy_timeout = 5000");
                     st.execute("INSERT INTO t (v) VALUES (randomblob(100))");
                 }
                 long committed = System.nanoTime();
                 watchers.submit(() -> {
-                    while (System.nanoTime() - committed < 10_000_000_000L) {
-                        if (!java.util.Objects.equals(newestFile(files), before)) {
-                            lags.add((System.nanoTime() - committed) / 1e6);
+                    long waited;
+                    while ((waited = System.nanoTime() - committed) < 10_000_000_000L) {
+                        if (look.changed()) {
+                            double lag = (System.nanoTime() - committed) / 1e6;
+                            lags.add(lag);
+                            timeline.add("%d %.1f".formatted(System.currentTimeMillis() - (long) lag, lag));
                             return null;
                         }
-                        Thread.sleep(10); // resolution enough for a target of seconds; each look walks a folder
+                        // 10 ms is resolution enough for a target of a second; past a second 50 ms
+                        // (5%), so a slow replicator does not draw more CPU from the bench's looks.
+                        Thread.sleep(waited < 1_000_000_000L ? 10 : 50);
                     }
                     lags.add(10_000.0);
+                    timeline.add("%d 10000".formatted(System.currentTimeMillis() - 10_000));
                     return null;
                 });
             }
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
         double cpu = proc.cpuSeconds() - cpuBefore;
+        String timelineFile = System.getProperty("bench.timeline");
+        if (timelineFile != null) {
+            Files.write(Path.of(timelineFile), timeline);
+        }
         double[] w = lags.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         long over = lags.stream().filter(l -> l > 1000).count();
         System.out.printf("writes: %d at %d/s over %.0f s; data-loss window p50 %.0f ms, p99 %.0f ms, max %.0f ms, %d over 1 s;"
                 + " CPU %.1f%% of one core; RSS up to %d MiB (load %s)%n", w.length, rate, elapsed, w[w.length / 2], w[(int) (w.length * 0.99)],
                 w[w.length - 1], over, 100 * cpu / elapsed, maxRss / 1024, load());
+    }
+
+    /**
+     * Whether a folder got a new newest file since it was first looked at, looked at cheaply: a
+     * look stats the folder (a file created or renamed into it changes its mtime) and walks it
+     * only when the mtime moved or every WALK_EVERY anyway. Walking every 10 ms for each pending
+     * commit cost the bench itself a core at 10,000 databases, taken from the replicator it
+     * measures. The periodic walk covers a file landing within the file system's timestamp grain
+     * (a few ms) of the first look, which leaves the mtime as it was. Only for a flat folder (ours,
+     * ltx/0): 0.3's new files land in sub-folders of generations/, whose mtime does not move, so
+     * there every look walks, as before.
+     */
+    private static final class FolderLook {
+        private static final long WALK_EVERY_NANOS = 250_000_000L;
+        private final Path dir;
+        private final String before;
+        private final boolean flat;
+        private Object mtime;
+        private long walked;
+
+        private FolderLook(Path dir, boolean flat, Object mtime, String before) {
+            this.dir = dir;
+            this.flat = flat;
+            this.mtime = mtime;
+            this.before = before;
+            this.walked = System.nanoTime();
+        }
+
+        /** Reads the mtime before the newest file, so a file landing between the two is in {@code before} or moves the mtime. */
+        static FolderLook of(Path dir, boolean flat) throws IOException {
+            Object mtime = mtimeOf(dir);
+            return new FolderLook(dir, flat, mtime, newestFile(dir));
+        }
+
+        boolean changed() throws IOException {
+            Object now = mtimeOf(dir);
+            if (flat && java.util.Objects.equals(now, mtime) && System.nanoTime() - walked < WALK_EVERY_NANOS) {
+                return false;
+            }
+            mtime = now;
+            walked = System.nanoTime();
+            return !java.util.Objects.equals(newestFile(dir), before);
+        }
+
+        private static Object mtimeOf(Path dir) {
+            try {
+                return Files.getLastModifiedTime(dir);
+            } catch (IOException e) {
+                return null; // not created yet
+            }
+        }
     }
 
     /** The greatest path of a file under {@code dir}: file names grow with each sync in both tools' layouts. */

@@ -10,6 +10,15 @@ import java.util.OptionalLong;
  * @param force replace an existing output (and its -wal and -shm files)
  */
 public record RestoreOptions(Path output, OptionalLong txid, IntegrityCheck integrityCheck, boolean force) {
+    /**
+     * The options for restoring {@code plan}: to its TXID when the user chose one (a TXID or a
+     * time, which the plan resolved), else to the newest, which a re-plan may move past the
+     * planned TXID when retention removed a planned file meanwhile ({@link Restorer}).
+     */
+    public static RestoreOptions of(Path output, RestorePlan plan, boolean chosen, IntegrityCheck integrityCheck, boolean force) {
+        return new RestoreOptions(output, chosen ? OptionalLong.of(plan.txid()) : OptionalLong.empty(), integrityCheck, force);
+    }
+
     public enum IntegrityCheck {
         NONE, QUICK, FULL;
 

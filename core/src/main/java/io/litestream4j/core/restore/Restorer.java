@@ -120,15 +120,16 @@ public final class Restorer {
      */
     private static Result apply(ReplicaClient client, RestorePlan plan, OptionalLong target, Path tmp, Prefetcher prefetcher, int parallelism,
             PlanApplier.Split split, OutputWriting writing) throws IOException {
-        List<LtxFileInfo> queue = plan.files();
+        RestorePlan current = plan;
         int replansForTheSameFile = 0;
         LtxFileInfo lastGone = null;
         while (true) {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                List<LtxFileInfo> queue = current.files();
                 if (queue.isEmpty()) {
                     ch.force(true);
-                    return new Result(plan.txid(), 0, 0, 0, false);
+                    return new Result(current.txid(), 0, 0, 0, false);
                 }
                 PlanApplier.Applied applied = PlanApplier.apply(client, queue, prefetcher, tmp, ch, parallelism, WORKERS, split, writing);
                 ch.force(true);
@@ -137,11 +138,11 @@ public final class Restorer {
                     // Each page's checksum was taken as it was written: no second pass over the file.
                     if (applied.checksum() != applied.postApply()) {
                         throw new IOException("restored database checksum mismatch at TXID %s: want %s (from the last file), got %s"
-                                .formatted(Txid.format(plan.txid()), Checksums.format(applied.postApply()), Checksums.format(applied.checksum())));
+                                .formatted(Txid.format(current.txid()), Checksums.format(applied.postApply()), Checksums.format(applied.checksum())));
                     }
                     verified = true;
                 }
-                return new Result(plan.txid(), queue.size(), applied.bytes(), applied.pagesWritten(), verified);
+                return new Result(current.txid(), queue.size(), applied.bytes(), applied.pagesWritten(), verified);
             } catch (PlanApplier.GoneException gone) {
                 replansForTheSameFile = gone.file.equals(lastGone) ? replansForTheSameFile + 1 : 1;
                 lastGone = gone.file;
@@ -154,8 +155,8 @@ public final class Restorer {
                 // may now lie inside a file compaction merged (its level-0 files were what retention
                 // removed), and a newer state is what was asked for. A chosen TXID or time keeps
                 // its TXID, and fails if that is no longer restorable.
-                plan = RestorePlanner.plan(client.location(), RestorePlanner.listAll(client), 0, target.isPresent() ? OptionalLong.of(plan.txid()) : target);
-                queue = plan.files();
+                current = RestorePlanner.plan(client.location(), RestorePlanner.listAll(client), 0,
+                        target.isPresent() ? OptionalLong.of(current.txid()) : target);
             }
         }
     }
