@@ -109,6 +109,12 @@ public final class FileReplicaClient implements ReplicaClient, RangedReads, Batc
     @Override
     public List<LtxFileInfo> listFiles(int level, long fromTxid) throws IOException {
         Path dir = levelDir(level);
+        if (Files.notExists(dir)) {
+            // A stat, no exception: a start lists every level, and a young replica has only level 0
+            // or none (nine or ten NoSuchFileExceptions with their stack traces at every start).
+            // notExists, not !isDirectory: a folder we may not read must still fail the listing.
+            return List.of();
+        }
         List<LtxFileInfo> out = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.ltx")) {
             for (Path p : entries) {
