@@ -36,8 +36,10 @@ class DirectoryCliIT {
                       path: %s
                 """.formatted(data, dir.resolve("replicas")));
         CliProcess p = CliProcess.start(dir, "replicate", "-config", cfg.toString());
+        // Both starts run at once, in either order: wait for each (CI once saw b.db's line before a.db's).
         assertThat(p.awaitLog("b.db: replicating to", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
-        assertThat(p.output().err()).contains("a.db: replicating to").doesNotContain("notes.db");
+        assertThat(p.awaitLog("a.db: replicating to", Duration.ofSeconds(60))).as(p.output().toString()).isTrue();
+        assertThat(p.output().err()).doesNotContain("notes.db");
 
         Path c = TestDb.create(data, "c.db", 4096, 7);
         assertThat(p.awaitLog("c.db: new database in", Duration.ofSeconds(10))).as(p.output().toString()).isTrue();
