@@ -42,6 +42,8 @@ final class BucketConnection implements AutoCloseable {
     private boolean closed;
     /** Whether a connection was ever made, so a lost one (not a failed first one) is a warning. */
     private volatile boolean everConnected;
+    /** The writes to cut off when the connection is lost. */
+    private final WritesInFlight writes = new WritesInFlight();
 
     BucketConnection(NatsSettings settings) {
         this.settings = settings;
@@ -141,12 +143,19 @@ final class BucketConnection implements AutoCloseable {
         return Nats.staticCredentials(contents);
     }
 
+    /** The writes in flight on this connection ({@link WritesInFlight}). */
+    WritesInFlight writes() {
+        return writes;
+    }
+
     private void connectionEvent(Connection connection, ConnectionListener.Events event) {
         switch (event) {
             case CONNECTED -> everConnected = true;
             // jnats reports a failed first connect as a disconnect too: that failure is the connect's error.
-            case DISCONNECTED -> LOG.log(everConnected ? Level.WARNING : Level.DEBUG, "nats replica {0}: disconnected; reconnecting",
-                    settings.describe());
+            case DISCONNECTED -> {
+                LOG.log(everConnected ? Level.WARNING : Level.DEBUG, "nats replica {0}: disconnected; reconnecting", settings.describe());
+                writes.cutOff();
+            }
             case RECONNECTED -> LOG.log(Level.INFO, "nats replica {0}: reconnected", settings.describe());
             case CLOSED -> LOG.log(Level.DEBUG, "nats replica {0}: connection closed", settings.describe());
             default -> LOG.log(Level.DEBUG, "nats replica {0}: {1}", settings.describe(), event);
