@@ -118,9 +118,7 @@ final class WalChangeWaiter {
                 return false;
             }
         }
-        synchronized (looks) {
-            return FileState.of(wal).equals(seenWal) && FileState.of(db).equals(seenDb);
-        }
+        return !filesChanged(false);
     }
 
     /** The WAL may have changed (or the loop must look at once: a seed request, a stop). Any thread; it must only signal. */
@@ -278,12 +276,19 @@ final class WalChangeWaiter {
      * whose notifications were lost, or a polled one, would see no WAL change at all.
      */
     private boolean walChanged() throws IOException {
+        return filesChanged(true);
+    }
+
+    /** Whether either file's size or time differs from the last look's; {@code look} records them as seen. */
+    private boolean filesChanged(boolean look) throws IOException {
         synchronized (looks) {
             FileState wal = FileState.of(this.wal);
             FileState db = FileState.of(this.db);
             boolean changed = !wal.equals(seenWal) || !db.equals(seenDb);
-            seenWal = wal;
-            seenDb = db;
+            if (look) {
+                seenWal = wal;
+                seenDb = db;
+            }
             return changed;
         }
     }

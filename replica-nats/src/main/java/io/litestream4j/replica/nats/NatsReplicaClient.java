@@ -181,40 +181,35 @@ public final class NatsReplicaClient implements ReplicaClient, ExactTimestamps, 
         Headers headers = new Headers().put(TIMESTAMP_HEADER, formatTimestamp(createdAt));
         ObjectMeta meta = ObjectMeta.builder(name).headers(headers).build();
         SizedInput sized = new SizedInput(new KeptOpen(data), size, where(name));
-        ObjectInfo info;
+        ObjectInfo info = null;
+        IOException failure = null;
         WritesInFlight writes = connection.writes();
         writes.begin();
         try {
             info = bucket.store().put(meta, new FullReads(sized));
         } catch (JetStreamApiException | NoSuchAlgorithmException | RuntimeException e) {
-            throw cutOffOr(writes, name, NatsErrors.io("write " + name, settings, e));
+            failure = NatsErrors.io("write " + name, settings, e);
         } catch (IOException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith(where(name))) {
-                throw cutOffOr(writes, name, e); // the input's own failure, already naming the object
-            }
-            throw cutOffOr(writes, name, NatsErrors.io("write " + name, settings, e));
+            // The input's own failure already names the object.
+            failure = e.getMessage() != null && e.getMessage().startsWith(where(name)) ? e : NatsErrors.io("write " + name, settings, e);
         } finally {
-            writes.end();
+            // A write cut off by the lost connection (WritesInFlight) fails as that, not as the
+            // interrupt jnats saw; its interrupt is cleared there, so the caller writes again
+            // instead of taking it for a request to stop.
+            if (writes.end() && failure != null) {
+                IOException lost = new IOException("nats replica %s: write %s: the connection was lost while waiting for its answer; written again after the reconnect"
+                        .formatted(settings.describe(), name));
+                lost.initCause(failure);
+                failure = lost;
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
         if (info.getSize() != size) {
             throw new IOException("%s: stored %d bytes; want %d".formatted(where(name), info.getSize(), size));
         }
         return new LtxFileInfo(level, range, size, createdAt);
-    }
-
-    /**
-     * The write's failure as its caller should see it: a write cut off by the lost connection
-     * ({@link WritesInFlight}) fails as that, not as the interrupt jnats saw; its interrupt is
-     * cleared there, so the caller retries instead of taking it for a request to stop.
-     */
-    private IOException cutOffOr(WritesInFlight writes, String name, IOException failure) {
-        if (!writes.end()) {
-            return failure;
-        }
-        IOException lost = new IOException("nats replica %s: write %s: the connection was lost while waiting for its answer; written again after the reconnect"
-                .formatted(settings.describe(), name));
-        lost.initCause(failure);
-        return lost;
     }
 
     @Override
