@@ -299,6 +299,15 @@ public final class Database implements AutoCloseable {
         pinCoversCopied = false;
     }
 
+    /** Whether the WAL holds more than its header (possibly frames of a generation already checkpointed). */
+    private boolean walHasFrames() throws IOException {
+        try {
+            return Files.size(walPath) > WalHeader.SIZE;
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+    }
+
     /** Where our copy of the WAL stands; null when we hold no position in a WAL. */
     WalPosition position() {
         return position;
@@ -309,6 +318,11 @@ public final class Database implements AutoCloseable {
         reconnect();
         boolean gapPossible = !pinCoversCopied;
         locks.pin();
+        if (!locks.tablesExist() && walHasFrames()) {
+            // The database is being written: the tables' commit joins its WAL without fsyncs of its
+            // own (SqliteLocks#createTablesIfMissing), and goes out with the frames copied next.
+            locks.createTablesIfMissing();
+        }
         SyncResult r = needSnapshot ? snapshot() : copyNewFrames(gapPossible);
         pinCoversCopied = true;
         if (r.written().isPresent()) {

@@ -77,6 +77,8 @@ final class SqliteLocks implements AutoCloseable {
     private Connection writer;
     private boolean pinned;
     private boolean barrier;
+    /** Whether Litestream's two tables are known to be there; until then {@link #createTablesIfMissing} looks. */
+    private boolean tablesExist;
 
     private SqliteLocks(Path path, Duration busyTimeout, Object fileKey, Connection reader, Connection writer) {
         this.path = path;
@@ -86,12 +88,31 @@ final class SqliteLocks implements AutoCloseable {
         this.writer = writer;
     }
 
-    /** Opens the database, makes sure it is in WAL mode, and creates Litestream's two tables. */
+    /**
+     * Opens the database and makes sure it is in WAL mode. Litestream's two tables are not made
+     * here but by the first sync that finds frames in the WAL ({@link #createTablesIfMissing}).
+     */
     static SqliteLocks open(Path path, Duration busyTimeout) throws IOException {
         Object key = fileKey(path);
         Connection[] both = connectBoth(path, busyTimeout);
         HeldConnections.opened();
-        return new SqliteLocks(path, busyTimeout, key, both[0], both[1]);
+        SqliteLocks locks = new SqliteLocks(path, busyTimeout, key, both[0], both[1]);
+        try {
+            locks.lookForTables();
+        } catch (IOException | RuntimeException e) {
+            locks.close();
+            throw e;
+        }
+        return locks;
+    }
+
+    /** Reads the schema for Litestream's tables, at every open (while released, another process may have dropped them). */
+    private void lookForTables() throws IOException {
+        try (Statement st = writer.createStatement()) {
+            tablesExist = hasTables(st);
+        } catch (SQLException e) {
+            throw failure("read the schema", e);
+        }
     }
 
     /** The other file now at our database's path, for {@link #connected}: everything known about the old one is void. */
@@ -156,6 +177,7 @@ final class SqliteLocks implements AutoCloseable {
             release();
             throw new ReplacedException(path);
         }
+        lookForTables();
     }
 
     private static Connection[] connectBoth(Path path, Duration busyTimeout) throws IOException {
@@ -176,7 +198,6 @@ final class SqliteLocks implements AutoCloseable {
                 if (!"wal".equalsIgnoreCase(mode)) {
                     throw new IOException("database %s: cannot switch to WAL mode: journal mode is %s".formatted(path, mode));
                 }
-                createTables(st, path);
             }
             return new Connection[] {reader, writer};
         } catch (SQLException e) {
@@ -190,52 +211,82 @@ final class SqliteLocks implements AutoCloseable {
         }
     }
 
+    /** Whether Litestream's two tables were seen (at the last open) or made. */
+    boolean tablesExist() {
+        return tablesExist;
+    }
+
     /**
-     * Litestream's two tables, created once, both in one transaction. A database that has them (every
-     * start but the first, every reconnect after a release) costs one read of the schema and no write
-     * lock. Creating them needs the write lock, so a busy database is retried.
+     * Creates Litestream's two tables, both in one commit, if the database lacks them; called by a
+     * sync once the WAL has frames. Not when the database is opened: a database nobody writes would
+     * get a commit of ours, with SQLite's fsyncs of a new WAL (its header, its folder) and, when a
+     * crowded start releases the connections, a checkpoint with two more: 5 of the 9 fsyncs of
+     * starting a database (docs/benchmarks.md). In a WAL with frames the database is being
+     * written, and the commit joins them without an fsync of its own.
+     *
+     * <p>Never waits: if another connection holds the write lock the next sync tries again (SQLite's
+     * busy handler would sleep inside the native call, holding the sync loop's carrier thread).
+     * Later opens (each start, each reconnect after a release) read the schema and write nothing.
      *
      * <p>Why the commit is not fsynced ({@code synchronous = NORMAL} on this connection; in WAL
-     * mode that setting changes only whether a commit syncs the WAL, checkpoints sync the WAL and
+     * mode that setting changes only whether a commit syncs the WAL; checkpoints sync the WAL and
      * the database as under FULL, and this is the only commit our connections make: the barrier
-     * is always rolled back): at 2,000 databases the two commits with an fsync each were 36 ms of
-     * every start, more than half of opening the database. If a power cut takes the tables' commit
-     * back, the database is as it was before it (SQLite's recovery drops the frames), and any local
-     * file made from those frames no longer matches the WAL on the next start ({@link ResumePlanner}
-     * scans the WAL up to the newest file's end and checks the frames' checksums), so replication
-     * continues with a snapshot, as after an application's own unsynced commit
-     * ({@code synchronous = NORMAL} is what Litestream recommends to applications). The next start
-     * creates the tables again.
+     * is always rolled back): if a power cut takes it back, the database is as it was before it
+     * (SQLite's recovery drops the frames), and any local file made from those frames no longer
+     * matches the WAL on the next start ({@link ResumePlanner} scans the WAL up to the newest
+     * file's end and checks the frames' checksums), so replication continues with a snapshot, as
+     * after an application's own unsynced commit ({@code synchronous = NORMAL} is what Litestream
+     * recommends to applications). The tables are made again later.
+     *
+     * @return whether the tables are there now
      */
-    private static void createTables(Statement st, Path path) throws SQLException, IOException {
-        if ("2".equals(queryString(st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('_litestream_seq', '_litestream_lock')"))) {
-            return;
+    boolean createTablesIfMissing() throws IOException {
+        if (tablesExist) {
+            return true;
         }
-        st.execute("PRAGMA synchronous = NORMAL");
-        for (int attempt = 1; ; attempt++) {
+        if (barrier) {
+            return false; // the other connection holds a write transaction of ours that must not commit
+        }
+        connected();
+        try (Statement st = writer.createStatement()) {
+            if (hasTables(st)) {
+                tablesExist = true;
+                return true;
+            }
+            st.execute("PRAGMA synchronous = NORMAL");
+            st.execute("PRAGMA busy_timeout = 0");
             try {
-                st.execute("BEGIN IMMEDIATE");
+                try {
+                    st.execute("BEGIN IMMEDIATE");
+                } catch (SQLException e) {
+                    if (isBusy(e)) {
+                        return false;
+                    }
+                    throw e;
+                }
                 try {
                     st.execute("CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)");
                     st.execute("CREATE TABLE IF NOT EXISTS _litestream_lock (id INTEGER)");
                     st.execute("COMMIT");
                 } catch (SQLException e) {
-                    rollbackQuietly(st.getConnection());
+                    rollbackQuietly(writer);
+                    if (isBusy(e)) {
+                        return false;
+                    }
                     throw e;
                 }
-                return;
-            } catch (SQLException e) {
-                if (!isBusy(e) || attempt == 30) {
-                    throw e;
-                }
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while creating tables in " + path, ie);
-                }
+            } finally {
+                st.execute("PRAGMA busy_timeout = " + busyTimeout.toMillis());
             }
+            tablesExist = true;
+            return true;
+        } catch (SQLException e) {
+            throw failure("create Litestream's tables _litestream_seq and _litestream_lock", e);
         }
+    }
+
+    private static boolean hasTables(Statement st) throws SQLException {
+        return "2".equals(queryString(st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('_litestream_seq', '_litestream_lock')"));
     }
 
     private static Connection connect(Path path, Duration busyTimeout) throws SQLException {
@@ -278,7 +329,8 @@ final class SqliteLocks implements AutoCloseable {
     private void beginRead(Connection c) throws IOException {
         try (Statement st = c.createStatement()) {
             st.execute("BEGIN");
-            queryString(st, "SELECT COUNT(1) FROM _litestream_seq");
+            // Any read begins the read transaction; the schema table is there before Litestream's tables are.
+            queryString(st, "SELECT COUNT(1) FROM sqlite_master");
         } catch (SQLException e) {
             rollbackQuietly(c);
             throw failure("begin read transaction", e);

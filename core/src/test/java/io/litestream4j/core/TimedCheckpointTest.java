@@ -24,7 +24,8 @@ class TimedCheckpointTest {
         DatabaseOptions options = DatabaseOptions.defaults().withCheckpoints(Duration.ofMinutes(1), 1_000_000, 0);
         try (Database database = Database.open(db, options, clock, Database.ReplicaState.EMPTY); Connection app = TestDb.open(db)) {
             TestDb.exec(app, "PRAGMA wal_autocheckpoint = 0");
-            database.sync(); // the snapshot, with the frames of our own tables in the WAL
+            TestDb.insert(app, 1, 100); // frames in the WAL (and, with them, our tables' commit)
+            database.sync(); // the snapshot, with those frames
             assertThat(database.millisUntilTimedCheckpoint()).as("frames copied, none checkpointed by us").isEqualTo(60_000);
 
             clock.advance(Duration.ofSeconds(30));
