@@ -2,6 +2,7 @@ package io.litestream4j.cli;
 
 import io.litestream4j.DatabaseOptions;
 import io.litestream4j.core.DatabaseReplicator;
+import io.litestream4j.core.compaction.MaintenanceHold;
 import io.litestream4j.core.replica.ReplicaHealth;
 import io.litestream4j.ReplicationEvents;
 import io.litestream4j.CompactionSettings;
@@ -96,6 +97,8 @@ final class Replication implements AutoCloseable {
         Replication r = new Replication(compaction, clock, events, leaseTtl);
         java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
         List<DatabaseReplicator> started = java.util.Collections.synchronizedList(new ArrayList<>());
+        // Maintenance rounds that fall due while the batch starts run after it (MaintenanceHold).
+        MaintenanceHold hold = MaintenanceHold.take();
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(STARTS_AT_ONCE, targets.size())),
                 Thread.ofPlatform().name("start ", 0).daemon().factory());
         try {
@@ -129,6 +132,7 @@ final class Replication implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 failure.compareAndSet(null, new IOException("interrupted while starting databases"));
             }
+            hold.close();
         }
         // One list write for all: adding thousands one by one to the copy-on-write list copies it each time.
         r.running.addAll(started);

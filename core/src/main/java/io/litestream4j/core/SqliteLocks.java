@@ -46,6 +46,7 @@ import org.sqlite.SQLiteOpenMode;
  * cores, every other virtual thread of the process (uploads, other databases' syncs) would stop.
  */
 final class SqliteLocks implements AutoCloseable {
+    private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(SqliteLocks.class);
     /** Between two attempts at a lock SQLite does not wait for on our behalf: the write lock for the barrier, the checkpoint lock. */
     private static final Duration BARRIER_RETRY = Duration.ofNanos(100_000);
     /** The first and the longest pause between two attempts of a TRUNCATE checkpoint kept out by readers (doubling in between). */
@@ -79,6 +80,8 @@ final class SqliteLocks implements AutoCloseable {
     private boolean barrier;
     /** Whether Litestream's two tables are known to be there; until then {@link #createTablesIfMissing} looks. */
     private boolean tablesExist;
+    /** Making the tables failed for another reason than a busy lock (said once): not tried again. */
+    private boolean tablesFailed;
 
     private SqliteLocks(Path path, Duration busyTimeout, Object fileKey, Connection reader, Connection writer) {
         this.path = path;
@@ -238,11 +241,17 @@ final class SqliteLocks implements AutoCloseable {
      * after an application's own unsynced commit ({@code synchronous = NORMAL} is what Litestream
      * recommends to applications). The tables are made again later.
      *
+     * <p>A failure other than a busy lock (a database we may read but not write) is logged once and
+     * not retried: the tables are Litestream's bookkeeping, and replication goes on without them.
+     *
      * @return whether the tables are there now
      */
     boolean createTablesIfMissing() throws IOException {
         if (tablesExist) {
             return true;
+        }
+        if (tablesFailed) {
+            return false;
         }
         if (barrier) {
             return false; // the other connection holds a write transaction of ours that must not commit
@@ -281,7 +290,10 @@ final class SqliteLocks implements AutoCloseable {
             tablesExist = true;
             return true;
         } catch (SQLException e) {
-            throw failure("create Litestream's tables _litestream_seq and _litestream_lock", e);
+            tablesFailed = true;
+            LOG.log(System.Logger.Level.WARNING, "database {0}: cannot create Litestream''s tables _litestream_seq and _litestream_lock "
+                    + "(replication goes on without them): {1}", path, describe(e));
+            return false;
         }
     }
 

@@ -483,8 +483,11 @@ public final class ReplicaMaintainer implements AutoCloseable {
         }
     }
 
-    /** On the timer's thread: pass an idle round over, or start the round's thread. */
+    /** On the timer's thread: pass an idle round over, or start the round's thread (once no {@link MaintenanceHold} is held). */
     private void due() {
+        if (MaintenanceHold.deferred(this::due)) {
+            return;
+        }
         synchronized (schedule) {
             if (!running) {
                 return;

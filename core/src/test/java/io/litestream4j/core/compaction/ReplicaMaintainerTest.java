@@ -297,4 +297,41 @@ class ReplicaMaintainerTest {
         m.close();
         assertThat(health.summary()).as("a stop is not a failure").isNull();
     }
+
+    /**
+     * A round that falls due while databases start (a {@link MaintenanceHold} is held) runs when
+     * the hold is let go, not beside the starts.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aRoundDueWhileDatabasesStartRunsWhenTheStartEnds() throws Exception {
+        FakeClock clock = new FakeClock(START);
+        FileReplicaClient files = new FileReplicaClient(dir.resolve("replica"));
+        Writer w = new Writer(files);
+        for (int i = 0; i < 3; i++) {
+            w.write(clock.instant());
+        }
+        ReplicaMaintainer m = new ReplicaMaintainer(new ReplicaCompactor(files, dir.resolve("tmp")), CompactionSettings.defaults(), clock,
+                new io.litestream4j.core.replica.ReplicaHealth());
+        clock.advance(Duration.ofMinutes(1)); // level 1 is due at once
+        try {
+            try (MaintenanceHold hold = MaintenanceHold.take()) {
+                m.start();
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (MaintenanceHold.waitingCount() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertThat(MaintenanceHold.waitingCount()).as("rounds waiting for the hold").isEqualTo(1);
+                assertThat(level(files, 1)).as("level 1 while the hold is held").isEmpty();
+            }
+            assertThat(MaintenanceHold.waitingCount()).isZero();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (level(files, 1).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(level(files, 1)).as("level 1 once the hold is let go").hasSize(1);
+        } finally {
+            m.close();
+        }
+    }
 }
