@@ -181,7 +181,12 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
      * is the TXID the next local file will have, for when none is there yet.
      */
     Optional<String> gapBefore(long nextTxid) throws IOException {
-        TxidRange first = store.list().stream().filter(r -> Long.compareUnsigned(r.max(), position) > 0).findFirst().orElse(null);
+        return gapBefore(store.list(), nextTxid);
+    }
+
+    /** {@link #gapBefore(long)} for the local files {@code local}, listed by the caller. */
+    private Optional<String> gapBefore(List<TxidRange> local, long nextTxid) {
+        TxidRange first = local.stream().filter(r -> Long.compareUnsigned(r.max(), position) > 0).findFirst().orElse(null);
         long min = first != null ? first.min() : nextTxid;
         if (Long.compareUnsigned(min, position + 1) > 0 && min != 1) {
             return Optional.of(("holds TXIDs up to %s but the local files continue at %s (TXIDs %s-%s were never uploaded to it: a new "
@@ -480,13 +485,14 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
         if (seed != null) {
             uploadSeed(seed);
         }
-        Optional<String> gap = gapBefore(position + 1);
+        List<TxidRange> local = store.list(); // one listing for the gap and the batches (a start of 10,000 databases lists each once here)
+        Optional<String> gap = gapBefore(local, position + 1);
         if (gap.isPresent()) {
             requestSeed(gap.get());
             return;
         }
         List<TxidRange> batch = new ArrayList<>();
-        for (TxidRange range : store.list()) {
+        for (TxidRange range : local) {
             long end = batch.isEmpty() ? position : batch.getLast().max();
             if (Long.compareUnsigned(range.max(), end) <= 0) {
                 continue;
@@ -496,7 +502,7 @@ final class ReplicaUploader implements ReplicaMaintainer.ChainCheck {
                 batch.clear();
             }
             if (batch.isEmpty() && Long.compareUnsigned(range.min(), position + 1) > 0 && range.min() != 1) {
-                requestSeed(gapBefore(range.min()).orElse("has a gap before local file " + range));
+                requestSeed(gapBefore(local, range.min()).orElse("has a gap before local file " + range));
                 return;
             }
             batch.add(range);

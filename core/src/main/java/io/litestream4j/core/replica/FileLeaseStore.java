@@ -112,7 +112,7 @@ final class FileLeaseStore implements LeaseStore {
      * thousands of databases, where the directory fsync was a third of the idle CPU), and a
      * renewal lost to a power cut leaves the previous lease file, complete and ours, only with an
      * earlier expiry, which matters only if we were still running, and after a power cut we are
-     * not. Taking and releasing the lease (create, delete) still fsync the directory.
+     * not. Releasing the lease (delete) still fsyncs the directory; taking it does not ({@link #create}).
      */
     private void replace(Path temp) throws IOException {
         try {
@@ -122,6 +122,13 @@ final class FileLeaseStore implements LeaseStore {
         }
     }
 
+    /**
+     * Links the new content, fsynced, as the lease file. The directory is not fsynced, for the
+     * reason a renewal's is not ({@link #replace}): a power cut that loses the link also ended
+     * us, and the restarted replicator finds either no lease or a whole one of ours, as after a
+     * kill; the link's fsync was one of a start's seven fsyncs per database, at 10,000 databases
+     * a start-up's largest single cost (docs/benchmarks.md, start8).
+     */
     private void create(Path temp) throws IOException {
         try {
             Files.createLink(file, temp);
@@ -130,7 +137,6 @@ final class FileLeaseStore implements LeaseStore {
         } catch (UnsupportedOperationException e) {
             throw new IOException("%s: the file system has no hard links, needed to take the lease atomically".formatted(leaseLocation()), e);
         }
-        AtomicFiles.syncDirectory(root);
     }
 
     @Override
