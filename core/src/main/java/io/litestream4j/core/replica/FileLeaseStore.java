@@ -126,8 +126,8 @@ final class FileLeaseStore implements LeaseStore {
      * Links the new content, fsynced, as the lease file. The directory is not fsynced, for the
      * reason a renewal's is not ({@link #replace}): a power cut that loses the link also ended
      * us, and the restarted replicator finds either no lease or a whole one of ours, as after a
-     * kill; the link's fsync was one of a start's seven fsyncs per database, at 10,000 databases
-     * a start-up's largest single cost (docs/benchmarks.md, start8).
+     * kill. The folder's fsync was one of the six a database's start made; at 10,000 databases
+     * fsync is a start-up's largest single system call (docs/benchmarks.md, start8).
      */
     private void create(Path temp) throws IOException {
         try {
