@@ -104,7 +104,10 @@ final class WalChangeWaiter {
      * reopened (creating an empty WAL), quiet, released, ... (1,000 databases: every connection
      * open again within a look interval, a third of a core of idle CPU, docs/benchmarks.md).
      * Only with notifications: a commit after our close is then signalled whatever the sizes say,
-     * while a poller could miss one that landed between the close and this look. Loop thread only.
+     * while a poller could miss one that landed between the close and this look. It also notes
+     * whether the files were settled, so that later notifications can be judged by a look
+     * ({@link #notificationsJudgedByLooks}); a commit between the close and this look left them
+     * freshly written, not settled. Loop thread only.
      */
     void released() throws IOException {
         if (subscription != null) {
