@@ -71,9 +71,12 @@ final class Replication implements AutoCloseable {
      * Databases started at once by {@link #start}: a start is mostly waiting for fsyncs (the first
      * L0 file, the first upload, the lease), so thousands of databases start in seconds instead
      * of one after another (2,000 took minutes). Platform threads: a start runs SQLite's native
-     * code, which pins a virtual thread's carrier.
+     * code, which pins a virtual thread's carrier. 32: 10,000 databases on 2 cores were all
+     * replicating after 24-30 s against 28-31 s with 16 and 29-35 s with 8, at the same peak RSS
+     * as 16 (435 MB); 64 was no faster (docs/benchmarks.md, start9). More starts at once held more
+     * SQLite memory only while released databases were opened again by their own start's events.
      */
-    static final int STARTS_AT_ONCE = 8;
+    static final int STARTS_AT_ONCE = 32;
 
     /** {@link #start(List, Predicate, CompactionSettings, Clock, ReplicationEvents, Duration)} where every failure fails the start. */
     static Replication start(List<Target> targets, CompactionSettings compaction, Clock clock, ReplicationEvents events, Duration leaseTtl)

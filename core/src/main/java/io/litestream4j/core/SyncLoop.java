@@ -181,6 +181,7 @@ final class SyncLoop {
         checkOpen();
         long start = System.nanoTime();
         Database.SyncResult r;
+        waiter.coveredBySync();
         boolean seeding = uploaders.stream().anyMatch(ReplicaUploader::awaitingSeed);
         try {
             if (seeding) {

@@ -46,9 +46,24 @@ final class WalChangeWaiter {
     private boolean signalled;
     /**
      * A notification of our WAL arrived that no {@link #await} has returned yet: a commit the loop
-     * has not synced ({@link #untouchedSinceLastLook}). Guarded by signal.
+     * has not synced ({@link #untouchedSinceLastLook}), or an event of our own open or close
+     * delivered late ({@link #released}). Guarded by signal.
      */
     private boolean notified;
+    /**
+     * How old a file's modification time must be, against the clock at {@link #released}, for a
+     * later write to be sure to give it another: file systems keep times to a clock tick (ext4:
+     * milliseconds), some to a second or two (ext3's small inodes, FAT). With margin.
+     */
+    static final Duration SETTLED = Duration.ofSeconds(3);
+    /**
+     * The files as {@link #released} took them were settled (each absent, or last modified more
+     * than SETTLED before): any write since would show in a look. False once a look sees a change.
+     * Guarded by looks.
+     */
+    private boolean releasedSettled;
+    /** Notifications a look found nothing behind (for tests). Guarded by signal. */
+    private long notificationsSetAside;
     /** {@link #lookAgain} was called: compare the WAL's size and time before waiting on. Guarded by signal. */
     private boolean lookRequested;
     /** Guards the last look's sizes and times: the loop's thread and the timer's both look. */
@@ -89,11 +104,18 @@ final class WalChangeWaiter {
      * reopened (creating an empty WAL), quiet, released, ... (1,000 databases: every connection
      * open again within a look interval, a third of a core of idle CPU, docs/benchmarks.md).
      * Only with notifications: a commit after our close is then signalled whatever the sizes say,
-     * while a poller could miss one that landed between the close and this look. Loop thread only.
+     * while a poller could miss one that landed between the close and this look. It also notes
+     * whether the files were settled, so that later notifications can be judged by a look
+     * ({@link #notificationsJudgedByLooks}); a commit between the close and this look left them
+     * freshly written, not settled. Loop thread only.
      */
     void released() throws IOException {
         if (subscription != null) {
-            walChanged();
+            synchronized (looks) {
+                walChanged();
+                long settledBefore = System.currentTimeMillis() - SETTLED.toMillis();
+                releasedSettled = seenWal.modifiedMillis() < settledBefore && seenDb.modifiedMillis() < settledBefore;
+            }
         }
     }
 
@@ -101,8 +123,25 @@ final class WalChangeWaiter {
     private void notified() {
         synchronized (signal) {
             notified = true;
+            signal.notifyAll();
         }
-        signal();
+    }
+
+    /**
+     * Whether a notification can be judged by a look alone: the database is dormant and the files
+     * were settled when its connections were released. Then a commit since shows in the files
+     * (the WAL appears or grows, or a checkpoint writes the database, each with a new time), and
+     * a notification the files do not bear out is an event of our own open or close delivered
+     * late (SQLite creating the WAL when we opened, with its owner set when we run as root): at
+     * 10,000 databases starting, the watcher's thread delivered those after the crowded start had
+     * released the database, and each opened its connections again for nothing (docs/benchmarks.md,
+     * start9). A release that found the files freshly written (our close's checkpoint, or a commit
+     * that landed just before it) is not settled, and every notification then ends the wait.
+     */
+    private boolean notificationsJudgedByLooks(boolean dormant) {
+        synchronized (looks) {
+            return dormant && releasedSettled;
+        }
     }
 
     /**
@@ -114,11 +153,33 @@ final class WalChangeWaiter {
      */
     boolean untouchedSinceLastLook() throws IOException {
         synchronized (signal) {
-            if (notified || lookRequested) {
+            if (lookRequested || (notified && !notificationsJudgedByLooks(true))) {
                 return false;
             }
         }
         return !filesChanged(false);
+    }
+
+    /**
+     * A sync is about to read the WAL: every change notified so far is in what it reads, so the
+     * loop need not wake for it again. A notification after this call (a commit during or after
+     * the read) still wakes it. Without this, the start's own sync, which runs outside the loop,
+     * left the notifications of its own open standing (SQLite creating the WAL): the loop's first
+     * look then opened the connections of a database the crowded start had just released, for
+     * nothing (4,666 of 10,000 databases in a start-up, docs/benchmarks.md, start9). Any thread.
+     */
+    void coveredBySync() {
+        synchronized (signal) {
+            signalled = false;
+            notified = false;
+        }
+    }
+
+    /** Notifications that a look found nothing behind, so far (for tests). */
+    long notificationsSetAside() {
+        synchronized (signal) {
+            return notificationsSetAside;
+        }
     }
 
     /** The WAL may have changed (or the loop must look at once: a seed request, a stop). Any thread; it must only signal. */
@@ -187,7 +248,7 @@ final class WalChangeWaiter {
             // No stat: a commit that overwrites a restarted WAL within the same clock tick
             // changes neither its size nor its time. The sync that follows looks at the frames.
             synchronized (signal) {
-                if (!signalled && !closed) {
+                if (!signalled && !notified && !closed) {
                     signal.wait(SyncLoop.SYNC_SPACING.toMillis());
                 }
                 signalled = false;
@@ -211,7 +272,7 @@ final class WalChangeWaiter {
                     if (left <= 0 && !untimed) {
                         return false;
                     }
-                    if (!signalled && !lookRequested) {
+                    if (!signalled && !notified && !lookRequested) {
                         if (untimed) {
                             signal.wait();
                         } else {
@@ -220,12 +281,16 @@ final class WalChangeWaiter {
                             signal.wait(subscription == null ? Math.min(waitMillis, 1000) : waitMillis);
                         }
                     }
-                    if (signalled) {
+                    if (signalled || (notified && !notificationsJudgedByLooks(dormant))) {
                         signalled = false;
                         notified = false;
                         return true;
                     }
-                    lookRequested = false; // the loop's next turn compares size and time (walChanged)
+                    if (notified) {
+                        notified = false; // the loop's next turn compares size and time (walChanged)
+                        notificationsSetAside++;
+                    }
+                    lookRequested = false;
                 }
             }
         } finally {
@@ -288,14 +353,20 @@ final class WalChangeWaiter {
             if (look) {
                 seenWal = wal;
                 seenDb = db;
+                if (changed) {
+                    releasedSettled = false;
+                }
             }
             return changed;
         }
     }
 
-    /** A file's size and modification time (both -1 when it does not exist), read in one call. */
-    private record FileState(long size, long modifiedMillis) {
-        private static final FileState ABSENT = new FileState(-1, -1);
+    /**
+     * A file's size, modification time and identity (device and inode: a file put in its place is
+     * another file whatever its times), read in one call; size and time -1 when it does not exist.
+     */
+    private record FileState(long size, long modifiedMillis, Object key) {
+        private static final FileState ABSENT = new FileState(-1, -1, null);
 
         /**
          * Without an exception for a missing file: a released database's WAL is usually gone,
@@ -304,7 +375,7 @@ final class WalChangeWaiter {
          */
         static FileState of(Path file) throws IOException {
             BasicFileAttributes a = file.getFileSystem().provider().readAttributesIfExists(file, BasicFileAttributes.class);
-            return a == null ? ABSENT : new FileState(a.size(), a.lastModifiedTime().toMillis());
+            return a == null ? ABSENT : new FileState(a.size(), a.lastModifiedTime().toMillis(), a.fileKey());
         }
     }
 

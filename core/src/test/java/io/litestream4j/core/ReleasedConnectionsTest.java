@@ -419,6 +419,69 @@ class ReleasedConnectionsTest {
         assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(app));
     }
 
+    /**
+     * A crowded start releases a quiet database whose files were last written long ago, and it
+     * stays released look after look. A commit after it, by an application whose close is the
+     * last (the WAL gone again, only the database file's time showing the change), is still found
+     * by its notification and replicated: a notification after a settled release is judged by a
+     * look at the files (WalChangeWaiter), and this is the case the look must not miss. (Here
+     * the watcher delivers the events of our own open before the loop subscribes; at 10,000
+     * databases starting it delivered them after the release, which WalChangeWaiterTest
+     * reproduces with a reader's open and close.)
+     */
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void aCrowdedStartsReleaseOfSettledFilesStaysAndACommitAfterItIsReplicated() throws Exception {
+        // Looks every 0.5 s (10 x 50 ms); no timed checkpoint within the test to open them legitimately.
+        DatabaseOptions options = DatabaseOptions.defaults().withMonitorInterval(Duration.ofMillis(50))
+                .withCheckpoints(Duration.ofHours(1), DatabaseOptions.defaults().minCheckpointPageCount(), DatabaseOptions.defaults().truncatePageN());
+        assertThat(HeldConnections.count()).as("databases of earlier tests still holding connections").isLessThan(HeldConnections.RELEASE_AT_START_ABOVE);
+        Path app = withLitestreamTables(TestDb.create(dir, "app.db", 4096, 20));
+        // Last written a minute ago: settled (WalChangeWaiter.SETTLED), as a database nobody writes is.
+        Files.setLastModifiedTime(app, java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(60)));
+        Path replica = dir.resolve("replica");
+        List<Database> others = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; !HeldConnections.crowded(); i++) {
+                Path other = TestDb.create(Files.createDirectories(dir.resolve("other" + i)), "o.db", 4096, 1);
+                others.add(Database.open(other, DatabaseOptions.defaults(), Clock.systemUTC(), Database.ReplicaState.EMPTY));
+            }
+            DatabaseReplicator r = DatabaseReplicator.start(app, options,
+                    List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
+            try {
+                assertThat(r.database().releaseCount()).as("crowded: released by the start itself").isEqualTo(1);
+                Thread.sleep(3000); // six look intervals, and time for the watcher to deliver every event of our open
+                assertThat(r.database().releaseCount()).as("not opened and released again").isEqualTo(1);
+                assertThat(app.resolveSibling("app.db-wal")).as("no WAL made by opening again").doesNotExist();
+
+                long before = r.database().txid();
+                try (Connection c = TestDb.open(app)) {
+                    TestDb.insert(c, 9, 100);
+                }
+                // Generous: the notification comes within milliseconds; a busy machine may delay it.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (r.database().txid() == before && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(r.database().txid()).as("the commit after the release is synced without being asked").isGreaterThan(before);
+            } finally {
+                assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
+                r.close();
+            }
+            assertThat(r.lastError()).isNull();
+        } finally {
+            others.forEach(Database::close);
+        }
+        Path out = dir.resolve("restored.db");
+        try (FileReplicaClient client = new FileReplicaClient(replica)) {
+            var plan = RestorePlanner.plan(client, OptionalLong.empty());
+            assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
+                    .checksumVerified()).isTrue();
+        }
+        assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).as("the write-and-close after the release").isEqualTo(29);
+        assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(app));
+    }
+
     /** Creates Litestream's two tables as an earlier replication would have, and closes: no WAL left. */
     private static Path withLitestreamTables(Path db) throws Exception {
         try (Connection app = TestDb.open(db)) {

@@ -135,6 +135,87 @@ class WalChangeWaiterTest {
         }
     }
 
+    /**
+     * The events of a connection that opened and closed without a commit (as our own open, at a
+     * start) are still waiting when the database is released with settled files (no WAL, the
+     * database last written a minute ago): the dormant wait sets them aside, since the files do
+     * not bear them out, and goes on waiting. A commit afterwards ends it, though its connection's
+     * close deletes the WAL again: the checkpoint gave the database file a new time.
+     */
+    @Test
+    void aNotificationTheSettledFilesDoNotBearOutLeavesADormantWaitWaiting() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 5);
+        Path wal = db.resolveSibling("app.db-wal");
+        FileTime settled = FileTime.from(java.time.Instant.now().minusSeconds(60));
+        Files.setLastModifiedTime(db, settled);
+        WalChangeWaiter waiter = new WalChangeWaiter(db, wal, Duration.ofMillis(50));
+        try {
+            assertThat(waiter.listening()).as("notifications on (Linux inotify)").isTrue();
+            assertThat(waiter.await(false, Long.MAX_VALUE, true)).as("the first look").isTrue();
+            try (Connection reader = TestDb.open(db)) {
+                TestDb.queryLong(reader, "SELECT count(*) FROM t");
+            }
+            assertThat(wal).as("the reader's close deleted the WAL it made").doesNotExist();
+            assertThat(Files.getLastModifiedTime(db)).as("and wrote nothing to the database").isEqualTo(settled);
+            // Generous: the notification comes within milliseconds; a loaded machine may delay it.
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (waiter.untouchedSinceLastLook() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(waiter.untouchedSinceLastLook()).as("the reader's notification arrived").isFalse();
+            waiter.released();
+            assertThat(waiter.untouchedSinceLastLook()).as("set aside once released with settled files").isTrue();
+
+            var result = new java.util.concurrent.CompletableFuture<Boolean>();
+            Thread.ofVirtual().start(() -> complete(result, waiter));
+            deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (waiter.notificationsSetAside() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(waiter.notificationsSetAside()).as("the wait took the notification").isPositive();
+            Thread.sleep(1_000); // two look intervals
+            assertThat(result).as("nothing changed: still waiting").isNotDone();
+
+            try (Connection app = TestDb.open(db)) {
+                TestDb.insert(app, 1, 100);
+            }
+            assertThat(wal).as("the application's close checkpointed and deleted the WAL").doesNotExist();
+            assertThat(result.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("a commit ends the wait").isTrue();
+        } finally {
+            waiter.close();
+            waiter.release();
+        }
+    }
+
+    /**
+     * Released with the database written just before (our close's checkpoint, or a commit right
+     * before the release): a later write could carry the same time, so the files cannot tell, and
+     * every notification ends the wait, as one without a commit behind it does here.
+     */
+    @Test
+    void afterAReleaseOfFreshlyWrittenFilesEveryNotificationEndsTheWait() throws Exception {
+        Path db = TestDb.create(dir, "app.db", 4096, 5); // written just now
+        Path wal = db.resolveSibling("app.db-wal");
+        WalChangeWaiter waiter = new WalChangeWaiter(db, wal, Duration.ofMillis(50));
+        try {
+            assertThat(waiter.listening()).as("notifications on (Linux inotify)").isTrue();
+            assertThat(waiter.await(false, Long.MAX_VALUE, true)).as("the first look").isTrue();
+            waiter.released();
+
+            var result = new java.util.concurrent.CompletableFuture<Boolean>();
+            Thread.ofVirtual().start(() -> complete(result, waiter));
+            Thread.sleep(200);
+            try (Connection reader = TestDb.open(db)) {
+                TestDb.queryLong(reader, "SELECT count(*) FROM t");
+            }
+            assertThat(result.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("the reader's notification ends the wait").isTrue();
+            assertThat(waiter.notificationsSetAside()).isZero();
+        } finally {
+            waiter.close();
+            waiter.release();
+        }
+    }
+
     private static void complete(java.util.concurrent.CompletableFuture<Boolean> result, WalChangeWaiter waiter) {
         try {
             result.complete(waiter.await(false, Long.MAX_VALUE, true));
