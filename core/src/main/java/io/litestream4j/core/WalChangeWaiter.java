@@ -163,10 +163,11 @@ final class WalChangeWaiter {
     /**
      * A sync is about to read the WAL: every change notified so far is in what it reads, so the
      * loop need not wake for it again. A notification after this call (a commit during or after
-     * the read) still wakes it. Without this, the start's own sync, which runs outside the loop,
-     * left the notifications of its own open standing (SQLite creating the WAL): the loop's first
-     * look then opened the connections of a database the crowded start had just released, for
-     * nothing (4,666 of 10,000 databases in a start-up, docs/benchmarks.md, start9). Any thread.
+     * the read) still wakes it. The start's own sync runs outside the loop, and without this left
+     * the notifications of its own open (SQLite creating the WAL) standing for the loop's first
+     * look. On its own it did not stop the reopens of a start of 10,000 databases (4,721 against
+     * 4,666: most of those events came after the start's sync; {@link #notificationsJudgedByLooks}
+     * did, docs/benchmarks.md, start9). Any thread.
      */
     void coveredBySync() {
         synchronized (signal) {

@@ -390,10 +390,7 @@ class ReleasedConnectionsTest {
         Path app = withLitestreamTables(TestDb.create(dir, "app.db", 4096, 20));
         Path replica = dir.resolve("replica");
         try {
-            for (int i = 0; !HeldConnections.crowded(); i++) {
-                Path other = TestDb.create(Files.createDirectories(dir.resolve("other" + i)), "o.db", 4096, 1);
-                others.add(Database.open(other, DatabaseOptions.defaults(), Clock.systemUTC(), Database.ReplicaState.EMPTY));
-            }
+            crowdTheProcess(others);
             DatabaseReplicator r = DatabaseReplicator.start(app, options,
                     List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
             try {
@@ -409,14 +406,7 @@ class ReleasedConnectionsTest {
         } finally {
             others.forEach(Database::close);
         }
-        Path out = dir.resolve("restored.db");
-        try (FileReplicaClient client = new FileReplicaClient(replica)) {
-            var plan = RestorePlanner.plan(client, OptionalLong.empty());
-            assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
-                    .checksumVerified()).isTrue();
-        }
-        assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).as("the write-and-close after the release").isEqualTo(29);
-        assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(app));
+        assertReplicaRestoresTo(replica, app, 29);
     }
 
     /**
@@ -442,10 +432,7 @@ class ReleasedConnectionsTest {
         Path replica = dir.resolve("replica");
         List<Database> others = new java.util.ArrayList<>();
         try {
-            for (int i = 0; !HeldConnections.crowded(); i++) {
-                Path other = TestDb.create(Files.createDirectories(dir.resolve("other" + i)), "o.db", 4096, 1);
-                others.add(Database.open(other, DatabaseOptions.defaults(), Clock.systemUTC(), Database.ReplicaState.EMPTY));
-            }
+            crowdTheProcess(others);
             DatabaseReplicator r = DatabaseReplicator.start(app, options,
                     List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
             try {
@@ -472,14 +459,27 @@ class ReleasedConnectionsTest {
         } finally {
             others.forEach(Database::close);
         }
+        assertReplicaRestoresTo(replica, app, 29);
+    }
+
+    /** Opens databases into {@code others} until the process is crowded (HeldConnections): the next start releases at once. */
+    private void crowdTheProcess(List<Database> others) throws Exception {
+        for (int i = 0; !HeldConnections.crowded(); i++) {
+            Path other = TestDb.create(Files.createDirectories(dir.resolve("other" + i)), "o.db", 4096, 1);
+            others.add(Database.open(other, DatabaseOptions.defaults(), Clock.systemUTC(), Database.ReplicaState.EMPTY));
+        }
+    }
+
+    /** {@code replica} restores, checksum verified, to {@code rows} rows (the write-and-close after the release among them) and to {@code db}'s content. */
+    private void assertReplicaRestoresTo(Path replica, Path db, long rows) throws Exception {
         Path out = dir.resolve("restored.db");
         try (FileReplicaClient client = new FileReplicaClient(replica)) {
             var plan = RestorePlanner.plan(client, OptionalLong.empty());
             assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
                     .checksumVerified()).isTrue();
         }
-        assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).as("the write-and-close after the release").isEqualTo(29);
-        assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(app));
+        assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).as("the write-and-close after the release").isEqualTo(rows);
+        assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(db));
     }
 
     /** Creates Litestream's two tables as an earlier replication would have, and closes: no WAL left. */
