@@ -321,11 +321,7 @@ class ReleasedConnectionsTest {
             try (Connection app = TestDb.open(db)) {
                 TestDb.insert(app, 1, 100);
             }
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (r.database().txid() == before && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertThat(r.database().txid()).as("a commit after the release is synced without being asked").isGreaterThan(before);
+            assertSyncedPast(r, before);
         } finally {
             assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
             r.close();
@@ -445,12 +441,7 @@ class ReleasedConnectionsTest {
                 try (Connection c = TestDb.open(app)) {
                     TestDb.insert(c, 9, 100);
                 }
-                // Generous: the notification comes within milliseconds; a busy machine may delay it.
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (r.database().txid() == before && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
-                assertThat(r.database().txid()).as("the commit after the release is synced without being asked").isGreaterThan(before);
+                assertSyncedPast(r, before);
             } finally {
                 assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
                 r.close();
@@ -460,6 +451,15 @@ class ReleasedConnectionsTest {
             others.forEach(Database::close);
         }
         assertReplicaRestoresTo(replica, app, 29);
+    }
+
+    /** Waits (generously: a notification comes within milliseconds, a busy machine may delay it) for a commit after the release to be synced without being asked. */
+    private static void assertSyncedPast(DatabaseReplicator r, long before) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (r.database().txid() == before && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(r.database().txid()).as("a commit after the release is synced without being asked").isGreaterThan(before);
     }
 
     /** Opens databases into {@code others} until the process is crowded (HeldConnections): the next start releases at once. */
