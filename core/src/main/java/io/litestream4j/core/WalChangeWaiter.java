@@ -106,7 +106,7 @@ final class WalChangeWaiter {
      * Only with notifications: a commit after our close is then signalled whatever the sizes say,
      * while a poller could miss one that landed between the close and this look. It also notes
      * whether the files were settled, so that later notifications can be judged by a look
-     * ({@link #notificationsJudgedByLooks}); a commit between the close and this look left them
+     * ({@link #releasedSettled()}); a commit between the close and this look left them
      * freshly written, not settled. Loop thread only.
      */
     void released() throws IOException {
@@ -128,8 +128,8 @@ final class WalChangeWaiter {
     }
 
     /**
-     * Whether a notification can be judged by a look alone: the database is dormant and the files
-     * were settled when its connections were released. Then a commit since shows in the files
+     * Whether a notification to a dormant database can be judged by a look alone: the files were
+     * settled when its connections were released. Then a commit since shows in the files
      * (the WAL appears or grows, or a checkpoint writes the database, each with a new time), and
      * a notification the files do not bear out is an event of our own open or close delivered
      * late (SQLite creating the WAL when we opened, with its owner set when we run as root): at
@@ -138,9 +138,9 @@ final class WalChangeWaiter {
      * start9). A release that found the files freshly written (our close's checkpoint, or a commit
      * that landed just before it) is not settled, and every notification then ends the wait.
      */
-    private boolean notificationsJudgedByLooks(boolean dormant) {
+    private boolean releasedSettled() {
         synchronized (looks) {
-            return dormant && releasedSettled;
+            return releasedSettled;
         }
     }
 
@@ -153,7 +153,7 @@ final class WalChangeWaiter {
      */
     boolean untouchedSinceLastLook() throws IOException {
         synchronized (signal) {
-            if (lookRequested || (notified && !notificationsJudgedByLooks(true))) {
+            if (lookRequested || (notified && !releasedSettled())) {
                 return false;
             }
         }
@@ -166,7 +166,7 @@ final class WalChangeWaiter {
      * the read) still wakes it. The start's own sync runs outside the loop, and without this left
      * the notifications of its own open (SQLite creating the WAL) standing for the loop's first
      * look. On its own it did not stop the reopens of a start of 10,000 databases (4,721 against
-     * 4,666: most of those events came after the start's sync; {@link #notificationsJudgedByLooks}
+     * 4,666: most of those events came after the start's sync; {@link #releasedSettled()}
      * did, docs/benchmarks.md, start9). Any thread.
      */
     void coveredBySync() {
@@ -282,7 +282,7 @@ final class WalChangeWaiter {
                             signal.wait(subscription == null ? Math.min(waitMillis, 1000) : waitMillis);
                         }
                     }
-                    if (signalled || (notified && !notificationsJudgedByLooks(dormant))) {
+                    if (signalled || (notified && !(dormant && releasedSettled()))) {
                         signalled = false;
                         notified = false;
                         return true;
