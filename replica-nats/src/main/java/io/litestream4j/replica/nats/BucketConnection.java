@@ -111,6 +111,7 @@ final class BucketConnection implements AutoCloseable {
                 .maxReconnects(settings.maxReconnects())
                 .reconnectWait(settings.reconnectWait())
                 .connectionTimeout(settings.timeout())
+                .dataPortType(FailFastDataPort.class.getName())
                 .connectionName("litestream4j")
                 .connectionListener(this::connectionEvent)
                 .errorListener(new QuietErrors());
