@@ -5,6 +5,7 @@ import io.litestream4j.core.replica.ReplicaHealth;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -120,6 +121,10 @@ public final class Main {
                 cli.addSubcommand(command.getValue().get());
             }
         }
+        // picocli converts a Path by reflection (it supports Java 5), whose accessor classes every
+        // restore spun at run time; a lambda of ours is in the start-up cache. After the
+        // subcommands: registering reaches those already added.
+        cli.registerConverter(Path.class, value -> Path.of(value));
         cli.setOut(out);
         cli.setErr(err);
         cli.setPosixClusteredShortOptionsAllowed(false);

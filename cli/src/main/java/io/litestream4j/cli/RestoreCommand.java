@@ -157,11 +157,15 @@ final class RestoreCommand implements Callable<Integer> {
             if (follow) {
                 return follow(client, interval, check, out);
             }
-            return switch (planOrSkip(client, target, time, out)) {
-                case null -> 0;
-                case RestoreSource.Litestream03 legacy -> restore03(legacy, check, out);
-                case RestoreSource.Ltx ltx -> restoreLtx(client, ltx.plan(), target.isPresent() || time != null, check, out);
-            };
+            // Tests of type, not a pattern switch: that switch's class is spun at run time, in every restore.
+            RestoreSource source = planOrSkip(client, target, time, out);
+            if (source instanceof RestoreSource.Litestream03 legacy) {
+                return restore03(legacy, check, out);
+            }
+            if (source instanceof RestoreSource.Ltx ltx) {
+                return restoreLtx(client, ltx.plan(), target.isPresent() || time != null, check, out);
+            }
+            return 0; // null: nothing to restore and -if-replica-exists, said already
         }
     }
 

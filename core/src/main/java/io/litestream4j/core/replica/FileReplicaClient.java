@@ -131,8 +131,7 @@ public final class FileReplicaClient implements ReplicaClient, RangedReads, Batc
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
-        out.sort(Comparator.comparing((LtxFileInfo f) -> f.minTxid(), Long::compareUnsigned)
-                .thenComparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
+        out.sort(LtxFileInfo.BY_TXIDS);
         return out;
     }
 

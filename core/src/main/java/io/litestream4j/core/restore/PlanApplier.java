@@ -22,7 +22,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -164,6 +163,15 @@ final class PlanApplier {
         }
     }
 
+    /**
+     * Daemon threads named {@code prefix0}, {@code prefix1}, ...: counted here, since the JDK's
+     * thread builder counts with a VarHandle whose classes each restore spun at run time.
+     */
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return task -> Thread.ofPlatform().name(prefix.concat(Integer.toString(count.getAndIncrement()))).daemon().unstarted(task);
+    }
+
     private static int blockSize(Path file) {
         try {
             return (int) Math.max(4096, Math.min(java.nio.file.Files.getFileStore(file).getBlockSize(), 1 << 16));
@@ -260,7 +268,8 @@ final class PlanApplier {
             for (int i = files.size() - 1; i >= 0; i--) {
                 claim(i, read.get(i));
             }
-            order = IntStream.range(0, files.size()).boxed().sorted(Comparator.comparingLong((Integer i) -> files.get(i).size()).reversed())
+            // Plain lambdas for the order: Comparator's combinators cost each restore classes spun at run time (LtxFileInfo.BY_TXIDS).
+            order = IntStream.range(0, files.size()).boxed().sorted((x, y) -> Long.compare(files.get(y).size(), files.get(x).size()))
                     .mapToInt(Integer::intValue).toArray();
         } else {
             // Downloads: newest first, each file's index read from its download and claimed before
@@ -268,7 +277,7 @@ final class PlanApplier {
             // is downloaded first, so that it is not fetched alone at the end. Its worker then
             // waits for its claim; one more worker than asked keeps the others going meanwhile.
             int n = files.size();
-            int biggest = IntStream.range(0, n).boxed().max(Comparator.comparingLong((Integer i) -> files.get(i).size())).orElseThrow();
+            int biggest = IntStream.range(0, n).boxed().max((x, y) -> Long.compare(files.get(x).size(), files.get(y).size())).orElseThrow();
             order = IntStream.concat(IntStream.of(biggest), IntStream.range(0, n).map(k -> n - 1 - k).filter(i -> i != biggest)).toArray();
             workers++;
         }
@@ -276,9 +285,9 @@ final class PlanApplier {
         AtomicInteger next = new AtomicInteger();
         int threads = Math.max(1, Math.min(workers, files.size()));
         List<Future<Long>> done = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("restore-apply-", 0).daemon().factory());
+        ExecutorService pool = Executors.newFixedThreadPool(threads, daemonThreads("restore-apply-"));
         if (split.parts() > 1) {
-            partPool = Executors.newFixedThreadPool(split.parts() - 1, Thread.ofPlatform().name("restore-part-", 0).daemon().factory());
+            partPool = Executors.newFixedThreadPool(split.parts() - 1, daemonThreads("restore-part-"));
         }
         try {
             for (int t = 0; t < threads; t++) {

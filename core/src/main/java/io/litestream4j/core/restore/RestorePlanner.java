@@ -22,6 +22,20 @@ import java.util.OptionalLong;
  */
 public final class RestorePlanner {
     private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(RestorePlanner.class);
+    /**
+     * How good a file is as the plan's next step, worst first: the one reaching furthest, then
+     * starting earliest, then from the highest level. A plain lambda, not {@code Comparator}'s
+     * combinators, whose serializable lambdas the restore's start-up cache cannot hold (see
+     * {@link LtxFileInfo#BY_TXIDS}).
+     */
+    private static final Comparator<LtxFileInfo> AS_NEXT_STEP = (a, b) -> {
+        int byMax = Long.compareUnsigned(a.maxTxid(), b.maxTxid());
+        if (byMax != 0) {
+            return byMax;
+        }
+        int byMin = Long.compare(b.minTxid(), a.minTxid());
+        return byMin != 0 ? byMin : Integer.compare(a.level(), b.level());
+    };
 
     private RestorePlanner() {}
 
@@ -128,7 +142,7 @@ public final class RestorePlanner {
         if (holding.isEmpty() || holding.stream().anyMatch(f -> f.minTxid() == f.maxTxid())) {
             return java.util.Optional.empty(); // nothing after it, or the next TXID has a file (and a time) of its own
         }
-        LtxFileInfo merged = holding.stream().min(Comparator.comparing(LtxFileInfo::maxTxid, Long::compareUnsigned)).orElseThrow();
+        LtxFileInfo merged = holding.stream().min((a, b) -> Long.compareUnsigned(a.maxTxid(), b.maxTxid())).orElseThrow();
         Instant stateTime = all.stream().filter(f -> f.maxTxid() == txid).map(LtxFileInfo::createdAt).min(Comparator.naturalOrder()).orElse(time);
         String later = timeline.nextChangeAfter(time)
                 .map(t -> "the nearest later restorable time is %s (TXID %s)".formatted(t, Txid.format(timeline.txidAt(t).orElseThrow())))
@@ -162,16 +176,13 @@ public final class RestorePlanner {
             throw new IOException("replica %s: TXID %s is not available; the newest is %s".formatted(location, Txid.format(goal), Txid.format(newest)));
         }
         List<LtxFileInfo> usable = all.stream().filter(f -> Long.compareUnsigned(f.maxTxid(), goal) <= 0).toList();
-        Comparator<LtxFileInfo> better = Comparator.comparing(LtxFileInfo::maxTxid, Long::compareUnsigned)
-                .thenComparing(LtxFileInfo::minTxid, Comparator.<Long>naturalOrder().reversed())
-                .thenComparingInt(LtxFileInfo::level);
         List<LtxFileInfo> chain = new ArrayList<>();
         long pos = from;
         while (pos != goal) {
             final long current = pos;
             LtxFileInfo next = usable.stream()
                     .filter(f -> Long.compareUnsigned(f.minTxid(), current + 1) <= 0 && Long.compareUnsigned(f.maxTxid(), current) > 0)
-                    .max(better).orElse(null);
+                    .max(AS_NEXT_STEP).orElse(null);
             if (next == null) {
                 throw gap(location, all, usable, current, goal);
             }
@@ -184,9 +195,7 @@ public final class RestorePlanner {
     private static IOException gap(String location, List<LtxFileInfo> all, List<LtxFileInfo> usable, long pos, long goal) {
         LtxFileInfo straddling = all.stream()
                 .filter(f -> Long.compareUnsigned(f.minTxid(), pos + 1) <= 0 && Long.compareUnsigned(f.maxTxid(), goal) > 0)
-                .min(Comparator.comparing(LtxFileInfo::maxTxid, Long::compareUnsigned)
-                        .thenComparing(LtxFileInfo::minTxid, Comparator.<Long>naturalOrder().reversed())
-                        .thenComparingInt(LtxFileInfo::level))
+                .min(AS_NEXT_STEP)
                 .orElse(null); // the smallest such file: the one that explains why
         // A file holding the goal inside it explains the gap; at the start only a merged first
         // file does (a snapshot there is the case below: no start at or before the goal).

@@ -47,7 +47,6 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -152,7 +151,7 @@ public final class AbsReplicaClient implements ReplicaClient, RangedReads, Exact
         } catch (RuntimeException e) {
             throw failure("list level " + level, e);
         }
-        out.sort(Comparator.comparing((LtxFileInfo f) -> f.minTxid(), Long::compareUnsigned).thenComparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
+        out.sort(LtxFileInfo.BY_TXIDS);
         return out;
     }
 

@@ -36,7 +36,6 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -168,7 +167,7 @@ public final class GcsReplicaClient implements ReplicaClient, RangedReads, Exact
         } catch (RuntimeException e) {
             throw failure("list level " + level, e);
         }
-        out.sort(Comparator.comparing((LtxFileInfo f) -> f.minTxid(), Long::compareUnsigned).thenComparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
+        out.sort(LtxFileInfo.BY_TXIDS);
         return out;
     }
 

@@ -21,7 +21,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -92,7 +91,7 @@ public final class NatsReplicaClient implements ReplicaClient, ExactTimestamps, 
             TxidRange.fromFileName(name.substring(prefix.length())).filter(range -> range.max() >= fromTxid)
                     .ifPresent(range -> out.add(new LtxFileInfo(level, range, o.getSize(), timestamp(o))));
         }
-        out.sort(Comparator.comparing(LtxFileInfo::range, Comparator.comparingLong(TxidRange::min).thenComparingLong(TxidRange::max)));
+        out.sort(LtxFileInfo.BY_TXIDS);
         return out;
     }
 

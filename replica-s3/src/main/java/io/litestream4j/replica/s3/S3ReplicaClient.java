@@ -18,7 +18,6 @@ import java.nio.file.NoSuchFileException;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -234,8 +233,7 @@ public final class S3ReplicaClient implements ReplicaClient, RangedReads, BatchD
         } catch (SdkException e) {
             throw failure("list level " + level, e);
         }
-        out.sort(Comparator.comparing((LtxFileInfo f) -> f.minTxid(), Long::compareUnsigned)
-                .thenComparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
+        out.sort(LtxFileInfo.BY_TXIDS);
         return out;
     }
 

@@ -13,7 +13,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -136,8 +135,7 @@ public final class SftpReplicaClient implements ReplicaClient, RangedReads, Lega
                 }
                 throw new IOException("sftp replica %s: list %s: %s".formatted(location(), dir, e.getMessage()), e);
             }
-            out.sort(Comparator.comparing((LtxFileInfo f) -> f.minTxid(), Long::compareUnsigned)
-                    .thenComparing(LtxFileInfo::maxTxid, Long::compareUnsigned));
+            out.sort(LtxFileInfo.BY_TXIDS);
             return out;
         });
     }
