@@ -275,12 +275,7 @@ class ReleasedConnectionsTest {
         }
         assertThat(r.lastError()).isNull();
         assertThat(commits.get()).isEqualTo(200);
-        Path out = dir.resolve("restored.db");
-        try (FileReplicaClient client = new FileReplicaClient(replica)) {
-            var plan = RestorePlanner.plan(client, OptionalLong.empty());
-            assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
-                    .checksumVerified()).isTrue();
-        }
+        Path out = restoreLatest(replica, dir.resolve("restored.db"));
         assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(db));
         assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).isEqualTo(210);
     }
@@ -313,26 +308,13 @@ class ReleasedConnectionsTest {
             }
             assertThat(r.database().releaseCount()).as("released").isEqualTo(1);
             assertThat(wal).as("our close was the last: SQLite deleted the WAL").doesNotExist();
-            Thread.sleep(3000); // six look intervals
-            assertThat(r.database().releaseCount()).as("not opened and released again").isEqualTo(1);
-            assertThat(wal).as("no empty WAL made by opening again").doesNotExist();
-
-            long before = r.database().txid();
-            try (Connection app = TestDb.open(db)) {
-                TestDb.insert(app, 1, 100);
-            }
-            assertSyncedPast(r, before);
+            assertStaysReleasedAndReplicatesACommit(r, db, 1);
         } finally {
             assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
             r.close();
         }
         assertThat(r.lastError()).isNull();
-        Path out = dir.resolve("restored.db");
-        try (FileReplicaClient client = new FileReplicaClient(replica)) {
-            var plan = RestorePlanner.plan(client, OptionalLong.empty());
-            assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
-                    .checksumVerified()).isTrue();
-        }
+        Path out = restoreLatest(replica, dir.resolve("restored.db"));
         assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).isEqualTo(16);
     }
 
@@ -382,26 +364,14 @@ class ReleasedConnectionsTest {
             assertThat(r.database().releaseCount()).as("few databases hold connections: not released by the start").isZero();
         }
 
-        List<Database> others = new java.util.ArrayList<>();
         Path app = withLitestreamTables(TestDb.create(dir, "app.db", 4096, 20));
         Path replica = dir.resolve("replica");
-        try {
-            crowdTheProcess(others);
-            DatabaseReplicator r = DatabaseReplicator.start(app, options,
-                    List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
-            try {
-                assertThat(r.database().releaseCount()).as("crowded: released by the start itself").isEqualTo(1);
-                assertThat(app.resolveSibling("app.db-wal")).as("our close was the last: SQLite deleted the WAL").doesNotExist();
-                try (Connection c = TestDb.open(app)) {
-                    TestDb.insert(c, 9, 100);
-                }
-            } finally {
-                assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
-                r.close();
+        startCrowded(app, options, replica, r -> {
+            assertThat(app.resolveSibling("app.db-wal")).as("our close was the last: SQLite deleted the WAL").doesNotExist();
+            try (Connection c = TestDb.open(app)) {
+                TestDb.insert(c, 9, 100);
             }
-        } finally {
-            others.forEach(Database::close);
-        }
+        });
         assertReplicaRestoresTo(replica, app, 29);
     }
 
@@ -426,31 +396,25 @@ class ReleasedConnectionsTest {
         // Last written a minute ago: settled (WalChangeWaiter.SETTLED), as a database nobody writes is.
         Files.setLastModifiedTime(app, java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(60)));
         Path replica = dir.resolve("replica");
-        List<Database> others = new java.util.ArrayList<>();
-        try {
-            crowdTheProcess(others);
-            DatabaseReplicator r = DatabaseReplicator.start(app, options,
-                    List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
-            try {
-                assertThat(r.database().releaseCount()).as("crowded: released by the start itself").isEqualTo(1);
-                Thread.sleep(3000); // six look intervals, and time for the watcher to deliver every event of our open
-                assertThat(r.database().releaseCount()).as("not opened and released again").isEqualTo(1);
-                assertThat(app.resolveSibling("app.db-wal")).as("no WAL made by opening again").doesNotExist();
-
-                long before = r.database().txid();
-                try (Connection c = TestDb.open(app)) {
-                    TestDb.insert(c, 9, 100);
-                }
-                assertSyncedPast(r, before);
-            } finally {
-                assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
-                r.close();
-            }
-            assertThat(r.lastError()).isNull();
-        } finally {
-            others.forEach(Database::close);
-        }
+        DatabaseReplicator r = startCrowded(app, options, replica, started -> assertStaysReleasedAndReplicatesACommit(started, app, 9));
+        assertThat(r.lastError()).isNull();
         assertReplicaRestoresTo(replica, app, 29);
+    }
+
+    /**
+     * The released database stays released for six look intervals (3 s at 0.5 s; time too for the
+     * watcher to deliver every event of our own open) without a WAL made by opening it again; then
+     * a commit of {@code rows} rows by the application is synced without being asked.
+     */
+    private static void assertStaysReleasedAndReplicatesACommit(DatabaseReplicator r, Path db, int rows) throws Exception {
+        Thread.sleep(3000);
+        assertThat(r.database().releaseCount()).as("not opened and released again").isEqualTo(1);
+        assertThat(db.resolveSibling(db.getFileName() + "-wal")).as("no WAL made by opening again").doesNotExist();
+        long before = r.database().txid();
+        try (Connection app = TestDb.open(db)) {
+            TestDb.insert(app, rows, 100);
+        }
+        assertSyncedPast(r, before);
     }
 
     /** Waits (generously: a notification comes within milliseconds, a busy machine may delay it) for a commit after the release to be synced without being asked. */
@@ -470,16 +434,51 @@ class ReleasedConnectionsTest {
         }
     }
 
+    /** What a test checks of a replicator while it runs. */
+    private interface WhileRunning {
+        void check(DatabaseReplicator r) throws Exception;
+    }
+
+    /**
+     * Starts replicating {@code app} to {@code replica} in a process crowded with databases
+     * holding connections ({@link #crowdTheProcess}), so that the start itself releases it;
+     * runs {@code check}, stops (the replica caught up) and closes the crowd. Returns the
+     * stopped replicator.
+     */
+    private DatabaseReplicator startCrowded(Path app, DatabaseOptions options, Path replica, WhileRunning check) throws Exception {
+        List<Database> others = new java.util.ArrayList<>();
+        try {
+            crowdTheProcess(others);
+            DatabaseReplicator r = DatabaseReplicator.start(app, options,
+                    List.of(new DatabaseReplicator.Destination(new FileReplicaClient(replica), Duration.ZERO)), Clock.systemUTC());
+            try {
+                assertThat(r.database().releaseCount()).as("crowded: released by the start itself").isEqualTo(1);
+                check.check(r);
+            } finally {
+                assertThat(r.stop(Duration.ofSeconds(30))).as("replica caught up at stop").isTrue();
+                r.close();
+            }
+            return r;
+        } finally {
+            others.forEach(Database::close);
+        }
+    }
+
     /** {@code replica} restores, checksum verified, to {@code rows} rows (the write-and-close after the release among them) and to {@code db}'s content. */
     private void assertReplicaRestoresTo(Path replica, Path db, long rows) throws Exception {
-        Path out = dir.resolve("restored.db");
-        try (FileReplicaClient client = new FileReplicaClient(replica)) {
-            var plan = RestorePlanner.plan(client, OptionalLong.empty());
-            assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
-                    .checksumVerified()).isTrue();
-        }
+        Path out = restoreLatest(replica, dir.resolve("restored.db"));
         assertThat(TestDb.queryLong(TestDb.open(out), "SELECT count(*) FROM t")).as("the write-and-close after the release").isEqualTo(rows);
         assertThat(TestDb.digest(out)).isEqualTo(TestDb.digest(db));
+    }
+
+    /** Restores the newest state of the file replica at {@code replica} into {@code out}, its database checksum verified; returns {@code out}. */
+    private static Path restoreLatest(Path replica, Path out) throws Exception {
+        try (FileReplicaClient client = new FileReplicaClient(replica)) {
+            var plan = RestorePlanner.plan(client, OptionalLong.empty());
+            var result = Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true));
+            assertThat(result.checksumVerified()).as("restored database checksum verified").isTrue();
+        }
+        return out;
     }
 
     /** Creates Litestream's two tables as an earlier replication would have, and closes: no WAL left. */
@@ -590,12 +589,7 @@ class ReleasedConnectionsTest {
 
     /** The local L0 files restore to exactly the database's content, verified end to end. */
     private void assertRestoresTo(Path db) throws Exception {
-        Path out = dir.resolve("restored-" + System.nanoTime() + ".db");
-        try (FileReplicaClient client = new FileReplicaClient(dir.resolve(".app.db-litestream"))) {
-            var plan = RestorePlanner.plan(client, OptionalLong.empty());
-            var result = Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true));
-            assertThat(result.checksumVerified()).as("restored database checksum verified").isTrue();
-        }
+        Path out = restoreLatest(dir.resolve(".app.db-litestream"), dir.resolve("restored-" + System.nanoTime() + ".db"));
         assertThat(TestDb.digest(out)).as("restore of the local files equals the database").isEqualTo(TestDb.digest(db));
     }
 
@@ -641,12 +635,7 @@ class ReleasedConnectionsTest {
             if (!commitAfterRelease) {
                 assertThat(releasedAfterStop).as("untouched since its release: the stop did not open it again").isTrue();
             }
-            Path out = dir.resolve("restored-" + commitAfterRelease + ".db");
-            try (FileReplicaClient client = new FileReplicaClient(replica)) {
-                var plan = RestorePlanner.plan(client, OptionalLong.empty());
-                assertThat(Restorer.restore(client, plan, new RestoreOptions(out, OptionalLong.empty(), RestoreOptions.IntegrityCheck.FULL, true))
-                        .checksumVerified()).isTrue();
-            }
+            Path out = restoreLatest(replica, dir.resolve("restored-" + commitAfterRelease + ".db"));
             assertThat(TestDb.digest(out)).as("the replica holds every commit").isEqualTo(TestDb.digest(db));
         }
     }
