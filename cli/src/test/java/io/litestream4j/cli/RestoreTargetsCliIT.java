@@ -30,9 +30,17 @@ class RestoreTargetsCliIT {
             // two writes, whose TXIDs (2 and 3) this test names.
             TestDb.exec(c, "CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)", "CREATE TABLE _litestream_lock (id INTEGER)");
         }
-        // Uploads at most every 15 s: the two writes below go out merged into one L0 file.
+        // Uploads at most every 15 s: the two writes below go out merged into one L0 file. No
+        // compaction or snapshot runs during the test (their wall-clock boundaries are ten years
+        // apart): a CI run that crossed 10:40:00 merged the files into level 1 and 2 and the restore
+        // rightly named the level 2 file that then held the time instead.
         Path cfg = dir.resolve("litestream.yml");
         Files.writeString(cfg, """
+                levels:
+                  - interval: 87600h
+                snapshot:
+                  interval: 87600h
+                  retention: 87600h
                 dbs:
                   - path: $DIR/app.db
                     monitor-interval: 100ms
