@@ -40,8 +40,23 @@ public final class PageIndex {
         return i >= 0 ? OptionalInt.of(i) : OptionalInt.empty();
     }
 
-    /** True if {@code other} has the same entries: the same pages, at the same offsets, of the same sizes. */
+    /**
+     * True if {@code other} has the same entries: the same pages, at the same offsets, of the same
+     * sizes. A loop of ours rather than {@code Arrays.equals}: a restore compares two indexes per
+     * file, a few hundred times, and the JDK's comparison (not intrinsic under C1, and compiled only
+     * after thousands of calls in the restore's launcher settings) ran interpreted, the restore
+     * workers' largest interpreted cost (docs/benchmarks.md, restore9).
+     */
     public boolean sameEntries(PageIndex other) {
-        return Arrays.equals(pgnos, other.pgnos) && Arrays.equals(offsets, other.offsets) && Arrays.equals(sizes, other.sizes);
+        int n = pgnos.length;
+        if (other.pgnos.length != n) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (pgnos[i] != other.pgnos[i] || offsets[i] != other.offsets[i] || sizes[i] != other.sizes[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 }
