@@ -42,8 +42,8 @@ public final class PageIndex {
 
     /**
      * True if {@code other} has the same entries: the same pages, at the same offsets, of the same
-     * sizes. A loop of ours rather than {@code Arrays.equals}: a restore compares two indexes per
-     * file, a few hundred times, and the JDK's comparison (not intrinsic under C1, and compiled only
+     * sizes. A loop of ours rather than {@code Arrays.equals}: a restore compares each file's index
+     * with the planned one, a few hundred times, and the JDK's comparison (not intrinsic under C1, and compiled only
      * after thousands of calls in the restore's launcher settings) ran interpreted, the restore
      * workers' largest interpreted cost (docs/benchmarks.md, restore9).
      */
