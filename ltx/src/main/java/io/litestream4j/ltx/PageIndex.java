@@ -42,10 +42,11 @@ public final class PageIndex {
 
     /**
      * True if {@code other} has the same entries: the same pages, at the same offsets, of the same
-     * sizes. A loop of ours rather than {@code Arrays.equals}: a restore compares each file's index
-     * with the planned one, a few hundred times, and the JDK's comparison (not intrinsic under C1, and compiled only
-     * after thousands of calls in the restore's launcher settings) ran interpreted, the restore
-     * workers' largest interpreted cost (docs/benchmarks.md, restore9).
+     * sizes (the three arrays of an index have one length: {@code PageIndexBuilder} makes them). A
+     * loop of ours rather than {@code Arrays.equals}: a restore compares each file's index with the
+     * planned one, a few hundred times, and the JDK's comparison (not intrinsic under C1, and
+     * compiled only after thousands of calls with the restore's launcher settings) ran interpreted,
+     * the restore workers' largest interpreted cost (docs/benchmarks.md, restore9).
      */
     public boolean sameEntries(PageIndex other) {
         int n = pgnos.length;
