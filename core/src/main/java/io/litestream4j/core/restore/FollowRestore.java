@@ -329,7 +329,7 @@ public final class FollowRestore implements AutoCloseable {
             listener.applied(from, txid, files.size(), written);
         } finally {
             for (Prefetcher.Fetched f : fetched) {
-                f.delete();
+                f.release();
             }
         }
     }

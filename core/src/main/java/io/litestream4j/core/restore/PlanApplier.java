@@ -338,7 +338,7 @@ final class PlanApplier {
                     }
                     pages += applyFile(order[k], fetched.path(), out);
                 } finally {
-                    fetched.delete();
+                    fetched.release();
                 }
             }
             return pages;

@@ -5,11 +5,13 @@ import io.litestream4j.core.replica.ReplicaClient;
 import io.litestream4j.ltx.LtxFileInfo;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +27,13 @@ import java.util.concurrent.TimeUnit;
  * hands them out in plan order. Files of a {@link LocalFiles} replica are read in place. Threads
  * may open files of the current plan concurrently; {@link #reset} and {@link #close} must not run
  * while they do.
+ *
+ * <p>A download's file, once its reader gives it back, is emptied and kept for a later download
+ * rather than deleted: a restore of a thousand L0 files then makes a dozen files, not a thousand.
+ * Making a file right after others were deleted is what cost: ext4 without a journal skips every
+ * inode freed in the last seconds when it allocates one, reading the inode table for each, so
+ * every new file cost more than the last (a 1 GiB restore of 940 files from S3Proxy spent about
+ * 0.9 s of CPU in {@code open}, docs/benchmarks.md).
  */
 public final class Prefetcher implements AutoCloseable {
     private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(Prefetcher.class);
@@ -42,6 +51,8 @@ public final class Prefetcher implements AutoCloseable {
     private final List<CompletableFuture<Path>> downloads = new ArrayList<>();
     /** Every temporary file this prefetcher made (others may share the folder). */
     private final java.util.Queue<Path> created = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Files given back by their readers, empty, for the next downloads. */
+    private final java.util.Queue<Path> spare = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private int nextToStart;
 
     public Prefetcher(ReplicaClient client, int parallelism, Path tempDir) {
@@ -65,17 +76,20 @@ public final class Prefetcher implements AutoCloseable {
         }
     }
 
-    /** A planned file on this machine: the replica's own file, or a temporary download that {@link #delete} removes. */
-    public record Fetched(Path path, boolean temporary) {
-        /** Removes a temporary download; the replica's own file stays. */
-        public void delete() throws IOException {
-            if (temporary) {
-                Files.deleteIfExists(path);
+    /**
+     * A planned file on this machine: the replica's own file ({@code downloadedBy} null), or a
+     * temporary download that {@link #release} gives back to the prefetcher that made it.
+     */
+    public record Fetched(Path path, Prefetcher downloadedBy) {
+        /** Gives a temporary download back, to be emptied and reused: read nothing of it afterwards. The replica's own file stays. */
+        public void release() throws IOException {
+            if (downloadedBy != null) {
+                downloadedBy.reuse(path);
             }
         }
     }
 
-    /** Opens file {@code i} of the current plan, waiting for its download; closing it removes the download. */
+    /** Opens file {@code i} of the current plan, waiting for its download; closing it releases the download. */
     public InputStream open(int i) throws IOException {
         Fetched f = fetch(i);
         InputStream in = Files.newInputStream(f.path());
@@ -83,9 +97,19 @@ public final class Prefetcher implements AutoCloseable {
             @Override
             public void close() throws IOException {
                 super.close();
-                f.delete();
+                f.release();
             }
         };
+    }
+
+    /** Empties a released download's file (its space freed now, as a deletion would) and keeps it for the next download. */
+    private void reuse(Path p) throws IOException {
+        try {
+            FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING).close();
+        } catch (NoSuchFileException closed) {
+            return; // released after close(), which deleted it
+        }
+        spare.add(p);
     }
 
     /** File {@code i} of the current plan on this machine, waiting for its download. */
@@ -100,11 +124,11 @@ public final class Prefetcher implements AutoCloseable {
             if (!Files.isRegularFile(p)) {
                 throw new NoSuchFileException(p.toString(), null, "ltx file not found in replica " + client.location());
             }
-            return new Fetched(p, false);
+            return new Fetched(p, null);
         }
         CompletableFuture<Path> download = schedule(i);
         try {
-            return new Fetched(download.get(), true);
+            return new Fetched(download.get(), this);
         } catch (ExecutionException e) {
             Throwable c = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
             if (c instanceof IOException io) {
@@ -131,8 +155,11 @@ public final class Prefetcher implements AutoCloseable {
         LtxFileInfo f = files.get(i);
         downloads.set(i, CompletableFuture.supplyAsync(() -> {
             try {
-                Path p = Files.createTempFile(tempDir, "download-", ".ltx");
-                created.add(p);
+                Path p = spare.poll();
+                if (p == null) {
+                    p = Files.createTempFile(tempDir, "download-", ".ltx");
+                    created.add(p);
+                }
                 download(f, p);
                 return p;
             } catch (IOException e) {
@@ -149,8 +176,10 @@ public final class Prefetcher implements AutoCloseable {
      */
     private void download(LtxFileInfo f, Path p) throws IOException {
         for (int attempt = 1; ; attempt++) {
-            try (InputStream in = client.open(f.level(), f.range())) {
-                Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
+            // Into the file as it is, emptied: Files.copy with REPLACE_EXISTING would delete it and make another.
+            try (InputStream in = client.open(f.level(), f.range());
+                    OutputStream out = Files.newOutputStream(p, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                in.transferTo(out);
                 return;
             } catch (NoSuchFileException | java.io.InterruptedIOException | java.nio.channels.ClosedByInterruptException e) {
                 throw e;
