@@ -43,3 +43,12 @@ replicate_and_restore "$work" "$work" "${litestream[@]}"
 with_cache restore -o "$work/restored-with-cache.db" "file://$work/replica" >/dev/null || fail "the start-up cache app/restore.aot is not usable after unpacking"
 [ "$(sqlite3 "$work/restored-with-cache.db" 'PRAGMA integrity_check')" = ok ] || fail "the restore with app/restore.aot gave a database failing integrity_check"
 pass "start-up cache of restore usable after unpacking"
+
+# A restore from a store compiles at the usual thresholds, one from a file replica at ten times them.
+scaling() {
+  "${clean_env[@]}" LITESTREAM_CONFIG="$work/none.yml" LITESTREAM_JAVA_OPTS=-XX:+PrintFlagsFinal "$home/bin/litestream" restore -h "$@" \
+    | sed -n 's/.*double CompileThresholdScaling *= *\([0-9.]*\).*/\1/p'
+}
+[ "$(scaling -o "$work/x.db" s3://bucket/db)" = 1.000000 ] || fail "restore from s3:// not at the usual compile thresholds: $(scaling s3://bucket/db)"
+[ "$(scaling -o "$work/x.db" "file://$work/replica")" = 10.000000 ] || fail "restore from file:// not at ten times the compile thresholds"
+pass "restore's compile thresholds follow where it reads from"
