@@ -29,11 +29,11 @@ import java.util.concurrent.TimeUnit;
  * while they do.
  *
  * <p>A download's file, once its reader gives it back, is emptied and kept for a later download
- * rather than deleted: a restore of a thousand L0 files then makes a dozen files, not a thousand.
- * Making a file right after others were deleted is what cost: ext4 without a journal skips every
- * inode freed in the last seconds when it allocates one, reading the inode table for each, so
- * every new file cost more than the last (a 1 GiB restore of 940 files from S3Proxy spent about
- * 0.9 s of CPU in {@code open}, docs/benchmarks.md).
+ * rather than deleted: a restore of a thousand L0 files then makes about {@code parallelism} + 1
+ * files, not a thousand. Making a file right after many were deleted is what cost: ext4 without a
+ * journal skips every inode freed in the last minute or more when it allocates one, reading the
+ * inode table to know it (a 1 GiB restore of 940 files from S3Proxy spent about 0.9 s of CPU in
+ * {@code open}, docs/benchmarks.md).
  */
 public final class Prefetcher implements AutoCloseable {
     private static final System.Logger LOG = io.litestream4j.core.log.Loggers.get(Prefetcher.class);
