@@ -51,4 +51,6 @@ scaling() {
 }
 [ "$(scaling -o "$work/x.db" s3://bucket/db)" = 1.000000 ] || fail "restore from s3:// not at the usual compile thresholds: $(scaling s3://bucket/db)"
 [ "$(scaling -o "$work/x.db" "file://$work/replica")" = 10.000000 ] || fail "restore from file:// not at ten times the compile thresholds"
+"${clean_env[@]}" LITESTREAM_CONFIG="$work/none.yml" LITESTREAM_JAVA_OPTS=-XX:+PrintFlagsFinal "$home/bin/litestream" restore -h nats://127.0.0.1/bucket \
+  | grep -E 'intx TieredStopAtLevel +=  *4 ' >/dev/null || fail "restore from nats:// without the full compiler"
 pass "restore's compile thresholds follow where it reads from"
